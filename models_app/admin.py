@@ -1,0 +1,64 @@
+from django.contrib import admin
+
+from .models import AIModel, BaseModel, ContentBlob, ModelFile, ModelVersion, Tag
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(BaseModel)
+class BaseModelAdmin(admin.ModelAdmin):
+    list_display = ["name", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+
+
+class ModelVersionInline(admin.TabularInline):
+    model = ModelVersion
+    fields = ["name", "base_model", "status", "published_at"]
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(AIModel)
+class AIModelAdmin(admin.ModelAdmin):
+    list_display = ["name", "type", "owner", "status", "nsfw", "published_at"]
+    list_filter = ["type", "status", "nsfw"]
+    search_fields = ["name", "owner__username", "tags__name"]
+    autocomplete_fields = ["owner", "tags"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [ModelVersionInline]
+
+
+class ModelFileInline(admin.TabularInline):
+    model = ModelFile
+    fields = ["name", "type", "format", "is_primary", "status", "size"]
+    readonly_fields = ["status", "size"]
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "base_model", "status", "published_at"]
+    list_filter = ["status", "base_model"]
+    search_fields = ["name", "model__name"]
+    raw_id_fields = ["model"]
+    inlines = [ModelFileInline]
+
+
+@admin.register(ModelFile)
+class ModelFileAdmin(admin.ModelAdmin):
+    list_display = ["name", "version", "type", "format", "status", "size"]
+    list_filter = ["status", "format", "type"]
+    search_fields = ["name", "blob__sha256"]
+    raw_id_fields = ["version", "blob"]
+    readonly_fields = ["upload_key", "processed_at"]
+
+
+@admin.register(ContentBlob)
+class ContentBlobAdmin(admin.ModelAdmin):
+    list_display = ["sha256", "size", "created_at"]
+    search_fields = ["sha256", "blake3", "autov3"]
+    readonly_fields = ["sha256", "size", "storage_key", "autov1", "autov3", "crc32", "blake3", "created_at"]

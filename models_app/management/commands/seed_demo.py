@@ -1,0 +1,118 @@
+import io
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from models_app import demo, services
+from models_app.models import AIModel, ModelType
+from moderation.roles import grant_moderator
+
+# Well-known passwords, for DEBUG only: a newcomer can log in right after `make run`.
+DEV_PASSWORDS = {"demo": "demo-creator-pw", "moderator": "demo-moderator-pw"}
+
+DEMO_MODELS = [
+    {
+        "name": "Tiny Watercolor",
+        "type": ModelType.LORA,
+        "tags": ["style", "watercolor", "painting"],
+        "description": (
+            "A **watercolor** style LoRA, trained on 24 of my own paintings.\n\n"
+            "* Weight 0.6 to 0.9 works best\n* Pairs well with soft lighting prompts\n\n"
+            "Use the trigger word `tinywatercolor`."
+        ),
+        "versions": [
+            {
+                "name": "v1.0",
+                "base_model": "SD 1.5",
+                "trained_words": ["tinywatercolor"],
+                "description": "First release.",
+                "files": [("tiny-watercolor.safetensors", demo.tiny_lora)],
+            }
+        ],
+    },
+    {
+        "name": "Tiny Realism",
+        "type": ModelType.CHECKPOINT,
+        "tags": ["photorealistic", "base model"],
+        "description": "A general-purpose **photorealistic** checkpoint.\n\nRecommended: 25 steps, CFG 6.",
+        "versions": [
+            {
+                "name": "v1.0",
+                "base_model": "SD 1.5",
+                "trained_words": [],
+                "description": "Pruned fp16 release.",
+                "files": [("tiny-realism-fp16.safetensors", demo.tiny_checkpoint)],
+            }
+        ],
+    },
+    {
+        "name": "Tiny VAE",
+        "type": ModelType.VAE,
+        "tags": ["vae", "utility"],
+        "description": "A VAE with slightly warmer colours. Put it in `models/VAE`.",
+        "versions": [
+            {
+                "name": "v1.0",
+                "base_model": "SD 1.5",
+                "trained_words": [],
+                "description": "",
+                "files": [("tiny-vae.safetensors", demo.tiny_vae)],
+            }
+        ],
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo creator, a moderator and demo models with real small files. Safe to run again."
+
+    def handle(self, **options):
+        creator = self._user("demo", "demo@example.com")
+        moderator = self._user("moderator", "moderator@example.com")
+        grant_moderator(user=moderator)
+        for spec in DEMO_MODELS:
+            self._model(creator, spec)
+
+    def _user(self, username: str, email: str):
+        User = get_user_model()
+        user, created = User.objects.get_or_create(username=username, defaults={"email": email})
+        if created:
+            if settings.DEBUG:
+                user.set_password(DEV_PASSWORDS[username])
+            else:
+                user.set_unusable_password()
+            user.save()
+            EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+        if settings.DEBUG:
+            self.stdout.write(f"user {username!r}, password {DEV_PASSWORDS[username]!r}")
+        elif created:
+            self.stdout.write(f"user {username!r} created; set a password with: manage.py changepassword {username}")
+        return user
+
+    @transaction.atomic
+    def _model(self, creator, spec):
+        if AIModel.objects.filter(owner=creator, name=spec["name"]).exists():
+            self.stdout.write(f"model {spec['name']!r} already exists")
+            return
+        model = services.create_model(
+            owner=creator,
+            name=spec["name"],
+            type=spec["type"],
+            description=spec["description"],
+            tags=spec["tags"],
+        )
+        for v in spec["versions"]:
+            version = services.create_version(
+                model=model,
+                name=v["name"],
+                base_model=v["base_model"],
+                trained_words=v["trained_words"],
+                description=v["description"],
+            )
+            for filename, make_bytes in v["files"]:
+                services.add_file(version=version, name=filename, content=io.BytesIO(make_bytes()))
+            services.publish_version(version=version, by=creator)
+        self.stdout.write(f"model {spec['name']!r} created at {model.get_absolute_url()}")

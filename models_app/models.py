@@ -1,0 +1,233 @@
+"""The catalog: AI models, their versions, the files of a version and the stored bytes behind them."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+
+class ModelType(models.TextChoices):
+    """CivitAI's model types; the values are what its API sends, so clients understand them."""
+
+    CHECKPOINT = "Checkpoint", "Checkpoint"
+    TEXTUAL_INVERSION = "TextualInversion", "Embedding"
+    HYPERNETWORK = "Hypernetwork", "Hypernetwork"
+    AESTHETIC_GRADIENT = "AestheticGradient", "Aesthetic Gradient"
+    LORA = "LORA", "LoRA"
+    LOCON = "LoCon", "LyCORIS"
+    DORA = "DoRA", "DoRA"
+    CONTROLNET = "Controlnet", "ControlNet"
+    POSES = "Poses", "Poses"
+    UPSCALER = "Upscaler", "Upscaler"
+    MOTION_MODULE = "MotionModule", "Motion Module"
+    VAE = "VAE", "VAE"
+    WILDCARDS = "Wildcards", "Wildcards"
+    WORKFLOWS = "Workflows", "Workflows"
+    DETECTION = "Detection", "Detection"
+    OTHER = "Other", "Other"
+
+
+class PublishStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+    UNPUBLISHED = "unpublished", "Unpublished"
+    ARCHIVED = "archived", "Archived"
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=60, unique=True)  # stored lowercase, see services.tags_from_text
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class BaseModel(models.Model):
+    """The model family a version was trained on ("SD 1.5", "SDXL 1.0", "Flux.1 D").
+
+    A table, not an enum: new families appear every month and operators add them in the admin.
+    """
+
+    name = models.CharField(max_length=60, unique=True)
+    position = models.PositiveIntegerField(default=100, help_text="Order in menus; lower comes first.")
+    is_active = models.BooleanField(default=True, help_text="Offered for new uploads.")
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class AIModel(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ai_models")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200)
+    type = models.CharField(max_length=32, choices=ModelType.choices)
+    description = models.TextField(blank=True, help_text="Markdown; rendered through a sanitiser.")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="ai_models")
+    nsfw = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=PublishStatus.choices, default=PublishStatus.DRAFT)
+
+    # Permissions the creator grants, as CivitAI shows them.
+    license = models.CharField(max_length=120, blank=True, help_text="e.g. CreativeML OpenRAIL-M")
+    allow_no_credit = models.BooleanField(default=True, help_text="Use without crediting the creator.")
+    allow_derivatives = models.BooleanField(default=True, help_text="Share merges and derivatives.")
+    allow_different_license = models.BooleanField(
+        default=True, help_text="Share derivatives under a different license."
+    )
+    allow_commercial_images = models.BooleanField(default=True, help_text="Sell images made with it.")
+    allow_commercial_rent = models.BooleanField(default=True, help_text="Run it on paid generation services.")
+    allow_commercial_sell = models.BooleanField(default=False, help_text="Sell the model or merges of it.")
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "AI model"
+        constraints = [models.UniqueConstraint(fields=["owner", "slug"], name="unique_model_slug_per_owner")]
+        indexes = [models.Index(fields=["status", "-published_at"])]
+        permissions = [("moderate_content", "Can see and moderate any creator's content")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("models_app:model_detail_slug", kwargs={"pk": self.pk, "slug": self.slug})
+
+    @property
+    def is_published(self):
+        return self.status == PublishStatus.PUBLISHED
+
+    @property
+    def commercial_use(self) -> list[str]:
+        """CivitAI's allowCommercialUse list."""
+        uses = []
+        if self.allow_commercial_images:
+            uses.append("Image")
+        if self.allow_commercial_rent:
+            uses.append("Rent")
+        if self.allow_commercial_sell:
+            uses.append("Sell")
+        return uses
+
+
+class ModelVersion(models.Model):
+    model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="versions")
+    name = models.CharField(max_length=120)
+    base_model = models.ForeignKey(BaseModel, on_delete=models.PROTECT, related_name="versions")
+    trained_words = models.JSONField(default=list, blank=True, help_text="Trigger words, a list of strings.")
+    description = models.TextField(blank=True, help_text="Changelog and notes; Markdown.")
+    status = models.CharField(max_length=16, choices=PublishStatus.choices, default=PublishStatus.DRAFT)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["model", "name"], name="unique_version_name_per_model")]
+
+    def __str__(self):
+        return f"{self.model.name} {self.name}"
+
+    @property
+    def primary_file(self):
+        return next((f for f in self.files.all() if f.is_primary), None)
+
+
+class ContentBlob(models.Model):
+    """One stored object, identified by its bytes. Identical uploads share a blob.
+
+    Hex digests are UPPERCASE, the way CivitAI stores and sends them (DESIGN.md section 1).
+    """
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    size = models.PositiveBigIntegerField()
+    storage_key = models.CharField(max_length=255, unique=True)
+    autov1 = models.CharField(max_length=8)
+    autov3 = models.CharField(
+        max_length=64, null=True, blank=True, help_text="SHA-256 of a safetensors file's tensor data."
+    )
+    crc32 = models.CharField(max_length=8)
+    blake3 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.sha256
+
+    @property
+    def autov2(self):
+        return self.sha256[:10]
+
+    @staticmethod
+    def key_for(sha256: str) -> str:
+        sha = sha256.lower()
+        return f"files/{sha[:2]}/{sha[2:4]}/{sha}"
+
+
+class FileType(models.TextChoices):
+    MODEL = "Model", "Model"
+    PRUNED_MODEL = "Pruned Model", "Pruned model"
+    VAE = "VAE", "VAE"
+    CONFIG = "Config", "Config"
+    TRAINING_DATA = "Training Data", "Training data"
+    ARCHIVE = "Archive", "Archive"
+    WORKFLOW = "Workflow", "Workflow"
+    OTHER = "Other", "Other"
+
+
+class FileFormat(models.TextChoices):
+    SAFETENSOR = "SafeTensor", "safetensors"
+    PICKLETENSOR = "PickleTensor", "pickle (ckpt/pt)"
+    GGUF = "GGUF", "GGUF"
+    DIFFUSERS = "Diffusers", "Diffusers"
+    OTHER = "Other", "Other"
+
+
+class FileStatus(models.TextChoices):
+    """Where a file is in the pipeline. Words a creator understands."""
+
+    UPLOADING = "uploading", "Uploading"
+    PENDING = "pending", "Waiting for processing"
+    PROCESSING = "processing", "Processing"
+    READY = "ready", "Ready"
+    REJECTED = "rejected", "Rejected"
+    QUARANTINED = "quarantined", "Quarantined"
+    ERROR = "error", "Error"
+
+
+class ModelFile(models.Model):
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="files")
+    # The name the uploader gave; a column, never a path (storage keys come from the content hash).
+    name = models.CharField(max_length=255)
+    type = models.CharField(max_length=32, choices=FileType.choices, default=FileType.MODEL)
+    format = models.CharField(max_length=32, choices=FileFormat.choices, default=FileFormat.OTHER)
+    fp = models.CharField(max_length=16, blank=True, help_text="fp16, bf16, fp32 ... ; blank when unknown")
+    size_variant = models.CharField(max_length=8, blank=True, help_text="full or pruned; blank when unknown")
+    is_primary = models.BooleanField(default=False)
+
+    # Until processing finishes the bytes sit at upload_key; afterwards they live in the blob.
+    upload_key = models.CharField(max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    blob = models.ForeignKey(ContentBlob, on_delete=models.PROTECT, null=True, blank=True, related_name="files")
+    status = models.CharField(max_length=16, choices=FileStatus.choices, default=FileStatus.PENDING)
+    status_message = models.TextField(blank=True)
+    metadata = models.JSONField(default=dict, blank=True, help_text="Facts extracted from the file.")
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-is_primary", "id"]
+        indexes = [models.Index(fields=["status", "updated_at"])]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_ready(self):
+        return self.status == FileStatus.READY

@@ -1,0 +1,45 @@
+"""Untrusted text from users: Markdown rendering with an allow-list sanitiser, safe filenames."""
+
+import re
+import unicodedata
+
+import markdown
+import nh3
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "strong", "em", "b", "i", "u", "s", "del", "code", "pre", "blockquote",
+    "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "a", "img", "table", "thead", "tbody",
+    "tr", "th", "td", "sup", "sub",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "th": {"align"}, "td": {"align"}}
+
+
+def render_markdown(source: str) -> str:
+    """Markdown to HTML that is safe to show on the hub's pages: no scripts, styles or event handlers,
+    links only to http(s)/mailto and marked nofollow so spam earns nothing."""
+    html = markdown.markdown(source or "", extensions=["tables", "fenced_code", "sane_lists"])
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="nofollow noopener ugc",
+    )
+
+
+_UNSAFE_FILENAME_CHARS = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|\u200e\u200f\u202a-\u202e\u2066-\u2069]')
+
+
+def clean_filename(name: str, fallback: str = "file") -> str:
+    """A filename that is safe to show and to offer in Content-Disposition.
+
+    Strips directories, control characters and bidi overrides, and caps the length. It is only ever
+    a label: storage keys come from the content hash (DESIGN.md section 10, item 14).
+    """
+    name = unicodedata.normalize("NFC", name or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE_FILENAME_CHARS.sub("_", name).strip(" .")
+    if len(name) > 200:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 200 - len(ext) - 1] + "." + ext) if dot and len(ext) <= 16 else name[:200]
+    return name or fallback
