@@ -143,7 +143,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "hub.sqlite3",
+            "NAME": env("SQLITE_PATH", str(VAR_DIR / "hub.sqlite3")),
             # The web process and the worker write to the same file: wait for locks instead of failing,
             # and take the write lock at BEGIN so two writers never deadlock mid-transaction.
             "OPTIONS": {
@@ -198,6 +198,7 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing folder before collectstatic
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 S3_BUCKET = env("S3_BUCKET")
@@ -231,17 +232,17 @@ else:
 STORAGES = {
     "default": _user_storage,
     "models": _model_storage,
+    # After collectstatic (the Docker image runs it) files get hashed names and long cache lifetimes;
+    # before it (make run, tests) whitenoise serves them straight from static/.
     "staticfiles": {
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if (STATIC_ROOT / "staticfiles.json").exists()
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
-# Tests and runserver don't run collectstatic; whitenoise then serves straight from the finders.
 WHITENOISE_USE_FINDERS = True
-WHITENOISE_MANIFEST_STRICT = False
 
 # Limits on uploads; later checked before any bytes are sent.
 MAX_UPLOAD_SIZE = env_int("MAX_UPLOAD_SIZE", 20 * 1024**3)

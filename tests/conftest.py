@@ -1,0 +1,84 @@
+"""Shared fixtures: the cast of users, isolated storage, Celery in eager mode unless a test starts a worker."""
+
+import pytest
+from django.conf import settings
+
+from hub.celery import app as celery_app
+
+from .factories import ensure_base_models, make_user
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_runs_tasks_inline():
+    """Tasks run in the test process when their transaction commits; tests/test_worker.py starts a real
+    worker instead. Exceptions propagate so a broken task fails the test that triggered it."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    if not settings.S3_BUCKET:
+        # Each test gets its own empty disk storage. With S3 configured (CI), the real bucket is used.
+        settings.MEDIA_ROOT = str(tmp_path / "media")
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "models": {
+                "BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(tmp_path / "media" / "models")},
+            },
+        }
+    yield
+
+
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction")) or "live_server" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(items):
+    """Run transactional tests last, as Django's own runner does: they end by emptying every table."""
+    items.sort(key=_is_transactional)
+
+
+@pytest.fixture
+def base_models(transactional_db):
+    ensure_base_models()
+
+
+@pytest.fixture
+def creator(db):
+    return make_user("alice")
+
+
+@pytest.fixture
+def fan(db):
+    return make_user("bob")
+
+
+@pytest.fixture
+def moderator(db):
+    from moderation.roles import grant_moderator
+
+    user = make_user("charlie")
+    grant_moderator(user=user)
+    return user
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    """Run on_commit callbacks (task enqueues) as they would run after a real commit."""
+
+    def runner():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return runner
+
+
+def pytest_report_header(config):
+    db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    storage = "s3" if settings.S3_BUCKET else "local disk"
+    return f"hub: database={db}, broker={settings.CELERY_BROKER_URL.split(':')[0]}, storage={storage}"

@@ -1,0 +1,51 @@
+"""Small factories for test data. They go through the services, like real users do."""
+
+import io
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+
+from models_app import demo, services
+from models_app.models import ModelType
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(username: str, *, password: str = PASSWORD, **fields):
+    user = get_user_model().objects.create_user(
+        username=username, email=f"{username}@example.com", password=password, **fields
+    )
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+def make_model(
+    owner,
+    *,
+    name: str = "Tiny Watercolor",
+    type: str = ModelType.LORA,
+    base_model: str = "SD 1.5",
+    publish: bool = True,
+    content: bytes | None = None,
+    filename: str = "tiny.safetensors",
+    **fields,
+):
+    """A model with one version and one file; published unless told otherwise."""
+    model = services.create_model(owner=owner, name=name, type=type, **fields)
+    version = services.create_version(model=model, name="v1.0", base_model=base_model, trained_words=["tiny"])
+    services.add_file(
+        version=version, name=filename, content=io.BytesIO(content if content is not None else demo.tiny_lora())
+    )
+    if publish:
+        services.publish_version(version=version, by=owner)
+    return model
+
+
+def ensure_base_models():
+    """Put back the base models that migration 0002 adds. Transactional tests (live server, worker) end
+    by emptying every table, migration data included."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("models_app.migrations.0002_base_models").add_base_models(apps, None)

@@ -1,0 +1,64 @@
+"""`manage.py seed_demo`: the content a newcomer sees after `make run`."""
+
+import io
+
+import pytest
+import safetensors
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from models_app.models import AIModel, ModelFile, PublishStatus
+from models_app.storage import model_storage
+
+pytestmark = pytest.mark.django_db
+
+
+def seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_seed_creates_a_creator_a_moderator_and_published_models_with_real_files(run_on_commit):
+    with run_on_commit():
+        seed()
+    User = get_user_model()
+    demo_user, moderator = User.objects.get(username="demo"), User.objects.get(username="moderator")
+    assert moderator.has_perm("models_app.moderate_content")
+    assert not demo_user.has_perm("models_app.moderate_content")
+    models = AIModel.objects.filter(owner=demo_user)
+    assert {m.type for m in models} == {"LORA", "Checkpoint", "VAE"}
+    assert all(m.status == PublishStatus.PUBLISHED for m in models)
+    for model_file in ModelFile.objects.all():
+        assert model_file.status == "ready"
+        with model_storage().open(model_file.blob.storage_key, "rb") as f:
+            tensors = dict(safetensors.deserialize(f.read()))  # the reference parser accepts them
+        assert tensors
+    lora = ModelFile.objects.get(version__model__type="LORA")
+    with model_storage().open(lora.blob.storage_key, "rb") as f:
+        header = f.read(8 + int.from_bytes(f.read(8), "little"))
+    assert b'"ss_network_module":"networks.lora"' in header
+
+
+def test_seeding_twice_changes_nothing():
+    seed()
+    counts = (AIModel.objects.count(), ModelFile.objects.count(), get_user_model().objects.count())
+    output = seed()
+    assert (AIModel.objects.count(), ModelFile.objects.count(), get_user_model().objects.count()) == counts
+    assert "already exists" in output
+
+
+def test_passwords_are_printed_only_in_development(settings):
+    settings.DEBUG = False
+    output = seed()
+    assert "password" not in output.lower() or "changepassword" in output
+    assert "demo-creator-pw" not in output
+    assert not get_user_model().objects.get(username="demo").has_usable_password()
+
+
+def test_development_passwords_let_the_demo_users_log_in(settings, client):
+    settings.DEBUG = True
+    output = seed()
+    assert "demo-creator-pw" in output
+    response = client.post("/accounts/login/", {"login": "demo", "password": "demo-creator-pw"})
+    assert response.status_code == 302
