@@ -137,13 +137,15 @@ TEMPLATES = [
 
 # --- Database: SQLite under var/ unless DATABASE_URL names another (PostgreSQL via psycopg 3).
 DATABASE_URL = env("DATABASE_URL")
+DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60)
+SQLITE_PATH = env("SQLITE_PATH", str(VAR_DIR / "hub.sqlite3"))
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE)}
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": env("SQLITE_PATH", str(VAR_DIR / "hub.sqlite3")),
+            "NAME": SQLITE_PATH,
             # The web process and the worker write to the same file: wait for locks instead of failing,
             # and take the write lock at BEGIN so two writers never deadlock mid-transaction.
             "OPTIONS": {
@@ -198,7 +200,8 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", str(VAR_DIR / "static")))
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing folder before collectstatic
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", False)  # whitenoise warns about a missing folder before collectstatic
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 S3_BUCKET = env("S3_BUCKET")
@@ -232,23 +235,17 @@ else:
 STORAGES = {
     "default": _user_storage,
     "models": _model_storage,
-    # After collectstatic (the Docker image runs it) files get hashed names and long cache lifetimes;
-    # before it (make run, tests) whitenoise serves them straight from static/.
+    # STATIC_MANIFEST=true (the Docker image sets it, before collectstatic) gives static files hashed
+    # names and long cache lifetimes; without it (make run, tests) whitenoise serves static/ as it is.
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if (STATIC_ROOT / "staticfiles.json").exists()
+            if STATIC_MANIFEST
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
 WHITENOISE_USE_FINDERS = True
-
-# Limits on uploads; later checked before any bytes are sent.
-MAX_UPLOAD_SIZE = env_int("MAX_UPLOAD_SIZE", 20 * 1024**3)
-ALLOWED_MODEL_EXTENSIONS = env_list(
-    "ALLOWED_MODEL_EXTENSIONS", ".safetensors,.ckpt,.pt,.pth,.bin,.gguf,.zip,.json,.yaml,.txt"
-)
 
 # --- Accounts (django-allauth).
 AUTHENTICATION_BACKENDS = [

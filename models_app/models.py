@@ -128,7 +128,9 @@ class ModelVersion(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["model", "name"], name="unique_version_name_per_model")]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "name"], name="unique_version_name_per_model")
+        ]
 
     def __str__(self):
         return f"{self.model.name} {self.name}"
@@ -212,7 +214,9 @@ class ModelFile(models.Model):
     # Until processing finishes the bytes sit at upload_key; afterwards they live in the blob.
     upload_key = models.CharField(max_length=255, blank=True)
     size = models.PositiveBigIntegerField(default=0)
-    blob = models.ForeignKey(ContentBlob, on_delete=models.PROTECT, null=True, blank=True, related_name="files")
+    blob = models.ForeignKey(
+        ContentBlob, on_delete=models.PROTECT, null=True, blank=True, related_name="files"
+    )
     status = models.CharField(max_length=16, choices=FileStatus.choices, default=FileStatus.PENDING)
     status_message = models.TextField(blank=True)
     metadata = models.JSONField(default=dict, blank=True, help_text="Facts extracted from the file.")

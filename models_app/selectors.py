@@ -33,7 +33,9 @@ def latest_models(user, *, limit: int = 24) -> QuerySet[AIModel]:
     return (
         visible_models(user)
         .filter(status=PublishStatus.PUBLISHED)
-        .prefetch_related("tags", Prefetch("versions", queryset=ModelVersion.objects.select_related("base_model")))
+        .prefetch_related(
+            "tags", Prefetch("versions", queryset=ModelVersion.objects.select_related("base_model"))
+        )
         .order_by("-published_at", "-id")[:limit]
     )
 
@@ -53,6 +55,8 @@ def search_models(user, query: str, *, limit: int = 48) -> QuerySet[AIModel]:
             | Q(owner__username__iexact=query)
         )
         .distinct()
-        .prefetch_related("tags", Prefetch("versions", queryset=ModelVersion.objects.select_related("base_model")))
+        .prefetch_related(
+            "tags", Prefetch("versions", queryset=ModelVersion.objects.select_related("base_model"))
+        )
         .order_by("-published_at", "-id")[:limit]
     )

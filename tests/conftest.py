@@ -36,7 +36,9 @@ def _test_settings(settings, tmp_path):
 
 def _is_transactional(item) -> bool:
     marker = item.get_closest_marker("django_db")
-    return bool(marker and marker.kwargs.get("transaction")) or "live_server" in getattr(item, "fixturenames", ())
+    return bool(marker and marker.kwargs.get("transaction")) or "live_server" in getattr(
+        item, "fixturenames", ()
+    )
 
 
 def pytest_collection_modifyitems(items):

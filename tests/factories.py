@@ -34,7 +34,9 @@ def make_model(
     model = services.create_model(owner=owner, name=name, type=type, **fields)
     version = services.create_version(model=model, name="v1.0", base_model=base_model, trained_words=["tiny"])
     services.add_file(
-        version=version, name=filename, content=io.BytesIO(content if content is not None else demo.tiny_lora())
+        version=version,
+        name=filename,
+        content=io.BytesIO(content if content is not None else demo.tiny_lora()),
     )
     if publish:
         services.publish_version(version=version, by=owner)

@@ -15,7 +15,9 @@ ROOT = Path(hub_settings.BASE_DIR)
 
 def run_settings(env: dict[str, str], code: str) -> subprocess.CompletedProcess:
     """Import the settings in a fresh interpreter with exactly this environment."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "S3_", "CELERY_"))}
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "S3_", "CELERY_"))
+    }
     clean.pop("DEBUG", None)
     return subprocess.run(
         [sys.executable, "-c", code],
@@ -50,7 +52,9 @@ def test_deploy_checks_pass_with_production_settings(tmp_path):
 
 
 def test_debug_is_off_unless_asked(tmp_path):
-    result = run_settings({"VAR_DIR": str(tmp_path)}, "from django.conf import settings; print(settings.DEBUG)")
+    result = run_settings(
+        {"VAR_DIR": str(tmp_path)}, "from django.conf import settings; print(settings.DEBUG)"
+    )
     assert result.stdout.strip() == "False"
 
 

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,126 +15,339 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='BaseModel',
+            name="BaseModel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, unique=True)),
-                ('position', models.PositiveIntegerField(default=100, help_text='Order in menus; lower comes first.')),
-                ('is_active', models.BooleanField(default=True, help_text='Offered for new uploads.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=60, unique=True)),
+                (
+                    "position",
+                    models.PositiveIntegerField(default=100, help_text="Order in menus; lower comes first."),
+                ),
+                ("is_active", models.BooleanField(default=True, help_text="Offered for new uploads.")),
             ],
             options={
-                'ordering': ['position', 'name'],
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='ContentBlob',
+            name="ContentBlob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sha256', models.CharField(max_length=64, unique=True)),
-                ('size', models.PositiveBigIntegerField()),
-                ('storage_key', models.CharField(max_length=255, unique=True)),
-                ('autov1', models.CharField(max_length=8)),
-                ('autov3', models.CharField(blank=True, help_text="SHA-256 of a safetensors file's tensor data.", max_length=64, null=True)),
-                ('crc32', models.CharField(max_length=8)),
-                ('blake3', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sha256", models.CharField(max_length=64, unique=True)),
+                ("size", models.PositiveBigIntegerField()),
+                ("storage_key", models.CharField(max_length=255, unique=True)),
+                ("autov1", models.CharField(max_length=8)),
+                (
+                    "autov3",
+                    models.CharField(
+                        blank=True,
+                        help_text="SHA-256 of a safetensors file's tensor data.",
+                        max_length=64,
+                        null=True,
+                    ),
+                ),
+                ("crc32", models.CharField(max_length=8)),
+                ("blake3", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, unique=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=60, unique=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='AIModel',
+            name="AIModel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=200)),
-                ('type', models.CharField(choices=[('Checkpoint', 'Checkpoint'), ('TextualInversion', 'Embedding'), ('Hypernetwork', 'Hypernetwork'), ('AestheticGradient', 'Aesthetic Gradient'), ('LORA', 'LoRA'), ('LoCon', 'LyCORIS'), ('DoRA', 'DoRA'), ('Controlnet', 'ControlNet'), ('Poses', 'Poses'), ('Upscaler', 'Upscaler'), ('MotionModule', 'Motion Module'), ('VAE', 'VAE'), ('Wildcards', 'Wildcards'), ('Workflows', 'Workflows'), ('Detection', 'Detection'), ('Other', 'Other')], max_length=32)),
-                ('description', models.TextField(blank=True, help_text='Markdown; rendered through a sanitiser.')),
-                ('nsfw', models.BooleanField(default=False)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published'), ('unpublished', 'Unpublished'), ('archived', 'Archived')], default='draft', max_length=16)),
-                ('license', models.CharField(blank=True, help_text='e.g. CreativeML OpenRAIL-M', max_length=120)),
-                ('allow_no_credit', models.BooleanField(default=True, help_text='Use without crediting the creator.')),
-                ('allow_derivatives', models.BooleanField(default=True, help_text='Share merges and derivatives.')),
-                ('allow_different_license', models.BooleanField(default=True, help_text='Share derivatives under a different license.')),
-                ('allow_commercial_images', models.BooleanField(default=True, help_text='Sell images made with it.')),
-                ('allow_commercial_rent', models.BooleanField(default=True, help_text='Run it on paid generation services.')),
-                ('allow_commercial_sell', models.BooleanField(default=False, help_text='Sell the model or merges of it.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ai_models', to=settings.AUTH_USER_MODEL)),
-                ('tags', models.ManyToManyField(blank=True, related_name='ai_models', to='models_app.tag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=200)),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("Checkpoint", "Checkpoint"),
+                            ("TextualInversion", "Embedding"),
+                            ("Hypernetwork", "Hypernetwork"),
+                            ("AestheticGradient", "Aesthetic Gradient"),
+                            ("LORA", "LoRA"),
+                            ("LoCon", "LyCORIS"),
+                            ("DoRA", "DoRA"),
+                            ("Controlnet", "ControlNet"),
+                            ("Poses", "Poses"),
+                            ("Upscaler", "Upscaler"),
+                            ("MotionModule", "Motion Module"),
+                            ("VAE", "VAE"),
+                            ("Wildcards", "Wildcards"),
+                            ("Workflows", "Workflows"),
+                            ("Detection", "Detection"),
+                            ("Other", "Other"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "description",
+                    models.TextField(blank=True, help_text="Markdown; rendered through a sanitiser."),
+                ),
+                ("nsfw", models.BooleanField(default=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("published", "Published"),
+                            ("unpublished", "Unpublished"),
+                            ("archived", "Archived"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "license",
+                    models.CharField(blank=True, help_text="e.g. CreativeML OpenRAIL-M", max_length=120),
+                ),
+                (
+                    "allow_no_credit",
+                    models.BooleanField(default=True, help_text="Use without crediting the creator."),
+                ),
+                (
+                    "allow_derivatives",
+                    models.BooleanField(default=True, help_text="Share merges and derivatives."),
+                ),
+                (
+                    "allow_different_license",
+                    models.BooleanField(
+                        default=True, help_text="Share derivatives under a different license."
+                    ),
+                ),
+                (
+                    "allow_commercial_images",
+                    models.BooleanField(default=True, help_text="Sell images made with it."),
+                ),
+                (
+                    "allow_commercial_rent",
+                    models.BooleanField(default=True, help_text="Run it on paid generation services."),
+                ),
+                (
+                    "allow_commercial_sell",
+                    models.BooleanField(default=False, help_text="Sell the model or merges of it."),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ai_models",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("tags", models.ManyToManyField(blank=True, related_name="ai_models", to="models_app.tag")),
             ],
             options={
-                'verbose_name': 'AI model',
-                'permissions': [('moderate_content', "Can see and moderate any creator's content")],
+                "verbose_name": "AI model",
+                "permissions": [("moderate_content", "Can see and moderate any creator's content")],
             },
         ),
         migrations.CreateModel(
-            name='ModelVersion',
+            name="ModelVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('trained_words', models.JSONField(blank=True, default=list, help_text='Trigger words, a list of strings.')),
-                ('description', models.TextField(blank=True, help_text='Changelog and notes; Markdown.')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published'), ('unpublished', 'Unpublished'), ('archived', 'Archived')], default='draft', max_length=16)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('base_model', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='models_app.basemodel')),
-                ('model', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='models_app.aimodel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "trained_words",
+                    models.JSONField(blank=True, default=list, help_text="Trigger words, a list of strings."),
+                ),
+                ("description", models.TextField(blank=True, help_text="Changelog and notes; Markdown.")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("published", "Published"),
+                            ("unpublished", "Unpublished"),
+                            ("archived", "Archived"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "base_model",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="versions",
+                        to="models_app.basemodel",
+                    ),
+                ),
+                (
+                    "model",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="models_app.aimodel",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ModelFile',
+            name="ModelFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255)),
-                ('type', models.CharField(choices=[('Model', 'Model'), ('Pruned Model', 'Pruned model'), ('VAE', 'VAE'), ('Config', 'Config'), ('Training Data', 'Training data'), ('Archive', 'Archive'), ('Workflow', 'Workflow'), ('Other', 'Other')], default='Model', max_length=32)),
-                ('format', models.CharField(choices=[('SafeTensor', 'safetensors'), ('PickleTensor', 'pickle (ckpt/pt)'), ('GGUF', 'GGUF'), ('Diffusers', 'Diffusers'), ('Other', 'Other')], default='Other', max_length=32)),
-                ('fp', models.CharField(blank=True, help_text='fp16, bf16, fp32 ... ; blank when unknown', max_length=16)),
-                ('size_variant', models.CharField(blank=True, help_text='full or pruned; blank when unknown', max_length=8)),
-                ('is_primary', models.BooleanField(default=False)),
-                ('upload_key', models.CharField(blank=True, max_length=255)),
-                ('size', models.PositiveBigIntegerField(default=0)),
-                ('status', models.CharField(choices=[('uploading', 'Uploading'), ('pending', 'Waiting for processing'), ('processing', 'Processing'), ('ready', 'Ready'), ('rejected', 'Rejected'), ('quarantined', 'Quarantined'), ('error', 'Error')], default='pending', max_length=16)),
-                ('status_message', models.TextField(blank=True)),
-                ('metadata', models.JSONField(blank=True, default=dict, help_text='Facts extracted from the file.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
-                ('blob', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='files', to='models_app.contentblob')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='files', to='models_app.modelversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=255)),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("Model", "Model"),
+                            ("Pruned Model", "Pruned model"),
+                            ("VAE", "VAE"),
+                            ("Config", "Config"),
+                            ("Training Data", "Training data"),
+                            ("Archive", "Archive"),
+                            ("Workflow", "Workflow"),
+                            ("Other", "Other"),
+                        ],
+                        default="Model",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "format",
+                    models.CharField(
+                        choices=[
+                            ("SafeTensor", "safetensors"),
+                            ("PickleTensor", "pickle (ckpt/pt)"),
+                            ("GGUF", "GGUF"),
+                            ("Diffusers", "Diffusers"),
+                            ("Other", "Other"),
+                        ],
+                        default="Other",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "fp",
+                    models.CharField(
+                        blank=True, help_text="fp16, bf16, fp32 ... ; blank when unknown", max_length=16
+                    ),
+                ),
+                (
+                    "size_variant",
+                    models.CharField(
+                        blank=True, help_text="full or pruned; blank when unknown", max_length=8
+                    ),
+                ),
+                ("is_primary", models.BooleanField(default=False)),
+                ("upload_key", models.CharField(blank=True, max_length=255)),
+                ("size", models.PositiveBigIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("uploading", "Uploading"),
+                            ("pending", "Waiting for processing"),
+                            ("processing", "Processing"),
+                            ("ready", "Ready"),
+                            ("rejected", "Rejected"),
+                            ("quarantined", "Quarantined"),
+                            ("error", "Error"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("status_message", models.TextField(blank=True)),
+                (
+                    "metadata",
+                    models.JSONField(blank=True, default=dict, help_text="Facts extracted from the file."),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "blob",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="files",
+                        to="models_app.contentblob",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="files",
+                        to="models_app.modelversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-is_primary', 'id'],
+                "ordering": ["-is_primary", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='modelversion',
-            constraint=models.UniqueConstraint(fields=('model', 'name'), name='unique_version_name_per_model'),
+            model_name="modelversion",
+            constraint=models.UniqueConstraint(
+                fields=("model", "name"), name="unique_version_name_per_model"
+            ),
         ),
         migrations.AddIndex(
-            model_name='modelfile',
-            index=models.Index(fields=['status', 'updated_at'], name='models_app__status_fafb83_idx'),
+            model_name="modelfile",
+            index=models.Index(fields=["status", "updated_at"], name="models_app__status_fafb83_idx"),
         ),
         migrations.AddIndex(
-            model_name='aimodel',
-            index=models.Index(fields=['status', '-published_at'], name='models_app__status_045423_idx'),
+            model_name="aimodel",
+            index=models.Index(fields=["status", "-published_at"], name="models_app__status_045423_idx"),
         ),
         migrations.AddConstraint(
-            model_name='aimodel',
-            constraint=models.UniqueConstraint(fields=('owner', 'slug'), name='unique_model_slug_per_owner'),
+            model_name="aimodel",
+            constraint=models.UniqueConstraint(fields=("owner", "slug"), name="unique_model_slug_per_owner"),
         ),
     ]

@@ -30,7 +30,12 @@ def test_sign_up_creates_an_account_and_mails_a_confirmation_link(client):
 def test_sign_up_with_a_taken_username_shows_an_error(client, creator):
     response = client.post(
         "/accounts/signup/",
-        {"email": "new@example.com", "username": creator.username, "password1": PASSWORD, "password2": PASSWORD},
+        {
+            "email": "new@example.com",
+            "username": creator.username,
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
     )
     assert response.status_code == 200
     assert "already" in response.content.decode()

@@ -29,7 +29,9 @@ def test_home_page_says_so_when_nothing_is_published(client):
 
 def test_model_page_shows_versions_files_and_permissions(client, creator, run_on_commit):
     with run_on_commit():
-        model = make_model(creator, description="Use **softly**.", tags=["style"], allow_commercial_sell=False)
+        model = make_model(
+            creator, description="Use **softly**.", tags=["style"], allow_commercial_sell=False
+        )
     response = client.get(model.get_absolute_url())
     html = response.content.decode()
     assert response.status_code == 200

@@ -49,7 +49,11 @@ def test_processing_again_changes_nothing(creator, run_on_commit):
     blob_id = model_file.blob_id
     services.process_file(model_file=model_file)
     model_file.refresh_from_db()
-    assert (model_file.status, model_file.blob_id, ContentBlob.objects.count()) == (FileStatus.READY, blob_id, 1)
+    assert (model_file.status, model_file.blob_id, ContentBlob.objects.count()) == (
+        FileStatus.READY,
+        blob_id,
+        1,
+    )
 
 
 def test_a_second_message_for_a_finished_file_is_skipped(creator, run_on_commit):
@@ -90,7 +94,9 @@ def test_sweep_leaves_recent_work_alone(creator):
 def test_add_file_refuses_nothing_but_stores_a_clean_name(creator):
     model = make_model(creator, publish=False)
     version = model.versions.get()
-    model_file = services.add_file(version=version, name="../../x/evil.safetensors", content=io.BytesIO(b"{}"))
+    model_file = services.add_file(
+        version=version, name="../../x/evil.safetensors", content=io.BytesIO(b"{}")
+    )
     assert model_file.name == "evil.safetensors"
     assert model_file.upload_key.startswith("uploads/") and "evil" not in model_file.upload_key
     assert model_file.is_primary is False  # the version already has a primary file

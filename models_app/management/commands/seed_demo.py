@@ -85,11 +85,15 @@ class Command(BaseCommand):
             else:
                 user.set_unusable_password()
             user.save()
-            EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+            EmailAddress.objects.get_or_create(
+                user=user, email=email, defaults={"verified": True, "primary": True}
+            )
         if settings.DEBUG:
             self.stdout.write(f"user {username!r}, password {DEV_PASSWORDS[username]!r}")
         elif created:
-            self.stdout.write(f"user {username!r} created; set a password with: manage.py changepassword {username}")
+            self.stdout.write(
+                f"user {username!r} created; set a password with: manage.py changepassword {username}"
+            )
         return user
 
     @transaction.atomic
