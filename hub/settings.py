@@ -201,7 +201,9 @@ MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", str(VAR_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-STATIC_MANIFEST = env_bool("STATIC_MANIFEST", False)  # whitenoise warns about a missing folder before collectstatic
+STATIC_MANIFEST = env_bool(
+    "STATIC_MANIFEST", False
+)  # whitenoise warns about a missing folder before collectstatic
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 S3_BUCKET = env("S3_BUCKET")

@@ -25,10 +25,9 @@ def _database_env() -> dict[str, str]:
 
 
 def _drop_cached_broker_connections():
-    """Celery caches its connection pool, built from the transport options of the moment; drop it so
-    the next publish uses the options set by this test (what Celery itself does after a fork)."""
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
+    """Celery caches its connection pool, built from the transport options of the moment; forget it so
+    the next publish uses the options set by this test (what Celery itself does after a fork). The
+    pools stay open: kombu shares them between apps, keyed by URL and transport options."""
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
 
