@@ -211,6 +211,9 @@ S3_ENDPOINT_URL = env("S3_ENDPOINT_URL")
 S3_ACCESS_KEY = env("S3_ACCESS_KEY")
 S3_SECRET_KEY = env("S3_SECRET_KEY")
 S3_REGION = env("S3_REGION", "us-east-1")
+# The S3 address browsers use for presigned upload URLs, when it differs from the one the hub's
+# processes use (docker-compose: http://minio:9000 inside, http://localhost:9000 outside).
+S3_PUBLIC_ENDPOINT_URL = env("S3_PUBLIC_ENDPOINT_URL", S3_ENDPOINT_URL)
 if S3_BUCKET:
     _s3_options = {
         "bucket_name": S3_BUCKET,
@@ -249,6 +252,19 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# --- Uploads. Limits are checked before any bytes are sent (issue 4).
+MAX_UPLOAD_SIZE = env_int("MAX_UPLOAD_SIZE", 20 * 1024**3)
+ALLOWED_UPLOAD_EXTENSIONS = env_list(
+    "ALLOWED_UPLOAD_EXTENSIONS",
+    ".safetensors,.ckpt,.pt,.pth,.bin,.gguf,.zip,.json,.yaml,.yml,.txt,.png,.jpg,.jpeg,.webp",
+)
+# Multipart part size: S3 needs at least 5 MiB (but the last part) and at most 10,000 parts.
+UPLOAD_PART_SIZE = env_int("UPLOAD_PART_SIZE", 16 * 1024**2)
+# Optional ClamAV daemon for uploaded files (clamd INSTREAM): a Unix socket, or host and port.
+CLAMD_SOCKET = env("CLAMD_SOCKET")
+CLAMD_HOST = env("CLAMD_HOST")
+CLAMD_PORT = env_int("CLAMD_PORT", 3310)
+
 # --- Accounts (django-allauth).
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -286,7 +302,12 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "hub@localhost")
 
 # --- REST API.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Scripts authenticate with HTTP Basic (username and password) until API keys arrive (issue 6).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+    "EXCEPTION_HANDLER": "hub.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

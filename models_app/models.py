@@ -178,6 +178,7 @@ class FileType(models.TextChoices):
     TRAINING_DATA = "Training Data", "Training data"
     ARCHIVE = "Archive", "Archive"
     WORKFLOW = "Workflow", "Workflow"
+    IMAGE = "Image", "Example image"
     OTHER = "Other", "Other"
 
 
@@ -201,6 +202,16 @@ class FileStatus(models.TextChoices):
     ERROR = "error", "Error"
 
 
+class ScanStatus(models.TextChoices):
+    """The verdict of the file's safety checks (strict safetensors parsing, pickle scan, ClamAV)."""
+
+    PENDING = "pending", "Not scanned yet"
+    SCANNING = "scanning", "Scanning"
+    CLEAN = "clean", "Clean"
+    QUARANTINED = "quarantined", "Quarantined"
+    ERROR = "error", "Could not be scanned"
+
+
 class ModelFile(models.Model):
     version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="files")
     # The name the uploader gave; a column, never a path (storage keys come from the content hash).
@@ -213,12 +224,18 @@ class ModelFile(models.Model):
 
     # Until processing finishes the bytes sit at upload_key; afterwards they live in the blob.
     upload_key = models.CharField(max_length=255, blank=True)
-    size = models.PositiveBigIntegerField(default=0)
+    # The multipart upload in progress (S3's UploadId, or the hub's own id on local storage).
+    multipart_upload_id = models.CharField(max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(default=0, help_text="Bytes; the declared size until processed.")
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent of the file processed.")
     blob = models.ForeignKey(
         ContentBlob, on_delete=models.PROTECT, null=True, blank=True, related_name="files"
     )
     status = models.CharField(max_length=16, choices=FileStatus.choices, default=FileStatus.PENDING)
     status_message = models.TextField(blank=True)
+    scan_status = models.CharField(max_length=16, choices=ScanStatus.choices, default=ScanStatus.PENDING)
+    scan_message = models.TextField(blank=True, help_text="Markdown; names what the scanners found.")
+    scanned_at = models.DateTimeField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True, help_text="Facts extracted from the file.")
 
     created_at = models.DateTimeField(default=timezone.now)
@@ -235,3 +252,17 @@ class ModelFile(models.Model):
     @property
     def is_ready(self):
         return self.status == FileStatus.READY
+
+    @property
+    def extension(self) -> str:
+        return "." + self.name.rsplit(".", 1)[-1].lower() if "." in self.name else ""
+
+    @property
+    def is_finished(self) -> bool:
+        """Nothing more will happen to this file without a new upload."""
+        return self.status in (
+            FileStatus.READY,
+            FileStatus.REJECTED,
+            FileStatus.QUARANTINED,
+            FileStatus.ERROR,
+        )

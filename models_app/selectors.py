@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from .models import AIModel, ModelFile, ModelVersion, PublishStatus
+from .models import AIModel, FileStatus, ModelFile, ModelVersion, PublishStatus
 
 
 def can_moderate(user) -> bool:
@@ -27,6 +27,16 @@ def visible_versions(user, model: AIModel) -> QuerySet[ModelVersion]:
     if can_moderate(user) or (user.is_authenticated and model.owner_id == user.id):
         return versions
     return versions.filter(status=PublishStatus.PUBLISHED)
+
+
+def visible_files(user, version: ModelVersion) -> list[ModelFile]:
+    """A version's files as this viewer may see them: the creator and moderators see every file with
+    its problems; everyone else only files that passed (or are still being) processed."""
+    files = list(version.files.all())
+    if can_moderate(user) or (user.is_authenticated and version.model.owner_id == user.id):
+        return files
+    shown = {FileStatus.READY, FileStatus.PENDING, FileStatus.PROCESSING}
+    return [f for f in files if f.status in shown]
 
 
 def latest_models(user, *, limit: int = 24) -> QuerySet[AIModel]:

@@ -2,20 +2,19 @@
 
 import logging
 import re
-import struct
 from collections.abc import Iterable
 from typing import BinaryIO
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .hashing import file_hashes
+from . import storage
 from .models import (
     AIModel,
     BaseModel,
-    ContentBlob,
     FileFormat,
     FileStatus,
     FileType,
@@ -25,12 +24,13 @@ from .models import (
     PublishStatus,
     Tag,
 )
-from .storage import copy_object, model_storage, new_upload_key
+from .storage import model_storage, new_upload_key
 from .text import clean_filename
 
 log = logging.getLogger(__name__)
 
 MAX_TAGS = 20
+MAX_PARTS = 10_000  # S3's limit
 MAX_TRIGGER_WORDS = 50
 
 
@@ -140,6 +140,57 @@ def _guess_format(name: str) -> str:
     return FileFormat.OTHER
 
 
+def _human_size(n: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:,} {unit}" if unit == "bytes" else f"{n:.1f} {unit}".replace(".0 ", " ")
+        n /= 1024
+    return str(n)
+
+
+def check_upload_allowed(*, filename: str, size: int | None) -> str:
+    """Refuse a file by its name and declared size before any byte is sent; returns the clean name."""
+    name = clean_filename(filename)
+    extension = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    allowed = settings.ALLOWED_UPLOAD_EXTENSIONS
+    if extension not in allowed:
+        raise ValidationError(
+            f"{name!r} has a file type the hub does not accept; allowed: {', '.join(allowed)}."
+        )
+    if size is not None:
+        if size <= 0:
+            raise ValidationError(f"{name!r} is empty.")
+        if size > settings.MAX_UPLOAD_SIZE:
+            raise ValidationError(
+                f"{name!r} is {_human_size(size)}; the largest file the hub accepts is "
+                f"{_human_size(settings.MAX_UPLOAD_SIZE)}."
+            )
+    return name
+
+
+def _check_owner(version: ModelVersion, by) -> None:
+    if version.model.owner_id != by.id:
+        raise ValidationError("Only the creator of this model can add files to it.")
+
+
+def _new_file_row(*, version, name, type, is_primary, **fields) -> ModelFile:
+    if type not in FileType.values:
+        raise ValidationError(f"{type!r} is not a file type; choose one of: {', '.join(FileType.values)}.")
+    if is_primary is None:
+        is_primary = type == FileType.MODEL and not version.files.filter(is_primary=True).exists()
+    elif is_primary:
+        version.files.filter(is_primary=True).update(is_primary=False)
+    return ModelFile.objects.create(
+        version=version, name=name, type=type, format=_guess_format(name), is_primary=is_primary, **fields
+    )
+
+
+def _enqueue_processing(model_file: ModelFile) -> None:
+    from .tasks import process_file  # tasks imports this module; import here to keep the cycle lazy
+
+    transaction.on_commit(lambda: process_file.delay(model_file.id))
+
+
 def add_file(
     *,
     version: ModelVersion,
@@ -148,31 +199,109 @@ def add_file(
     type: str = FileType.MODEL,
     is_primary: bool | None = None,
 ) -> ModelFile:
-    """Store uploaded bytes under a fresh key and queue the file for processing.
+    """Store bytes the hub already has (seed_demo, import_models) and queue them for processing.
 
     The bytes are written before the row exists, so a failed write leaves no row; a row whose
     processing never starts is picked up by the periodic sweep.
     """
-    from .tasks import process_file  # tasks imports services; import here to keep the cycle lazy
-
-    name = clean_filename(name)
+    name = check_upload_allowed(filename=name, size=None)
     key = model_storage().save(new_upload_key(name), content)
     size = model_storage().size(key)
+    if size > settings.MAX_UPLOAD_SIZE:
+        model_storage().delete(key)
+        check_upload_allowed(filename=name, size=size)
     with transaction.atomic():
-        if is_primary is None:
-            is_primary = type == FileType.MODEL and not version.files.filter(is_primary=True).exists()
-        model_file = ModelFile.objects.create(
-            version=version,
-            name=name,
-            type=type,
-            format=_guess_format(name),
-            is_primary=is_primary,
-            upload_key=key,
-            size=size,
-            status=FileStatus.PENDING,
-        )
-        transaction.on_commit(lambda: process_file.delay(model_file.id))
+        model_file = _new_file_row(
+            version=version, name=name, type=type, is_primary=is_primary,
+            upload_key=key, size=size, status=FileStatus.PENDING,
+        )  # fmt: skip
+        _enqueue_processing(model_file)
     return model_file
+
+
+@transaction.atomic
+def start_upload(
+    *, version: ModelVersion, by, filename: str, size: int, type: str = FileType.MODEL, is_primary=None
+) -> ModelFile:
+    """Open a resumable multipart upload for one file of a version.
+
+    The row exists from here on, in status "uploading", so the creator sees it on the version page
+    and can come back to it; its bytes go straight to storage, never through the web process.
+    """
+    _check_owner(version, by)
+    name = check_upload_allowed(filename=filename, size=size)
+    key = new_upload_key(name)
+    upload_id = storage.start_multipart(key)
+    return _new_file_row(
+        version=version, name=name, type=type, is_primary=is_primary,
+        upload_key=key, multipart_upload_id=upload_id, size=size, status=FileStatus.UPLOADING,
+    )  # fmt: skip
+
+
+def _check_uploading(model_file: ModelFile) -> None:
+    if model_file.status != FileStatus.UPLOADING or not model_file.multipart_upload_id:
+        raise ValidationError("This upload is already finished; start a new one to send the file again.")
+
+
+def part_upload_url(*, model_file: ModelFile, part_number: int) -> str:
+    _check_uploading(model_file)
+    if not 1 <= part_number <= MAX_PARTS:
+        raise ValidationError(f"Part numbers run from 1 to {MAX_PARTS}.")
+    return storage.part_upload_url(
+        key=model_file.upload_key,
+        upload_id=model_file.multipart_upload_id,
+        part_number=part_number,
+        file_id=model_file.id,
+    )
+
+
+def uploaded_parts(*, model_file: ModelFile) -> list[dict]:
+    _check_uploading(model_file)
+    return storage.list_parts(key=model_file.upload_key, upload_id=model_file.multipart_upload_id)
+
+
+def complete_upload(*, model_file: ModelFile, by) -> ModelFile:
+    """Close the multipart upload and queue the file for processing.
+
+    The parts are checked against what storage actually holds (numbers 1..n, the declared total
+    size), so a client can't finish an upload with bytes missing or more than it announced.
+    """
+    _check_owner(model_file.version, by)
+    _check_uploading(model_file)
+    parts = storage.list_parts(key=model_file.upload_key, upload_id=model_file.multipart_upload_id)
+    numbers = [p["PartNumber"] for p in parts]
+    if numbers != list(range(1, len(parts) + 1)):
+        missing = sorted(set(range(1, max(numbers, default=0) + 1)) - set(numbers))
+        raise ValidationError(
+            f"Parts {', '.join(map(str, missing[:10]))} of {model_file.name!r} never arrived; resume the upload."
+            if missing
+            else f"No part of {model_file.name!r} has arrived yet."
+        )
+    received = sum(p["Size"] for p in parts)
+    if received != model_file.size:
+        raise ValidationError(
+            f"{model_file.name!r} was announced as {model_file.size:,} bytes but {received:,} arrived; "
+            "resume or restart the upload."
+        )
+    storage.complete_multipart(
+        key=model_file.upload_key, upload_id=model_file.multipart_upload_id, parts=parts
+    )
+    with transaction.atomic():
+        updated = ModelFile.objects.filter(id=model_file.id, status=FileStatus.UPLOADING).update(
+            status=FileStatus.PENDING, updated_at=timezone.now()
+        )
+        if updated:
+            _enqueue_processing(model_file)
+    model_file.refresh_from_db()
+    return model_file
+
+
+def abort_upload(*, model_file: ModelFile, by) -> None:
+    """Give up an unfinished upload: storage forgets the parts and the row goes away."""
+    _check_owner(model_file.version, by)
+    _check_uploading(model_file)
+    storage.abort_multipart(key=model_file.upload_key, upload_id=model_file.multipart_upload_id)
+    model_file.delete()
 
 
 @transaction.atomic
@@ -195,73 +324,3 @@ def publish_version(*, version: ModelVersion, by) -> ModelVersion:
         model.published_at = model.published_at or now
         model.save(update_fields=["status", "published_at", "updated_at"])
     return version
-
-
-class FileRejected(Exception):
-    """The file itself is bad: an expected outcome, stored as a status with a readable message."""
-
-
-def _safetensors_data_start(f: BinaryIO, size: int) -> int | None:
-    """Where tensor data starts if the file looks like safetensors (8-byte length, then a JSON object)."""
-    f.seek(0)
-    head = f.read(9)
-    if len(head) < 9:
-        return None
-    (header_len,) = struct.unpack("<Q", head[:8])
-    if head[8:9] != b"{" or 8 + header_len > size:
-        return None
-    return 8 + header_len
-
-
-def process_file(*, model_file: ModelFile) -> ModelFile:
-    """Hash a stored upload, move it under its content key and mark the file ready.
-
-    Safe to run again after a crash at any point: hashing only reads, the copy is skipped when the
-    content key already exists, an identical earlier upload's blob is reused, and the upload is
-    deleted only after the database points at the blob.
-    """
-    storage = model_storage()
-    if model_file.blob_id is None:
-        if not model_file.upload_key or not storage.exists(model_file.upload_key):
-            raise FileRejected("The uploaded bytes are missing; upload the file again.")
-        with storage.open(model_file.upload_key, "rb") as f:
-            size = storage.size(model_file.upload_key)
-            hashes = file_hashes(f, data_start=_safetensors_data_start(f, size))
-        key = ContentBlob.key_for(hashes["SHA256"])
-        copy_object(model_file.upload_key, key)
-        try:
-            with transaction.atomic():
-                blob, created = ContentBlob.objects.get_or_create(
-                    sha256=hashes["SHA256"],
-                    defaults={
-                        "size": size,
-                        "storage_key": key,
-                        "autov1": hashes["AutoV1"],
-                        "autov3": hashes.get("AutoV3_full"),
-                        "crc32": hashes["CRC32"],
-                        "blake3": hashes["BLAKE3"],
-                    },
-                )
-        except IntegrityError:  # another worker stored the same bytes at the same moment
-            blob, created = ContentBlob.objects.get(sha256=hashes["SHA256"]), False
-        model_file.blob = blob
-        model_file.size = blob.size
-        if not created:
-            model_file.metadata = {**model_file.metadata, "duplicate_of_existing_blob": True}
-    model_file.status = FileStatus.READY
-    model_file.status_message = ""
-    model_file.processed_at = timezone.now()
-    model_file.save()
-    if model_file.upload_key:
-        storage.delete(model_file.upload_key)
-        ModelFile.objects.filter(id=model_file.id).update(upload_key="")
-        model_file.upload_key = ""
-    return model_file
-
-
-def mark_file_failed(*, model_file: ModelFile, status: str, message: str) -> ModelFile:
-    model_file.status = status
-    model_file.status_message = message
-    model_file.processed_at = timezone.now()
-    model_file.save(update_fields=["status", "status_message", "processed_at", "updated_at"])
-    return model_file

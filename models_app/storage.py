@@ -4,10 +4,16 @@ Local disk by default, S3 when S3_BUCKET is set (hub/settings.py). This is the o
 talk to boto3 directly.
 """
 
+import hashlib
+import io
+import os
+import shutil
 import uuid
 
 from django.conf import settings
+from django.core import signing
 from django.core.files.storage import storages
+from django.urls import reverse
 
 
 def model_storage():
@@ -23,13 +29,13 @@ def is_s3() -> bool:
     return bool(settings.S3_BUCKET)
 
 
-def s3_client():
+def s3_client(endpoint_url: str | None = None):
     import boto3
     from botocore.config import Config
 
     return boto3.client(
         "s3",
-        endpoint_url=settings.S3_ENDPOINT_URL or None,
+        endpoint_url=endpoint_url or settings.S3_ENDPOINT_URL or None,
         aws_access_key_id=settings.S3_ACCESS_KEY or None,
         aws_secret_access_key=settings.S3_SECRET_KEY or None,
         region_name=settings.S3_REGION,
@@ -38,13 +44,28 @@ def s3_client():
 
 
 def ensure_bucket() -> bool:
-    """Create the S3 bucket if it is missing. Returns True when it was created."""
+    """Create the S3 bucket if it is missing, and let browsers upload parts to it (CORS; the ETag
+    header must be exposed, or a browser can't complete a multipart upload). True when created."""
     client = s3_client()
     existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
-    if settings.S3_BUCKET in existing:
-        return False
-    client.create_bucket(Bucket=settings.S3_BUCKET)
-    return True
+    created = settings.S3_BUCKET not in existing
+    if created:
+        client.create_bucket(Bucket=settings.S3_BUCKET)
+    client.put_bucket_cors(
+        Bucket=settings.S3_BUCKET,
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedOrigins": ["*"],
+                    "AllowedMethods": ["GET", "PUT", "HEAD"],
+                    "AllowedHeaders": ["*"],
+                    "ExposeHeaders": ["ETag"],
+                    "MaxAgeSeconds": 3600,
+                }
+            ]
+        },
+    )
+    return created
 
 
 def copy_object(src_key: str, dst_key: str) -> None:
@@ -64,9 +85,6 @@ def copy_object(src_key: str, dst_key: str) -> None:
         # boto3's managed copy runs server-side, in parts for big objects.
         s3_client().copy({"Bucket": settings.S3_BUCKET, "Key": src}, settings.S3_BUCKET, dst)
     else:
-        import os
-        import shutil
-
         dst_path = storage.path(dst_key)
         os.makedirs(os.path.dirname(dst_path), exist_ok=True)
         tmp_path = f"{dst_path}.{uuid.uuid4().hex}.tmp"
@@ -75,3 +93,241 @@ def copy_object(src_key: str, dst_key: str) -> None:
         except OSError:
             shutil.copyfile(storage.path(src_key), tmp_path)
         os.replace(tmp_path, dst_path)
+
+
+# --- Reading stored objects without holding them in memory.
+
+STREAM_CHUNK = 8 << 20
+
+
+def iter_object(key: str, chunk_size: int = STREAM_CHUNK):
+    """Yield an object's bytes front to back in chunks: one GET on S3, plain reads on disk."""
+    if is_s3():
+        body = s3_client().get_object(Bucket=settings.S3_BUCKET, Key=_s3_key(key))["Body"]
+        try:
+            yield from body.iter_chunks(chunk_size)
+        finally:
+            body.close()
+    else:
+        with open(model_storage().path(key), "rb") as f:
+            while block := f.read(chunk_size):
+                yield block
+
+
+def object_size(key: str) -> int:
+    return model_storage().size(key)
+
+
+class RangeReader(io.RawIOBase):
+    """A seekable, read-only view of a stored object that fetches only the bytes asked for.
+
+    On S3 every read is an HTTP Range request (at least `min_fetch` bytes, kept as a small
+    read-ahead so parsers' many small reads don't each cost a request). `bytes_fetched` counts what
+    came over the wire. On local disk it reads the file directly.
+    """
+
+    def __init__(self, key: str, min_fetch: int = 64 * 1024):
+        self.key = key
+        self.size = object_size(key)
+        self.min_fetch = min_fetch
+        self.bytes_fetched = 0
+        self._pos = 0
+        self._buffer_start = 0
+        self._buffer = b""
+        self._file = None if is_s3() else open(model_storage().path(key), "rb")
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def tell(self):
+        return self._pos
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def read(self, n=-1):
+        if n is None or n < 0:
+            n = self.size - self._pos
+        n = max(0, min(n, self.size - self._pos))
+        if n == 0:
+            return b""
+        if self._file is not None:
+            self._file.seek(self._pos)
+            data = self._file.read(n)
+            self.bytes_fetched += len(data)
+        else:
+            data = self._read_s3(n)
+        self._pos += len(data)
+        return data
+
+    def readinto(self, buffer):
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def _read_s3(self, n: int) -> bytes:
+        start, end = self._pos, self._pos + n
+        buf_end = self._buffer_start + len(self._buffer)
+        if self._buffer_start <= start and end <= buf_end:
+            return self._buffer[start - self._buffer_start : end - self._buffer_start]
+        fetch_end = min(self.size, start + max(n, self.min_fetch))
+        response = s3_client().get_object(
+            Bucket=settings.S3_BUCKET, Key=_s3_key(self.key), Range=f"bytes={start}-{fetch_end - 1}"
+        )
+        self._buffer = response["Body"].read()
+        self._buffer_start = start
+        self.bytes_fetched += len(self._buffer)
+        return self._buffer[:n]
+
+    def close(self):
+        if self._file is not None:
+            self._file.close()
+        super().close()
+
+
+def _s3_key(key: str) -> str:
+    prefix = model_storage().location.strip("/")
+    return f"{prefix}/{key}" if prefix else key
+
+
+# --- Multipart uploads: S3's own protocol on S3, and the same steps on local disk, where the parts
+# are PUT to the hub's chunk endpoint (models_app.api.LocalPartUpload) and kept in a folder.
+
+MULTIPART_DIR = "multipart"
+PART_URL_MAX_AGE = 6 * 3600  # seconds a signed part URL stays valid
+
+
+def start_multipart(key: str) -> str:
+    """Begin a multipart upload to `key`; returns its upload id."""
+    if is_s3():
+        response = s3_client().create_multipart_upload(
+            Bucket=settings.S3_BUCKET, Key=_s3_key(key), ContentType="application/octet-stream"
+        )
+        return response["UploadId"]
+    upload_id = uuid.uuid4().hex
+    os.makedirs(_local_parts_dir(upload_id), exist_ok=True)
+    return upload_id
+
+
+def part_upload_url(*, key: str, upload_id: str, part_number: int, file_id: int) -> str:
+    """A URL the client PUTs one part to, self-authorising and short-lived (no cookie, no key)."""
+    if is_s3():
+        client = s3_client(endpoint_url=settings.S3_PUBLIC_ENDPOINT_URL)
+        return client.generate_presigned_url(
+            "upload_part",
+            Params={
+                "Bucket": settings.S3_BUCKET,
+                "Key": _s3_key(key),
+                "UploadId": upload_id,
+                "PartNumber": part_number,
+            },
+            ExpiresIn=PART_URL_MAX_AGE,
+        )
+    token = signing.dumps({"f": file_id, "u": upload_id, "p": part_number}, salt="upload-part")
+    return reverse("models_app:api_local_part", kwargs={"token": token})
+
+
+def read_part_token(token: str) -> dict:
+    """The {f, u, p} a local part URL was signed for; raises signing.BadSignature when forged or old."""
+    return signing.loads(token, salt="upload-part", max_age=PART_URL_MAX_AGE)
+
+
+def list_parts(*, key: str, upload_id: str) -> list[dict]:
+    """The parts received so far, as S3 lists them: [{PartNumber, Size, ETag}]."""
+    if is_s3():
+        client, parts, marker = s3_client(), [], 0
+        while True:
+            response = client.list_parts(
+                Bucket=settings.S3_BUCKET, Key=_s3_key(key), UploadId=upload_id, PartNumberMarker=marker
+            )
+            parts += [{k: p[k] for k in ("PartNumber", "Size", "ETag")} for p in response.get("Parts", [])]
+            if not response.get("IsTruncated"):
+                return parts
+            marker = response["NextPartNumberMarker"]
+    parts = []
+    folder = _local_parts_dir(upload_id)
+    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+        number, dot, etag = name.partition(".")
+        if dot and number.isdigit() and len(etag) == 32:
+            size = os.path.getsize(os.path.join(folder, name))
+            parts.append({"PartNumber": int(number), "Size": size, "ETag": f'"{etag}"'})
+    return parts
+
+
+def save_local_part(*, upload_id: str, part_number: int, stream, length: int) -> str:
+    """Write one part from a request body to disk, streaming; returns its ETag (MD5, as S3's)."""
+    folder = _local_parts_dir(upload_id)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(upload_id)
+    digest, remaining = hashlib.md5(usedforsecurity=False), length
+    tmp_path = os.path.join(folder, f"tmp-{uuid.uuid4().hex}")
+    try:
+        with open(tmp_path, "wb") as out:
+            while remaining > 0:
+                block = stream.read(min(remaining, 1 << 20))
+                if not block:
+                    raise ValueError(f"The part ended after {length - remaining} of {length} bytes.")
+                digest.update(block)
+                out.write(block)
+                remaining -= len(block)
+        etag = digest.hexdigest()
+        for old in os.listdir(folder):  # a re-sent part replaces the earlier copy
+            if old.startswith(f"{part_number:05d}."):
+                os.remove(os.path.join(folder, old))
+        os.replace(tmp_path, os.path.join(folder, f"{part_number:05d}.{etag}"))
+    finally:
+        if os.path.exists(tmp_path):
+            os.remove(tmp_path)
+    return f'"{etag}"'
+
+
+def complete_multipart(*, key: str, upload_id: str, parts: list[dict]) -> None:
+    """Finish the upload. On S3 the object appears at `key`; on local disk the parts stay in their
+    folder until the worker joins them (assemble_local_parts), so no request copies gigabytes."""
+    if is_s3():
+        s3_client().complete_multipart_upload(
+            Bucket=settings.S3_BUCKET,
+            Key=_s3_key(key),
+            UploadId=upload_id,
+            MultipartUpload={"Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in parts]},
+        )
+
+
+def assemble_local_parts(*, key: str, upload_id: str) -> None:
+    """Join a local multipart upload's parts into the object at `key`, then drop the parts."""
+    folder = _local_parts_dir(upload_id)
+    if not os.path.isdir(folder):
+        return  # already assembled by an earlier run
+    dst = model_storage().path(key)
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    tmp = f"{dst}.{uuid.uuid4().hex}.tmp"
+    with open(tmp, "wb") as out:
+        for part in list_parts(key=key, upload_id=upload_id):
+            name = f"{part['PartNumber']:05d}.{part['ETag'].strip(chr(34))}"
+            with open(os.path.join(folder, name), "rb") as f:
+                shutil.copyfileobj(f, out, STREAM_CHUNK)
+    os.replace(tmp, dst)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def abort_multipart(*, key: str, upload_id: str) -> None:
+    if is_s3():
+        try:
+            s3_client().abort_multipart_upload(
+                Bucket=settings.S3_BUCKET, Key=_s3_key(key), UploadId=upload_id
+            )
+        except s3_client().exceptions.NoSuchUpload:
+            pass
+    else:
+        shutil.rmtree(_local_parts_dir(upload_id), ignore_errors=True)
+
+
+def _local_parts_dir(upload_id: str) -> str:
+    if not upload_id.isalnum():
+        raise ValueError("bad upload id")
+    return model_storage().path(f"{MULTIPART_DIR}/{upload_id}")

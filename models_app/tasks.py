@@ -3,20 +3,24 @@
 import logging
 from datetime import timedelta
 
+from botocore.exceptions import BotoCoreError
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import services
+from . import processing
 from .models import FileStatus, ModelFile
 
 log = logging.getLogger(__name__)
 
+# Storage hiccups worth another try; anything else about a file is a verdict, not a failure.
+TRANSIENT_ERRORS = (OSError, BotoCoreError)
+
 
 @shared_task(
     acks_late=True,
-    autoretry_for=(OSError,),
+    autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=5,
     max_retries=3,
 )
@@ -33,15 +37,15 @@ def process_file(file_id: int) -> str:
         return "skipped"
     model_file = ModelFile.objects.get(id=file_id)
     try:
-        services.process_file(model_file=model_file)
-    except services.FileRejected as exc:
-        services.mark_file_failed(model_file=model_file, status=FileStatus.REJECTED, message=str(exc))
+        processing.process_file(model_file=model_file)
+    except processing.FileRejected as exc:
+        processing.mark_file_failed(model_file=model_file, status=FileStatus.REJECTED, message=str(exc))
         return "rejected"
-    except OSError:
+    except TRANSIENT_ERRORS:
         # Give the row back so the retry (or the sweep) can claim it again.
         ModelFile.objects.filter(id=file_id, status=FileStatus.PROCESSING).update(status=FileStatus.PENDING)
         if process_file.request.retries >= process_file.max_retries:
-            services.mark_file_failed(
+            processing.mark_file_failed(
                 model_file=model_file,
                 status=FileStatus.ERROR,
                 message="Storage could not be read after several tries; the hub will try again later.",

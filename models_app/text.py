@@ -48,3 +48,28 @@ def clean_filename(name: str, fallback: str = "file") -> str:
         stem, dot, ext = name.rpartition(".")
         name = (stem[: 200 - len(ext) - 1] + "." + ext) if dot and len(ext) <= 16 else name[:200]
     return name or fallback
+
+
+def clean_text(value: str) -> str:
+    """Text PostgreSQL will store: no NUL characters, no lone surrogates (DESIGN.md section 10, item 5)."""
+    value = value.replace("\x00", "")
+    return value.encode("utf-8", "replace").decode("utf-8") if _has_surrogates(value) else value
+
+
+def _has_surrogates(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def clean_json(value):
+    """clean_text applied to every string (keys too) of a JSON-shaped value read from a file."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_text(str(k)): clean_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_json(v) for v in value]
+    return value

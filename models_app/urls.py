@@ -1,12 +1,31 @@
 from django.urls import path
 
-from . import views
+from . import api, views
 
 app_name = "models_app"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
+    path("models/new", views.create_model, name="create_model"),
     path("models/<int:pk>", views.model_detail, name="model_detail"),
+    path("models/<int:pk>/versions/new", views.create_version, name="create_version"),
+    path("models/<int:pk>/versions/<int:version_id>/files", views.upload_files, name="upload_files"),
+    path("models/<int:pk>/versions/<int:version_id>/publish", views.publish_version, name="publish_version"),
     path("models/<int:pk>/<str:slug>", views.model_detail, name="model_detail_slug"),
+    # The hub's own API for creators and scripts (models_app/api.py).
+    path("api/hub/models", api.CreateModel.as_view(), name="api_create_model"),
+    path("api/hub/models/<int:model_id>/versions", api.CreateVersion.as_view(), name="api_create_version"),
+    path(
+        "api/hub/versions/<int:version_id>/publish", api.PublishVersion.as_view(), name="api_publish_version"
+    ),
+    path("api/hub/versions/<int:version_id>/files", api.VersionFiles.as_view(), name="api_version_files"),
+    path("api/hub/uploads", api.StartUpload.as_view(), name="api_start_upload"),
+    path("api/hub/uploads/<int:file_id>", api.AbortUpload.as_view(), name="api_abort_upload"),
+    path("api/hub/uploads/<int:file_id>/parts", api.UploadParts.as_view(), name="api_upload_parts"),
+    path(
+        "api/hub/uploads/<int:file_id>/parts/<int:part_number>", api.SignPart.as_view(), name="api_sign_part"
+    ),
+    path("api/hub/uploads/<int:file_id>/complete", api.CompleteUpload.as_view(), name="api_complete_upload"),
+    path("api/hub/parts/<str:token>", api.LocalPartUpload.as_view(), name="api_local_part"),
 ]

@@ -1,7 +1,15 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
-from . import selectors
+from . import selectors, services
+from .forms import ModelForm, VersionForm
+from .models import FileType
 from .text import render_markdown
 
 
@@ -20,6 +28,8 @@ def model_detail(request, pk: int, slug: str | None = None):
     if slug != model.slug:
         return redirect(model, permanent=True)
     versions = list(selectors.visible_versions(request.user, model))
+    for version in versions:
+        version.visible_files = selectors.visible_files(request.user, version)
     if not versions and not selectors.can_moderate(request.user) and model.owner_id != request.user.id:
         raise Http404("No such model")
     return render(
@@ -32,3 +42,77 @@ def model_detail(request, pk: int, slug: str | None = None):
             "is_owner": request.user.is_authenticated and model.owner_id == request.user.id,
         },
     )
+
+
+def _own_model(request, pk: int):
+    model = get_object_or_404(selectors.visible_models(request.user), pk=pk)
+    if model.owner_id != request.user.id:
+        raise Http404("No such model")
+    return model
+
+
+@login_required
+def create_model(request):
+    """Step 1 of the upload wizard: what the model is and what others may do with it."""
+    form = ModelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            model = services.create_model(owner=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("models_app:create_version", pk=model.pk)
+    return render(request, "models_app/create_model.html", {"form": form, "step": 1})
+
+
+@login_required
+def create_version(request, pk: int):
+    """Step 2: a version of the model (base model, trigger words, changelog)."""
+    model = _own_model(request, pk)
+    form = VersionForm(request.POST or None, initial={"name": "v1.0" if not model.versions.exists() else ""})
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = services.create_version(model=model, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("models_app:upload_files", pk=model.pk, version_id=version.id)
+    return render(request, "models_app/create_version.html", {"form": form, "model": model, "step": 2})
+
+
+@login_required
+def upload_files(request, pk: int, version_id: int):
+    """Step 3: attach files (resumable uploads, straight to storage) and publish."""
+    model = _own_model(request, pk)
+    version = get_object_or_404(model.versions.select_related("base_model"), id=version_id)
+    return render(
+        request,
+        "models_app/upload_files.html",
+        {
+            "model": model,
+            "version": version,
+            "step": 3,
+            "upload_config": {
+                "versionId": version.id,
+                "maxFileSize": settings.MAX_UPLOAD_SIZE,
+                "allowedExtensions": settings.ALLOWED_UPLOAD_EXTENSIONS,
+                "partSize": settings.UPLOAD_PART_SIZE,
+                "fileTypes": FileType.choices,
+                "filesUrl": reverse("models_app:api_version_files", args=[version.id]),
+            },
+        },
+    )
+
+
+@login_required
+@require_POST
+def publish_version(request, pk: int, version_id: int):
+    model = _own_model(request, pk)
+    version = get_object_or_404(model.versions, id=version_id)
+    try:
+        services.publish_version(version=version, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("models_app:upload_files", pk=model.pk, version_id=version.id)
+    messages.success(request, f"{model.name} {version.name} is published.")
+    return redirect(model)

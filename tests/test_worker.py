@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -10,7 +11,7 @@ import pytest
 from django.db import connection
 
 from hub.celery import app as celery_app
-from models_app import demo
+from models_app import demo, tasks
 from models_app.models import FileStatus, ModelFile
 from tests.factories import make_model
 
@@ -32,9 +33,65 @@ def _drop_cached_broker_connections():
     celery_app.amqp._producer_pool = None
 
 
+class Workers:
+    """Starts `celery -A hub worker` processes against the test database, storage and broker."""
+
+    def __init__(self, env, cwd, log_dir):
+        self.env, self.cwd, self.log_dir = env, cwd, log_dir
+        self.processes = []
+
+    def start(self) -> subprocess.Popen:
+        log = open(self.log_dir / f"worker-{len(self.processes)}.log", "w+")
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "hub",
+                "worker",
+                "--pool",
+                "prefork",
+                "-c",
+                "1",
+                "-l",
+                "INFO",
+            ],
+            cwd=self.cwd,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so a test can kill it with its pool
+        )
+        process.log = log
+        self.processes.append(process)
+        return process
+
+    def kill(self, process: subprocess.Popen) -> None:
+        """What an out-of-memory killer or a pulled plug does: SIGKILL, no goodbye to the broker."""
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+    def logs(self) -> str:
+        out = []
+        for process in self.processes:
+            process.log.seek(0)
+            out.append(process.log.read()[-2000:])
+        return "\n---\n".join(out)
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+            process.log.close()
+
+
 @pytest.fixture
-def worker(tmp_path, settings):
-    """Start `celery -A hub worker` against the test database, storage and a private broker folder."""
+def workers(tmp_path, settings):
     original_options = dict(celery_app.conf.broker_transport_options or {})
     env = {**os.environ, **_database_env(), "MEDIA_ROOT": str(settings.MEDIA_ROOT), "VAR_DIR": str(tmp_path)}
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
@@ -54,35 +111,62 @@ def worker(tmp_path, settings):
         celery_app.conf.broker_transport_options = {**celery_app.conf.broker_transport_options, **options}
     celery_app.conf.task_always_eager = False
     _drop_cached_broker_connections()
-    log = open(tmp_path / "worker.log", "w+")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "hub", "worker", "--pool", "prefork", "-c", "1", "-l", "INFO"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    manager = Workers(env, settings.BASE_DIR, tmp_path)
     try:
-        yield process, log
+        yield manager
     finally:
         celery_app.conf.task_always_eager = True
         celery_app.conf.broker_transport_options = original_options
         _drop_cached_broker_connections()
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+        manager.stop_all()
+
+
+def wait_for(model_file, statuses, seconds=90, poll=0.2, alive=None):
+    deadline = time.monotonic() + seconds
+    while model_file.status not in statuses and time.monotonic() < deadline:
+        if alive is not None:
+            assert alive.poll() is None, "the worker exited early"
+        time.sleep(poll)
+        model_file.refresh_from_db()
+    return model_file
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_process_hashes_an_uploaded_file(base_models, creator, worker):
-    process, log = worker
+def test_a_worker_process_hashes_an_uploaded_file(base_models, creator, workers):
+    process = workers.start()
     model = make_model(creator, content=demo.tiny_checkpoint(), filename="ckpt.safetensors")
-    model_file = ModelFile.objects.get(version__model=model)
-    deadline = time.monotonic() + 90
-    while model_file.status != FileStatus.READY and time.monotonic() < deadline:
-        assert process.poll() is None, "the worker exited early"
-        time.sleep(0.2)
-        model_file.refresh_from_db()
-    log.seek(0)
-    assert model_file.status == FileStatus.READY, log.read()[-3000:]
+    model_file = wait_for(ModelFile.objects.get(version__model=model), {FileStatus.READY}, alive=process)
+    assert model_file.status == FileStatus.READY, workers.logs()
     assert model_file.blob.sha256 == hashlib.sha256(demo.tiny_checkpoint()).hexdigest().upper()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_left_behind_by_a_killed_worker_is_finished_by_the_sweep(
+    base_models, creator, workers, settings
+):
+    """The worker is SIGKILLed while it processes the file; its message is gone with it (DESIGN.md
+    section 11), and the periodic sweep is what brings the file to ready on a new worker."""
+    payload = os.urandom(8 << 20) * 24  # 192 MiB: processing takes long enough to be caught mid-way
+    for attempt in range(3):
+        process = workers.start()
+        model = make_model(creator, name=f"Big {attempt}", content=payload, filename="big.txt", type="Other")
+        model_file = wait_for(
+            ModelFile.objects.get(version__model=model),
+            {FileStatus.PROCESSING, FileStatus.READY},
+            poll=0.005,
+            alive=process,
+        )
+        workers.kill(process)
+        model_file.refresh_from_db()
+        if model_file.status == FileStatus.PROCESSING:
+            break  # caught mid-way; otherwise the file was too quick, try again
+    assert model_file.status == FileStatus.PROCESSING, "could not catch the worker mid-task"
+    time.sleep(1)
+    model_file.refresh_from_db()
+    assert model_file.status == FileStatus.PROCESSING  # nobody else is going to finish it
+    settings.FILE_STUCK_AFTER = 0
+    second = workers.start()
+    assert tasks.sweep_stuck_files() == 1
+    model_file = wait_for(model_file, {FileStatus.READY}, alive=second)
+    assert model_file.status == FileStatus.READY, workers.logs()
+    assert model_file.blob.sha256 == hashlib.sha256(payload).hexdigest().upper()

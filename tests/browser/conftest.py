@@ -62,3 +62,11 @@ def page(browser, request, live_server, base_models):
         page.screenshot(path=str(path), full_page=True)
         print(f"screenshot of the failure: {path}")
     context.close()
+
+
+def log_in(page, username: str, password: str) -> None:
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", username)
+    page.fill("input[name=password]", password)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_selector("[data-testid=current-user]")

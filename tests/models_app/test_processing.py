@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from models_app import demo, services, tasks
+from models_app import demo, processing, services, tasks
 from models_app.models import ContentBlob, FileStatus, ModelFile
 from models_app.storage import model_storage
 from tests.factories import make_model
@@ -47,7 +47,7 @@ def test_processing_again_changes_nothing(creator, run_on_commit):
         model = make_model(creator)
     model_file = ModelFile.objects.get(version__model=model)
     blob_id = model_file.blob_id
-    services.process_file(model_file=model_file)
+    processing.process_file(model_file=model_file)
     model_file.refresh_from_db()
     assert (model_file.status, model_file.blob_id, ContentBlob.objects.count()) == (
         FileStatus.READY,

@@ -1,0 +1,49 @@
+from django import forms
+
+from .models import BaseModel, ModelType
+
+
+def _split(text: str) -> list[str]:
+    return [item.strip() for item in text.replace("\n", ",").split(",") if item.strip()]
+
+
+class ModelForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    type = forms.ChoiceField(choices=ModelType.choices)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}), required=False, help_text="Markdown is supported."
+    )
+    tags = forms.CharField(required=False, help_text="Comma-separated, e.g. style, watercolor")
+    nsfw = forms.BooleanField(required=False, label="This model makes mature (NSFW) content")
+    license = forms.CharField(required=False, max_length=120, help_text="e.g. CreativeML OpenRAIL-M")
+    allow_no_credit = forms.BooleanField(required=False, initial=True, label="Use without crediting me")
+    allow_derivatives = forms.BooleanField(required=False, initial=True, label="Share merges of this model")
+    allow_different_license = forms.BooleanField(
+        required=False, initial=True, label="Share merges under different permissions"
+    )
+    allow_commercial_images = forms.BooleanField(
+        required=False, initial=True, label="Sell images made with it"
+    )
+    allow_commercial_rent = forms.BooleanField(
+        required=False, initial=True, label="Run it on paid generation services"
+    )
+    allow_commercial_sell = forms.BooleanField(required=False, label="Sell this model or merges of it")
+
+    def clean_tags(self):
+        return _split(self.cleaned_data["tags"])
+
+
+class VersionForm(forms.Form):
+    name = forms.CharField(max_length=120, initial="v1.0")
+    base_model = forms.ModelChoiceField(
+        queryset=BaseModel.objects.filter(is_active=True), to_field_name="name"
+    )
+    trained_words = forms.CharField(
+        required=False, label="Trigger words", help_text="Comma-separated words that activate the model."
+    )
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, label="Changelog / notes"
+    )
+
+    def clean_trained_words(self):
+        return _split(self.cleaned_data["trained_words"])

@@ -1,0 +1,131 @@
+"""Import local model files through the same pipeline as web uploads: one model and version per file."""
+
+import json
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.management.base import BaseCommand, CommandError
+
+from models_app import services
+from models_app.detection import detect
+from models_app.models import BaseModel, ModelFile, ModelType
+from models_app.safetensors_header import HeaderError, read_header
+
+
+class Command(BaseCommand):
+    help = (
+        "Import model files or folders of them. Prints one JSON line per file: path, model_id, "
+        "version_id, status and, when the file is not ready, a message."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="+", metavar="PATH")
+        parser.add_argument("--owner", required=True, help="Username of the creator who will own the models.")
+        parser.add_argument(
+            "--type", choices=ModelType.values, help="Model type (default: detected per file)."
+        )
+        parser.add_argument("--base-model", help="Base model name (default: detected per file, else Other).")
+        parser.add_argument(
+            "--publish", action="store_true", help="Publish each version after adding its file."
+        )
+        parser.add_argument("--wait", action="store_true", help="Wait until each file is processed.")
+        parser.add_argument(
+            "--timeout", type=float, default=3600, help="Seconds to wait per file with --wait."
+        )
+
+    def handle(self, paths, owner, type, base_model, publish, wait, timeout, **options):
+        try:
+            user = get_user_model().objects.get(username=owner)
+        except get_user_model().DoesNotExist:
+            raise CommandError(f"No user named {owner!r}.") from None
+        if base_model and not BaseModel.objects.filter(name=base_model).exists():
+            raise CommandError(f"Unknown base model {base_model!r}.")
+        for path in self._files(paths):
+            line = self._import(path, user=user, model_type=type, base_model=base_model, publish=publish)
+            if wait and line.get("file_id"):
+                line.update(self._wait(line["file_id"], timeout))
+            line.pop("file_id", None)
+            self.stdout.write(json.dumps(line))
+
+    def _files(self, paths):
+        for raw in paths:
+            path = Path(raw)
+            if path.is_dir():
+                yield from sorted(p for p in path.rglob("*") if p.is_file())
+            else:
+                yield path
+
+    def _import(self, path: Path, *, user, model_type, base_model, publish) -> dict:
+        line = {"path": str(path), "model_id": None, "version_id": None}
+        try:
+            if not path.is_file():
+                raise ValidationError("No such file.")
+            services.check_upload_allowed(filename=path.name, size=path.stat().st_size)
+            detected = self._detect(path)
+            model = services.create_model(
+                owner=user,
+                name=path.stem.replace("_", " ").strip() or path.name,
+                type=model_type or detected.model_type or ModelType.OTHER,
+            )
+            version = services.create_version(
+                model=model,
+                name="v1.0",
+                base_model=base_model or self._known_base(detected.base_model),
+            )
+            line.update(model_id=model.id, version_id=version.id)
+            with path.open("rb") as f:
+                model_file = services.add_file(
+                    version=version, name=path.name, content=File(f, name=path.name)
+                )
+            if publish:
+                services.publish_version(version=version, by=user)
+            model_file.refresh_from_db()
+            line.update(file_id=model_file.id, **_status(model_file))
+        except ValidationError as exc:
+            line.update(status="rejected", message=" ".join(exc.messages))
+        except OSError as exc:
+            line.update(status="error", message=f"Could not read the file: {exc.strerror or exc}.")
+        return line
+
+    def _detect(self, path: Path):
+        """Guess type and base model from a safetensors header (only the header is read)."""
+        from models_app.detection import Detection
+
+        unknown = Detection(None, None, "", "", 0.0, [])
+        if path.suffix.lower() != ".safetensors":
+            return unknown
+        try:
+            with path.open("rb") as f:
+                return detect(read_header(f, path.stat().st_size))
+        except HeaderError:
+            return unknown  # the pipeline rejects it with the reason
+
+    def _known_base(self, name: str | None) -> str:
+        return name if name and BaseModel.objects.filter(name=name).exists() else "Other"
+
+    def _wait(self, file_id: int, timeout: float) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            model_file = ModelFile.objects.get(id=file_id)
+            if model_file.is_finished:
+                return _status(model_file)
+            if time.monotonic() > deadline:
+                return {
+                    "status": model_file.status,
+                    "message": f"Still {model_file.status} after {timeout:.0f} s; is a Celery worker running "
+                    "(`celery -A hub worker`)?",
+                }
+            time.sleep(0.5 if settings.DEBUG else 1)
+
+
+def _status(model_file: ModelFile) -> dict:
+    out = {"status": model_file.status}
+    if model_file.status != "ready":
+        out["message"] = model_file.status_message or "Waiting for a worker to process it."
+    if model_file.blob_id:
+        out["sha256"] = model_file.blob.sha256
+    return out

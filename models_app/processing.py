@@ -1,0 +1,243 @@
+"""What a worker does to one uploaded file: check what it is, scan it, hash it, store it by content.
+
+Each step reads from storage without holding the file in memory: the header and pickle scans use
+range reads, the hashes one streaming pass. Nothing here unpickles or executes anything from a file.
+"""
+
+import logging
+from dataclasses import asdict
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import clamav, images
+from .detection import detect, suggested_trigger_words, training_metadata
+from .hashing import hash_chunks
+from .models import ContentBlob, FileStatus, FileType, ModelFile, ScanStatus
+from .safetensors_header import HeaderError, read_header
+from .scanning import SNIFF_BYTES, check_declared_format, scan_pickle_file, sniff_format
+from .storage import (
+    RangeReader,
+    assemble_local_parts,
+    copy_object,
+    is_s3,
+    iter_object,
+    model_storage,
+    object_size,
+)
+from .text import clean_json
+
+log = logging.getLogger(__name__)
+
+IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".webp"}
+# Base models that share one architecture: a Pony LoRA looks exactly like an SDXL one.
+FAMILIES = {
+    "SD 1.4": "sd1", "SD 1.5": "sd1", "SD 2.0": "sd2", "SD 2.1": "sd2",
+    "SDXL 1.0": "sdxl", "SDXL Turbo": "sdxl", "Pony": "sdxl", "Illustrious": "sdxl",
+    "SD 3": "sd3", "SD 3.5": "sd3", "Flux.1 S": "flux", "Flux.1 D": "flux",
+}  # fmt: skip
+
+
+class FileRejected(Exception):
+    """The file itself is bad: an expected outcome, stored as a status with a readable message."""
+
+
+def process_file(*, model_file: ModelFile) -> ModelFile:
+    """Turn stored upload bytes into a ready (or quarantined, or rejected) file.
+
+    Safe to run again after a crash at any point: the checks and hashes only read, the copy to the
+    content key is skipped when it exists, an identical earlier upload's blob is reused, and the
+    upload is deleted only after the database points at the blob.
+    """
+    if model_file.blob_id is None:
+        key = model_file.upload_key
+        if model_file.multipart_upload_id and not is_s3():
+            assemble_local_parts(key=key, upload_id=model_file.multipart_upload_id)
+        if not key or not model_storage().exists(key):
+            raise FileRejected("The uploaded bytes are missing; upload the file again.")
+        size = object_size(key)
+        if size > settings.MAX_UPLOAD_SIZE:
+            raise FileRejected(
+                f"The file is {size:,} bytes, over the hub's limit of {settings.MAX_UPLOAD_SIZE:,}."
+            )
+        if size == 0:
+            raise FileRejected("The file is empty.")
+        ModelFile.objects.filter(id=model_file.id).update(scan_status=ScanStatus.SCANNING)
+        facts = inspect_content(model_file=model_file, key=key, size=size)
+        hashes = hash_chunks(_with_progress(model_file, iter_object(key), size), facts.pop("data_start"))
+        if clamav.clamav_configured() and facts["scan_status"] == ScanStatus.CLEAN:
+            verdict, message = clamav.scan_stream(iter_object(key))
+            if verdict != "Success":
+                facts["scan_status"] = ScanStatus.QUARANTINED if verdict == "Danger" else ScanStatus.ERROR
+                facts["scan_message"] = f"ClamAV: {message}"
+            facts["metadata"]["virus_scan"] = {"result": verdict, "message": message}
+        blob, created = _store_blob(key, size, hashes)
+        if facts["metadata"].get("image"):
+            facts["metadata"]["image"]["thumbnail_key"] = _store_thumbnail(blob)
+        model_file.blob = blob
+        model_file.size = blob.size
+        model_file.metadata = clean_json({**model_file.metadata, **facts["metadata"]})
+        if not created:
+            model_file.metadata["duplicate_of_existing_blob"] = True
+        model_file.fp = facts.get("fp", model_file.fp)
+        model_file.size_variant = facts.get("size_variant", model_file.size_variant)
+        model_file.scan_status = facts["scan_status"]
+        model_file.scan_message = facts["scan_message"]
+        model_file.scanned_at = timezone.now()
+    if model_file.scan_status == ScanStatus.CLEAN:
+        model_file.status, model_file.status_message = FileStatus.READY, ""
+    else:
+        model_file.status = FileStatus.QUARANTINED
+        model_file.status_message = (
+            "Quarantined: the safety scan flagged this file. It is not downloadable; a moderator will review it."
+            if model_file.scan_status == ScanStatus.QUARANTINED
+            else "Quarantined: the file could not be scanned, so it is not downloadable. "
+            "Re-save it as safetensors and upload it again."
+        )
+    model_file.progress = 100
+    model_file.processed_at = timezone.now()
+    model_file.save()
+    if model_file.upload_key:
+        model_storage().delete(model_file.upload_key)
+        ModelFile.objects.filter(id=model_file.id).update(upload_key="", multipart_upload_id="")
+        model_file.upload_key = model_file.multipart_upload_id = ""
+    return model_file
+
+
+def inspect_content(*, model_file: ModelFile, key: str, size: int) -> dict:
+    """Sniff, parse and scan the stored bytes; raises FileRejected for a file the hub refuses."""
+    facts = {"data_start": None, "scan_status": ScanStatus.CLEAN, "scan_message": "", "metadata": {}}
+    with RangeReader(key) as f:
+        head = f.read(SNIFF_BYTES)
+        kind = sniff_format(head)
+        f.seek(0)
+        if model_file.extension == ".safetensors" and kind == "unknown":
+            kind = "safetensors"  # parse it, so the creator learns which rule the header breaks
+        problem = check_declared_format(model_file.extension, kind)
+        if problem:
+            raise FileRejected(problem)
+        if kind == "safetensors":
+            _inspect_safetensors(model_file, f, size, facts)
+        elif kind in (
+            "zip",
+            "pickle",
+        ):  # torch checkpoints, and .zip training data (zip checks + any pickles)
+            result = scan_pickle_file(f, size)
+            facts["metadata"]["pickle_scan"] = {"result": result.verdict, "globals": result.globals}
+            facts["scan_message"] = result.message or ""
+            if result.verdict == "Danger":
+                facts["scan_status"] = ScanStatus.QUARANTINED
+            elif result.verdict == "Error":
+                facts["scan_status"] = ScanStatus.ERROR
+        elif model_file.extension in IMAGE_EXTENSIONS:
+            try:
+                info = images.inspect_image(f)
+                f.seek(0)
+                text = images.image_text_chunks(f)
+            except images.ImageRejected as exc:
+                raise FileRejected(str(exc)) from None
+            facts["metadata"]["image"] = {**asdict(info), "text": text}
+        facts["metadata"]["format_sniffed"] = kind
+        facts["metadata"]["header_bytes_read"] = f.bytes_fetched
+    return facts
+
+
+def _inspect_safetensors(model_file: ModelFile, f, size: int, facts: dict) -> None:
+    try:
+        header = read_header(f, size)
+    except HeaderError as exc:
+        raise FileRejected(f"This is not a valid safetensors file: {exc}") from None
+    detection = detect(header)
+    dtypes: dict[str, int] = {}
+    for tensor in header.tensors:
+        dtypes[tensor.dtype] = dtypes.get(tensor.dtype, 0) + 1
+    facts["data_start"] = header.data_start
+    facts["fp"] = detection.fp or ""
+    facts["size_variant"] = detection.size_variant or ""
+    facts["metadata"].update(
+        {
+            "safetensors": {
+                "tensor_count": len(header.tensors),
+                "dtypes": dtypes,
+                "header_size": header.header_size,
+                "warnings": header.warnings,
+            },
+            "detected": asdict(detection),
+            "training": training_metadata(header.metadata),
+            "suggested_trigger_words": suggested_trigger_words(header.metadata),
+            "hints": _hints(model_file, detection),
+        }
+    )
+
+
+def _hints(model_file: ModelFile, detection) -> list[str]:
+    """The uploader's choice wins; where the file's evidence disagrees, say so next to the file."""
+    hints = []
+    model = model_file.version.model
+    if model_file.type == FileType.MODEL and detection.model_type and detection.model_type != model.type:
+        same_family = {detection.model_type, model.type} <= {"LORA", "LoCon", "DoRA"}
+        if not same_family or detection.confidence >= 0.9:
+            hints.append(
+                f"This file looks like a {detection.model_type} ({'; '.join(detection.evidence[:2])}), "
+                f"but the model is listed as {model.type}."
+            )
+    declared = model_file.version.base_model.name
+    if detection.base_model and FAMILIES.get(detection.base_model) != FAMILIES.get(declared):
+        if FAMILIES.get(declared) is not None or declared != "Other":
+            hints.append(
+                f"This file looks like it was made for {detection.base_model}, but the version says {declared}."
+            )
+    return hints
+
+
+def _with_progress(model_file: ModelFile, chunks, size: int):
+    """Pass chunks through, saving the percentage done on the row about every 5%."""
+    done, last = 0, 0
+    for chunk in chunks:
+        done += len(chunk)
+        percent = min(99, done * 100 // max(size, 1))
+        if percent - last >= 5:
+            ModelFile.objects.filter(id=model_file.id).update(progress=percent)
+            last = percent
+        yield chunk
+
+
+def _store_blob(key: str, size: int, hashes: dict) -> tuple[ContentBlob, bool]:
+    content_key = ContentBlob.key_for(hashes["SHA256"])
+    copy_object(key, content_key)
+    try:
+        with transaction.atomic():
+            return ContentBlob.objects.get_or_create(
+                sha256=hashes["SHA256"],
+                defaults={
+                    "size": size,
+                    "storage_key": content_key,
+                    "autov1": hashes["AutoV1"],
+                    "autov3": hashes.get("AutoV3_full"),
+                    "crc32": hashes["CRC32"],
+                    "blake3": hashes["BLAKE3"],
+                },
+            )
+    except IntegrityError:  # another worker stored the same bytes at the same moment
+        return ContentBlob.objects.get(sha256=hashes["SHA256"]), False
+
+
+def _store_thumbnail(blob: ContentBlob) -> str:
+    """A WebP thumbnail next to the image, keyed by the image's hash (so a re-run rewrites nothing)."""
+    key = f"thumbnails/{blob.sha256.lower()}.webp"
+    storage = model_storage()
+    if not storage.exists(key):
+        from django.core.files.base import ContentFile
+
+        with RangeReader(blob.storage_key) as f:
+            storage.save(key, ContentFile(images.make_thumbnail(f)))
+    return key
+
+
+def mark_file_failed(*, model_file: ModelFile, status: str, message: str) -> ModelFile:
+    model_file.status = status
+    model_file.status_message = message
+    model_file.processed_at = timezone.now()
+    model_file.save(update_fields=["status", "status_message", "processed_at", "updated_at"])
+    return model_file

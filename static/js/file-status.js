@@ -1,0 +1,89 @@
+// Live processing status: every table with data-files-url is refreshed from the hub's small JSON
+// endpoint while one of its files is still uploading or being processed. No page reloads.
+(function () {
+  "use strict";
+  const POLL_MS = 2000;
+
+  function el(tag, attrs, text) {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([k, v]) => node.setAttribute(k, v));
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function humanSize(bytes) {
+    const units = ["B", "KB", "MB", "GB", "TB"];
+    let n = bytes, i = 0;
+    while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
+    return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
+  }
+
+  function statusCell(file) {
+    const cell = el("td", { class: "file-status" });
+    const label = file.status === "processing" && file.progress ? `${file.status_label} ${file.progress}%` : file.status_label;
+    cell.appendChild(el("span", { class: `status status-${file.status}`, "data-status": file.status }, label));
+    if (file.status === "processing") {
+      const bar = el("progress", { max: "100", value: String(file.progress || 0) });
+      cell.appendChild(bar);
+    }
+    if (file.status_message) cell.appendChild(el("small", { class: "status-message" }, file.status_message));
+    (file.hints || []).forEach((hint) => cell.appendChild(el("small", { class: "hint" }, hint)));
+    if (file.scan_message && file.status !== "ready") {
+      const details = el("details", { class: "scan-report" });
+      details.appendChild(el("summary", {}, "Scan report"));
+      details.appendChild(el("pre", {}, file.scan_message));
+      cell.appendChild(details);
+    }
+    if (file.duplicate) cell.appendChild(el("small", { class: "muted" }, "Identical to a file already on the hub: stored once."));
+    return cell;
+  }
+
+  function row(file) {
+    const tr = el("tr", { "data-file-id": String(file.id) });
+    const name = el("td", {}, file.name);
+    if (file.primary) name.appendChild(el("span", { class: "badge" }, "primary"));
+    tr.appendChild(name);
+    tr.appendChild(el("td", {}, humanSize(file.size)));
+    const format = [file.format, file.fp, file.size_variant].filter(Boolean).join(" · ");
+    tr.appendChild(el("td", {}, format));
+    tr.appendChild(statusCell(file));
+    const hash = el("td", { class: "hash" });
+    if (file.hashes) {
+      hash.appendChild(el("code", { title: file.hashes.SHA256, "data-sha256": file.hashes.SHA256 }, `${file.hashes.SHA256.slice(0, 16)}…`));
+    } else {
+      hash.appendChild(el("span", { class: "muted" }, "not yet computed"));
+    }
+    tr.appendChild(hash);
+    return tr;
+  }
+
+  async function refresh(table) {
+    const response = await fetch(table.dataset.filesUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    if (!response.ok) return true;
+    const data = await response.json();
+    const body = table.tBodies[0];
+    body.replaceChildren(...data.files.map(row));
+    if (!data.files.length) {
+      const empty = el("tr", {});
+      empty.appendChild(el("td", { colspan: "5", class: "muted" }, "No files yet."));
+      body.appendChild(empty);
+    }
+    table.dispatchEvent(new CustomEvent("files-updated", { detail: data.files }));
+    return data.files.some((f) => !f.finished);
+  }
+
+  function watch(table) {
+    let timer = null;
+    const tick = async () => {
+      let again = true;
+      try { again = await refresh(table); } catch (e) { again = true; }
+      if (again || table.dataset.alwaysPoll) timer = setTimeout(tick, POLL_MS);
+      else timer = null;
+    };
+    table.hubRefresh = () => { if (timer) clearTimeout(timer); tick(); };
+    tick();
+  }
+
+  window.hubFileStatus = { refresh: (table) => table && table.hubRefresh && table.hubRefresh() };
+  document.querySelectorAll("table[data-files-url]").forEach(watch);
+})();

@@ -1,0 +1,156 @@
+"""What creators see after processing: detected facts, rejections with reasons, quarantine that hides
+dangerous files, thumbnails. Every file goes through the real task (inline) and real storage."""
+
+import io
+import json
+import struct
+
+import pytest
+from PIL import Image
+
+from models_app import demo
+from models_app.models import ContentBlob, FileStatus, ModelFile, ScanStatus
+from models_app.storage import model_storage
+from tests.factories import make_model
+from tests.models_app.test_scanning import BENIGN, exec_writing, os_system, torch_zip
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(owner, content: bytes, filename: str, run_on_commit, **model_fields) -> ModelFile:
+    with run_on_commit():
+        model = make_model(owner, content=content, filename=filename, publish=False, **model_fields)
+    return ModelFile.objects.get(version__model=model)
+
+
+def test_a_kohya_lora_is_ready_with_its_detected_type_base_model_and_training_metadata(
+    creator, run_on_commit
+):
+    model_file = upload(creator, demo.tiny_lora(), "watercolor.safetensors", run_on_commit)
+    assert model_file.status == FileStatus.READY and model_file.scan_status == ScanStatus.CLEAN
+    detected = model_file.metadata["detected"]
+    assert (detected["model_type"], detected["base_model"]) == ("LORA", "SD 1.5")
+    assert model_file.fp == "fp16"
+    assert model_file.metadata["training"]["kohya"]["ss_network_dim"] == "4"
+    assert "tinywatercolor" in model_file.metadata["suggested_trigger_words"]
+    assert model_file.metadata["hints"] == []
+    assert model_file.blob.autov3  # safetensors: AutoV3 computed
+
+
+def test_a_disagreement_with_the_uploader_is_shown_as_a_hint_and_the_uploader_wins(
+    creator, run_on_commit, client
+):
+    model_file = upload(creator, demo.tiny_vae(), "vae.safetensors", run_on_commit, type="Checkpoint")
+    assert model_file.status == FileStatus.READY
+    assert model_file.version.model.type == "Checkpoint"
+    assert any("looks like a VAE" in hint for hint in model_file.metadata["hints"])
+    client.force_login(creator)
+    assert "looks like a VAE" in client.get(model_file.version.model.get_absolute_url()).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (struct.pack("<Q", 2**63) + b"{}", "rule 2"),
+        (struct.pack("<Q", 10) + b'{"a":1}   ', "rule"),
+        (demo.make_safetensors([("w", "F16", (2, 2), b"\0" * 8)]) + b"trailing", "rule 7"),
+        (demo.make_safetensors([("w", "F16", (4, 4), b"\0" * 8)]), "rule 6"),
+    ],
+    ids=["huge-header-length", "bad-tensor-entry", "trailing-bytes", "shape-vs-size"],
+)
+def test_a_broken_safetensors_file_is_rejected_with_the_broken_rule_named(
+    creator, run_on_commit, content, reason
+):
+    model_file = upload(creator, content, "broken.safetensors", run_on_commit)
+    assert model_file.status == FileStatus.REJECTED
+    assert "not a valid safetensors file" in model_file.status_message and reason in model_file.status_message
+    assert ContentBlob.objects.count() == 0
+
+
+def test_a_pickle_named_safetensors_is_rejected_and_never_runs(creator, run_on_commit, tmp_path):
+    model_file = upload(
+        creator, torch_zip(os_system(f"touch {tmp_path}/pwned")), "evil.safetensors", run_on_commit
+    )
+    assert model_file.status == FileStatus.REJECTED
+    assert "safetensors" in model_file.status_message
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_a_malicious_checkpoint_is_quarantined_its_payload_never_runs_and_others_cannot_see_it(
+    creator, fan, moderator, run_on_commit, tmp_path, client
+):
+    payload = torch_zip(exec_writing(tmp_path / "pwned"))
+    model_file = upload(creator, payload, "evil.ckpt", run_on_commit)
+    assert not (tmp_path / "pwned").exists()
+    assert model_file.status == FileStatus.QUARANTINED and model_file.scan_status == ScanStatus.QUARANTINED
+    assert "builtins.exec" in model_file.scan_message
+    assert "not downloadable" in model_file.status_message
+    version = model_file.version
+    from models_app.services import publish_version
+
+    with pytest.raises(Exception, match="passed processing"):
+        publish_version(version=version, by=creator)
+    url = f"/api/hub/versions/{version.id}/files"
+    for viewer, sees_it in ((creator, True), (moderator, True), (fan, False)):
+        client.force_login(viewer)
+        response = client.get(url)
+        names = [f["name"] for f in response.json()["files"]] if response.status_code == 200 else []
+        assert ("evil.ckpt" in names) is sees_it, viewer
+
+
+def test_a_benign_torch_checkpoint_is_ready_with_a_clean_scan(creator, run_on_commit):
+    model_file = upload(creator, torch_zip(BENIGN), "model.ckpt", run_on_commit, type="Checkpoint")
+    assert model_file.status == FileStatus.READY and model_file.scan_status == ScanStatus.CLEAN
+    assert model_file.format == "PickleTensor"
+    assert model_file.metadata["pickle_scan"]["result"] == "Success"
+
+
+def test_an_unsupported_archive_is_rejected_as_such(creator, run_on_commit):
+    import gzip
+
+    model_file = upload(creator, gzip.compress(b"x" * 1000), "weights.ckpt", run_on_commit)
+    assert model_file.status == FileStatus.REJECTED and "nsupported" in model_file.status_message
+
+
+def test_an_example_image_gets_its_size_and_a_webp_thumbnail(creator, run_on_commit):
+    buffer = io.BytesIO()
+    image = Image.new("RGB", (1200, 800), "teal")
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", "a cat\nSteps: 20, Sampler: Euler a, Seed: 1")
+    image.save(buffer, "PNG", pnginfo=info)
+    model_file = upload(creator, buffer.getvalue(), "example.png", run_on_commit)
+    assert model_file.status == FileStatus.READY
+    meta = model_file.metadata["image"]
+    assert (meta["width"], meta["height"]) == (1200, 800)
+    assert meta["text"]["parameters"].startswith("a cat")
+    with model_storage().open(meta["thumbnail_key"], "rb") as f:
+        thumbnail = Image.open(io.BytesIO(f.read()))
+        assert thumbnail.format == "WEBP" and max(thumbnail.size) == 450
+
+
+def test_an_image_bomb_is_rejected_without_being_decoded(creator, run_on_commit):
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", 50_000, 50_000, 8, 2, 0, 0, 0)
+    bomb = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 100))
+        + chunk(b"IEND", b"")
+    )
+    model_file = upload(creator, bomb, "bomb.png", run_on_commit)
+    assert model_file.status == FileStatus.REJECTED and "50000" in model_file.status_message
+
+
+def test_text_the_database_refuses_is_cleaned_before_saving(creator, run_on_commit):
+    metadata = {"ss_output_name": "evil\x00name", "ss_training_comment": "lone \ud800 surrogate"}
+    content = demo.make_safetensors([("lora_unet_x.lora_down.weight", "F16", (2, 2), b"\0" * 8)], metadata)
+    model_file = upload(creator, content, "text.safetensors", run_on_commit)
+    assert model_file.status == FileStatus.READY
+    stored = json.dumps(ModelFile.objects.get(id=model_file.id).metadata)
+    assert "\\u0000" not in stored and "\\ud800" not in stored
