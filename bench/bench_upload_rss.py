@@ -51,7 +51,10 @@ def upload(base: str, size: int) -> float:
     for number, offset in enumerate(range(0, size, PART), start=1):
         url = call(base, "POST", f"/api/hub/uploads/{started['id']}/parts/{number}")["url"]
         data = block[: min(PART, size - offset)]
-        urllib.request.urlopen(urllib.request.Request(url, data=data, method="PUT"), timeout=600).close()
+        request = urllib.request.Request(
+            url, data=data, method="PUT", headers={"Content-Type": "application/octet-stream"}
+        )
+        urllib.request.urlopen(request, timeout=600).close()
     result = call(base, "POST", f"/api/hub/uploads/{started['id']}/complete")
     assert result["status"] == "pending", result
     return time.perf_counter() - t0

@@ -154,3 +154,21 @@ def test_text_the_database_refuses_is_cleaned_before_saving(creator, run_on_comm
     assert model_file.status == FileStatus.READY
     stored = json.dumps(ModelFile.objects.get(id=model_file.id).metadata)
     assert "\\u0000" not in stored and "\\ud800" not in stored
+
+
+def test_a_hostile_file_next_to_a_good_one_takes_nothing_with_it(creator, run_on_commit):
+    from models_app import services
+
+    good = upload(creator, demo.tiny_lora(), "good.safetensors", run_on_commit)
+    version = good.version
+    with run_on_commit():
+        bad = services.add_file(
+            version=version, name="bad.safetensors", content=io.BytesIO(struct.pack("<Q", 2**40) + b"{}")
+        )
+    bad.refresh_from_db()
+    good.refresh_from_db()
+    assert bad.status == FileStatus.REJECTED
+    assert good.status == FileStatus.READY and good.is_primary
+    services.publish_version(version=version, by=creator)
+    version.refresh_from_db()
+    assert version.status == "published"

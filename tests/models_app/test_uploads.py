@@ -27,7 +27,10 @@ def put_part(client, url: str, data: bytes):
             url.removeprefix("http://testserver"), data, content_type="application/octet-stream"
         )
         return response.status_code, response.headers.get("ETag")
-    request = urllib.request.Request(url, data=data, method="PUT")
+    # urllib would label the body a form; say what it is, as browsers and S3 clients do.
+    request = urllib.request.Request(
+        url, data=data, method="PUT", headers={"Content-Type": "application/octet-stream"}
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return response.status, response.headers.get("ETag")
 

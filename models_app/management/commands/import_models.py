@@ -45,10 +45,16 @@ class Command(BaseCommand):
         if base_model and not BaseModel.objects.filter(name=base_model).exists():
             raise CommandError(f"Unknown base model {base_model!r}.")
         for path in self._files(paths):
-            line = self._import(path, user=user, model_type=type, base_model=base_model, publish=publish)
-            if wait and line.get("file_id"):
-                line.update(self._wait(line["file_id"], timeout))
-            line.pop("file_id", None)
+            line = self._import(path, user=user, model_type=type, base_model=base_model)
+            file_id = line.pop("file_id", None)
+            if file_id and wait:
+                line.update(self._wait(file_id, timeout))
+            if file_id and publish and line["status"] not in ("rejected", "quarantined", "error"):
+                try:
+                    services.publish_version(version=ModelFile.objects.get(id=file_id).version, by=user)
+                    line["published"] = True
+                except ValidationError as exc:
+                    line.update(published=False, message=" ".join(exc.messages))
             self.stdout.write(json.dumps(line))
 
     def _files(self, paths):
@@ -59,7 +65,7 @@ class Command(BaseCommand):
             else:
                 yield path
 
-    def _import(self, path: Path, *, user, model_type, base_model, publish) -> dict:
+    def _import(self, path: Path, *, user, model_type, base_model) -> dict:
         line = {"path": str(path), "model_id": None, "version_id": None}
         try:
             if not path.is_file():
@@ -81,8 +87,6 @@ class Command(BaseCommand):
                 model_file = services.add_file(
                     version=version, name=path.name, content=File(f, name=path.name)
                 )
-            if publish:
-                services.publish_version(version=version, by=user)
             model_file.refresh_from_db()
             line.update(file_id=model_file.id, **_status(model_file))
         except ValidationError as exc:
