@@ -4,6 +4,7 @@ Local disk by default, S3 when S3_BUCKET is set (hub/settings.py). This is the o
 talk to boto3 directly.
 """
 
+import functools
 import hashlib
 import io
 import os
@@ -30,15 +31,27 @@ def is_s3() -> bool:
 
 
 def s3_client(endpoint_url: str | None = None):
+    """A boto3 S3 client for the configured bucket's server (or another address of it, for URLs
+    handed to browsers). One per process and settings: clients are thread-safe and costly to build."""
+    return _cached_s3_client(
+        endpoint_url or settings.S3_ENDPOINT_URL or None,
+        settings.S3_ACCESS_KEY or None,
+        settings.S3_SECRET_KEY or None,
+        settings.S3_REGION,
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_s3_client(endpoint_url, access_key, secret_key, region):
     import boto3
     from botocore.config import Config
 
     return boto3.client(
         "s3",
-        endpoint_url=endpoint_url or settings.S3_ENDPOINT_URL or None,
-        aws_access_key_id=settings.S3_ACCESS_KEY or None,
-        aws_secret_access_key=settings.S3_SECRET_KEY or None,
-        region_name=settings.S3_REGION,
+        endpoint_url=endpoint_url,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        region_name=region,
         config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
     )
 
