@@ -1,6 +1,7 @@
 """A creator uploads a real model file through the wizard and watches it become ready."""
 
 import hashlib
+import os
 
 import pytest
 
@@ -63,3 +64,52 @@ def test_a_file_over_the_limit_is_refused_in_the_browser_before_uploading(page, 
     page.locator("input.uppy-Dashboard-input").first.set_input_files(str(big))
     page.get_by_text("exceeds maximum allowed size").first.wait_for(timeout=10_000)
     assert ModelFile.objects.filter(name="big.safetensors").count() == 0
+
+
+def test_an_upload_interrupted_by_a_page_reload_resumes_without_resending_parts(page, tmp_path, settings):
+    settings.UPLOAD_PART_SIZE = 5 * 1024 * 1024
+    user = make_user("fay")
+    model = make_model(user, publish=False)
+    version = model.versions.get()
+    payload = os.urandom(6 * settings.UPLOAD_PART_SIZE + 1234)  # 7 parts
+    big = tmp_path / "training.zip.txt"
+    big.write_bytes(payload)
+    part_puts = []
+
+    def count_part_puts(request):  # parts go to S3 (presigned) or to the hub's part endpoint
+        if request.method == "PUT" and ("partNumber=" in request.url or "/api/hub/parts/" in request.url):
+            part_puts.append(request.url)
+
+    page.on("request", count_part_puts)
+    log_in(page, "fay", PASSWORD)
+    url = f"/models/{model.id}/versions/{version.id}/files"
+    page.goto(url)
+    page.wait_for_selector(".uppy-Dashboard")
+    page.select_option("#file-type", "Training Data")
+    page.locator("input.uppy-Dashboard-input").first.set_input_files(str(big))
+    # Pause as soon as two parts are in, as a dropped connection or a closed tab would stop it.
+    page.evaluate(
+        """() => { window.twoParts = new Promise(resolve => { let n = 0;
+             window.hubUppy.on('s3-multipart:part-uploaded', () => { n += 1; if (n === 2) {
+               window.hubUppy.pauseAll(); resolve(); } }); }); }"""
+    )
+    page.locator(".uppy-StatusBar-actionBtn--upload").click()
+    page.evaluate("window.twoParts")
+    sent_before_reload = len(part_puts)
+    assert 2 <= sent_before_reload < 7
+
+    page.reload()
+    page.wait_for_selector(".uppy-Dashboard")
+    part_puts.clear()
+    # Golden Retriever remembers the upload; the browser can't keep 30 MiB, so it asks the creator to
+    # pick the same file again, and Uppy asks the hub which parts already arrived.
+    page.get_by_text("Session restored").wait_for()
+    page.get_by_role("button", name="Re-select").click()
+    page.locator("input.uppy-Dashboard-input").first.set_input_files(str(big))
+    page.locator(".uppy-StatusBar-actionBtn--upload").click()
+    ready = page.locator("#version-files tr", has_text=big.name).locator("[data-status=ready]")
+    ready.wait_for(timeout=60_000)
+    assert len(part_puts) <= 7 - 2, f"{len(part_puts)} parts sent again after the reload"
+    model_file = ModelFile.objects.get(name=big.name)
+    assert model_file.blob.sha256 == hashlib.sha256(payload).hexdigest().upper()
+    assert ModelFile.objects.filter(name=big.name).count() == 1

@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import io
 import os
 import urllib.request
 
@@ -221,3 +222,25 @@ def test_the_version_files_endpoint_reports_progress_through_the_pipeline(client
     uploading = next(f for f in files if f["name"] == "later.txt")
     assert uploading["status"] == "uploading" and uploading["finished"] is False
     assert uploading["status_label"] == "Uploading"
+
+
+def test_a_part_whose_body_ends_before_its_content_length_is_refused_and_not_kept(creator, version, settings):
+    """A client that announces more bytes than it sends (a dropped connection, a lying header)."""
+    if settings.S3_BUCKET:
+        pytest.skip("the hub's own part store is only used on local storage")
+    from models_app import storage
+
+    upload_id = storage.start_multipart("uploads/short")
+    with pytest.raises(ValueError, match="ended after 10 of 100 bytes"):
+        storage.save_local_part(upload_id=upload_id, part_number=1, stream=io.BytesIO(b"x" * 10), length=100)
+    assert storage.list_parts(key="uploads/short", upload_id=upload_id) == []
+
+
+def test_a_part_over_the_part_size_limit_is_refused(client, creator, version, settings):
+    if settings.S3_BUCKET:
+        pytest.skip("the hub's own part endpoint is only used on local storage")
+    client.force_login(creator)
+    file_id = start(client, version, name="fat.txt", size=100, type="Other").json()["id"]
+    url = client.post(f"/api/hub/uploads/{file_id}/parts/1").json()["url"].removeprefix("http://testserver")
+    response = client.put(url, b"x" * (2 * PART + 1), content_type="application/octet-stream")
+    assert response.status_code == 413 and "at most" in response.json()["detail"]
