@@ -154,7 +154,8 @@ else:
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
             # A file, not memory: the Celery worker in tests/test_worker.py must see the test data.
-            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
+            # One per test run, so two runs in one checkout don't wipe each other's tables.
+            "TEST": {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

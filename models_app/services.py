@@ -312,7 +312,10 @@ def publish_version(*, version: ModelVersion, by) -> ModelVersion:
     files = list(version.files.all())
     if not files:
         raise ValidationError("Add at least one file before publishing.")
-    if all(f.status in (FileStatus.REJECTED, FileStatus.QUARANTINED) for f in files):
+    usable = {FileStatus.READY, FileStatus.PENDING, FileStatus.PROCESSING}
+    if not any(f.status in usable for f in files):
+        if any(f.status == FileStatus.UPLOADING for f in files):
+            raise ValidationError("Wait until an upload has finished before publishing.")
         raise ValidationError("None of this version's files passed processing; upload a new file first.")
     now = timezone.now()
     version.status = PublishStatus.PUBLISHED

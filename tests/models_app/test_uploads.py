@@ -244,3 +244,14 @@ def test_a_part_over_the_part_size_limit_is_refused(client, creator, version, se
     url = client.post(f"/api/hub/uploads/{file_id}/parts/1").json()["url"].removeprefix("http://testserver")
     response = client.put(url, b"x" * (2 * PART + 1), content_type="application/octet-stream")
     assert response.status_code == 413 and "at most" in response.json()["detail"]
+
+
+def test_a_version_whose_only_file_is_still_uploading_cannot_be_published(client, creator):
+    from models_app import services
+
+    model = services.create_model(owner=creator, name="Not yet", type="LORA")
+    version = services.create_version(model=model, name="v1", base_model="SD 1.5")
+    client.force_login(creator)
+    start(client, version, name="slow.safetensors", size=10_000)
+    response = client.post(f"/api/hub/versions/{version.id}/publish")
+    assert response.status_code == 400 and "upload has finished" in response.json()["detail"]
