@@ -12,6 +12,7 @@ from models_app import demo
 from models_app.models import ContentBlob, FileStatus, ModelFile, ScanStatus
 from models_app.storage import model_storage
 from tests.factories import make_model
+from tests.models_app.conftest import EICAR
 from tests.models_app.test_scanning import BENIGN, exec_writing, os_system, torch_zip
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +173,21 @@ def test_a_hostile_file_next_to_a_good_one_takes_nothing_with_it(creator, run_on
     services.publish_version(version=version, by=creator)
     version.refresh_from_db()
     assert version.status == "published"
+
+
+def test_with_clamav_configured_a_file_it_flags_is_quarantined_with_the_signature(
+    creator, run_on_commit, clamd
+):
+    clamd()
+    model_file = upload(creator, b"notes\n" + EICAR + b"\n", "notes.txt", run_on_commit, type="Other")
+    assert model_file.status == FileStatus.QUARANTINED
+    assert "Eicar-Signature" in model_file.scan_message
+    assert model_file.metadata["virus_scan"]["result"] == "Danger"
+
+
+def test_with_clamav_configured_a_clean_file_is_ready_and_says_it_was_scanned(creator, run_on_commit, clamd):
+    server = clamd()
+    model_file = upload(creator, demo.tiny_lora(), "clean.safetensors", run_on_commit)
+    assert model_file.status == FileStatus.READY
+    assert model_file.metadata["virus_scan"]["result"] == "Success"
+    assert bytes(server.received) == demo.tiny_lora()  # ClamAV saw the whole file
