@@ -77,7 +77,9 @@ def hub_env(extra: dict | None = None):
             "User.objects.filter(username='bench').exists() or "
             "User.objects.create_user('bench', 'bench@example.com', 'bench-password')"
         )
-        subprocess.run([*manage, "shell", "-c", create_user], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [*manage, "shell", "-c", create_user], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL
+        )
         yield env
 
 

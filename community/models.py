@@ -1,1 +1,37 @@
-"""Models of this app arrive with the issues that need them."""
+"""Creators and the people around them: API keys (for tools), and later comments, ratings, follows."""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+API_KEY_PREFIX = "hub_"
+
+
+def hash_api_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiKey(models.Model):
+    """A key a user gives to tools (download scripts, WebUI extensions). Only its hash is stored; the
+    key itself is shown once, when it is created."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12, help_text="The first characters, to recognise the key.")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @classmethod
+    def create(cls, *, user, name: str) -> tuple["ApiKey", str]:
+        """A new key for `user`; returns the row and the raw key, which is never stored."""
+        raw = API_KEY_PREFIX + secrets.token_urlsafe(32)
+        key = cls.objects.create(user=user, name=name[:100], key_hash=hash_api_key(raw), prefix=raw[:12])
+        return key, raw

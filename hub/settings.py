@@ -303,8 +303,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "hub@localhost")
 
 # --- REST API.
 REST_FRAMEWORK = {
-    # Scripts authenticate with HTTP Basic (username and password) until API keys arrive (issue 6).
+    # Tools send an API key (Bearer or ?token=); scripts may also use HTTP Basic.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "community.auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
     ],

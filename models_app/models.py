@@ -85,6 +85,8 @@ class AIModel(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # Counters kept on the row (incremented with F() expressions), so lists can sort by them.
+    download_count = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         verbose_name = "AI model"
@@ -125,6 +127,7 @@ class ModelVersion(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    download_count = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -266,3 +269,23 @@ class ModelFile(models.Model):
             FileStatus.QUARANTINED,
             FileStatus.ERROR,
         )
+
+
+class DownloadRecord(models.Model):
+    """One counted download: a visitor (user, else a hash of the address) and a version, per day.
+
+    The unique constraint is what limits repeat counting: a second download the same day inserts
+    nothing, so the counters are only incremented for new rows.
+    """
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="download_records")
+    visitor = models.CharField(max_length=64)
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version", "visitor", "day"], name="one_download_a_day")
+        ]
+
+    def __str__(self):
+        return f"{self.version_id} by {self.visitor} on {self.day}"

@@ -1,0 +1,41 @@
+"""API keys for tools: `Authorization: Bearer <key>` or `?token=<key>` (CivitAI's conventions)."""
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from .models import ApiKey, hash_api_key
+
+
+def user_for_api_key(raw: str):
+    """The active user an API key belongs to, or None."""
+    raw = (raw or "").strip()
+    if not raw or len(raw) > 200:
+        return None
+    key = ApiKey.objects.select_related("user").filter(key_hash=hash_api_key(raw), revoked_at=None).first()
+    if key is None or not key.user.is_active:
+        return None
+    ApiKey.objects.filter(id=key.id).update(last_used_at=timezone.now())
+    return key.user
+
+
+def api_key_from_request(request) -> str | None:
+    """The key a request carries: after the first space of Authorization (the scheme word isn't
+    checked, as CivitAI's clients vary), else the `token` query parameter."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if " " in header and not header.lower().startswith("basic "):
+        return header.split(" ", 1)[1]
+    return request.GET.get("token")
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        raw = api_key_from_request(request._request)
+        if raw is None:
+            return None
+        user = user_for_api_key(raw)
+        if user is None:
+            raise exceptions.AuthenticationFailed("Unauthorized")
+        return user, None
+
+    def authenticate_header(self, request):
+        return "Bearer"
