@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sites",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # full-text and trigram search when the database is PostgreSQL
     "rest_framework",
     "allauth",
     "allauth.account",

@@ -123,7 +123,40 @@ class CreatorAPIView(APIView):
     permission_classes = [IsAuthenticated]
 
 
-class CreateModel(CreatorAPIView):
+def model_card_json(model) -> dict:
+    """A model as the browse list shows it (no per-row queries: tags and versions are prefetched)."""
+    versions = list(model.versions.all())
+    return {
+        "id": model.id,
+        "name": model.name,
+        "slug": model.slug,
+        "type": model.type,
+        "nsfw": model.nsfw,
+        "creator": model.owner.username,
+        "tags": [tag.name for tag in model.tags.all()],
+        "base_models": sorted({v.base_model.name for v in versions}),
+        "download_count": model.download_count,
+        "published_at": model.published_at.isoformat().replace("+00:00", "Z") if model.published_at else None,
+        "url": model.get_absolute_url(),
+    }
+
+
+class Models(APIView):
+    """GET: browse published models (filters and sorts as on /models/, cursor pagination).
+    POST: create a model (creators)."""
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
+
+    def get(self, request):
+        show_nsfw = request.GET.get("nsfw", "").lower() in ("1", "true")
+        try:
+            query = selectors.BrowseQuery.from_params(request.GET, show_nsfw=show_nsfw, default_limit=100)
+            page, next_cursor = selectors.browse_models(request.user, query)
+        except selectors.BadQuery as exc:
+            return Response({"detail": str(exc)}, status=400)
+        return Response({"items": [model_card_json(m) for m in page], "next_cursor": next_cursor})
+
     def post(self, request):
         data = ModelInput(data=request.data)
         data.is_valid(raise_exception=True)

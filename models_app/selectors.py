@@ -1,8 +1,18 @@
 """Reads with rules: who may see which models."""
 
-from django.db.models import Prefetch, Q, QuerySet
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from .models import AIModel, FileStatus, ModelFile, ModelVersion, PublishStatus
+from django.contrib.postgres.search import TrigramSimilarity
+from django.db import connection
+from django.db.models import FloatField, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from .models import AIModel, FileFormat, FileStatus, ModelFile, ModelType, ModelVersion, PublishStatus
 
 
 def can_moderate(user) -> bool:
@@ -50,23 +60,195 @@ def latest_models(user, *, limit: int = 24) -> QuerySet[AIModel]:
     )
 
 
-def search_models(user, query: str, *, limit: int = 48) -> QuerySet[AIModel]:
-    """A plain name/description/tag match; ranked full-text search comes with the browse pages."""
-    query = query.strip()[:200]
+SEARCH_VECTOR_SQL = (
+    "setweight(to_tsvector('english', coalesce(models_app_aimodel.name, '')), 'A') || "
+    "setweight(to_tsvector('english', coalesce(models_app_aimodel.description, '')), 'C')"
+)
+
+
+def search_models(user, query: str, *, limit: int = 48) -> list[AIModel]:
+    """Published models matching a free-text query, best first.
+
+    On PostgreSQL: full-text search over name and description (the expression has a GIN index, see
+    migration 0005), trigram similarity on names and tags for typos, and exact matches on tags,
+    trigger words and the creator. On SQLite: substring matches, newest first.
+    """
+    query = " ".join(query.split())[:200]
     if not query:
-        return AIModel.objects.none()
-    return (
-        visible_models(user)
-        .filter(status=PublishStatus.PUBLISHED)
-        .filter(
-            Q(name__icontains=query)
-            | Q(description__icontains=query)
-            | Q(tags__name__icontains=query)
-            | Q(owner__username__iexact=query)
+        return []
+    base = visible_models(user).filter(status=PublishStatus.PUBLISHED, nsfw=False)
+    tag_match = Q(tags__name=query.lower())
+    creator_match = Q(owner__username__iexact=query)
+    word_match = Q(versions__trained_words__icontains=query)
+    if connection.vendor == "postgresql":
+        matches_text = RawSQL(
+            f"SELECT id FROM models_app_aimodel WHERE ({SEARCH_VECTOR_SQL}) @@ websearch_to_tsquery('english', %s)",
+            (query,),
         )
-        .distinct()
-        .prefetch_related(
-            "tags", Prefetch("versions", queryset=ModelVersion.objects.select_related("base_model"))
+        rank = RawSQL(
+            f"ts_rank({SEARCH_VECTOR_SQL}, websearch_to_tsquery('english', %s))",
+            (query,),
+            output_field=FloatField(),
         )
-        .order_by("-published_at", "-id")[:limit]
+        rows = (
+            base.annotate(score=rank + TrigramSimilarity("name", query))
+            .filter(
+                Q(id__in=matches_text)
+                | Q(name__trigram_similar=query)
+                | Q(tags__name__trigram_similar=query.lower())
+                | tag_match
+                | creator_match
+                | word_match
+            )
+            .values_list("id", "score", "download_count")
+            .distinct()
+            .order_by("-score", "-download_count", "-id")[:limit]
+        )
+    else:
+        rows = (
+            base.filter(
+                Q(name__icontains=query) | Q(description__icontains=query) | Q(tags__name__icontains=query)
+                | tag_match | creator_match | word_match
+            )
+            .values_list("id", "download_count")
+            .distinct()
+            .order_by("-download_count", "-id")[:limit]
+        )  # fmt: skip
+    ids = [row[0] for row in rows]
+    models = AIModel.objects.select_related("owner").prefetch_related(
+        "tags", Prefetch("versions", queryset=ModelVersion.objects.select_related("base_model"))
     )
+    by_id = {m.id: m for m in models.filter(id__in=ids)}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+# --- Browsing: filters from the URL, two sorts, cursor pagination with a constant number of queries.
+
+PERIODS = {"day": 1, "week": 7, "month": 30, "year": 365}
+SORTS = {
+    "newest": ("published_at", "Newest"),
+    "downloads": ("download_count", "Most Downloaded"),
+}
+MAX_PAGE_SIZE = 100
+
+
+class BadQuery(ValueError):
+    """A browse parameter the hub can't use; the message says which and why."""
+
+
+@dataclass
+class BrowseQuery:
+    types: list[str] = field(default_factory=list)
+    base_models: list[str] = field(default_factory=list)
+    tag: str = ""
+    creator: str = ""
+    period: str = "all"
+    safetensors_only: bool = False
+    sort: str = "newest"
+    limit: int = 24
+    cursor: str = ""
+    show_nsfw: bool = False
+
+    @classmethod
+    def from_params(cls, params, *, show_nsfw: bool = False, default_limit: int = 24) -> "BrowseQuery":
+        def listed(name):
+            return [v.strip() for raw in params.getlist(name) for v in raw.split(",") if v.strip()]
+
+        types = listed("type")
+        unknown = [t for t in types if t not in ModelType.values]
+        if unknown:
+            raise BadQuery(f"Unknown type {unknown[0]!r}; use one of {', '.join(ModelType.values)}.")
+        sort = params.get("sort", "newest")
+        if sort not in SORTS:
+            raise BadQuery(f"Unknown sort {sort!r}; use one of {', '.join(SORTS)}.")
+        period = params.get("period", "all")
+        if period != "all" and period not in PERIODS:
+            raise BadQuery(f"Unknown period {period!r}; use one of day, week, month, year, all.")
+        try:
+            limit = int(params.get("limit", default_limit))
+        except ValueError:
+            raise BadQuery("limit must be a whole number.") from None
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise BadQuery(f"limit must be between 1 and {MAX_PAGE_SIZE}.")
+        return cls(
+            types=types,
+            base_models=listed("base_model"),
+            tag=params.get("tag", "").strip().lower()[:60],
+            creator=params.get("creator", "").strip()[:150],
+            period=period,
+            safetensors_only=params.get("safetensors", "").lower() in ("1", "true", "on"),
+            sort=sort,
+            limit=limit,
+            cursor=params.get("cursor", ""),
+            show_nsfw=show_nsfw,
+        )
+
+
+def _encode_cursor(value, pk: int) -> str:
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    return base64.urlsafe_b64encode(json.dumps([value, pk]).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort_field: str):
+    try:
+        value, pk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if sort_field == "published_at":
+            value = datetime.fromisoformat(value)
+        elif not isinstance(value, int):
+            raise ValueError
+        if not isinstance(pk, int):
+            raise ValueError
+        return value, pk
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError):
+        raise BadQuery("The cursor is malformed; start again from the first page.") from None
+
+
+def browse_models(user, query: BrowseQuery) -> tuple[list[AIModel], str | None]:
+    """One page of published models matching the query, and the cursor of the next page (or None).
+
+    Keyset pagination on (sort field, id): each page costs the same whatever its depth, and the
+    number of queries does not grow with the page size (models, then tags and versions prefetched).
+    """
+    sort_field = SORTS[query.sort][0]
+    models = visible_models(user).filter(status=PublishStatus.PUBLISHED, published_at__isnull=False)
+    if not query.show_nsfw:
+        models = models.filter(nsfw=False)
+    if query.types:
+        models = models.filter(type__in=query.types)
+    if query.base_models:
+        models = models.filter(
+            versions__base_model__name__in=query.base_models, versions__status=PublishStatus.PUBLISHED
+        )
+    if query.tag:
+        models = models.filter(tags__name=query.tag)
+    if query.creator:
+        models = models.filter(owner__username=query.creator)
+    if query.period != "all":
+        models = models.filter(published_at__gte=timezone.now() - timedelta(days=PERIODS[query.period]))
+    if query.safetensors_only:
+        models = models.filter(
+            versions__files__format=FileFormat.SAFETENSOR, versions__files__status=FileStatus.READY
+        )
+    if query.base_models or query.safetensors_only:
+        models = models.distinct()
+    if query.cursor:
+        value, pk = _decode_cursor(query.cursor, sort_field)
+        models = models.filter(Q(**{f"{sort_field}__lt": value}) | Q(**{sort_field: value, "id__lt": pk}))
+    page = list(
+        models.order_by(f"-{sort_field}", "-id").prefetch_related(
+            "tags",
+            Prefetch(
+                "versions",
+                queryset=ModelVersion.objects.filter(status=PublishStatus.PUBLISHED).select_related(
+                    "base_model"
+                ),
+            ),
+        )[: query.limit + 1]
+    )
+    next_cursor = None
+    if len(page) > query.limit:
+        page = page[: query.limit]
+        last = page[-1]
+        next_cursor = _encode_cursor(getattr(last, sort_field), last.id)
+    return page, next_cursor

@@ -7,14 +7,17 @@ app_name = "models_app"
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
+    path("models/", views.browse, name="browse"),
     path("models/new", views.create_model, name="create_model"),
+    path("tag/<str:tag>", views.tag_page, name="tag"),
+    path("preferences/nsfw", views.toggle_nsfw, name="toggle_nsfw"),
     path("models/<int:pk>", views.model_detail, name="model_detail"),
     path("models/<int:pk>/versions/new", views.create_version, name="create_version"),
     path("models/<int:pk>/versions/<int:version_id>/files", views.upload_files, name="upload_files"),
     path("models/<int:pk>/versions/<int:version_id>/publish", views.publish_version, name="publish_version"),
     path("models/<int:pk>/<str:slug>", views.model_detail, name="model_detail_slug"),
     # The hub's own API for creators and scripts (models_app/api.py).
-    path("api/hub/models", api.CreateModel.as_view(), name="api_create_model"),
+    path("api/hub/models", api.Models.as_view(), name="api_models"),
     path("api/hub/models/<int:model_id>/versions", api.CreateVersion.as_view(), name="api_create_version"),
     path(
         "api/hub/versions/<int:version_id>/publish", api.PublishVersion.as_view(), name="api_publish_version"

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from . import selectors, services
 from .forms import ModelForm, VersionForm
-from .models import FileType
+from .models import BaseModel, FileType, ModelType
 from .text import render_markdown
 
 
@@ -20,6 +20,8 @@ def home(request):
 def search(request):
     query = request.GET.get("q", "")
     results = selectors.search_models(request.user, query)
+    if request.GET.get("fragment") == "suggestions":  # search as you type, in the header
+        return render(request, "models_app/_search_suggestions.html", {"models": results[:8], "query": query})
     return render(request, "models_app/search.html", {"query": query, "models": results})
 
 
@@ -116,3 +118,52 @@ def publish_version(request, pk: int, version_id: int):
         return redirect("models_app:upload_files", pk=model.pk, version_id=version.id)
     messages.success(request, f"{model.name} {version.name} is published.")
     return redirect(model)
+
+
+def _browse(request, *, fixed: dict | None = None, template="models_app/browse.html", extra=None):
+    params = request.GET.copy()
+    for key, value in (fixed or {}).items():
+        params[key] = value
+    show_nsfw = bool(request.session.get("show_nsfw")) and request.user.is_authenticated
+    try:
+        query = selectors.BrowseQuery.from_params(params, show_nsfw=show_nsfw)
+        page, next_cursor = selectors.browse_models(request.user, query)
+        error = None
+    except selectors.BadQuery as exc:
+        query, page, next_cursor, error = selectors.BrowseQuery(), [], None, str(exc)
+    next_params = request.GET.copy()
+    next_params.pop("fragment", None)
+    if next_cursor:
+        next_params["cursor"] = next_cursor
+    context = {
+        "models": page,
+        "query": query,
+        "error": error,
+        "next_url": f"?{next_params.urlencode()}" if next_cursor else None,
+        "type_choices": ModelType.choices,
+        "base_model_choices": BaseModel.objects.filter(is_active=True).values_list("name", flat=True),
+        "sort_choices": [(key, label) for key, (_, label) in selectors.SORTS.items()],
+        "periods": ["all", "day", "week", "month", "year"],
+        **(extra or {}),
+    }
+    if request.GET.get("fragment") == "cards":  # "load more" asks for the next cards only
+        return render(request, "models_app/_card_page.html", context)
+    return render(request, template, context)
+
+
+def browse(request):
+    """All published models, with filters and sorts that live in the URL."""
+    return _browse(request)
+
+
+def tag_page(request, tag: str):
+    tag = tag.strip().lower()
+    return _browse(request, fixed={"tag": tag}, extra={"tag": tag})
+
+
+@require_POST
+def toggle_nsfw(request):
+    """Logged-in visitors choose to see mature models; everyone else sees them hidden."""
+    if request.user.is_authenticated:
+        request.session["show_nsfw"] = request.POST.get("show") == "1"
+    return redirect(request.POST.get("next") or "models_app:browse")

@@ -1,0 +1,34 @@
+from django.db import migrations
+
+# PostgreSQL only: full-text and trigram indexes behind models_app.selectors.search_models. SQLite
+# uses the simpler fallback search and needs none of this.
+FORWARD = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    """CREATE INDEX IF NOT EXISTS models_app_aimodel_search ON models_app_aimodel USING gin ((
+        setweight(to_tsvector('english', coalesce(name, '')), 'A') ||
+        setweight(to_tsvector('english', coalesce(description, '')), 'C')))""",
+    "CREATE INDEX IF NOT EXISTS models_app_aimodel_name_trgm ON models_app_aimodel USING gin (name gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS models_app_tag_name_trgm ON models_app_tag USING gin (name gin_trgm_ops)",
+]
+BACKWARD = [
+    "DROP INDEX IF EXISTS models_app_tag_name_trgm",
+    "DROP INDEX IF EXISTS models_app_aimodel_name_trgm",
+    "DROP INDEX IF EXISTS models_app_aimodel_search",
+]
+
+
+def forward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for sql in FORWARD:
+            schema_editor.execute(sql)
+
+
+def backward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for sql in BACKWARD:
+            schema_editor.execute(sql)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("models_app", "0004_aimodel_download_count_modelversion_download_count_and_more")]
+    operations = [migrations.RunPython(forward, backward)]

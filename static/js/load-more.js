@@ -1,0 +1,18 @@
+// "Load more" fetches the next cards (same URL, cursor included) and appends them in place, so the
+// page stays shareable and works without JavaScript as plain links.
+(function () {
+  "use strict";
+  document.addEventListener("click", async (event) => {
+    const link = event.target.closest("[data-load-more]");
+    if (!link) return;
+    event.preventDefault();
+    link.textContent = "Loading…";
+    const url = new URL(link.href, window.location.href);
+    url.searchParams.set("fragment", "cards");
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (!response.ok) { link.textContent = "Could not load more; try again"; return; }
+    const holder = document.createElement("div");
+    holder.innerHTML = await response.text();
+    link.replaceWith(...holder.childNodes);
+  });
+})();

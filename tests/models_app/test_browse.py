@@ -1,0 +1,145 @@
+"""/models/ and the browse API: filters and sorts in the URL, cursor pagination, visibility rules."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from models_app import demo
+from models_app.models import AIModel
+from tests.factories import make_model
+
+pytestmark = pytest.mark.django_db
+
+
+def names(response) -> list[str]:
+    return [item["name"] for item in response.json()["items"]]
+
+
+@pytest.fixture
+def catalog(creator, fan, run_on_commit):
+    with run_on_commit():
+        make_model(creator, name="Ink LoRA", tags=["ink"])
+        make_model(
+            creator,
+            name="Real Checkpoint",
+            type="Checkpoint",
+            base_model="SDXL 1.0",
+            content=demo.tiny_checkpoint(),
+        )
+        make_model(fan, name="Fan VAE", type="VAE", content=demo.tiny_vae(), filename="vae.pt")
+        make_model(creator, name="Spicy LoRA", nsfw=True)
+        make_model(creator, name="Draft LoRA", publish=False)
+    AIModel.objects.filter(name="Real Checkpoint").update(download_count=50)
+    AIModel.objects.filter(name="Fan VAE").update(published_at=timezone.now() - timedelta(days=40))
+
+
+def test_browse_lists_published_sfw_models_newest_first(client, catalog):
+    assert names(client.get("/api/hub/models")) == ["Real Checkpoint", "Ink LoRA", "Fan VAE"]
+
+
+def test_filters_by_type_base_model_tag_creator_and_period(client, catalog):
+    assert names(client.get("/api/hub/models", {"type": "VAE"})) == ["Fan VAE"]
+    assert names(client.get("/api/hub/models", {"type": "LORA,Checkpoint"})) == [
+        "Real Checkpoint",
+        "Ink LoRA",
+    ]
+    assert names(client.get("/api/hub/models", {"base_model": "SDXL 1.0"})) == ["Real Checkpoint"]
+    assert names(client.get("/api/hub/models", {"tag": "INK"})) == ["Ink LoRA"]
+    assert names(client.get("/api/hub/models", {"creator": "bob"})) == ["Fan VAE"]
+    assert names(client.get("/api/hub/models", {"period": "month"})) == ["Real Checkpoint", "Ink LoRA"]
+
+
+def test_safetensors_only_leaves_out_pickle_only_models(client, catalog):
+    assert "Fan VAE" not in names(client.get("/api/hub/models", {"safetensors": "true"}))
+
+
+def test_most_downloaded_sorts_by_downloads(client, catalog):
+    assert names(client.get("/api/hub/models", {"sort": "downloads"}))[0] == "Real Checkpoint"
+
+
+def test_nsfw_models_appear_only_when_asked_for(client, catalog, creator):
+    assert "Spicy LoRA" in names(client.get("/api/hub/models", {"nsfw": "true"}))
+    assert "Spicy LoRA" not in client.get("/models/").content.decode()
+    client.force_login(creator)
+    client.post("/preferences/nsfw", {"show": "1", "next": "/models/"})
+    html = client.get("/models/").content.decode()
+    assert "Spicy LoRA" in html and "model-card nsfw" in html  # shown, blurred
+
+
+def test_drafts_are_never_listed(client, catalog, creator):
+    client.force_login(creator)
+    assert "Draft LoRA" not in names(client.get("/api/hub/models"))
+
+
+def test_cursor_pagination_walks_every_model_once(client, creator):
+    for i in range(7):
+        make_model(creator, name=f"Model {i}")
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        data = client.get("/api/hub/models", params).json()
+        seen += [item["name"] for item in data["items"]]
+        cursor = data["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(f"Model {i}" for i in range(7)) and len(seen) == 7
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"cursor": "not-a-cursor"},
+        {"limit": "0"},
+        {"limit": "1000"},
+        {"limit": "x"},
+        {"sort": "best"},
+        {"type": "Spaceship"},
+        {"period": "decade"},
+    ],
+)
+def test_bad_parameters_are_a_400_with_a_reason_never_a_500(client, catalog, params):
+    response = client.get("/api/hub/models", params)
+    assert response.status_code == 400 and response.json()["detail"]
+
+
+def test_the_page_shows_a_bad_parameter_as_a_message(client, catalog):
+    response = client.get("/models/", {"sort": "best"})
+    assert response.status_code == 200 and "Unknown sort" in response.content.decode()
+
+
+def test_the_number_of_queries_does_not_grow_with_the_page_size(client, creator):
+    for i in range(12):
+        make_model(creator, name=f"Model {i}", tags=[f"t{i}", "shared"])
+
+    def count(limit):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/api/hub/models", {"limit": limit}).status_code == 200
+        return len(queries)
+
+    assert count(2) == count(12)
+
+
+def test_browse_page_filters_live_in_the_url_and_load_more_links_the_next_page(client, creator):
+    for i in range(30):
+        make_model(creator, name=f"Model {i:02d}")
+    html = client.get("/models/", {"type": "LORA"}).content.decode()
+    assert "Model 29" in html and "Model 05" not in html
+    assert "data-load-more" in html and "type=LORA" in html and "cursor=" in html
+    cursor = re.search(r"cursor=([A-Za-z0-9_-]+)", html).group(1)
+    fragment = client.get(
+        "/models/", {"type": "LORA", "fragment": "cards", "cursor": cursor}
+    ).content.decode()
+    assert "Model 05" in fragment and "Model 29" not in fragment and "<html" not in fragment
+
+
+def test_tag_pages_list_the_models_with_that_tag(client, catalog):
+    html = client.get("/tag/ink").content.decode()
+    assert "Ink LoRA" in html and "Real Checkpoint" not in html and "tagged" in html
+
+
+def test_empty_results_say_so(client, catalog):
+    assert "No models match these filters" in client.get("/models/", {"tag": "nothing"}).content.decode()

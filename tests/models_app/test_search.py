@@ -1,0 +1,58 @@
+"""/search/: full-text on PostgreSQL (with typo tolerance), substring matches on SQLite."""
+
+import pytest
+from django.db import connection
+
+from models_app.models import AIModel
+from models_app.selectors import search_models
+from tests.factories import make_model
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalog(creator, fan):
+    make_model(creator, name="Watercolor Landscapes", description="Soft washes of paint.", tags=["painting"])
+    make_model(creator, name="Cyberpunk City", description="Neon streets, inspired by watercolor posters.")
+    make_model(fan, name="Anime Eyes", tags=["anime"])
+    make_model(creator, name="Hidden Watercolor", publish=False)
+    make_model(creator, name="Spicy Watercolor", nsfw=True)
+
+
+def found(user, q):
+    return [m.name for m in search_models(user, q)]
+
+
+def test_search_matches_names_descriptions_tags_trigger_words_and_creators(catalog, fan):
+    anonymous = type("Anon", (), {"is_authenticated": False, "has_perm": lambda *a: False})()
+    assert set(found(anonymous, "watercolor")) == {"Watercolor Landscapes", "Cyberpunk City"}
+    assert found(anonymous, "anime") == ["Anime Eyes"]
+    assert set(found(anonymous, "tiny")) >= {"Watercolor Landscapes", "Anime Eyes"}  # the trigger word
+    assert found(anonymous, "bob") == ["Anime Eyes"]
+    assert found(anonymous, "") == []
+
+
+def test_drafts_and_mature_models_are_not_search_results(catalog, creator):
+    results = found(creator, "watercolor")
+    assert "Hidden Watercolor" not in results and "Spicy Watercolor" not in results
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ranking and typos need PostgreSQL")
+def test_on_postgresql_a_name_match_ranks_above_a_description_match(catalog, fan):
+    assert found(fan, "watercolor")[0] == "Watercolor Landscapes"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram similarity needs PostgreSQL")
+def test_on_postgresql_a_typo_still_finds_the_model(catalog, fan):
+    assert "Cyberpunk City" in found(fan, "cyberpnk cty")
+
+
+def test_the_search_page_and_the_suggestions_show_the_results(client, catalog):
+    html = client.get("/search/", {"q": "anime"}).content.decode()
+    assert "Anime Eyes" in html and "Cyberpunk City" not in html
+    suggestions = client.get("/search/", {"q": "anime", "fragment": "suggestions"}).content.decode()
+    model = AIModel.objects.get(name="Anime Eyes")
+    assert model.get_absolute_url() in suggestions and "<html" not in suggestions
+    assert (
+        "No models match" in client.get("/search/", {"q": "zzzz", "fragment": "suggestions"}).content.decode()
+    )
