@@ -252,3 +252,34 @@ def browse_models(user, query: BrowseQuery) -> tuple[list[AIModel], str | None]:
         last = page[-1]
         next_cursor = _encode_cursor(getattr(last, sort_field), last.id)
     return page, next_cursor
+
+
+def compare_versions(a: ModelVersion, b: ModelVersion) -> list[dict]:
+    """What changed between two versions, as rows of (what, a, b, changed): base model, trigger words,
+    files (name, size, SHA-256) and the training metadata of their primary files."""
+
+    def files(version):
+        return "\n".join(
+            f"{f.name} ({f.size:,} bytes){' ' + f.blob.sha256[:12] if f.blob else ''}"
+            for f in version.files.all()
+            if f.status == FileStatus.READY
+        )
+
+    def training(version):
+        primary = version.primary_file
+        return (primary.metadata.get("training", {}).get("kohya", {}) if primary else {}) or {}
+
+    rows = [
+        ("Base model", a.base_model.name, b.base_model.name),
+        ("Trigger words", ", ".join(a.trained_words), ", ".join(b.trained_words)),
+        (
+            "Published",
+            a.published_at.date().isoformat() if a.published_at else "",
+            b.published_at.date().isoformat() if b.published_at else "",
+        ),
+        ("Files", files(a), files(b)),
+    ]
+    train_a, train_b = training(a), training(b)
+    for key in sorted(set(train_a) | set(train_b)):
+        rows.append((key, str(train_a.get(key, ""))[:300], str(train_b.get(key, ""))[:300]))
+    return [{"what": what, "a": va, "b": vb, "changed": va != vb} for what, va, vb in rows]

@@ -13,6 +13,7 @@ urlpatterns = [
     path("preferences/nsfw", views.toggle_nsfw, name="toggle_nsfw"),
     path("models/<int:pk>", views.model_detail, name="model_detail"),
     path("models/<int:pk>/versions/new", views.create_version, name="create_version"),
+    path("models/<int:pk>/compare", views.compare_versions, name="compare_versions"),
     path("models/<int:pk>/versions/<int:version_id>/files", views.upload_files, name="upload_files"),
     path("models/<int:pk>/versions/<int:version_id>/publish", views.publish_version, name="publish_version"),
     path("models/<int:pk>/<str:slug>", views.model_detail, name="model_detail_slug"),

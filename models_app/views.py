@@ -167,3 +167,28 @@ def toggle_nsfw(request):
     if request.user.is_authenticated:
         request.session["show_nsfw"] = request.POST.get("show") == "1"
     return redirect(request.POST.get("next") or "models_app:browse")
+
+
+def compare_versions(request, pk: int):
+    """Two versions of a model side by side, differences highlighted (?a=<id>&b=<id>)."""
+    model = get_object_or_404(selectors.visible_models(request.user), pk=pk)
+    versions = {v.id: v for v in selectors.visible_versions(request.user, model)}
+    try:
+        a, b = versions[int(request.GET.get("a", 0))], versions[int(request.GET.get("b", 0))]
+    except (KeyError, ValueError):
+        ordered = sorted(versions.values(), key=lambda v: v.created_at)
+        if len(ordered) < 2:
+            messages.info(request, "This model has only one version, so there is nothing to compare.")
+            return redirect(model)
+        a, b = ordered[-2], ordered[-1]
+    return render(
+        request,
+        "models_app/compare.html",
+        {
+            "model": model,
+            "a": a,
+            "b": b,
+            "rows": selectors.compare_versions(a, b),
+            "versions": versions.values(),
+        },
+    )
