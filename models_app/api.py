@@ -136,6 +136,11 @@ def model_card_json(model) -> dict:
         "tags": [tag.name for tag in model.tags.all()],
         "base_models": sorted({v.base_model.name for v in versions}),
         "download_count": model.download_count,
+        "thumbs_up_count": model.thumbs_up_count,
+        "thumbs_down_count": model.thumbs_down_count,
+        "rating": model.rating,
+        "like_count": model.like_count,
+        "comment_count": model.comment_count,
         "published_at": model.published_at.isoformat().replace("+00:00", "Z") if model.published_at else None,
         "url": model.get_absolute_url(),
     }

@@ -87,11 +87,21 @@ class AIModel(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     # Counters kept on the row (incremented with F() expressions), so lists can sort by them.
     download_count = models.PositiveBigIntegerField(default=0)
+    thumbs_up_count = models.PositiveIntegerField(default=0)
+    thumbs_down_count = models.PositiveIntegerField(default=0)
+    like_count = models.PositiveIntegerField(default=0, help_text="People who saved it to their favourites.")
+    comment_count = models.PositiveIntegerField(default=0)
+    # thumbs up / (up + down), kept in step with the counts so "Highest Rated" can use an index.
+    rating = models.FloatField(default=0)
 
     class Meta:
         verbose_name = "AI model"
         constraints = [models.UniqueConstraint(fields=["owner", "slug"], name="unique_model_slug_per_owner")]
-        indexes = [models.Index(fields=["status", "-published_at"])]
+        indexes = [
+            models.Index(fields=["status", "-published_at"]),
+            models.Index(fields=["status", "-download_count"]),
+            models.Index(fields=["status", "-rating"]),
+        ]
         permissions = [("moderate_content", "Can see and moderate any creator's content")]
 
     def __str__(self):

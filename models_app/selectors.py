@@ -126,8 +126,11 @@ def search_models(user, query: str, *, limit: int = 48) -> list[AIModel]:
 
 PERIODS = {"day": 1, "week": 7, "month": 30, "year": 365}
 SORTS = {
-    "newest": ("published_at", "Newest"),
+    "rated": ("rating", "Highest Rated"),
     "downloads": ("download_count", "Most Downloaded"),
+    "newest": ("published_at", "Newest"),
+    "liked": ("like_count", "Most Liked"),
+    "discussed": ("comment_count", "Most Discussed"),
 }
 MAX_PAGE_SIZE = 100
 
@@ -195,6 +198,8 @@ def _decode_cursor(cursor: str, sort_field: str):
         value, pk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if sort_field == "published_at":
             value = datetime.fromisoformat(value)
+        elif sort_field == "rating":
+            value = float(value)
         elif not isinstance(value, int):
             raise ValueError
         if not isinstance(pk, int):

@@ -61,6 +61,17 @@ def test_most_downloaded_sorts_by_downloads(client, catalog):
     assert names(client.get("/api/hub/models", {"sort": "downloads"}))[0] == "Real Checkpoint"
 
 
+def test_highest_rated_most_liked_and_most_discussed_sort_by_their_counts(client, catalog):
+    AIModel.objects.filter(name="Fan VAE").update(rating=0.9, like_count=7, comment_count=1)
+    AIModel.objects.filter(name="Ink LoRA").update(rating=0.5, like_count=9, comment_count=12)
+    assert names(client.get("/api/hub/models", {"sort": "rated"}))[:2] == ["Fan VAE", "Ink LoRA"]
+    assert names(client.get("/api/hub/models", {"sort": "liked"}))[:2] == ["Ink LoRA", "Fan VAE"]
+    assert names(client.get("/api/hub/models", {"sort": "discussed"}))[:2] == ["Ink LoRA", "Fan VAE"]
+    page = client.get("/api/hub/models", {"sort": "rated", "limit": 1}).json()
+    rest = client.get("/api/hub/models", {"sort": "rated", "cursor": page["next_cursor"]}).json()["items"]
+    assert [m["name"] for m in rest][:1] == ["Ink LoRA"]
+
+
 def test_nsfw_models_appear_only_when_asked_for(client, catalog, creator):
     assert "Spicy LoRA" in names(client.get("/api/hub/models", {"nsfw": "true"}))
     assert "Spicy LoRA" not in client.get("/models/").content.decode()
