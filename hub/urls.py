@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("", include("models_app.download_urls")),
     path("", include("community.urls")),
     path("", include("models_app.urls")),
 ]

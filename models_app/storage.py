@@ -245,6 +245,21 @@ def part_upload_url(*, key: str, upload_id: str, part_number: int, file_id: int)
     return reverse("models_app:api_local_part", kwargs={"token": token})
 
 
+def presigned_download_url(key: str, *, disposition: str, max_age: int) -> str:
+    """A short-lived S3 GET URL for browsers and tools, naming the file to save via
+    response-content-disposition (clients read the filename from it)."""
+    return s3_client(endpoint_url=settings.S3_PUBLIC_ENDPOINT_URL).generate_presigned_url(
+        "get_object",
+        Params={
+            "Bucket": settings.S3_BUCKET,
+            "Key": _s3_key(key),
+            "ResponseContentDisposition": disposition,
+            "ResponseContentType": "application/octet-stream",
+        },
+        ExpiresIn=max_age,
+    )
+
+
 def read_part_token(token: str) -> dict:
     """The {f, u, p} a local part URL was signed for; raises signing.BadSignature when forged or old."""
     return signing.loads(token, salt="upload-part", max_age=PART_URL_MAX_AGE)

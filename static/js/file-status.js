@@ -53,6 +53,9 @@
     } else {
       hash.appendChild(el("span", { class: "muted" }, "not yet computed"));
     }
+    if (file.status === "ready") {
+      hash.appendChild(el("a", { class: "button download", href: `/api/download/models/${file.version_id}?fileId=${file.id}`, "data-testid": `download-${file.id}` }, "Download"));
+    }
     tr.appendChild(hash);
     return tr;
   }

@@ -1,0 +1,244 @@
+"""The download endpoint, the signed file URL behind it, and lookup by hash (DESIGN.md 8.8 and 1.2).
+
+Every answer is JSON or file bytes, never an HTML page: the callers are download tools.
+"""
+
+import re
+
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseRedirectBase
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from community.auth import api_key_from_request, user_for_api_key
+
+from . import downloads
+from .models import FileStatus, ModelFile, ModelVersion, ScanStatus
+from .storage import RangeReader
+
+MAX_ID = 2**63 - 1  # larger ids can't be in the table, and SQLite refuses to bind them
+STREAM_CHUNK = 1 << 20
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)", re.IGNORECASE)
+NO_STORE = "no-store, max-age=0"
+
+
+class HttpResponseTemporaryRedirect(HttpResponseRedirectBase):
+    """307: clients keep the method, and some fail on a 200 where they expect a redirect."""
+
+    status_code = 307
+
+
+class _BadApiKey(Exception):
+    pass
+
+
+def _caller(request):
+    """The session user, else the API key's user, else anonymous. Raises _BadApiKey when a key was
+    given but matches no active key."""
+    if request.user.is_authenticated:
+        return request.user
+    raw = api_key_from_request(request)
+    if raw is None or not raw.strip():
+        return request.user
+    user = user_for_api_key(raw)
+    if user is None:
+        raise _BadApiKey
+    return user
+
+
+def _json(body: dict, status: int, **headers) -> JsonResponse:
+    response = JsonResponse(body, status=status)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+# --- GET|HEAD /api/download/models/<version_id>
+
+
+@require_http_methods(["GET", "HEAD"])
+def download_version(request, version_id: int):
+    """Check, choose the file, count it once a day per visitor, and 307 to a self-authorising URL."""
+    try:
+        user = _caller(request)
+    except _BadApiKey:
+        return _json({"error": "Unauthorized"}, 401, Cache_Control=NO_STORE)
+    version = None
+    if version_id <= MAX_ID:
+        version = ModelVersion.objects.select_related("model").filter(id=version_id).first()
+    try:
+        downloads.check_download_allowed(user, version)
+        params = request.GET
+        model_file = downloads.choose_file(
+            version,
+            file_id=params.get("fileId"),
+            type=params.get("type"),
+            format=params.get("format"),
+            size=params.get("size"),
+            fp=params.get("fp"),
+        )
+        if model_file is None:
+            raise downloads.not_found()
+    except downloads.DownloadRefused as refused:
+        return _json(refused.body, refused.status, Cache_Control=NO_STORE)
+    if request.method == "GET":  # a HEAD only asks about the file; it downloads nothing
+        visitor = downloads.visitor_for(user=user, address=request.META.get("REMOTE_ADDR"))
+        downloads.record_download(version=version, visitor=visitor)
+    response = HttpResponseTemporaryRedirect(downloads.file_redirect_url(request, model_file))
+    response["Cache-Control"] = NO_STORE
+    return response
+
+
+# --- GET|HEAD /files/<sha256>/<name>
+
+
+def _parse_range(header: str | None, size: int):
+    """(start, end) inclusive for one satisfiable range; "unsatisfiable"; or None for a full 200
+    (no header, several ranges, or anything that isn't a plain byte range)."""
+    if not header:
+        return None
+    match = _RANGE.fullmatch(header.strip())
+    if not match:
+        return None
+    first, last = match.groups()
+    try:
+        if first:
+            start = int(first)
+            end = int(last) if last else size - 1
+            if start >= size or start > end:
+                return "unsatisfiable"
+            return start, min(end, size - 1)
+        if last:
+            suffix = int(last)
+            if suffix == 0 or size == 0:
+                return "unsatisfiable"
+            return max(0, size - suffix), size - 1
+    except ValueError:  # more digits than int() accepts
+        return None
+    return None
+
+
+def _stream(key: str, start: int, length: int):
+    """Yield `length` bytes from `start`, one chunk at a time; the object is opened on first use."""
+    reader = RangeReader(key, min_fetch=STREAM_CHUNK)
+    try:
+        reader.seek(start)
+        remaining = length
+        while remaining > 0:
+            block = reader.read(min(STREAM_CHUNK, remaining))
+            if not block:
+                return
+            remaining -= len(block)
+            yield block
+    finally:
+        reader.close()
+
+
+@require_http_methods(["GET", "HEAD"])
+def serve_file(request, sha256: str, name: str):
+    """The bytes behind a signed link. The name in the path is a label only; the file is found by
+    the signature's file id and the content hash, and its headers use the stored name."""
+    if not _SHA256.fullmatch(sha256):
+        return _json({"error": "File not found"}, 404)
+    file_id = downloads.read_file_signature(request.GET.get("sig", ""), sha256)
+    if file_id is None:
+        return _json({"error": "This download link is invalid or has expired"}, 403, Cache_Control="no-store")
+    model_file = (
+        ModelFile.objects.select_related("blob")
+        .filter(
+            id=file_id, blob__sha256=sha256.upper(), status=FileStatus.READY, scan_status=ScanStatus.CLEAN
+        )
+        .first()
+    )
+    if model_file is None:
+        return _json({"error": "File not found"}, 404, Cache_Control="no-store")
+    blob = model_file.blob
+    size = blob.size
+    etag = f'"{blob.sha256.lower()}"'
+    headers = {
+        "Content-Type": "application/octet-stream",
+        "Content-Disposition": downloads.content_disposition(model_file.name),
+        "Accept-Ranges": "bytes",
+        "ETag": etag,
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private",
+    }
+    wanted = _parse_range(request.headers.get("Range"), size)
+    if_range = request.headers.get("If-Range")
+    if if_range is not None and if_range.strip() != etag:
+        wanted = None  # the client's partial copy is of other bytes: send them all again
+    if wanted == "unsatisfiable":
+        response = HttpResponse(status=416, headers={**headers, "Content-Range": f"bytes */{size}"})
+        response["Content-Length"] = "0"
+        return response
+    start, end = wanted if wanted else (0, size - 1)
+    length = end - start + 1 if size else 0
+    status = 206 if wanted else 200
+    if request.method == "HEAD":
+        response = HttpResponse(status=status, headers=headers)
+    else:
+        response = StreamingHttpResponse(
+            _stream(blob.storage_key, start, length), status=status, headers=headers
+        )
+    response["Content-Length"] = str(length)
+    if wanted:
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return response
+
+
+# --- GET /api/v1/model-versions/by-hash/<hash>
+
+
+def _version_json(request, version: ModelVersion) -> dict:
+    """A small stand-in for CivitAI's version object; the full shape comes with the v1 API."""
+    base_url = request.build_absolute_uri(reverse("download_version", kwargs={"version_id": version.id}))
+    files = []
+    for model_file in downloads.downloadable_files(version):
+        blob = model_file.blob
+        hashes = {
+            "AutoV1": blob.autov1,
+            "AutoV2": blob.autov2,
+            "SHA256": blob.sha256,
+            "CRC32": blob.crc32,
+            "BLAKE3": blob.blake3,
+        }
+        if blob.autov3:
+            hashes["AutoV3"] = blob.autov3[:12]
+        files.append(
+            {
+                "id": model_file.id,
+                "name": model_file.name,
+                "sizeKB": blob.size / 1024,
+                "hashes": hashes,
+                "primary": model_file.is_primary,
+                "downloadUrl": base_url if model_file.is_primary else f"{base_url}?fileId={model_file.id}",
+            }
+        )
+    return {
+        "id": version.id,
+        "modelId": version.model_id,
+        "name": version.name,
+        "baseModel": version.base_model.name,
+        "files": files,
+        "downloadUrl": base_url,
+    }
+
+
+@require_http_methods(["GET", "HEAD"])
+def version_by_hash(request, hash: str):
+    """The version a file hash belongs to; a bad API key here just means anonymous (DESIGN 8.1)."""
+    try:
+        user = _caller(request)
+    except _BadApiKey:
+        user = request.user
+    version = downloads.find_version_by_hash(user, hash)
+    if version is None:
+        return _json({"error": "Model not found"}, 404, Access_Control_Allow_Origin="*")
+    response = JsonResponse(_version_json(request, version))
+    response["Access-Control-Allow-Origin"] = "*"
+    if user.is_authenticated:
+        response["Cache-Control"] = "private, no-store"
+    else:
+        response["Cache-Control"] = "public, s-maxage=3600, stale-while-revalidate=150"
+    return response

@@ -1,0 +1,288 @@
+"""Downloads: who may fetch a version, which file they get, counting, and the self-authorising file URL.
+
+DESIGN.md section 8.8 is the contract (CivitAI's /api/download/models/{versionId}); section 1.2 the
+hash lookups. The views in download_views.py only parse requests and render these results.
+"""
+
+import hashlib
+import hmac
+import re
+import unicodedata
+from urllib.parse import quote, urlencode
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from . import storage
+from .models import (
+    AIModel,
+    DownloadRecord,
+    FileFormat,
+    FileStatus,
+    FileType,
+    ModelFile,
+    ModelVersion,
+    PublishStatus,
+    ScanStatus,
+)
+from .selectors import can_moderate
+from .text import clean_filename
+
+FILE_URL_MAX_AGE = 3600  # seconds a redirect target stays valid; clients follow it at once
+FILE_URL_SALT = "models_app.downloads.file"
+
+# CivitAI's defaults (getPrimaryFile): format weighs most, then size, then fp.
+DEFAULT_FILE_PREFERENCES = {"size": "pruned", "fp": "fp16", "format": FileFormat.SAFETENSOR}
+_PREFERENCE_WEIGHTS = {"format": 100, "size": 10, "fp": 1}
+_MODEL_FILE_TYPES = (FileType.MODEL, FileType.PRUNED_MODEL)
+
+# Every file of 1 MiB or less has this AutoV1 (the SHA-256 of zero bytes): it identifies nothing.
+EMPTY_AUTOV1 = "E3B0C442"
+_HEX = re.compile(r"[0-9A-F]+")
+_MAX_RAW_HASH = 200
+
+
+class DownloadRefused(Exception):
+    """A download the caller may not have; carries the HTTP status and the JSON body clients expect."""
+
+    def __init__(self, status: int, body: dict):
+        super().__init__(body.get("error", ""))
+        self.status = status
+        self.body = body
+
+
+def not_found() -> DownloadRefused:
+    return DownloadRefused(404, {"error": "File not found"})
+
+
+# --- Who may download.
+
+
+def _is_owner_or_moderator(user, model: AIModel) -> bool:
+    return can_moderate(user) or (user.is_authenticated and model.owner_id == user.id)
+
+
+def check_download_allowed(user, version: ModelVersion | None) -> None:
+    """Raise DownloadRefused unless `user` may download `version`, in DESIGN 8.8's order.
+
+    A draft answers 404 exactly like an unknown id, so nobody learns that it exists.
+    """
+    if version is None:
+        raise not_found()
+    model = version.model
+    if PublishStatus.ARCHIVED in (model.status, version.status):
+        raise DownloadRefused(410, {"error": "Model archived, not available for download"})
+    published = model.status == PublishStatus.PUBLISHED and version.status == PublishStatus.PUBLISHED
+    if not published and not _is_owner_or_moderator(user, model):
+        raise not_found()
+
+
+# --- Which file.
+
+
+def downloadable_files(version: ModelVersion) -> list[ModelFile]:
+    """Files whose bytes are stored, hashed and passed every scan; nothing else is ever served."""
+    return list(
+        version.files.select_related("blob")
+        .filter(status=FileStatus.READY, scan_status=ScanStatus.CLEAN, blob__isnull=False)
+        .order_by("id")
+    )
+
+
+def choose_file(version, *, file_id=None, type=None, format=None, size=None, fp=None) -> ModelFile | None:
+    """The file a download request means (DESIGN 8.8 step 8), or None.
+
+    `fileId` names one file. Otherwise `type` must match when given (asking for the VAE must never
+    return the checkpoint); format/size/fp, merged over the default preference, only rank the
+    candidates, as CivitAI's getPrimaryFile does. With no parameters: the primary file.
+    """
+    files = downloadable_files(version)
+    if file_id not in (None, ""):
+        try:
+            wanted = int(file_id)
+        except (TypeError, ValueError):
+            return None
+        return next((f for f in files if f.id == wanted), None)
+    asked = {"format": format or None, "size": size or None, "fp": fp or None}
+    if not type and not any(asked.values()):
+        primary = next((f for f in files if f.is_primary), None)
+        if primary is not None:
+            return primary
+    if type:
+        files = [f for f in files if f.type.lower() == str(type).lower()]
+    if not files:
+        return None
+    explicit = {k: v for k, v in asked.items() if v}
+    actual = {"format": lambda f: f.format, "size": lambda f: f.size_variant, "fp": lambda f: f.fp}
+
+    def score(f: ModelFile, preferences: dict) -> int:
+        return sum(
+            weight
+            for key, weight in _PREFERENCE_WEIGHTS.items()
+            if key in preferences and str(actual[key](f)).lower() == str(preferences[key]).lower()
+        )
+
+    def rank(f: ModelFile):
+        # What the caller asked for outweighs the defaults; the defaults only break ties.
+        return (
+            bool(type) or f.type in _MODEL_FILE_TYPES,
+            score(f, explicit),
+            score(f, DEFAULT_FILE_PREFERENCES),
+            f.is_primary,
+            -f.id,
+        )
+
+    return max(files, key=rank)
+
+
+# --- Counting.
+
+
+def visitor_for(*, user, address: str | None) -> str:
+    """Who is downloading, for the once-a-day count: the user id, else a keyed hash of the address
+    (HMAC with SECRET_KEY, so the stored value can't be reversed by hashing every IPv4 address)."""
+    if user is not None and user.is_authenticated:
+        return f"u:{user.id}"
+    digest = hmac.new(settings.SECRET_KEY.encode(), (address or "").encode(), hashlib.sha256).hexdigest()
+    return f"ip:{digest[:40]}"
+
+
+def record_download(*, version: ModelVersion, visitor: str) -> bool:
+    """Count one download of `version` by `visitor` today; True when it was counted.
+
+    The unique (version, visitor, day) row decides: a repeat insert fails and nothing is counted, so
+    two concurrent requests by the same visitor count once. The counters move with F() updates in
+    the same transaction, so concurrent downloads by different visitors are never lost.
+    """
+    try:
+        with transaction.atomic():
+            DownloadRecord.objects.create(version=version, visitor=visitor[:64], day=timezone.now().date())
+            ModelVersion.objects.filter(id=version.id).update(download_count=F("download_count") + 1)
+            AIModel.objects.filter(id=version.model_id).update(download_count=F("download_count") + 1)
+    except IntegrityError:
+        return False
+    return True
+
+
+# --- Filenames in headers (DESIGN 10 item 14).
+
+
+def ascii_filename(name: str) -> str:
+    """An ASCII label safe inside `filename="..."`: accents dropped (é → e), anything else that is
+    not plain printable ASCII, and characters naive parsers split on, replaced with `_`."""
+    out = []
+    for ch in clean_filename(name):
+        if ch in '"\\/;%' or not (0x20 <= ord(ch) < 0x7F):
+            base = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
+            ch = base if base and all(0x20 < ord(c) < 0x7F and c not in '"\\/;%' for c in base) else "_"
+        out.append(ch)
+    return "".join(out).strip(" .") or "download"
+
+
+def attachment_value(name: str) -> str:
+    """`attachment; filename="<ascii>"`: the exact form clients split on `filename=` (DESIGN 8.8)."""
+    return f'attachment; filename="{ascii_filename(name)}"'
+
+
+def content_disposition(name: str) -> str:
+    """The header for the file response: the ASCII fallback plus the real name per RFC 5987."""
+    return f"{attachment_value(name)}; filename*=UTF-8''{quote(clean_filename(name), safe='')}"
+
+
+# --- The file URL the redirect points at.
+
+
+def signed_file_path(model_file: ModelFile) -> str:
+    """The hub's own self-authorising file URL (path and query). The signature names the file and
+    expires after FILE_URL_MAX_AGE; it never carries the caller's API key (DESIGN 10 item 21)."""
+    sha = model_file.blob.sha256.lower()
+    sig = signing.dumps({"f": model_file.id, "h": sha}, salt=FILE_URL_SALT)
+    path = reverse("serve_file", kwargs={"sha256": sha, "name": clean_filename(model_file.name)})
+    query = urlencode(
+        {"sig": sig, "response-content-disposition": attachment_value(model_file.name)}, quote_via=quote
+    )
+    return f"{path}?{query}"
+
+
+def read_file_signature(sig: str, sha256: str) -> int | None:
+    """The file id a signature authorises for this sha256, or None when forged, expired or another file's."""
+    try:
+        payload = signing.loads(sig or "", salt=FILE_URL_SALT, max_age=FILE_URL_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if (
+        not isinstance(payload, dict)
+        or payload.get("h") != sha256.lower()
+        or not isinstance(payload.get("f"), int)
+    ):
+        return None
+    return payload["f"]
+
+
+def file_redirect_url(request, model_file: ModelFile) -> str:
+    """Where the download endpoint redirects: a presigned GET on S3, else the hub's signed file URL.
+    Absolute either way, as some clients fail on a relative Location."""
+    if storage.is_s3():
+        return storage.presigned_download_url(
+            model_file.blob.storage_key,
+            disposition=attachment_value(model_file.name),
+            max_age=FILE_URL_MAX_AGE,
+        )
+    return request.build_absolute_uri(signed_file_path(model_file))
+
+
+# --- Lookup by hash (DESIGN 1.2).
+
+
+def normalize_hash(raw) -> str | None:
+    """Trim, drop a leading 0x, uppercase; None unless only hex digits remain."""
+    if not isinstance(raw, str) or len(raw) > _MAX_RAW_HASH:
+        return None
+    value = raw.strip()
+    if value[:2].lower() == "0x":
+        value = value[2:]
+    value = value.upper()
+    return value if _HEX.fullmatch(value) else None
+
+
+def _hash_filter(value: str) -> Q | None:
+    n = len(value)
+    if n == 8:
+        if value == EMPTY_AUTOV1:
+            return None
+        swapped = "".join(reversed([value[i : i + 2] for i in range(0, 8, 2)]))
+        return Q(blob__autov1=value) | Q(blob__crc32=value) | Q(blob__crc32=swapped)
+    if n == 10:
+        return Q(blob__sha256__startswith=value)
+    if n == 12:
+        return Q(blob__autov3__startswith=value) | Q(blob__sha256__startswith=value)
+    if n == 64:
+        return Q(blob__sha256=value) | Q(blob__blake3=value) | Q(blob__autov3=value)
+    return None
+
+
+def find_version_by_hash(user, raw_hash) -> ModelVersion | None:
+    """The version holding a downloadable file with this hash that `user` may see, or None.
+
+    Several matches: the oldest published first, then the lowest id (DESIGN 1.2).
+    """
+    value = normalize_hash(raw_hash)
+    match = _hash_filter(value) if value else None
+    if match is None:
+        return None
+    file_versions = ModelFile.objects.filter(match, status=FileStatus.READY).values("version_id")
+    versions = ModelVersion.objects.filter(id__in=file_versions)
+    if not can_moderate(user):
+        visible = Q(status=PublishStatus.PUBLISHED, model__status=PublishStatus.PUBLISHED)
+        if user.is_authenticated:
+            visible |= Q(model__owner=user)
+        versions = versions.filter(visible)
+    return (
+        versions.select_related("model", "base_model")
+        .order_by(F("published_at").asc(nulls_last=True), "id")
+        .first()
+    )

@@ -1,0 +1,163 @@
+"""Finding a version by a file hash, as A1111 extensions and download tools do (DESIGN.md 1.2)."""
+
+import datetime
+from urllib.parse import quote
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from community.models import ApiKey
+from models_app import demo, downloads
+from models_app.models import ContentBlob, ModelVersion
+from tests.factories import make_model
+
+pytestmark = pytest.mark.django_db
+
+
+def big_lora() -> bytes:
+    """Just over 1 MiB, so AutoV1 hashes real bytes instead of being E3B0C442."""
+    tensor = bytes((i * 7 + 3) % 251 for i in range(1_200_000))
+    return demo.make_safetensors([("lora_unet_x.lora_down.weight", "F16", (600_000,), tensor)])
+
+
+def publish(owner, run_on_commit, **fields) -> ModelVersion:
+    with run_on_commit():
+        model = make_model(owner, **fields)
+    return model.versions.get()
+
+
+def lookup(client, value: str, **headers):
+    return client.get(f"/api/v1/model-versions/by-hash/{value}", headers=headers)
+
+
+@pytest.fixture
+def version(creator, run_on_commit):
+    return publish(creator, run_on_commit, content=big_lora(), filename="big.safetensors")
+
+
+@pytest.fixture
+def blob(version) -> ContentBlob:
+    blob = version.files.get().blob
+    assert blob.autov1 != downloads.EMPTY_AUTOV1 and blob.autov3
+    return blob
+
+
+def swapped(crc: str) -> str:
+    return crc[6:8] + crc[4:6] + crc[2:4] + crc[0:2]
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["SHA256", "AutoV2", "SHA256[:12]", "AutoV3[:12]", "AutoV3", "BLAKE3", "AutoV1", "CRC32", "CRC32 LE"],
+)
+def test_every_hash_kind_and_length_finds_the_version(client, version, blob, kind):
+    value = {
+        "SHA256": blob.sha256,
+        "AutoV2": blob.autov2,
+        "SHA256[:12]": blob.sha256[:12],
+        "AutoV3[:12]": blob.autov3[:12],
+        "AutoV3": blob.autov3,
+        "BLAKE3": blob.blake3,
+        "AutoV1": blob.autov1,
+        "CRC32": blob.crc32,
+        "CRC32 LE": swapped(blob.crc32),
+    }[kind]
+    response = lookup(client, value)
+    assert response.status_code == 200, kind
+    data = response.json()
+    assert (data["id"], data["modelId"], data["name"], data["baseModel"]) == (
+        version.id, version.model_id, "v1.0", "SD 1.5",
+    )  # fmt: skip
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert "s-maxage=3600" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "shape", [str.lower, lambda h: "0x" + h, lambda h: "0X" + h.lower(), lambda h: f"  {h}  "]
+)
+def test_lookups_ignore_case_a_0x_prefix_and_spaces(client, version, blob, shape):
+    assert lookup(client, quote(shape(blob.sha256))).json()["id"] == version.id
+    assert lookup(client, quote(shape(blob.autov2))).json()["id"] == version.id
+
+
+def test_the_answer_lists_files_with_uppercase_hashes_and_absolute_download_urls(client, version, blob):
+    data = lookup(client, blob.sha256).json()
+    [file] = data["files"]
+    assert file["name"] == "big.safetensors" and file["primary"] is True
+    assert file["sizeKB"] == blob.size / 1024
+    assert file["hashes"] == {
+        "AutoV1": blob.autov1, "AutoV2": blob.sha256[:10], "SHA256": blob.sha256, "CRC32": blob.crc32,
+        "BLAKE3": blob.blake3, "AutoV3": blob.autov3[:12],
+    }  # fmt: skip
+    assert all(v == v.upper() for v in file["hashes"].values())
+    assert data["downloadUrl"] == f"http://testserver/api/download/models/{version.id}"
+    assert client.get(data["downloadUrl"]).status_code == 307
+
+
+def test_the_hash_of_every_small_file_is_refused(client, creator, run_on_commit):
+    small = publish(creator, run_on_commit)  # under 1 MiB: its AutoV1 is E3B0C442
+    assert small.files.get().blob.autov1 == "E3B0C442"
+    for value in ("E3B0C442", "e3b0c442", "0xE3B0C442"):
+        response = lookup(client, value)
+        assert response.status_code == 404 and response.json() == {"error": "Model not found"}
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "zzzzzzzz",
+        "A" * 10240,
+        "%00",
+        "ABCDEF12%00",
+        "%27%20OR%201%3D1%20--",
+        "ABCDEF12'%3B%20DROP%20TABLE%20models_app_contentblob%3B--",
+        "0x",
+        "ABCDEF1",
+        "ABCDEF1234567",
+        "..%2F..%2Fetc%2Fpasswd",
+        "%E2%80%AE%F0%9F%92%A9",
+    ],
+)
+def test_junk_is_a_404_json_never_a_500(client, version, junk):
+    response = lookup(client, junk)
+    assert response.status_code == 404
+    assert response.json() == {"error": "Model not found"}
+
+
+def test_an_unknown_hash_is_404(client, version):
+    assert lookup(client, "0" * 64).status_code == 404
+    assert downloads.find_version_by_hash(version.model.owner, "0" * 64) is None
+
+
+def test_an_unpublished_version_is_found_only_by_its_creator_and_moderators(
+    client, creator, fan, moderator, run_on_commit
+):
+    draft = publish(creator, run_on_commit, name="Secret", publish=False, content=big_lora())
+    sha = draft.files.get().blob.sha256
+    assert lookup(client, sha).status_code == 404
+    client.force_login(fan)
+    assert lookup(client, sha).status_code == 404
+    for user in (creator, moderator):
+        client.force_login(user)
+        response = lookup(client, sha)
+        assert response.status_code == 200 and response.json()["id"] == draft.id
+        assert "private" in response["Cache-Control"]
+    _, raw = ApiKey.create(user=creator, name="tool")
+    assert lookup(Client(), sha, Authorization=f"Bearer {raw}").json()["id"] == draft.id
+    assert lookup(Client(), f"{sha}?token={raw}").json()["id"] == draft.id
+    # A bad key on this public endpoint means anonymous, not 401.
+    assert lookup(Client(), sha, Authorization="Bearer hub_nope").status_code == 404
+
+
+def test_several_matches_give_the_oldest_published_then_the_lowest_id(client, creator, fan, run_on_commit):
+    first = publish(creator, run_on_commit, name="First", content=big_lora())
+    second = publish(fan, run_on_commit, name="Copy", content=big_lora())
+    sha = first.files.get().blob.sha256
+    assert second.files.get().blob.sha256 == sha  # the re-upload shares the stored bytes
+    assert lookup(client, sha).json()["id"] == first.id
+    earlier = timezone.now() - datetime.timedelta(days=30)
+    ModelVersion.objects.filter(id=second.id).update(published_at=earlier)
+    assert lookup(client, sha).json()["id"] == second.id
+    ModelVersion.objects.filter(id=first.id).update(published_at=earlier)
+    assert lookup(client, sha).json()["id"] == first.id
