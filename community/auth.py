@@ -27,6 +27,15 @@ def api_key_from_request(request) -> str | None:
     return request.GET.get("token")
 
 
+def resolve_api_key(request) -> tuple[bool, object]:
+    """(whether the request carries a key, its user or None). Plain Django views reach this through
+    settings.API_KEY_RESOLVER, so content apps need not import community."""
+    raw = api_key_from_request(request)
+    if raw is None or not raw.strip():
+        return False, None
+    return True, user_for_api_key(raw)
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
         raw = api_key_from_request(request._request)

@@ -303,6 +303,8 @@ EMAIL_BACKEND = (
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "hub@localhost")
 
 # --- REST API.
+# How plain (non-DRF) views find the user behind an API key; community owns the keys.
+API_KEY_RESOLVER = "community.auth.resolve_api_key"
 REST_FRAMEWORK = {
     # Tools send an API key (Bearer or ?token=); scripts may also use HTTP Basic.
     "DEFAULT_AUTHENTICATION_CLASSES": [

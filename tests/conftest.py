@@ -2,6 +2,7 @@
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
 from hub.celery import app as celery_app
 
@@ -49,6 +50,28 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture
 def base_models(transactional_db):
     ensure_base_models()
+
+
+class ClosingClient(Client):
+    """Django's test client, but a streamed response (a file download) is read and closed at once, as
+    a WSGI server would, so a test that only looks at headers leaves no file open."""
+
+    def request(self, **request):
+        response = super().request(**request)
+        if response.streaming:
+            body = b"".join(response.streaming_content)
+            # Only the file: response.close() would also fire request_finished, which closes the
+            # test database connection.
+            for close in response._resource_closers:
+                close()
+            response._resource_closers.clear()
+            response.streaming_content = iter([body])
+        return response
+
+
+@pytest.fixture
+def client():
+    return ClosingClient()
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Benchmarks and their helpers (settings_bench, urls_bench, load); see README.md."""
