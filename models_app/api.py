@@ -123,26 +123,25 @@ class CreatorAPIView(APIView):
     permission_classes = [IsAuthenticated]
 
 
-def model_card_json(model) -> dict:
-    """A model as the browse list shows it (no per-row queries: tags and versions are prefetched)."""
-    versions = list(model.versions.all())
+def model_card_json(card: "selectors.ModelCard") -> dict:
+    """A model as the browse list shows it."""
     return {
-        "id": model.id,
-        "name": model.name,
-        "slug": model.slug,
-        "type": model.type,
-        "nsfw": model.nsfw,
-        "creator": model.owner.username,
-        "tags": [tag.name for tag in model.tags.all()],
-        "base_models": sorted({v.base_model.name for v in versions}),
-        "download_count": model.download_count,
-        "thumbs_up_count": model.thumbs_up_count,
-        "thumbs_down_count": model.thumbs_down_count,
-        "rating": model.rating,
-        "like_count": model.like_count,
-        "comment_count": model.comment_count,
-        "published_at": model.published_at.isoformat().replace("+00:00", "Z") if model.published_at else None,
-        "url": model.get_absolute_url(),
+        "id": card.id,
+        "name": card.name,
+        "slug": card.slug,
+        "type": card.type,
+        "nsfw": card.nsfw,
+        "creator": card.creator,
+        "tags": card.tags,
+        "base_models": sorted(card.base_models),
+        "download_count": card.download_count,
+        "thumbs_up_count": card.thumbs_up_count,
+        "thumbs_down_count": card.thumbs_down_count,
+        "rating": card.rating,
+        "like_count": card.like_count,
+        "comment_count": card.comment_count,
+        "published_at": card.published_at.isoformat().replace("+00:00", "Z") if card.published_at else None,
+        "url": card.url,
     }
 
 

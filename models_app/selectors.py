@@ -6,10 +6,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
-from django.db.models import FloatField, Prefetch, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from .models import AIModel, FileFormat, FileStatus, ModelFile, ModelType, ModelVersion, PublishStatus
@@ -49,77 +47,134 @@ def visible_files(user, version: ModelVersion) -> list[ModelFile]:
     return [f for f in files if f.status in shown]
 
 
-def latest_models(user, *, limit: int = 24) -> QuerySet[AIModel]:
-    return (
+@dataclass
+class ModelCard:
+    """What a list shows of a model: a plain row, built with a fixed number of queries per page."""
+
+    id: int
+    name: str
+    slug: str
+    type: str
+    nsfw: bool
+    status: str
+    creator: str
+    download_count: int
+    thumbs_up_count: int
+    thumbs_down_count: int
+    rating: float
+    like_count: int
+    comment_count: int
+    published_at: datetime | None
+    tags: list[str] = field(default_factory=list)
+    base_models: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"/models/{self.id}/{self.slug}"  # = AIModel.get_absolute_url(), without a reverse() per row
+
+    @property
+    def type_label(self) -> str:
+        return ModelType(self.type).label
+
+    @property
+    def status_label(self) -> str:
+        return PublishStatus(self.status).label
+
+    @property
+    def base_model(self) -> str:
+        return self.base_models[0] if self.base_models else ""
+
+
+CARD_FIELDS = (
+    "id", "name", "slug", "type", "nsfw", "status", "download_count", "thumbs_up_count",
+    "thumbs_down_count", "rating", "like_count", "comment_count", "published_at",
+)  # fmt: skip
+
+
+def model_cards(ids: list[int]) -> list[ModelCard]:
+    """Cards for these models, in this order: three queries whatever the number of models."""
+    if not ids:
+        return []
+    rows = {
+        row["id"]: row
+        for row in AIModel.objects.filter(id__in=ids).values(*CARD_FIELDS, creator=F("owner__username"))
+    }
+    tags: dict[int, list[str]] = {}
+    through = AIModel.tags.through.objects.filter(aimodel_id__in=ids).order_by("tag__name")
+    for model_id, name in through.values_list("aimodel_id", "tag__name"):
+        tags.setdefault(model_id, []).append(name)
+    bases: dict[int, list[str]] = {}
+    versions = ModelVersion.objects.filter(model_id__in=ids, status=PublishStatus.PUBLISHED)
+    for model_id, name in versions.order_by("model_id", "-created_at").values_list(
+        "model_id", "base_model__name"
+    ):
+        if name not in bases.setdefault(model_id, []):
+            bases[model_id].append(name)
+    return [
+        ModelCard(**rows[i], tags=tags.get(i, []), base_models=bases.get(i, [])) for i in ids if i in rows
+    ]
+
+
+def latest_models(user, *, limit: int = 24) -> list[ModelCard]:
+    ids = list(
         visible_models(user)
-        .filter(status=PublishStatus.PUBLISHED)
-        .prefetch_related(
-            "tags", Prefetch("versions", queryset=ModelVersion.objects.select_related("base_model"))
-        )
-        .order_by("-published_at", "-id")[:limit]
+        .filter(status=PublishStatus.PUBLISHED, nsfw=False)
+        .order_by("-published_at", "-id")
+        .values_list("id", flat=True)[:limit]
     )
+    return model_cards(ids)
 
 
-SEARCH_VECTOR_SQL = (
-    "setweight(to_tsvector('english', coalesce(models_app_aimodel.name, '')), 'A') || "
-    "setweight(to_tsvector('english', coalesce(models_app_aimodel.description, '')), 'C')"
+# `= ANY(ARRAY(...))` makes PostgreSQL look the few matching rows up by index instead of hashing
+# whole tables, which its row estimates for these small sets would otherwise lead it to do.
+SEARCH_SQL = """
+WITH q AS (SELECT websearch_to_tsquery('english', %(q)s) AS tsq),
+candidates AS (
+    (SELECT a.id FROM models_app_aimodel a, q WHERE a.search_vector @@ q.tsq LIMIT 1000)
+    UNION (SELECT a.id FROM models_app_aimodel a WHERE a.name %% %(q)s LIMIT 1000)
+    UNION (SELECT t.aimodel_id FROM models_app_aimodel_tags t WHERE t.tag_id = ANY(ARRAY(
+               SELECT g.id FROM models_app_tag g WHERE g.name = lower(%(q)s) OR g.name %% lower(%(q)s)))
+           LIMIT 1000)
+    UNION (SELECT a.id FROM models_app_aimodel a WHERE a.owner_id = ANY(ARRAY(
+               SELECT u.id FROM auth_user u WHERE upper(u.username) = upper(%(q)s))))
+    UNION (SELECT v.model_id FROM models_app_modelversion v WHERE v.trained_words::text ILIKE %(like)s LIMIT 1000)
 )
+SELECT m.id FROM models_app_aimodel m, q
+WHERE m.id = ANY(ARRAY(SELECT id FROM candidates)) AND m.status = 'published' AND NOT m.nsfw
+ORDER BY ts_rank(m.search_vector, q.tsq) + similarity(m.name, %(q)s) DESC, m.download_count DESC, m.id DESC
+LIMIT %(limit)s
+"""
 
 
-def search_models(user, query: str, *, limit: int = 48) -> list[AIModel]:
-    """Published models matching a free-text query, best first.
+def search_models(user, query: str, *, limit: int = 48) -> list[ModelCard]:
+    """Published, safe-for-work models matching a free-text query, best first.
 
-    On PostgreSQL: full-text search over name and description (the expression has a GIN index, see
-    migration 0005), trigram similarity on names and tags for typos, and exact matches on tags,
-    trigger words and the creator. On SQLite: substring matches, newest first.
+    On PostgreSQL every way of matching uses an index (migrations 0005 and 0007): full-text search
+    over name and description, trigram similarity on names and tags for typos, exact tags, the
+    creator, and trigger words; the candidates are then ranked by text rank plus name similarity.
+    On SQLite: substring matches, most downloaded first.
     """
     query = " ".join(query.split())[:200]
     if not query:
         return []
-    base = visible_models(user).filter(status=PublishStatus.PUBLISHED, nsfw=False)
-    tag_match = Q(tags__name=query.lower())
-    creator_match = Q(owner__username__iexact=query)
-    word_match = Q(versions__trained_words__icontains=query)
     if connection.vendor == "postgresql":
-        matches_text = RawSQL(
-            f"SELECT id FROM models_app_aimodel WHERE ({SEARCH_VECTOR_SQL}) @@ websearch_to_tsquery('english', %s)",
-            (query,),
+        like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        with connection.cursor() as cursor:
+            cursor.execute(SEARCH_SQL, {"q": query, "like": like, "limit": limit})
+            return model_cards([row[0] for row in cursor.fetchall()])
+    rows = (
+        visible_models(user)
+        .filter(status=PublishStatus.PUBLISHED, nsfw=False)
+        .filter(
+            Q(name__icontains=query) | Q(description__icontains=query) | Q(tags__name__icontains=query)
+            | Q(tags__name=query.lower()) | Q(owner__username__iexact=query)
+            | Q(versions__trained_words__icontains=query)
         )
-        rank = RawSQL(
-            f"ts_rank({SEARCH_VECTOR_SQL}, websearch_to_tsquery('english', %s))",
-            (query,),
-            output_field=FloatField(),
-        )
-        rows = (
-            base.annotate(score=rank + TrigramSimilarity("name", query))
-            .filter(
-                Q(id__in=matches_text)
-                | Q(name__trigram_similar=query)
-                | Q(tags__name__trigram_similar=query.lower())
-                | tag_match
-                | creator_match
-                | word_match
-            )
-            .values_list("id", "score", "download_count")
-            .distinct()
-            .order_by("-score", "-download_count", "-id")[:limit]
-        )
-    else:
-        rows = (
-            base.filter(
-                Q(name__icontains=query) | Q(description__icontains=query) | Q(tags__name__icontains=query)
-                | tag_match | creator_match | word_match
-            )
-            .values_list("id", "download_count")
-            .distinct()
-            .order_by("-download_count", "-id")[:limit]
-        )  # fmt: skip
-    ids = [row[0] for row in rows]
-    models = AIModel.objects.select_related("owner").prefetch_related(
-        "tags", Prefetch("versions", queryset=ModelVersion.objects.select_related("base_model"))
-    )
-    by_id = {m.id: m for m in models.filter(id__in=ids)}
-    return [by_id[i] for i in ids if i in by_id]
+        .values_list("id", "download_count")
+        .distinct()
+        .order_by("-download_count", "-id")[:limit]
+    )  # fmt: skip
+    return model_cards([row[0] for row in rows])
 
 
 # --- Browsing: filters from the URL, two sorts, cursor pagination with a constant number of queries.
@@ -209,11 +264,11 @@ def _decode_cursor(cursor: str, sort_field: str):
         raise BadQuery("The cursor is malformed; start again from the first page.") from None
 
 
-def browse_models(user, query: BrowseQuery) -> tuple[list[AIModel], str | None]:
+def browse_models(user, query: BrowseQuery) -> tuple[list[ModelCard], str | None]:
     """One page of published models matching the query, and the cursor of the next page (or None).
 
-    Keyset pagination on (sort field, id): each page costs the same whatever its depth, and the
-    number of queries does not grow with the page size (models, then tags and versions prefetched).
+    Keyset pagination on (sort field, id): each page costs the same whatever its depth. One query
+    finds the page's ids, model_cards fills them in with three more, whatever the page size.
     """
     sort_field = SORTS[query.sort][0]
     models = visible_models(user).filter(status=PublishStatus.PUBLISHED, published_at__isnull=False)
@@ -240,23 +295,12 @@ def browse_models(user, query: BrowseQuery) -> tuple[list[AIModel], str | None]:
     if query.cursor:
         value, pk = _decode_cursor(query.cursor, sort_field)
         models = models.filter(Q(**{f"{sort_field}__lt": value}) | Q(**{sort_field: value, "id__lt": pk}))
-    page = list(
-        models.order_by(f"-{sort_field}", "-id").prefetch_related(
-            "tags",
-            Prefetch(
-                "versions",
-                queryset=ModelVersion.objects.filter(status=PublishStatus.PUBLISHED).select_related(
-                    "base_model"
-                ),
-            ),
-        )[: query.limit + 1]
-    )
+    keys = list(models.order_by(f"-{sort_field}", "-id").values_list(sort_field, "id")[: query.limit + 1])
     next_cursor = None
-    if len(page) > query.limit:
-        page = page[: query.limit]
-        last = page[-1]
-        next_cursor = _encode_cursor(getattr(last, sort_field), last.id)
-    return page, next_cursor
+    if len(keys) > query.limit:
+        keys = keys[: query.limit]
+        next_cursor = _encode_cursor(*keys[-1])
+    return model_cards([pk for _, pk in keys]), next_cursor
 
 
 def compare_versions(a: ModelVersion, b: ModelVersion) -> list[dict]:
