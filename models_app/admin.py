@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from . import services
 from .models import AIModel, BaseModel, ContentBlob, ModelFile, ModelVersion, Tag
 
 
@@ -29,6 +30,10 @@ class AIModelAdmin(admin.ModelAdmin):
     autocomplete_fields = ["owner", "tags"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [ModelVersionInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.refresh_card_fields(model_ids=[form.instance.pk])  # tags may have changed
 
 
 class ModelFileInline(admin.TabularInline):

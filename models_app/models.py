@@ -93,6 +93,10 @@ class AIModel(models.Model):
     comment_count = models.PositiveIntegerField(default=0)
     # thumbs up / (up + down), kept in step with the counts so "Highest Rated" can use an index.
     rating = models.FloatField(default=0)
+    # Copies for lists, so a page of cards is one single-table query. The truth is the tags relation
+    # and the published versions; services.refresh_card_fields keeps these in step.
+    tag_names = models.JSONField(default=list, blank=True, editable=False)
+    base_model_names = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         verbose_name = "AI model"

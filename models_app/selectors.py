@@ -91,28 +91,25 @@ CARD_FIELDS = (
 )  # fmt: skip
 
 
+CARD_VALUES = {"creator": F("owner__username")}
+
+
+def _card(row: dict) -> ModelCard:
+    row = dict(row)
+    tags, base_models = row.pop("tag_names"), row.pop("base_model_names")
+    return ModelCard(**row, tags=tags, base_models=base_models)
+
+
 def model_cards(ids: list[int]) -> list[ModelCard]:
-    """Cards for these models, in this order: three queries whatever the number of models."""
+    """Cards for these models, in this order: one single-table query (tags and base models are
+    copied onto the model row, see services.refresh_card_fields)."""
     if not ids:
         return []
-    rows = {
-        row["id"]: row
-        for row in AIModel.objects.filter(id__in=ids).values(*CARD_FIELDS, creator=F("owner__username"))
-    }
-    tags: dict[int, list[str]] = {}
-    through = AIModel.tags.through.objects.filter(aimodel_id__in=ids).order_by("tag__name")
-    for model_id, name in through.values_list("aimodel_id", "tag__name"):
-        tags.setdefault(model_id, []).append(name)
-    bases: dict[int, list[str]] = {}
-    versions = ModelVersion.objects.filter(model_id__in=ids, status=PublishStatus.PUBLISHED)
-    for model_id, name in versions.order_by("model_id", "-created_at").values_list(
-        "model_id", "base_model__name"
-    ):
-        if name not in bases.setdefault(model_id, []):
-            bases[model_id].append(name)
-    return [
-        ModelCard(**rows[i], tags=tags.get(i, []), base_models=bases.get(i, [])) for i in ids if i in rows
-    ]
+    rows = AIModel.objects.filter(id__in=ids).values(
+        *CARD_FIELDS, "tag_names", "base_model_names", **CARD_VALUES
+    )
+    by_id = {row["id"]: row for row in rows}
+    return [_card(by_id[i]) for i in ids if i in by_id]
 
 
 def latest_models(user, *, limit: int = 24) -> list[ModelCard]:
@@ -130,14 +127,14 @@ def latest_models(user, *, limit: int = 24) -> list[ModelCard]:
 SEARCH_SQL = """
 WITH q AS (SELECT websearch_to_tsquery('english', %(q)s) AS tsq),
 candidates AS (
-    (SELECT a.id FROM models_app_aimodel a, q WHERE a.search_vector @@ q.tsq LIMIT 1000)
-    UNION (SELECT a.id FROM models_app_aimodel a WHERE a.name %% %(q)s LIMIT 1000)
+    (SELECT a.id FROM models_app_aimodel a, q WHERE a.search_vector @@ q.tsq LIMIT 300)
+    UNION (SELECT a.id FROM models_app_aimodel a WHERE a.name %% %(q)s LIMIT 300)
     UNION (SELECT t.aimodel_id FROM models_app_aimodel_tags t WHERE t.tag_id = ANY(ARRAY(
                SELECT g.id FROM models_app_tag g WHERE g.name = lower(%(q)s) OR g.name %% lower(%(q)s)))
-           LIMIT 1000)
+           LIMIT 300)
     UNION (SELECT a.id FROM models_app_aimodel a WHERE a.owner_id = ANY(ARRAY(
                SELECT u.id FROM auth_user u WHERE upper(u.username) = upper(%(q)s))))
-    UNION (SELECT v.model_id FROM models_app_modelversion v WHERE v.trained_words::text ILIKE %(like)s LIMIT 1000)
+    UNION (SELECT v.model_id FROM models_app_modelversion v WHERE v.trained_words::text ILIKE %(like)s LIMIT 300)
 )
 SELECT m.id FROM models_app_aimodel m, q
 WHERE m.id = ANY(ARRAY(SELECT id FROM candidates)) AND m.status = 'published' AND NOT m.nsfw
@@ -267,8 +264,8 @@ def _decode_cursor(cursor: str, sort_field: str):
 def browse_models(user, query: BrowseQuery) -> tuple[list[ModelCard], str | None]:
     """One page of published models matching the query, and the cursor of the next page (or None).
 
-    Keyset pagination on (sort field, id): each page costs the same whatever its depth. One query
-    finds the page's ids, model_cards fills them in with three more, whatever the page size.
+    Keyset pagination on (sort field, id): each page costs the same whatever its depth, and it is
+    one query whatever the page size (the card's tags and base models are copies on the row).
     """
     sort_field = SORTS[query.sort][0]
     models = visible_models(user).filter(status=PublishStatus.PUBLISHED, published_at__isnull=False)
@@ -295,12 +292,16 @@ def browse_models(user, query: BrowseQuery) -> tuple[list[ModelCard], str | None
     if query.cursor:
         value, pk = _decode_cursor(query.cursor, sort_field)
         models = models.filter(Q(**{f"{sort_field}__lt": value}) | Q(**{sort_field: value, "id__lt": pk}))
-    keys = list(models.order_by(f"-{sort_field}", "-id").values_list(sort_field, "id")[: query.limit + 1])
+    rows = list(
+        models.order_by(f"-{sort_field}", "-id").values(
+            *CARD_FIELDS, "tag_names", "base_model_names", **CARD_VALUES
+        )[: query.limit + 1]
+    )
     next_cursor = None
-    if len(keys) > query.limit:
-        keys = keys[: query.limit]
-        next_cursor = _encode_cursor(*keys[-1])
-    return model_cards([pk for _, pk in keys]), next_cursor
+    if len(rows) > query.limit:
+        rows = rows[: query.limit]
+        next_cursor = _encode_cursor(rows[-1][sort_field], rows[-1]["id"])
+    return [_card(row) for row in rows], next_cursor
 
 
 def compare_versions(a: ModelVersion, b: ModelVersion) -> list[dict]:

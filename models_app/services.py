@@ -7,7 +7,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -97,6 +97,7 @@ def create_model(
     model.full_clean()
     model.save()
     model.tags.set(tags_from_names(tags))
+    refresh_card_fields(model_ids=[model.id])
     return model
 
 
@@ -326,4 +327,38 @@ def publish_version(*, version: ModelVersion, by) -> ModelVersion:
         model.status = PublishStatus.PUBLISHED
         model.published_at = model.published_at or now
         model.save(update_fields=["status", "published_at", "updated_at"])
+    refresh_card_fields(model_ids=[model.id])
     return version
+
+
+# Kept identical to the SQL in migration 0008, which fills the columns for existing rows.
+CARD_FIELDS_SQL = """
+UPDATE models_app_aimodel m SET
+    tag_names = COALESCE((SELECT json_agg(g.name ORDER BY g.name) FROM models_app_aimodel_tags t
+                          JOIN models_app_tag g ON g.id = t.tag_id WHERE t.aimodel_id = m.id), '[]'::json),
+    base_model_names = COALESCE((SELECT json_agg(DISTINCT b.name) FROM models_app_modelversion v
+                                 JOIN models_app_basemodel b ON b.id = v.base_model_id
+                                 WHERE v.model_id = m.id AND v.status = 'published'), '[]'::json)
+"""
+
+
+def refresh_card_fields(*, model_ids=None) -> None:
+    """Recompute the tag and base-model copies lists show (AIModel.tag_names, base_model_names).
+
+    Safe to run any time: it only derives from the tags relation and the published versions.
+    With no ids, every model (used after bulk imports such as seed_catalog).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            if model_ids is None:
+                cursor.execute(CARD_FIELDS_SQL)
+            else:
+                cursor.execute(CARD_FIELDS_SQL + " WHERE m.id = ANY(%s)", [list(model_ids)])
+        return
+    models = AIModel.objects.all() if model_ids is None else AIModel.objects.filter(id__in=model_ids)
+    for model in models.prefetch_related("tags", "versions__base_model"):
+        model.tag_names = sorted(tag.name for tag in model.tags.all())
+        model.base_model_names = sorted(
+            {v.base_model.name for v in model.versions.all() if v.status == PublishStatus.PUBLISHED}
+        )
+        model.save(update_fields=["tag_names", "base_model_names"])
