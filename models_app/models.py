@@ -97,6 +97,7 @@ class AIModel(models.Model):
     # and the published versions; services.refresh_card_fields keeps these in step.
     tag_names = models.JSONField(default=list, blank=True, editable=False)
     base_model_names = models.JSONField(default=list, blank=True, editable=False)
+    trigger_words = models.JSONField(default=list, blank=True, editable=False)  # of published versions
 
     class Meta:
         verbose_name = "AI model"

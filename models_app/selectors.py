@@ -134,7 +134,6 @@ candidates AS (
            LIMIT 300)
     UNION (SELECT a.id FROM models_app_aimodel a WHERE a.owner_id = ANY(ARRAY(
                SELECT u.id FROM auth_user u WHERE upper(u.username) = upper(%(q)s))))
-    UNION (SELECT v.model_id FROM models_app_modelversion v WHERE v.trained_words::text ILIKE %(like)s LIMIT 300)
 )
 SELECT m.id FROM models_app_aimodel m, q
 WHERE m.id = ANY(ARRAY(SELECT id FROM candidates)) AND m.status = 'published' AND NOT m.nsfw
@@ -146,18 +145,18 @@ LIMIT %(limit)s
 def search_models(user, query: str, *, limit: int = 48) -> list[ModelCard]:
     """Published, safe-for-work models matching a free-text query, best first.
 
-    On PostgreSQL every way of matching uses an index (migrations 0005 and 0007): full-text search
-    over name and description, trigram similarity on names and tags for typos, exact tags, the
-    creator, and trigger words; the candidates are then ranked by text rank plus name similarity.
+    On PostgreSQL every way of matching uses an index (migrations 0005, 0007, 0009): full-text search
+    over name, tags, trigger words and description (one stored, weighted tsvector), trigram
+    similarity on names and tags for typos, and the creator; the candidates are then ranked by text
+    rank plus name similarity.
     On SQLite: substring matches, most downloaded first.
     """
     query = " ".join(query.split())[:200]
     if not query:
         return []
     if connection.vendor == "postgresql":
-        like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         with connection.cursor() as cursor:
-            cursor.execute(SEARCH_SQL, {"q": query, "like": like, "limit": limit})
+            cursor.execute(SEARCH_SQL, {"q": query, "limit": limit})
             return model_cards([row[0] for row in cursor.fetchall()])
     rows = (
         visible_models(user)

@@ -331,19 +331,23 @@ def publish_version(*, version: ModelVersion, by) -> ModelVersion:
     return version
 
 
-# Kept identical to the SQL in migration 0008, which fills the columns for existing rows.
+# Migrations 0008 and 0009 fill these columns for rows that existed before them.
 CARD_FIELDS_SQL = """
 UPDATE models_app_aimodel m SET
     tag_names = COALESCE((SELECT json_agg(g.name ORDER BY g.name) FROM models_app_aimodel_tags t
                           JOIN models_app_tag g ON g.id = t.tag_id WHERE t.aimodel_id = m.id), '[]'::json),
     base_model_names = COALESCE((SELECT json_agg(DISTINCT b.name) FROM models_app_modelversion v
                                  JOIN models_app_basemodel b ON b.id = v.base_model_id
-                                 WHERE v.model_id = m.id AND v.status = 'published'), '[]'::json)
+                                 WHERE v.model_id = m.id AND v.status = 'published'), '[]'::json),
+    trigger_words = COALESCE((SELECT jsonb_agg(DISTINCT w) FROM models_app_modelversion v,
+                              jsonb_array_elements_text(v.trained_words) w
+                              WHERE v.model_id = m.id AND v.status = 'published'
+                              AND jsonb_typeof(v.trained_words) = 'array'), '[]'::jsonb)
 """
 
 
 def refresh_card_fields(*, model_ids=None) -> None:
-    """Recompute the tag and base-model copies lists show (AIModel.tag_names, base_model_names).
+    """Recompute the copies lists and search read (AIModel.tag_names, base_model_names, trigger_words).
 
     Safe to run any time: it only derives from the tags relation and the published versions.
     With no ids, every model (used after bulk imports such as seed_catalog).
@@ -358,7 +362,7 @@ def refresh_card_fields(*, model_ids=None) -> None:
     models = AIModel.objects.all() if model_ids is None else AIModel.objects.filter(id__in=model_ids)
     for model in models.prefetch_related("tags", "versions__base_model"):
         model.tag_names = sorted(tag.name for tag in model.tags.all())
-        model.base_model_names = sorted(
-            {v.base_model.name for v in model.versions.all() if v.status == PublishStatus.PUBLISHED}
-        )
-        model.save(update_fields=["tag_names", "base_model_names"])
+        published = [v for v in model.versions.all() if v.status == PublishStatus.PUBLISHED]
+        model.base_model_names = sorted({v.base_model.name for v in published})
+        model.trigger_words = sorted({word for v in published for word in v.trained_words})
+        model.save(update_fields=["tag_names", "base_model_names", "trigger_words"])
