@@ -46,6 +46,7 @@ print(json.dumps({"version": version.id, "path": model_storage().path(model_file
 
 NGINX_CONF = """
 worker_processes 1;
+user root;  # the blob sits in a private temp folder the default worker user cannot read
 daemon off;
 error_log {prefix}/error.log;
 pid {prefix}/nginx.pid;
