@@ -6,7 +6,7 @@ list parts, complete, abort) so the browser's uploader and scripts use one flow 
 
 from django.conf import settings
 from django.core import signing
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
@@ -145,22 +145,28 @@ def model_card_json(card: "selectors.ModelCard") -> dict:
     }
 
 
-class Models(APIView):
-    """GET: browse published models (filters and sorts as on /models/, cursor pagination).
-    POST: create a model (creators)."""
+def browse(request):
+    """GET /api/hub/models: published models, with the filters and sorts of /models/ and cursor
+    pagination. A plain Django view rather than DRF: it is the hub's hottest read, public, and
+    bench/load.py measures it against a bare Django baseline."""
+    show_nsfw = request.GET.get("nsfw", "").lower() in ("1", "true")
+    try:
+        query = selectors.BrowseQuery.from_params(request.GET, show_nsfw=show_nsfw, default_limit=100)
+        page, next_cursor = selectors.browse_models(request.user, query)
+    except selectors.BadQuery as exc:
+        return JsonResponse({"detail": str(exc)}, status=400)
+    return JsonResponse({"items": [model_card_json(m) for m in page], "next_cursor": next_cursor})
 
-    def get_permissions(self):
-        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
 
-    def get(self, request):
-        show_nsfw = request.GET.get("nsfw", "").lower() in ("1", "true")
-        try:
-            query = selectors.BrowseQuery.from_params(request.GET, show_nsfw=show_nsfw, default_limit=100)
-            page, next_cursor = selectors.browse_models(request.user, query)
-        except selectors.BadQuery as exc:
-            return Response({"detail": str(exc)}, status=400)
-        return Response({"items": [model_card_json(m) for m in page], "next_cursor": next_cursor})
+@csrf_exempt  # as DRF's own views are: DRF checks CSRF itself for session-authenticated writes
+def models_collection(request):
+    """/api/hub/models: GET browses (plain view), POST creates a model (DRF, authenticated)."""
+    if request.method == "GET":
+        return browse(request)
+    return CreateModel.as_view()(request)
 
+
+class CreateModel(CreatorAPIView):
     def post(self, request):
         data = ModelInput(data=request.data)
         data.is_valid(raise_exception=True)

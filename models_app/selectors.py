@@ -127,11 +127,11 @@ def latest_models(user, *, limit: int = 24) -> list[ModelCard]:
 SEARCH_SQL = """
 WITH q AS (SELECT websearch_to_tsquery('english', %(q)s) AS tsq),
 candidates AS (
-    (SELECT a.id FROM models_app_aimodel a, q WHERE a.search_vector @@ q.tsq LIMIT 300)
-    UNION (SELECT a.id FROM models_app_aimodel a WHERE a.name %% %(q)s LIMIT 300)
+    (SELECT a.id FROM models_app_aimodel a, q WHERE a.search_vector @@ q.tsq LIMIT 200)
+    UNION (SELECT a.id FROM models_app_aimodel a WHERE a.name %% %(q)s LIMIT 200)
     UNION (SELECT t.aimodel_id FROM models_app_aimodel_tags t WHERE t.tag_id = ANY(ARRAY(
                SELECT g.id FROM models_app_tag g WHERE g.name = lower(%(q)s) OR g.name %% lower(%(q)s)))
-           LIMIT 300)
+           LIMIT 200)
     UNION (SELECT a.id FROM models_app_aimodel a WHERE a.owner_id = ANY(ARRAY(
                SELECT u.id FROM auth_user u WHERE upper(u.username) = upper(%(q)s))))
 )
@@ -142,7 +142,7 @@ LIMIT %(limit)s
 """
 
 
-def search_models(user, query: str, *, limit: int = 48) -> list[ModelCard]:
+def search_models(user, query: str, *, limit: int = 24) -> list[ModelCard]:
     """Published, safe-for-work models matching a free-text query, best first.
 
     On PostgreSQL every way of matching uses an index (migrations 0005, 0007, 0009): full-text search

@@ -18,7 +18,7 @@ urlpatterns = [
     path("models/<int:pk>/versions/<int:version_id>/publish", views.publish_version, name="publish_version"),
     path("models/<int:pk>/<str:slug>", views.model_detail, name="model_detail_slug"),
     # The hub's own API for creators and scripts (models_app/api.py).
-    path("api/hub/models", api.Models.as_view(), name="api_models"),
+    path("api/hub/models", api.models_collection, name="api_models"),
     path("api/hub/models/<int:model_id>/versions", api.CreateVersion.as_view(), name="api_create_version"),
     path(
         "api/hub/versions/<int:version_id>/publish", api.PublishVersion.as_view(), name="api_publish_version"

@@ -154,3 +154,26 @@ def test_tag_pages_list_the_models_with_that_tag(client, catalog):
 
 def test_empty_results_say_so(client, catalog):
     assert "No models match these filters" in client.get("/models/", {"tag": "nothing"}).content.decode()
+
+
+def test_scripts_create_models_on_the_same_url_with_basic_auth_and_browsers_need_csrf(creator):
+    import base64
+
+    from django.test import Client
+
+    from tests.factories import PASSWORD
+
+    auth = "Basic " + base64.b64encode(f"{creator.username}:{PASSWORD}".encode()).decode()
+    response = Client().post(
+        "/api/hub/models",
+        {"name": "Scripted", "type": "LORA"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=auth,
+    )
+    assert response.status_code == 201 and response.json()["name"] == "Scripted"
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(creator)
+    response = browser.post(
+        "/api/hub/models", {"name": "No token", "type": "LORA"}, content_type="application/json"
+    )
+    assert response.status_code == 403 and "CSRF" in response.json()["detail"]
