@@ -1,5 +1,7 @@
 from django.db import migrations
 
+from models_app.migration_ops import postgresql_only
+
 # PostgreSQL only: full-text and trigram indexes behind models_app.selectors.search_models. SQLite
 # uses the simpler fallback search and needs none of this.
 FORWARD = [
@@ -17,18 +19,6 @@ BACKWARD = [
 ]
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for sql in FORWARD:
-            schema_editor.execute(sql)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for sql in BACKWARD:
-            schema_editor.execute(sql)
-
-
 class Migration(migrations.Migration):
     dependencies = [("models_app", "0004_aimodel_download_count_modelversion_download_count_and_more")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [postgresql_only(FORWARD, BACKWARD)]

@@ -1,5 +1,7 @@
 from django.db import migrations
 
+from models_app.migration_ops import postgresql_only
+
 # PostgreSQL only. A stored, generated tsvector column (ranking reads it instead of re-parsing every
 # description) with a GIN index, and a trigram index over trigger words for substring matches. The
 # column is not a Django field: the database fills it, and only models_app.selectors reads it.
@@ -19,18 +21,6 @@ BACKWARD = [
 ]
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for sql in FORWARD:
-            schema_editor.execute(sql)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for sql in BACKWARD:
-            schema_editor.execute(sql)
-
-
 class Migration(migrations.Migration):
     dependencies = [("models_app", "0006_model_counters")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [postgresql_only(FORWARD, BACKWARD)]
