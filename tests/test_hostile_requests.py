@@ -1,0 +1,51 @@
+"""Junk in URLs and query strings gets a 4xx with a reason, never a 500 (DESIGN.md section 10)."""
+
+import pytest
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+HUGE = "9" * 25
+
+URLS = [
+    f"/models/{HUGE}", f"/models/{HUGE}/x", f"/models/1/compare?a={HUGE}&b=x",
+    f"/api/hub/versions/{HUGE}/files", f"/api/hub/uploads/{HUGE}/parts", f"/api/download/models/{HUGE}",
+    "/user/%00", "/tag/%00", "/search/?q=%00", "/models/?cursor=%00", f"/models/?limit={HUGE}",
+    "/api/hub/models?cursor=eyJ4IjoxfQ", "/api/hub/models?sort=rated&cursor=WyJ4IiwgMV0",
+    "/api/v1/model-versions/by-hash/%00", "/models/?type=%00", "/api/hub/models?creator=%00&tag=%00",
+    "/search/?q=" + "a" * 5000, "/models/?base_model=%00", "/%00",
+]  # fmt: skip
+
+
+# Pages that answer junk with the page itself and a message (or a shortened query), not an error.
+HANDLED_ON_THE_PAGE = {f"/models/?limit={HUGE}", "/search/?q=" + "a" * 5000}
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_junk_in_a_url_is_a_client_error_not_a_server_error(url):
+    response = Client(raise_request_exception=False).get(url)
+    if url in HANDLED_ON_THE_PAGE:
+        assert response.status_code == 200, url
+    else:
+        assert 400 <= response.status_code < 500, (url, response.status_code)
+
+
+def test_a_bad_browse_parameter_is_explained_on_the_page():
+    assert "limit must be between 1 and 100" in Client().get(f"/models/?limit={HUGE}").content.decode()
+
+
+def test_a_nul_character_is_refused_with_a_reason():
+    response = Client().get("/api/hub/models?tag=%00")
+    assert response.status_code == 400 and response.json() == {
+        "error": "The request contains a NUL character."
+    }
+
+
+def test_a_nul_character_in_an_api_body_is_a_field_error(client, creator):
+    client.force_login(creator)
+    response = client.post(
+        "/api/hub/models",
+        {"name": "evil\x00name", "type": "LORA", "tags": ["a\x00"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "name" in response.json()
