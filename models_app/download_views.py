@@ -4,6 +4,7 @@ Every answer is JSON or file bytes, never an HTML page: the callers are download
 """
 
 import re
+import socket
 
 from django.conf import settings
 from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -134,6 +135,28 @@ def _stream(key: str, start: int, length: int):
         reader.close()
 
 
+def _cork_while_sending(request, response) -> None:
+    """Under gunicorn on Linux, hold back partial TCP segments while the file is sent and flush when
+    the response closes: what nginx's `tcp_nopush` does, worth about a third more throughput on big
+    files (bench/bench_download.py). Elsewhere nothing happens."""
+    sock = request.META.get("gunicorn.socket")
+    cork = getattr(socket, "TCP_CORK", None)
+    if sock is None or cork is None:
+        return
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, cork, 1)
+    except OSError:
+        return
+
+    def uncork():
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, cork, 0)
+        except OSError:
+            pass  # the client is gone; nothing to flush
+
+    response._resource_closers.append(uncork)
+
+
 @require_http_methods(["GET", "HEAD"])
 def serve_file(request, sha256: str, name: str):
     """The bytes behind a signed link. The name in the path is a label only; the file is found by
@@ -182,6 +205,7 @@ def serve_file(request, sha256: str, name: str):
         response = FileResponse(open(storage.model_storage().path(blob.storage_key), "rb"), status=200)
         for header, value in headers.items():
             response[header] = value
+        _cork_while_sending(request, response)
     else:
         response = StreamingHttpResponse(
             _stream(blob.storage_key, start, length), status=status, headers=headers

@@ -493,3 +493,34 @@ def test_concurrent_downloads_are_counted_exactly(base_models):
     assert not errors
     assert counts(version) == (6, 6)
     assert DownloadRecord.objects.filter(version=version).count() == 6
+
+
+def test_under_gunicorn_the_file_is_sent_corked_and_flushed_when_the_response_closes(primary, file_url):
+    """What makes a big download as fast as nginx's (tcp_nopush): TCP_CORK on a real loopback
+    socket while the file goes out, released when the WSGI server closes the response."""
+    import socket
+
+    from django.test import RequestFactory
+
+    from models_app.download_views import serve_file
+
+    if is_s3() or not hasattr(socket, "TCP_CORK"):
+        pytest.skip("whole files are sent from local disk, and TCP_CORK is Linux's")
+    listener = socket.create_server(("127.0.0.1", 0))
+    client_side = socket.create_connection(listener.getsockname())
+    server_side, _ = listener.accept()
+    try:
+        path = file_url.partition("?")[0]
+        request = RequestFactory().get(file_url)
+        request.META["gunicorn.socket"] = server_side
+        sha256, name = path.split("/")[2], path.split("/")[3]
+        response = serve_file(request, sha256=sha256, name=name)
+        assert response.status_code == 200
+        assert server_side.getsockopt(socket.IPPROTO_TCP, socket.TCP_CORK) == 1
+        assert b"".join(response.streaming_content) == demo.tiny_lora()
+        for close in response._resource_closers:  # what response.close() runs, minus request_finished,
+            close()  # which would close the test's database connection
+        assert server_side.getsockopt(socket.IPPROTO_TCP, socket.TCP_CORK) == 0
+    finally:
+        for s in (client_side, server_side, listener):
+            s.close()
