@@ -255,3 +255,23 @@ def test_a_version_whose_only_file_is_still_uploading_cannot_be_published(client
     start(client, version, name="slow.safetensors", size=10_000)
     response = client.post(f"/api/hub/versions/{version.id}/publish")
     assert response.status_code == 400 and "upload has finished" in response.json()["detail"]
+
+
+def test_scripts_can_use_an_api_key_for_the_upload_api(client, creator, version):
+    from community.models import ApiKey
+
+    _, key = ApiKey.create(user=creator, name="script")
+    response = client.post(
+        "/api/hub/uploads",
+        {"version_id": version.id, "filename": "notes.txt", "size": 10, "type": "Other"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+    assert response.status_code == 201
+    bad = client.post(
+        "/api/hub/uploads",
+        {"version_id": version.id, "filename": "x.txt", "size": 10, "type": "Other"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Bearer not-a-key",
+    )
+    assert bad.status_code in (401, 403) and bad.json()["detail"] == "Unauthorized"
