@@ -72,18 +72,7 @@ def file_json(model_file: ModelFile) -> dict:
         "scan_message": model_file.scan_message,
         "fp": model_file.fp or None,
         "size_variant": model_file.size_variant or None,
-        "hashes": (
-            {
-                "SHA256": blob.sha256,
-                "AutoV1": blob.autov1,
-                "AutoV2": blob.autov2,
-                "AutoV3": blob.autov3[:12] if blob.autov3 else None,
-                "CRC32": blob.crc32,
-                "BLAKE3": blob.blake3,
-            }
-            if blob
-            else None
-        ),
+        "hashes": blob.api_hashes() if blob else None,
         "detected": model_file.metadata.get("detected"),
         "hints": model_file.metadata.get("hints", []),
         "duplicate": bool(model_file.metadata.get("duplicate_of_existing_blob")),

@@ -225,15 +225,7 @@ def _version_json(request, version: ModelVersion) -> dict:
     files = []
     for model_file in downloads.downloadable_files(version):
         blob = model_file.blob
-        hashes = {
-            "AutoV1": blob.autov1,
-            "AutoV2": blob.autov2,
-            "SHA256": blob.sha256,
-            "CRC32": blob.crc32,
-            "BLAKE3": blob.blake3,
-        }
-        if blob.autov3:
-            hashes["AutoV3"] = blob.autov3[:12]
+        hashes = blob.api_hashes()
         files.append(
             {
                 "id": model_file.id,

@@ -182,6 +182,20 @@ class ContentBlob(models.Model):
     def autov2(self):
         return self.sha256[:10]
 
+    def api_hashes(self) -> dict[str, str]:
+        """The hashes as tools receive them (DESIGN.md 1.2): AutoV3 in its 12-hex API form, and only
+        for safetensors files, where it is defined."""
+        hashes = {
+            "AutoV1": self.autov1,
+            "AutoV2": self.autov2,
+            "SHA256": self.sha256,
+            "CRC32": self.crc32,
+            "BLAKE3": self.blake3,
+        }
+        if self.autov3:
+            hashes["AutoV3"] = self.autov3[:12]
+        return hashes
+
     @staticmethod
     def key_for(sha256: str) -> str:
         sha = sha256.lower()

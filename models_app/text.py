@@ -6,6 +6,8 @@ import unicodedata
 import markdown
 import nh3
 
+from . import safetensors_header
+
 ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "b", "i", "u", "s", "del", "code", "pre", "blockquote",
     "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "a", "img", "table", "thead", "tbody",
@@ -52,16 +54,7 @@ def clean_filename(name: str, fallback: str = "file") -> str:
 
 def clean_text(value: str) -> str:
     """Text PostgreSQL will store: no NUL characters, no lone surrogates (DESIGN.md section 10, item 5)."""
-    value = value.replace("\x00", "")
-    return value.encode("utf-8", "replace").decode("utf-8") if _has_surrogates(value) else value
-
-
-def _has_surrogates(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+    return safetensors_header.clean_text(value)[0]
 
 
 def clean_json(value):
