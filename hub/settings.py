@@ -197,6 +197,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Seconds a file may sit in "pending" or "processing" before the sweep enqueues it again.
 FILE_STUCK_AFTER = env_int("FILE_STUCK_AFTER", 300)
+# Download requests per visitor (user, else address) and minute before 429; 0 turns the limit off.
+DOWNLOAD_RATE_LIMIT = env_int("DOWNLOAD_RATE_LIMIT", 60)
 
 # --- Files. Local disk under var/media unless S3_BUCKET is set; code asks for storages["models"].
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))

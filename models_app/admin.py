@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from . import services
-from .models import AIModel, BaseModel, ContentBlob, ModelFile, ModelVersion, Tag
+from .models import AIModel, BaseModel, ContentBlob, EarlyAccessGrant, ModelFile, ModelVersion, Tag
 
 
 @admin.register(Tag)
@@ -67,3 +67,10 @@ class ContentBlobAdmin(admin.ModelAdmin):
     list_display = ["sha256", "size", "created_at"]
     search_fields = ["sha256", "blake3", "autov3"]
     readonly_fields = ["sha256", "size", "storage_key", "autov1", "autov3", "crc32", "blake3", "created_at"]
+
+
+@admin.register(EarlyAccessGrant)
+class EarlyAccessGrantAdmin(admin.ModelAdmin):
+    list_display = ["version", "user", "reason", "created_at"]
+    raw_id_fields = ["version", "user"]
+    search_fields = ["user__username", "version__model__name"]

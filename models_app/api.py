@@ -15,8 +15,10 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hub.dates import iso_z
+
 from . import selectors, services, storage
-from .models import BaseModel, FileStatus, FileType, ModelFile, ModelType, ModelVersion
+from .models import BaseModel, FileStatus, FileType, ModelFile, ModelType, ModelVersion, UsageControl
 
 
 class ModelInput(serializers.Serializer):
@@ -32,6 +34,7 @@ class ModelInput(serializers.Serializer):
     allow_commercial_images = serializers.BooleanField(required=False, default=True)
     allow_commercial_rent = serializers.BooleanField(required=False, default=True)
     allow_commercial_sell = serializers.BooleanField(required=False, default=False)
+    require_login = serializers.BooleanField(required=False, default=False)
 
 
 class VersionInput(serializers.Serializer):
@@ -43,6 +46,10 @@ class VersionInput(serializers.Serializer):
         child=serializers.CharField(max_length=200), required=False, default=list
     )
     description = serializers.CharField(required=False, allow_blank=True, max_length=50_000, default="")
+    early_access_days = serializers.IntegerField(
+        required=False, default=0, min_value=0, max_value=services.MAX_EARLY_ACCESS_DAYS
+    )
+    usage_control = serializers.ChoiceField(choices=UsageControl.choices, required=False, default="Download")
 
 
 class UploadInput(serializers.Serializer):
@@ -88,6 +95,8 @@ def version_json(version: ModelVersion) -> dict:
         "base_model": version.base_model.name,
         "trained_words": version.trained_words,
         "status": version.status,
+        "early_access_ends_at": iso_z(version.early_access_ends_at),
+        "usage_control": version.usage_control,
         "files": [file_json(f) for f in version.files.all()],
     }
 
@@ -129,7 +138,7 @@ def model_card_json(card: "selectors.ModelCard") -> dict:
         "rating": card.rating,
         "like_count": card.like_count,
         "comment_count": card.comment_count,
-        "published_at": card.published_at.isoformat().replace("+00:00", "Z") if card.published_at else None,
+        "published_at": iso_z(card.published_at),
         "url": card.url,
     }
 

@@ -7,9 +7,13 @@ import re
 import socket
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseRedirectBase
+from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_http_methods
 
@@ -57,6 +61,47 @@ def _json(body: dict, status: int, **headers) -> JsonResponse:
 # --- GET|HEAD /api/download/models/<version_id>
 
 
+def _wants_html(request) -> bool:
+    """A person in a browser (navigations send Accept: text/html) rather than a tool (*/* or none)."""
+    return "text/html" in request.headers.get("Accept", "")
+
+
+def _over_rate_limit(visitor: str) -> bool:
+    """More than DOWNLOAD_RATE_LIMIT download requests this minute by this visitor (DESIGN 8.8 step 1).
+    A fixed window in the cache: shared by every web process on Redis, per process otherwise."""
+    limit = settings.DOWNLOAD_RATE_LIMIT
+    if limit <= 0:
+        return False
+    key = f"download-rate:{visitor}:{int(timezone.now().timestamp() // 60)}"
+    cache.add(key, 0, timeout=120)
+    try:
+        return cache.incr(key) > limit
+    except ValueError:  # the key expired between add and incr
+        return False
+
+
+def _refusal(request, user, refused: downloads.DownloadRefused):
+    """JSON for tools; for a person in a browser, the login page when logging in could help, else a page
+    that says why."""
+    if not _wants_html(request):
+        return _json(refused.body, refused.status, Cache_Control=NO_STORE)
+    if refused.status in (401, 403) and not user.is_authenticated and refused.body.get("message"):
+        return redirect_to_login(request.get_full_path())
+    response = render(
+        request,
+        "models_app/download_refused.html",
+        {
+            "status": refused.status,
+            "error": refused.body.get("error"),
+            "message": refused.body.get("message"),
+            "deadline": refused.body.get("deadline"),
+        },
+        status=refused.status,
+    )
+    response["Cache-Control"] = NO_STORE
+    return response
+
+
 @require_http_methods(["GET", "HEAD"])
 def download_version(request, version_id: int):
     """Check, choose the file, count it once a day per visitor, and 307 to a self-authorising URL."""
@@ -64,6 +109,15 @@ def download_version(request, version_id: int):
         user = _caller(request)
     except _BadApiKey:
         return _json({"error": "Unauthorized"}, 401, Cache_Control=NO_STORE)
+    visitor = downloads.visitor_for(user=user, address=request.META.get("REMOTE_ADDR"))
+    if _over_rate_limit(visitor):
+        response = _json(
+            {"error": "Too many requests", "message": "Too many downloads in a minute; try again shortly."},
+            429,
+            Cache_Control=NO_STORE,
+        )
+        response["Retry-After"] = "60"
+        return response
     version = None
     if version_id <= MAX_ID:
         version = ModelVersion.objects.select_related("model").filter(id=version_id).first()
@@ -81,9 +135,8 @@ def download_version(request, version_id: int):
         if model_file is None:
             raise downloads.not_found()
     except downloads.DownloadRefused as refused:
-        return _json(refused.body, refused.status, Cache_Control=NO_STORE)
+        return _refusal(request, user, refused)
     if request.method == "GET":  # a HEAD only asks about the file; it downloads nothing
-        visitor = downloads.visitor_for(user=user, address=request.META.get("REMOTE_ADDR"))
         downloads.record_download(version=version, visitor=visitor)
     response = HttpResponseTemporaryRedirect(downloads.file_redirect_url(request, model_file))
     response["Cache-Control"] = NO_STORE

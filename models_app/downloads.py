@@ -17,10 +17,13 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from hub.dates import iso_z
+
 from . import storage
 from .models import (
     AIModel,
     DownloadRecord,
+    EarlyAccessGrant,
     FileFormat,
     FileStatus,
     FileType,
@@ -28,6 +31,7 @@ from .models import (
     ModelVersion,
     PublishStatus,
     ScanStatus,
+    UsageControl,
 )
 from .selectors import can_moderate
 from .text import clean_filename
@@ -66,8 +70,21 @@ def _is_owner_or_moderator(user, model: AIModel) -> bool:
     return can_moderate(user) or (user.is_authenticated and model.owner_id == user.id)
 
 
+def has_early_access(user, version: ModelVersion) -> bool:
+    """May `user` download `version` now? Everyone once early access has ended; before that the
+    creator, moderators and people holding a grant."""
+    if not version.in_early_access():
+        return True
+    if not user.is_authenticated:
+        return False
+    if _is_owner_or_moderator(user, version.model):
+        return True
+    return EarlyAccessGrant.objects.filter(version=version, user=user).exists()
+
+
 def check_download_allowed(user, version: ModelVersion | None) -> None:
-    """Raise DownloadRefused unless `user` may download `version`, in DESIGN 8.8's order.
+    """Raise DownloadRefused unless `user` may download `version`, in DESIGN 8.8's order (the
+    rate limit, step 1, is the view's: it needs the request).
 
     A draft answers 404 exactly like an unknown id, so nobody learns that it exists.
     """
@@ -77,8 +94,35 @@ def check_download_allowed(user, version: ModelVersion | None) -> None:
     if PublishStatus.ARCHIVED in (model.status, version.status):
         raise DownloadRefused(410, {"error": "Model archived, not available for download"})
     published = model.status == PublishStatus.PUBLISHED and version.status == PublishStatus.PUBLISHED
-    if not published and not _is_owner_or_moderator(user, model):
+    privileged = _is_owner_or_moderator(user, model)
+    if not published and not privileged:
         raise not_found()
+    if version.usage_control != UsageControl.DOWNLOAD and not privileged:
+        raise DownloadRefused(
+            401,
+            {
+                "error": "Unauthorized",
+                "message": "The creator of this asset has disabled downloads on this file",
+            },
+        )
+    if model.require_login and not user.is_authenticated:
+        raise DownloadRefused(
+            401,
+            {
+                "error": "Unauthorized",
+                "message": "The creator of this asset requires you to be logged in to download it",
+            },
+        )
+    if not has_early_access(user, version):
+        raise DownloadRefused(
+            403,
+            {
+                "error": "Early Access",
+                "deadline": iso_z(version.early_access_ends_at),
+                "message": "This asset is in Early Access. Log in with an account that has access, "
+                "or wait until the deadline.",
+            },
+        )
 
 
 # --- Which file.

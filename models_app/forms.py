@@ -1,6 +1,7 @@
 from django import forms
 
-from .models import BaseModel, ModelType
+from .models import BaseModel, ModelType, UsageControl
+from .services import MAX_EARLY_ACCESS_DAYS
 
 
 def _split(text: str) -> list[str]:
@@ -28,6 +29,7 @@ class ModelForm(forms.Form):
         required=False, initial=True, label="Run it on paid generation services"
     )
     allow_commercial_sell = forms.BooleanField(required=False, label="Sell this model or merges of it")
+    require_login = forms.BooleanField(required=False, label="Only logged-in people may download it")
 
     def clean_tags(self):
         return _split(self.cleaned_data["tags"])
@@ -43,6 +45,16 @@ class VersionForm(forms.Form):
     )
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}), required=False, label="Changelog / notes"
+    )
+    early_access_days = forms.IntegerField(
+        min_value=0,
+        max_value=MAX_EARLY_ACCESS_DAYS,
+        initial=0,
+        label="Early access (days)",
+        help_text="After publishing, only your supporters may download it for this many days. 0 for none.",
+    )
+    usage_control = forms.ChoiceField(
+        choices=UsageControl.choices, initial=UsageControl.DOWNLOAD, label="Who may download the files"
     )
 
     def clean_trained_words(self):

@@ -27,6 +27,15 @@ class ModelType(models.TextChoices):
     OTHER = "Other", "Other"
 
 
+class UsageControl(models.TextChoices):
+    """CivitAI's usageControl: anything but Download means the creator has disabled downloads."""
+
+    DOWNLOAD = "Download", "Download"
+    GENERATION = "Generation", "On-site generation only"
+    INTERNAL_GENERATION = "InternalGeneration", "Internal generation only"
+    EXTERNAL_GENERATION = "ExternalGeneration", "External generation only"
+
+
 class PublishStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     PUBLISHED = "published", "Published"
@@ -81,6 +90,9 @@ class AIModel(models.Model):
     allow_commercial_images = models.BooleanField(default=True, help_text="Sell images made with it.")
     allow_commercial_rent = models.BooleanField(default=True, help_text="Run it on paid generation services.")
     allow_commercial_sell = models.BooleanField(default=False, help_text="Sell the model or merges of it.")
+    require_login = models.BooleanField(
+        default=False, help_text="Only logged-in people may download its files."
+    )
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -143,6 +155,15 @@ class ModelVersion(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
     download_count = models.PositiveBigIntegerField(default=0)
+    early_access_days = models.PositiveSmallIntegerField(
+        default=0, help_text="Days after publishing during which only supporters may download."
+    )
+    early_access_ends_at = models.DateTimeField(
+        null=True, blank=True, help_text="Until then only people with a grant (and the creator) may download."
+    )
+    usage_control = models.CharField(
+        max_length=24, choices=UsageControl.choices, default=UsageControl.DOWNLOAD
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -156,6 +177,29 @@ class ModelVersion(models.Model):
     @property
     def primary_file(self):
         return next((f for f in self.files.all() if f.is_primary), None)
+
+    def in_early_access(self, now=None) -> bool:
+        return self.early_access_ends_at is not None and self.early_access_ends_at > (now or timezone.now())
+
+
+class EarlyAccessGrant(models.Model):
+    """Someone allowed to download a version before its early access ends (a supporter, a tester).
+    Billing adds grants when people pay; creators and moderators never need one."""
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="early_access_grants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="early_access_grants"
+    )
+    reason = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version", "user"], name="one_grant_per_user_and_version")
+        ]
+
+    def __str__(self):
+        return f"{self.user} may download {self.version} early"
 
 
 class ContentBlob(models.Model):

@@ -3,6 +3,7 @@
 import logging
 import re
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import BinaryIO
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from .models import (
     ModelVersion,
     PublishStatus,
     Tag,
+    UsageControl,
 )
 from .storage import model_storage, new_upload_key
 from .text import clean_filename
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 MAX_TAGS = 20
 MAX_PARTS = 10_000  # S3's limit
 MAX_TRIGGER_WORDS = 50
+MAX_EARLY_ACCESS_DAYS = 30
 
 
 def unique_slug(*, owner, name: str, exclude_id: int | None = None) -> str:
@@ -109,8 +112,10 @@ def create_version(
     base_model: BaseModel | str,
     trained_words: Iterable[str] = (),
     description: str = "",
+    early_access_days: int = 0,
+    usage_control: str = UsageControl.DOWNLOAD,
 ) -> ModelVersion:
-    """Add a draft version to a model."""
+    """Add a draft version to a model. Early access starts when it is published."""
     if isinstance(base_model, str):
         try:
             base_model = BaseModel.objects.get(name=base_model)
@@ -121,12 +126,18 @@ def create_version(
         raise ValidationError("Give the version a name, such as v1.0.")
     if model.versions.filter(name=name).exists():
         raise ValidationError(f"This model already has a version named {name!r}.")
+    if not 0 <= early_access_days <= MAX_EARLY_ACCESS_DAYS:
+        raise ValidationError(f"Early access lasts from 0 to {MAX_EARLY_ACCESS_DAYS} days.")
+    if usage_control not in UsageControl.values:
+        raise ValidationError(f"Unknown usage control {usage_control!r}.")
     return ModelVersion.objects.create(
         model=model,
         name=name[:120],
         base_model=base_model,
         trained_words=_clean_trigger_words(trained_words),
         description=description,
+        early_access_days=early_access_days,
+        usage_control=usage_control,
     )
 
 
@@ -321,7 +332,9 @@ def publish_version(*, version: ModelVersion, by) -> ModelVersion:
     now = timezone.now()
     version.status = PublishStatus.PUBLISHED
     version.published_at = version.published_at or now
-    version.save(update_fields=["status", "published_at", "updated_at"])
+    if version.early_access_days and version.early_access_ends_at is None:
+        version.early_access_ends_at = version.published_at + timedelta(days=version.early_access_days)
+    version.save(update_fields=["status", "published_at", "early_access_ends_at", "updated_at"])
     model = version.model
     if model.status != PublishStatus.PUBLISHED:
         model.status = PublishStatus.PUBLISHED

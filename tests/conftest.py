@@ -2,6 +2,7 @@
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 
 from hub.celery import app as celery_app
@@ -32,6 +33,7 @@ def _test_settings(settings, tmp_path):
                 "OPTIONS": {"location": str(tmp_path / "media" / "models")},
             },
         }
+    cache.clear()  # rate-limit counters and cached pages must not leak between tests
     yield
 
 
