@@ -3,10 +3,10 @@
 huggingface_hub refuses `+00:00` (DESIGN 9.2), and CivitAI clients expect `2024-01-02T03:04:05.000Z`.
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def iso_z(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
