@@ -200,21 +200,37 @@ def compare(
     duration: float = 10.0,
     requests: int | None = None,
     warmup: float = 1.0,
+    rounds: int = 1,
     out=None,
 ) -> dict[str, Result]:
     """Measure each URL in turn (same settings) and print a table with RPS, p50, p95 and the ratios to
-    the baseline: RPS as baseline/page (how many times slower) and latencies as page/baseline."""
+    the baseline: RPS as baseline/page (how many times slower) and latencies as page/baseline.
+
+    With rounds > 1 the URLs take turns, `duration / rounds` seconds each per round, and each URL's
+    rounds are pooled: a neighbour's burst of load then falls on every URL alike instead of on one."""
     out = out or sys.stdout
     if baseline not in urls:
         raise ValueError(f"{baseline!r} is not one of the URLs: {', '.join(urls)}")
-    results = {
-        name: measure(url, clients=clients, duration=duration, requests=requests, warmup=warmup)
-        for name, url in urls.items()
-    }
+    rounds = max(1, int(rounds))
+    results: dict[str, Result] = {}
+    for _ in range(rounds):
+        for name, url in urls.items():
+            r = measure(url, clients=clients, duration=duration / rounds, requests=requests, warmup=warmup)
+            pooled = results.get(name)
+            if pooled is None:
+                results[name] = r
+                continue
+            pooled.seconds += r.seconds
+            pooled.requests += r.requests
+            pooled.errors += r.errors
+            pooled.latencies.extend(r.latencies)
+            for status, n in r.statuses.items():
+                pooled.statuses[status] = pooled.statuses.get(status, 0) + n
     base = results[baseline]
     width = max(8, *(len(name) for name in results))
     print(
-        f"{clients} clients, {duration:g} s each after {warmup:g} s warm-up; ratios are to {baseline!r}",
+        f"{clients} clients, {duration:g} s each in {rounds} interleaved round(s), {warmup:g} s warm-up "
+        f"before each; ratios are to {baseline!r}",
         file=out,
     )
     header = (
@@ -280,12 +296,14 @@ def main(argv=None):
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per URL")
     parser.add_argument("--requests", type=int, help="stop a URL after this many successful requests")
     parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=1, help="interleave the URLs in this many rounds")
     args = parser.parse_args(argv)
     options = {
         "clients": args.clients,
         "duration": args.duration,
         "requests": args.requests,
         "warmup": args.warmup,
+        "rounds": args.rounds,
     }
 
     if args.database_url:
@@ -298,6 +316,7 @@ def main(argv=None):
         if not urls:
             parser.error("give --url name=URL (one named like --baseline), or --database-url")
         if len(urls) == 1 and args.baseline not in urls:
+            options.pop("rounds")
             print(measure(next(iter(urls.values())), **options))
         else:
             compare(urls, args.baseline, **options)

@@ -143,6 +143,10 @@ DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60)
 SQLITE_PATH = env("SQLITE_PATH", str(VAR_DIR / "hub.sqlite3"))
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Server-side parameters let psycopg prepare a statement after a few runs on a connection, so
+        # the hot queries (a browse page, a model card) are planned once per connection, not per request.
+        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 else:
     DATABASES = {
         "default": {

@@ -4,9 +4,11 @@ Mounted under /api/hub/. The upload steps mirror S3's multipart protocol (start,
 list parts, complete, abort) so the browser's uploader and scripts use one flow on every storage.
 """
 
+import json
+
 from django.conf import settings
 from django.core import signing
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
@@ -150,10 +152,11 @@ def browse(request):
     show_nsfw = request.GET.get("nsfw", "").lower() in ("1", "true")
     try:
         query = selectors.BrowseQuery.from_params(request.GET, show_nsfw=show_nsfw, default_limit=100)
-        page, next_cursor = selectors.browse_models(request.user, query)
+        items, next_cursor = selectors.browse_models_json(request.user, query)
     except selectors.BadQuery as exc:
         return JsonResponse({"detail": str(exc)}, status=400)
-    return JsonResponse({"items": [model_card_json(m) for m in page], "next_cursor": next_cursor})
+    body = f'{{"items": [{",".join(items)}], "next_cursor": {json.dumps(next_cursor)}}}'
+    return HttpResponse(body, content_type="application/json")
 
 
 @csrf_exempt  # as DRF's own views are: DRF checks CSRF itself for session-authenticated writes

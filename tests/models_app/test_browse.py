@@ -177,3 +177,25 @@ def test_scripts_create_models_on_the_same_url_with_basic_auth_and_browsers_need
         "/api/hub/models", {"name": "No token", "type": "LORA"}, content_type="application/json"
     )
     assert response.status_code == 403 and "CSRF" in response.json()["detail"]
+
+
+def test_the_api_items_built_by_the_database_equal_the_cards_the_pages_show(client, catalog):
+    """The browse API's JSON comes out of the database; it must say exactly what the cards say."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from models_app import selectors
+    from models_app.api import model_card_json
+
+    AIModel.objects.filter(name="Ink LoRA").update(rating=4.25, like_count=3, thumbs_up_count=2)
+    whole_second = timezone.now().replace(microsecond=0) - timedelta(days=400)
+    AIModel.objects.filter(name="Fan VAE").update(published_at=whole_second)  # no fraction stored
+    query = selectors.BrowseQuery(show_nsfw=True, limit=100)
+    cards, _ = selectors.browse_models(AnonymousUser(), query)
+    items = client.get("/api/hub/models", {"nsfw": "true"}).json()["items"]
+    assert items == [model_card_json(card) for card in cards]
+    ink = next(item for item in items if item["name"] == "Ink LoRA")
+    assert ink["tags"] == ["ink"] and ink["base_models"] == ["SD 1.5"] and ink["nsfw"] is False
+    assert ink["rating"] == 4.25 and ink["creator"] == "alice"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", ink["published_at"])
+    assert next(item for item in items if item["name"] == "Spicy LoRA")["nsfw"] is True
+    assert next(item for item in items if item["name"] == "Fan VAE")["published_at"].endswith(".000Z")
