@@ -23,8 +23,14 @@ def shown_key(html: str) -> str:
     return match.group(1)
 
 
+def submit(client, name: str):
+    """Fill in and send the form, as a browser does: the form carries its one-time token."""
+    token = re.search(r'name="form_token" value="([^"]+)"', client.get(PAGE).content.decode())[1]
+    return client.post(PAGE, {"name": name, "form_token": token})
+
+
 def create_on_the_page(client, name: str = "ComfyUI") -> str:
-    response = client.post(PAGE, {"name": name})
+    response = submit(client, name)
     assert response.status_code == 200
     return shown_key(response.content.decode())
 
@@ -46,7 +52,7 @@ def test_the_page_needs_a_login(client):
 
 def test_a_new_key_is_shown_once_and_the_list_never_shows_it(client, creator):
     client.force_login(creator)
-    response = client.post(PAGE, {"name": "ComfyUI on my desktop"})
+    response = submit(client, "ComfyUI on my desktop")
     html = response.content.decode()
     raw = shown_key(html)
     assert "it will not be shown again" in html
@@ -60,6 +66,17 @@ def test_a_new_key_is_shown_once_and_the_list_never_shows_it(client, creator):
     assert raw not in listing and raw[12:] not in listing
     assert "ComfyUI on my desktop" in listing and f"{key.prefix}…" in listing
     assert "never" in listing and "active" in listing  # last used, status
+
+
+def test_sending_the_form_again_makes_no_second_key(client, creator):
+    client.force_login(creator)
+    token = re.search(r'name="form_token" value="([^"]+)"', client.get(PAGE).content.decode())[1]
+    assert shown_key(client.post(PAGE, {"name": "once", "form_token": token}).content.decode())
+    again = client.post(PAGE, {"name": "once", "form_token": token}, follow=True)  # a page reload
+    html = again.content.decode()
+    assert "no new key was made" in html and 'data-testid="new-key"' not in html
+    assert client.post(PAGE, {"name": "no token"}).status_code == 302
+    assert ApiKey.objects.filter(user=creator).count() == 1
 
 
 def test_the_list_shows_when_a_key_was_last_used_and_revoked_keys(client, creator, draft):
@@ -78,7 +95,7 @@ def test_the_list_shows_when_a_key_was_last_used_and_revoked_keys(client, creato
 def test_a_key_needs_a_name_of_at_most_100_characters(client, creator):
     client.force_login(creator)
     for name in ("", "   ", "x" * 101):
-        response = client.post(PAGE, {"name": name})
+        response = submit(client, name)
         assert response.status_code == 200
         assert 'data-testid="new-key"' not in response.content.decode()
     assert "Ensure this value has at most 100 characters" in response.content.decode()
@@ -90,7 +107,7 @@ def test_active_keys_are_capped_with_a_message_saying_what_to_do(client, creator
     for n in range(services.MAX_ACTIVE_API_KEYS):
         services.create_api_key(user=creator, name=f"tool {n}")
     client.force_login(creator)
-    response = client.post(PAGE, {"name": "one more"})
+    response = submit(client, "one more")
     html = response.content.decode()
     assert 'data-testid="new-key"' not in html
     assert f"You already have {services.MAX_ACTIVE_API_KEYS} active API keys" in html
