@@ -1,6 +1,7 @@
 """API keys for tools: `Authorization: Bearer <key>` or `?token=<key>` (CivitAI's conventions)."""
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from .models import ApiKey, hash_api_key
@@ -48,3 +49,26 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return "Bearer"
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI schema (/api/schema/) describes ApiKeyAuthentication: a Bearer header or the
+    `token` query parameter, either one."""
+
+    target_class = ApiKeyAuthentication
+    name = ["apiKeyBearer", "apiKeyQuery"]
+
+    def get_security_definition(self, auto_schema):
+        where = "Create keys at /settings/api-keys or with `manage.py create_api_key USERNAME`."
+        return [
+            {"type": "http", "scheme": "bearer", "description": f"An API key as a Bearer token. {where}"},
+            {
+                "type": "apiKey",
+                "in": "query",
+                "name": "token",
+                "description": f"An API key as `?token=`. {where}",
+            },
+        ]
+
+    def get_security_requirement(self, auto_schema):
+        return [{"apiKeyBearer": []}, {"apiKeyQuery": []}]  # either one, not both

@@ -1,7 +1,19 @@
+import secrets
+
+from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.shortcuts import get_object_or_404, render
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import F
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_POST
 
 from models_app.selectors import can_moderate, model_cards, visible_models
+
+from . import services
+from .forms import ApiKeyForm
+from .models import ApiKey
 
 
 def user_profile(request, username: str):
@@ -18,3 +30,75 @@ def user_profile(request, username: str):
         "community/user_profile.html",
         {"person": person, "models": cards, "is_moderator": person.has_perm("models_app.moderate_content")},
     )
+
+
+# Each rendered create form carries a one-time token (kept in the session; the key never is), so
+# a reload of the page that showed a new key, which browsers answer by sending the POST again,
+# doesn't quietly make a second key.
+FORM_TOKENS = "api_key_form_tokens"
+
+
+def _new_form_token(request) -> str:
+    token = secrets.token_urlsafe(16)
+    request.session[FORM_TOKENS] = [*request.session.get(FORM_TOKENS, [])[-4:], token]  # a few tabs
+    return token
+
+
+def _use_form_token(request) -> bool:
+    tokens = request.session.get(FORM_TOKENS, [])
+    sent = request.POST.get("form_token", "")
+    if sent not in tokens:
+        return False
+    request.session[FORM_TOKENS] = [t for t in tokens if t != sent]
+    return True
+
+
+@login_required
+def api_keys(request):
+    """The user's API keys: the list, and a form to create one. A new key is shown in the answer to
+    the POST that created it and nowhere else: not in the session, not in a URL, never again."""
+    form = ApiKeyForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and not _use_form_token(request):
+        messages.info(
+            request,
+            "That form was already sent (did the page reload?), so no new key was made. "
+            "A key is shown only once, right after it is created; your keys are listed below.",
+        )
+        return redirect("community:api_keys")
+    if request.method == "POST" and form.is_valid():
+        try:
+            key, raw = services.create_api_key(user=request.user, name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            new_key = {"name": key.name, "raw": raw}
+            form = ApiKeyForm()
+    keys = ApiKey.objects.filter(user=request.user).order_by(
+        F("revoked_at").desc(nulls_first=True), "-created_at", "-id"
+    )
+    response = render(
+        request,
+        "community/api_keys.html",
+        {
+            "form": form,
+            "new_key": new_key,
+            "keys": keys,
+            "active_count": sum(1 for k in keys if k.revoked_at is None),
+            "max_active": services.MAX_ACTIVE_API_KEYS,
+            "form_token": _new_form_token(request),
+        },
+    )
+    add_never_cache_headers(response)  # the back button must not bring a shown key back from a cache
+    return response
+
+
+@login_required
+@require_POST
+def revoke_api_key(request, key_id: int):
+    key = get_object_or_404(ApiKey, id=key_id, user=request.user)  # someone else's key: 404, as missing
+    services.revoke_api_key(key=key)
+    messages.success(
+        request, f"Revoked “{key.name}” ({key.prefix}…): tools using it are refused from now on."
+    )
+    return redirect("community:api_keys")

@@ -96,6 +96,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",  # full-text and trigram search when the database is PostgreSQL
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here: /api/docs/ works offline
     "allauth",
     "allauth.account",
     "billing",
@@ -322,6 +324,40 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "hub.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+# The OpenAPI schema of the hub's own API (/api/schema/, shown at /api/docs/); hub/openapi.py.
+SPECTACULAR_SETTINGS = {
+    "TITLE": f"{SITE_NAME} API",
+    "VERSION": "0.1.0",  # the project's version, as in pyproject.toml
+    "DESCRIPTION": (
+        "The hub's own REST API, under `/api/hub/`: browse published models, and for creators create "
+        "models and versions, upload files with resumable multipart uploads, follow their processing "
+        "and publish.\n\n"
+        "**Authentication**, any one of:\n\n"
+        "- an **API key** (create one on your settings page at `/settings/api-keys`, or with "
+        "`python manage.py create_api_key USERNAME`) as `Authorization: Bearer <key>`, or as the "
+        "`token` query parameter;\n"
+        "- **HTTP Basic** with your username and password, for scripts;\n"
+        "- the browser's **session** (logged in on the site; writes then need the `X-CSRFToken` header).\n\n"
+        'Errors are JSON: `{"detail": "a sentence"}`, or for invalid fields '
+        '`{"field": ["message"]}`.'
+    ),
+    "PREPROCESSING_HOOKS": ["hub.openapi.only_the_hub_api"],
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Several answers have a "status" or a "type"; name each set of choices after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "ModelTypeEnum": "models_app.models.ModelType",
+        "FileTypeEnum": "models_app.models.FileType",
+        "FileFormatEnum": "models_app.models.FileFormat",
+        "PublishStatusEnum": "models_app.models.PublishStatus",
+        "FileStatusEnum": "models_app.models.FileStatus",
+        "ScanStatusEnum": "models_app.models.ScanStatus",
+    },
 }
 
 LANGUAGE_CODE = "en-us"

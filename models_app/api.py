@@ -12,15 +12,28 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hub.dates import iso_z
 
 from . import selectors, services, storage
-from .models import BaseModel, FileStatus, FileType, ModelFile, ModelType, ModelVersion, UsageControl
+from .models import (
+    BaseModel,
+    FileFormat,
+    FileStatus,
+    FileType,
+    ModelFile,
+    ModelType,
+    ModelVersion,
+    PublishStatus,
+    ScanStatus,
+    UsageControl,
+)
 
 
 class ModelInput(serializers.Serializer):
@@ -60,6 +73,138 @@ class UploadInput(serializers.Serializer):
     size = serializers.IntegerField(min_value=1)
     type = serializers.ChoiceField(choices=FileType.choices, required=False, default=FileType.MODEL)
     is_primary = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+# --- What the API answers. The *_json functions below build the answers; these serializers describe
+# them for the OpenAPI schema (/api/schema/), and tests/test_openapi.py checks real answers against it.
+
+
+class DetailOutput(serializers.Serializer):
+    detail = serializers.CharField(help_text="A sentence saying what went wrong and what to do.")
+
+
+class HashesOutput(serializers.Serializer):
+    """UPPERCASE hex digests, as CivitAI sends them; AutoV3 only for safetensors files."""
+
+    AutoV1 = serializers.CharField()
+    AutoV2 = serializers.CharField()
+    SHA256 = serializers.CharField()
+    CRC32 = serializers.CharField()
+    BLAKE3 = serializers.CharField()
+    AutoV3 = serializers.CharField(required=False, help_text="Only for safetensors files.")
+
+
+class DetectionOutput(serializers.Serializer):
+    model_type = serializers.ChoiceField(choices=ModelType.choices, allow_null=True)
+    base_model = serializers.CharField(allow_null=True)
+    fp = serializers.CharField(help_text="fp16, bf16, fp32, ...; empty when unknown")
+    size_variant = serializers.CharField(help_text="full or pruned for checkpoints, else empty")
+    confidence = serializers.FloatField()
+    evidence = serializers.ListField(child=serializers.CharField())
+
+
+class FileOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    version_id = serializers.IntegerField()
+    name = serializers.CharField()
+    type = serializers.ChoiceField(choices=FileType.choices)
+    format = serializers.ChoiceField(choices=FileFormat.choices)
+    size = serializers.IntegerField(help_text="Bytes; the declared size until the file is processed.")
+    primary = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=FileStatus.choices)
+    status_label = serializers.CharField()
+    status_message = serializers.CharField()
+    progress = serializers.IntegerField(min_value=0, max_value=100, help_text="Percent processed.")
+    finished = serializers.BooleanField(help_text="Nothing more will happen to this file.")
+    scan_status = serializers.ChoiceField(choices=ScanStatus.choices)
+    scan_message = serializers.CharField(help_text="Markdown; names what the scanners found.")
+    fp = serializers.CharField(allow_null=True)
+    size_variant = serializers.CharField(allow_null=True)
+    hashes = HashesOutput(allow_null=True, help_text="Once the file is processed.")
+    detected = DetectionOutput(allow_null=True, help_text="What the safetensors header says the file is.")
+    hints = serializers.ListField(child=serializers.CharField())
+    duplicate = serializers.BooleanField(help_text="Identical bytes were already stored.")
+    upload_id = serializers.CharField(allow_null=True, help_text="While the upload is in progress.")
+
+
+class StartedUploadOutput(FileOutput):
+    key = serializers.CharField(help_text="The file's id, as Uppy's S3 multipart plugin expects.")
+    uploadId = serializers.CharField()  # the name Uppy's S3 multipart plugin reads
+    part_size = serializers.IntegerField(help_text="Bytes per part; every part but the last has this size.")
+
+
+class VersionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    model_id = serializers.IntegerField()
+    name = serializers.CharField()
+    base_model = serializers.CharField()
+    trained_words = serializers.ListField(child=serializers.CharField())
+    status = serializers.ChoiceField(choices=PublishStatus.choices)
+    early_access_ends_at = serializers.DateTimeField(allow_null=True)
+    usage_control = serializers.ChoiceField(choices=UsageControl.choices)
+    files = FileOutput(many=True)
+
+
+class CreatedModelOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    status = serializers.ChoiceField(choices=PublishStatus.choices)
+    url = serializers.CharField(help_text="The model's page.")
+
+
+class ModelCardOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    type = serializers.ChoiceField(choices=ModelType.choices)
+    nsfw = serializers.BooleanField()
+    creator = serializers.CharField()
+    tags = serializers.ListField(child=serializers.CharField())
+    base_models = serializers.ListField(child=serializers.CharField())
+    download_count = serializers.IntegerField()
+    thumbs_up_count = serializers.IntegerField()
+    thumbs_down_count = serializers.IntegerField()
+    rating = serializers.FloatField()
+    like_count = serializers.IntegerField()
+    comment_count = serializers.IntegerField()
+    published_at = serializers.DateTimeField(allow_null=True)
+    url = serializers.CharField(help_text="The model's page.")
+
+
+class BrowsePageOutput(serializers.Serializer):
+    items = ModelCardOutput(many=True)
+    next_cursor = serializers.CharField(allow_null=True, help_text="Pass as `cursor` for the next page.")
+
+
+class VersionFilesOutput(serializers.Serializer):
+    version_id = serializers.IntegerField()
+    files = FileOutput(many=True)
+
+
+class PartOutput(serializers.Serializer):
+    PartNumber = serializers.IntegerField()  # S3's names, as its ListParts answers
+    Size = serializers.IntegerField()
+    ETag = serializers.CharField()
+
+
+class SignedPartOutput(serializers.Serializer):
+    url = serializers.CharField(help_text="PUT the part's bytes here, with a Content-Length.")
+    headers = serializers.DictField(child=serializers.CharField(), help_text="Headers to send with the PUT.")
+
+
+def _errors(*codes: int) -> dict:
+    """The error answers an operation can give, for extend_schema(responses=...)."""
+    described = {
+        400: OpenApiResponse(
+            OpenApiTypes.OBJECT,
+            description='Invalid input: `{"detail": "..."}`, or `{"field": ["message"]}` per invalid field.',
+        ),
+        401: OpenApiResponse(DetailOutput, description="No credentials, or a wrong or revoked key."),
+        403: OpenApiResponse(DetailOutput, description="Not allowed (e.g. a session write without CSRF)."),
+        404: OpenApiResponse(DetailOutput, description="No such thing, or not yours to see."),
+    }
+    return {code: described[code] for code in codes}
 
 
 def file_json(model_file: ModelFile) -> dict:
@@ -159,15 +304,15 @@ def browse(request):
     return HttpResponse(body, content_type="application/json")
 
 
-@csrf_exempt  # as DRF's own views are: DRF checks CSRF itself for session-authenticated writes
-def models_collection(request):
-    """/api/hub/models: GET browses (plain view), POST creates a model (DRF, authenticated)."""
-    if request.method == "GET":
-        return browse(request)
-    return CreateModel.as_view()(request)
-
-
 class CreateModel(CreatorAPIView):
+    @extend_schema(
+        operation_id="create_model",
+        summary="Create a model (a draft)",
+        description="The model stays a draft, seen only by you, until you publish one of its versions.",
+        tags=["models"],
+        request=ModelInput,
+        responses={201: CreatedModelOutput, **_errors(400, 401, 403)},
+    )
     def post(self, request):
         data = ModelInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -184,7 +329,64 @@ class CreateModel(CreatorAPIView):
         )
 
 
+# /api/hub/models as the OpenAPI schema shows it: GET is browse(), POST is CreateModel. Not routed:
+# models_collection below answers GET with the plain view before DRF runs (the hot path), and lends
+# drf-spectacular this class to describe the URL (it documents a callback by its `.cls`).
+# tests/test_openapi.py checks real answers against the schema.
+class ModelsCollection(CreateModel):
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    @extend_schema(
+        operation_id="browse_models",
+        summary="Browse published models",
+        description="The filters and sorts of the /models/ page, with cursor pagination. Public; "
+        "mature models are left out unless `nsfw=true`.",
+        tags=["models"],
+        auth=[],
+        parameters=[
+            OpenApiParameter(
+                "type",
+                str,
+                many=True,
+                enum=ModelType.values,
+                description="Model types (repeat or comma-separate).",
+            ),
+            OpenApiParameter("base_model", str, many=True, description='Base models, e.g. "SD 1.5".'),
+            OpenApiParameter("tag", str, description="One tag."),
+            OpenApiParameter("creator", str, description="A creator's username."),
+            OpenApiParameter("period", str, enum=["day", "week", "month", "year", "all"], default="all"),
+            OpenApiParameter("safetensors", bool, description="Only models with a safetensors file."),
+            OpenApiParameter("sort", str, enum=list(selectors.SORTS), default="newest"),
+            OpenApiParameter("limit", int, description=f"1 to {selectors.MAX_PAGE_SIZE}.", default=100),
+            OpenApiParameter("cursor", str, description="`next_cursor` of the previous page."),
+            OpenApiParameter("nsfw", bool, description="Include mature models.", default=False),
+        ],
+        responses={200: BrowsePageOutput, 400: OpenApiResponse(DetailOutput, description="A bad parameter.")},
+    )
+    def get(self, request):
+        return browse(request._request)
+
+
+@csrf_exempt  # as DRF's own views are: DRF checks CSRF itself for session-authenticated writes
+def models_collection(request):
+    """/api/hub/models: GET browses (plain view), POST creates a model (DRF, authenticated)."""
+    if request.method == "GET":
+        return browse(request)
+    return CreateModel.as_view()(request)
+
+
+models_collection.cls = ModelsCollection  # what drf-spectacular documents for this URL
+models_collection.initkwargs = {}
+
+
 class CreateVersion(CreatorAPIView):
+    @extend_schema(
+        operation_id="create_version",
+        summary="Add a version to one of your models",
+        tags=["models"],
+        request=VersionInput,
+        responses={201: VersionOutput, **_errors(400, 401, 403, 404)},
+    )
     def post(self, request, model_id: int):
         model = get_object_or_404(selectors.visible_models(request.user), id=model_id)
         if model.owner_id != request.user.id:
@@ -196,6 +398,14 @@ class CreateVersion(CreatorAPIView):
 
 
 class PublishVersion(CreatorAPIView):
+    @extend_schema(
+        operation_id="publish_version",
+        summary="Publish a version (and its model, the first time)",
+        description="Needs at least one ready model file; 400 says what is missing.",
+        tags=["models"],
+        request=None,
+        responses={200: VersionOutput, **_errors(400, 401, 403, 404)},
+    )
     def post(self, request, version_id: int):
         version = _own_version(request, version_id)
         services.publish_version(version=version, by=request.user)
@@ -207,6 +417,14 @@ class VersionFiles(APIView):
 
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        operation_id="list_version_files",
+        summary="A version's files and their processing status",
+        description="Hashes, detected type and hints appear once a file is processed. Drafts are "
+        "visible to their creator (and moderators) only.",
+        tags=["models"],
+        responses={200: VersionFilesOutput, **_errors(401, 404)},
+    )
     def get(self, request, version_id: int):
         version = get_object_or_404(ModelVersion.objects.select_related("model", "base_model"), id=version_id)
         get_object_or_404(selectors.visible_models(request.user), id=version.model_id)
@@ -217,6 +435,15 @@ class VersionFiles(APIView):
 
 
 class StartUpload(CreatorAPIView):
+    @extend_schema(
+        operation_id="start_upload",
+        summary="Start a resumable multipart upload of one file",
+        description="Size and file type are checked before any byte is sent. Then, per part: sign its "
+        "URL, PUT the bytes there; list the parts to resume; complete.",
+        tags=["uploads"],
+        request=UploadInput,
+        responses={201: StartedUploadOutput, **_errors(400, 401, 403, 404)},
+    )
     def post(self, request):
         data = UploadInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -235,12 +462,26 @@ class StartUpload(CreatorAPIView):
 
 
 class UploadParts(CreatorAPIView):
+    @extend_schema(
+        operation_id="list_upload_parts",
+        summary="The parts received so far (to resume an upload)",
+        tags=["uploads"],
+        responses={200: PartOutput(many=True), **_errors(400, 401, 403, 404)},
+    )
     def get(self, request, file_id: int):
         model_file = _own_upload(request, file_id)
         return Response(services.uploaded_parts(model_file=model_file))
 
 
 class SignPart(CreatorAPIView):
+    @extend_schema(
+        operation_id="sign_upload_part",
+        summary="A short-lived URL to PUT one part to",
+        description="A presigned S3 URL, or on local storage the hub's own `/api/hub/parts/<token>`.",
+        tags=["uploads"],
+        request=None,
+        responses={200: SignedPartOutput, **_errors(400, 401, 403, 404)},
+    )
     def post(self, request, file_id: int, part_number: int):
         model_file = _own_upload(request, file_id)
         url = services.part_upload_url(model_file=model_file, part_number=part_number)
@@ -250,6 +491,15 @@ class SignPart(CreatorAPIView):
 
 
 class CompleteUpload(CreatorAPIView):
+    @extend_schema(
+        operation_id="complete_upload",
+        summary="Finish an upload and queue the file for processing",
+        description="Checks that every part arrived and that the sizes add up; the file is then "
+        "`pending`. Poll the version's files for its progress.",
+        tags=["uploads"],
+        request=None,
+        responses={200: FileOutput, **_errors(400, 401, 403, 404)},
+    )
     def post(self, request, file_id: int):
         model_file = _own_upload(request, file_id)
         model_file = services.complete_upload(model_file=model_file, by=request.user)
@@ -257,6 +507,12 @@ class CompleteUpload(CreatorAPIView):
 
 
 class AbortUpload(CreatorAPIView):
+    @extend_schema(
+        operation_id="abort_upload",
+        summary="Cancel an upload in progress",
+        tags=["uploads"],
+        responses={204: None, **_errors(400, 401, 403, 404)},
+    )
     def delete(self, request, file_id: int):
         model_file = _own_upload(request, file_id)
         services.abort_upload(model_file=model_file, by=request.user)
@@ -271,6 +527,22 @@ class LocalPartUpload(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        operation_id="put_upload_part",
+        summary="Receive one part's bytes (local storage only)",
+        description="The URL comes from signing a part and carries its own signature: send no "
+        "credentials. On S3 the signed URL points at the bucket instead.",
+        tags=["uploads"],
+        request={"application/octet-stream": OpenApiTypes.BINARY},
+        responses={
+            200: OpenApiResponse(description="Stored; the `ETag` header is the part's MD5, as S3's."),
+            400: OpenApiResponse(DetailOutput, description="The body did not match its Content-Length."),
+            403: OpenApiResponse(DetailOutput, description="The URL is invalid or has expired."),
+            404: OpenApiResponse(DetailOutput, description="The upload is finished or was cancelled."),
+            411: OpenApiResponse(DetailOutput, description="No Content-Length."),
+            413: OpenApiResponse(DetailOutput, description="The part is too large."),
+        },
+    )
     def put(self, request, token: str):
         try:
             claim = storage.read_part_token(token)

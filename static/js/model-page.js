@@ -1,5 +1,5 @@
-// The model page: versions as tabs (every version stays in the page and is linkable by #version-id)
-// and copy buttons for trigger words.
+// The model page: versions as tabs (every version stays in the page and is linkable by #version-id).
+// Copy buttons for trigger words are in copy.js.
 (function () {
   "use strict";
   const tabs = Array.from(document.querySelectorAll(".version-tabs [data-tab]"));
@@ -16,15 +16,4 @@
     const wanted = window.location.hash.slice(1);
     show(tabs.some((t) => t.dataset.tab === wanted) ? wanted : tabs[0].dataset.tab);
   }
-  document.addEventListener("click", async (event) => {
-    const button = event.target.closest("button[data-copy]");
-    if (!button) return;
-    try {
-      await navigator.clipboard.writeText(button.dataset.copy);
-      button.textContent = "Copied";
-    } catch (e) {
-      button.textContent = "Select and copy";
-    }
-    setTimeout(() => { button.textContent = "Copy"; }, 1500);
-  });
 })();

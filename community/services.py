@@ -1,0 +1,39 @@
+"""Writes for the community app: API keys (issue 6), later comments, ratings, follows and tips."""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .models import ApiKey
+
+# Enough for every tool a person runs; a cap keeps a leaked session from minting keys without end.
+MAX_ACTIVE_API_KEYS = 20
+
+
+@transaction.atomic
+def create_api_key(*, user, name: str) -> tuple[ApiKey, str]:
+    """A new API key for `user`. Returns the row and the raw key, which is stored only as a hash: the
+    caller shows it once and then it is gone. Not idempotent by design: each call is a new key."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError("Give the key a name, so you know later which tool uses it.")
+    if len(name) > 100:
+        raise ValidationError("A key's name can be at most 100 characters.")
+    # Lock the user's row so two requests at once can't both pass the cap.
+    get_user_model().objects.select_for_update().filter(id=user.id).first()
+    active = ApiKey.objects.filter(user=user, revoked_at=None).count()
+    if active >= MAX_ACTIVE_API_KEYS:
+        raise ValidationError(
+            f"You already have {MAX_ACTIVE_API_KEYS} active API keys, the most allowed; "
+            "revoke one you no longer use, then create a new one."
+        )
+    return ApiKey.create(user=user, name=name)
+
+
+def revoke_api_key(*, key: ApiKey) -> ApiKey:
+    """Revoke a key: from now on every request carrying it is refused (auth.user_for_api_key skips
+    revoked keys on each request, nothing is cached). Revoking twice keeps the first date."""
+    ApiKey.objects.filter(id=key.id, revoked_at=None).update(revoked_at=timezone.now())
+    key.refresh_from_db(fields=["revoked_at"])
+    return key

@@ -1,0 +1,244 @@
+"""The OpenAPI schema of the hub's own API (/api/schema/) and its docs page (/api/docs/).
+
+The schema is checked the way a client generator would rely on it: it validates, it lists every
+/api/hub/ URL and nothing else, and real answers of every documented operation match it exactly
+(no missing field, no undocumented one, the right types and enums)."""
+
+import io
+import json
+import re
+import urllib.request
+
+import jsonschema
+import pytest
+import yaml
+from django.core.management import call_command
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from community.models import ApiKey
+from models_app import demo
+from models_app.models import ModelFile
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def schema():
+    out = io.StringIO()
+    call_command("spectacular", "--format", "openapi-json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_the_schema_validates_with_no_warnings(tmp_path):
+    # --fail-on-warn raises on any warning or error of the generator (an undocumented body, an
+    # unresolvable type, an enum name clash); --validate checks it against the OpenAPI 3 spec.
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    assert yaml.safe_load((tmp_path / "schema.yaml").read_text())["openapi"].startswith("3.")
+
+
+def _routes(patterns, prefix=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _routes(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield "/" + prefix + str(pattern.pattern)
+
+
+def test_the_schema_covers_every_hub_api_url_and_nothing_else(schema):
+    hub_routes = {
+        re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+        for route in _routes(get_resolver().url_patterns)
+        if route.startswith("/api/hub/")
+    }
+    assert set(schema["paths"]) == hub_routes
+    assert "/api/hub/models" in hub_routes and "/api/hub/uploads/{file_id}/complete" in hub_routes
+
+
+def test_the_schema_says_how_to_authenticate(schema):
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["apiKeyBearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": schemes["apiKeyBearer"]["description"],
+    }
+    assert schemes["apiKeyQuery"]["in"] == "query" and schemes["apiKeyQuery"]["name"] == "token"
+    assert schemes["basicAuth"]["scheme"] == "basic" and schemes["cookieAuth"]["in"] == "cookie"
+    create = schema["paths"]["/api/hub/uploads"]["post"]
+    assert {"apiKeyBearer": []} in create["security"] and {} not in create["security"]
+    assert "security" not in schema["paths"]["/api/hub/models"]["get"]  # public
+    assert "/settings/api-keys" in schema["info"]["description"]
+
+
+def test_the_schema_is_served_as_yaml_and_json():
+    response = Client().get("/api/schema/")
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert yaml.safe_load(response.content)["info"]["title"] == "Model Hub API"
+    response = Client().get("/api/schema/?format=json")
+    assert response.status_code == 200 and "/api/hub/uploads" in response.json()["paths"]
+
+
+def test_the_docs_page_loads_swagger_ui_from_the_hub_itself():
+    client = Client()
+    html = client.get("/api/docs/").content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert any(a.endswith("swagger-ui-bundle.js") for a in assets)
+    for asset in assets:
+        assert asset.startswith("/"), f"{asset} is not served by the hub (no internet in browsers here)"
+        response = client.get(asset)
+        assert response.status_code == 200, asset
+        if hasattr(response, "streaming_content"):
+            b"".join(response.streaming_content)
+    assert "/api/schema/" in html
+
+
+# --- Real answers against the schema.
+
+
+def _date_time(value) -> bool:
+    # Every date the hub's APIs send comes from hub.dates.iso_z.
+    return not isinstance(value, str) or bool(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", value))
+
+
+FORMATS = jsonschema.FormatChecker(formats=())
+FORMATS.checks("date-time")(_date_time)
+
+
+def strict(node, components):
+    """An OpenAPI 3.0 schema as plain JSON Schema, with its $refs inlined and extra fields refused."""
+    if isinstance(node, list):
+        return [strict(item, components) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return strict(components[node["$ref"].rsplit("/", 1)[1]], components)
+    out = {}
+    for key, value in node.items():
+        if key == "properties":
+            out[key] = {name: strict(sub, components) for name, sub in value.items()}
+        elif key != "nullable":
+            out[key] = strict(value, components)
+    if "properties" in out:
+        out.setdefault("additionalProperties", False)
+    return {"anyOf": [{"type": "null"}, out]} if node.get("nullable") else out
+
+
+class Checker:
+    """Checks answers against the schema's operation (path template, method, status code)."""
+
+    def __init__(self, schema):
+        self.schema = schema
+        self.seen = set()
+
+    def __call__(self, response, method: str, path: str):
+        operation = self.schema["paths"][path][method]
+        status = str(response.status_code)
+        assert status in operation["responses"], f"{method} {path} answered {status}, not documented"
+        documented = operation["responses"][status]
+        self.seen.add((path, method))
+        if "content" not in documented:
+            assert not response.content
+            return None
+        body = response.json()
+        json_schema = strict(
+            documented["content"]["application/json"]["schema"], self.schema["components"]["schemas"]
+        )
+        jsonschema.Draft7Validator(json_schema, format_checker=FORMATS).validate(body)
+        return body
+
+
+def put_part(client, url: str, data: bytes) -> int:
+    """PUT one part where the hub said to: its own endpoint (local disk) or a presigned S3 URL."""
+    if url.startswith("http://testserver"):
+        response = client.put(
+            url.removeprefix("http://testserver"), data, content_type="application/octet-stream"
+        )
+        assert response["ETag"]
+        return response
+    request = urllib.request.Request(
+        url, data=data, method="PUT", headers={"Content-Type": "application/octet-stream"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status
+
+
+def test_real_answers_of_every_operation_match_the_schema(schema, creator, run_on_commit):
+    check = Checker(schema)
+    _, raw = ApiKey.create(user=creator, name="script")
+    api = Client(headers={"Authorization": f"Bearer {raw}"})
+
+    def post(path, data=None):
+        return api.post(path, data or {}, content_type="application/json")
+
+    model = check(
+        post("/api/hub/models", {"name": "Schema LoRA", "type": "LORA", "tags": ["ink"]}),
+        "post",
+        "/api/hub/models",
+    )
+    version = check(
+        post(
+            f"/api/hub/models/{model['id']}/versions",
+            {"name": "v1", "base_model": "SD 1.5", "trained_words": ["ink"]},
+        ),
+        "post",
+        "/api/hub/models/{model_id}/versions",
+    )
+    content = demo.tiny_lora()
+    started = check(
+        post(
+            "/api/hub/uploads",
+            {"version_id": version["id"], "filename": "ink.safetensors", "size": len(content)},
+        ),
+        "post",
+        "/api/hub/uploads",
+    )
+    assert started["status"] == "uploading" and started["hashes"] is None
+    file_id = started["id"]
+    signed = check(
+        post(f"/api/hub/uploads/{file_id}/parts/1"), "post", "/api/hub/uploads/{file_id}/parts/{part_number}"
+    )
+    answer = put_part(Client(), signed["url"], content)
+    if not isinstance(answer, int):
+        check(answer, "put", "/api/hub/parts/{token}")
+    parts = check(api.get(f"/api/hub/uploads/{file_id}/parts"), "get", "/api/hub/uploads/{file_id}/parts")
+    assert [p["Size"] for p in parts] == [len(content)]
+    with run_on_commit():
+        completed = check(
+            post(f"/api/hub/uploads/{file_id}/complete"), "post", "/api/hub/uploads/{file_id}/complete"
+        )
+    assert completed["status"] == "pending"
+    files = check(
+        api.get(f"/api/hub/versions/{version['id']}/files"), "get", "/api/hub/versions/{version_id}/files"
+    )
+    ready = files["files"][0]
+    assert (
+        ready["status"] == "ready" and ready["hashes"]["AutoV3"] and ready["detected"]["model_type"] == "LORA"
+    )
+    published = check(
+        post(f"/api/hub/versions/{version['id']}/publish"), "post", "/api/hub/versions/{version_id}/publish"
+    )
+    assert published["status"] == "published"
+    page = check(Client().get("/api/hub/models?limit=1"), "get", "/api/hub/models")
+    assert page["items"][0]["name"] == "Schema LoRA" and page["items"][0]["published_at"]
+
+    other = check(
+        post(
+            "/api/hub/uploads",
+            {"version_id": version["id"], "filename": "notes.txt", "size": 5, "type": "Other"},
+        ),
+        "post",
+        "/api/hub/uploads",
+    )
+    check(api.delete(f"/api/hub/uploads/{other['id']}"), "delete", "/api/hub/uploads/{file_id}")
+    assert not ModelFile.objects.filter(id=other["id"]).exists()  # the aborted upload is gone
+
+    # The error answers are documented too.
+    assert "name" in check(post("/api/hub/models", {"type": "LORA"}), "post", "/api/hub/models")
+    check(Client().post("/api/hub/models", {}, content_type="application/json"), "post", "/api/hub/models")
+    check(Client().get("/api/hub/models?sort=best"), "get", "/api/hub/models")
+    check(api.get("/api/hub/versions/999999/files"), "get", "/api/hub/versions/{version_id}/files")
+    expired = Client().put("/api/hub/parts/not-a-token", b"x", content_type="application/octet-stream")
+    check(expired, "put", "/api/hub/parts/{token}")
+
+    documented = {(path, method) for path, item in schema["paths"].items() for method in item}
+    assert documented == check.seen
