@@ -1,6 +1,7 @@
 """The catalog: AI models, their versions, the files of a version and the stored bytes behind them."""
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -142,6 +143,26 @@ class AIModel(models.Model):
         if self.allow_commercial_sell:
             uses.append("Sell")
         return uses
+
+
+class SearchDocument(models.Model):
+    """What search reads of a model, in a narrow table of its own: the text vector, the name for typo
+    matching, and whether it is listed. PostgreSQL triggers (migration 0012) keep it in step with
+    AIModel on every insert and update, so no code path can forget it; SQLite's simpler search does
+    not use it and leaves it empty.
+
+    Why a copy: the model rows are wide (descriptions, JSON), so ranking a few hundred matches read
+    as many pages from the big table; here they sit in a few (bench/load.py measures the search).
+    """
+
+    model = models.OneToOneField(AIModel, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    vector = SearchVectorField(null=True)
+    name = models.CharField(max_length=200)
+    listed = models.BooleanField(help_text="Published and not mature: what anonymous search may show.")
+    download_count = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return self.name
 
 
 class ModelVersion(models.Model):

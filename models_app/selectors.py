@@ -5,6 +5,7 @@ import binascii
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from django.db import connection
 from django.db.models import CharField, F, Func, Prefetch, Q, QuerySet
@@ -47,6 +48,16 @@ def visible_files(user, version: ModelVersion) -> list[ModelFile]:
     return [f for f in files if f.status in shown]
 
 
+def compact_number(n: int) -> str:
+    """999 → "999", 1234 → "1.2K", 45678 → "46K", 1234567 → "1.2M", as model cards on hubs show counts."""
+    for limit, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "K")):
+        if n >= limit:
+            value = n / limit
+            text = f"{value:.1f}" if value < 10 else f"{value:.0f}"
+            return text.removesuffix(".0") + suffix
+    return str(n)
+
+
 @dataclass
 class ModelCard:
     """What a list shows of a model: a plain row, built with a fixed number of queries per page."""
@@ -71,6 +82,28 @@ class ModelCard:
     @property
     def url(self) -> str:
         return f"/models/{self.id}/{self.slug}"  # = AIModel.get_absolute_url(), without a reverse() per row
+
+    @property
+    def creator_url(self) -> str:
+        return f"/user/{quote(self.creator)}"  # = the community:user_profile URL, without a reverse()
+
+    # Counts as a card shows them (1.2K, 34K, 5.6M): plain strings, which the template engine does not
+    # have to localize one by one.
+    @property
+    def downloads_short(self) -> str:
+        return compact_number(self.download_count)
+
+    @property
+    def thumbs_up_short(self) -> str:
+        return compact_number(self.thumbs_up_count)
+
+    @property
+    def likes_short(self) -> str:
+        return compact_number(self.like_count)
+
+    @property
+    def comments_short(self) -> str:
+        return compact_number(self.comment_count)
 
     @property
     def type_label(self) -> str:
@@ -122,22 +155,29 @@ def latest_models(user, *, limit: int = 24) -> list[ModelCard]:
     return model_cards(ids)
 
 
-# `= ANY(ARRAY(...))` makes PostgreSQL look the few matching rows up by index instead of hashing
-# whole tables, which its row estimates for these small sets would otherwise lead it to do.
+# Reads the narrow search table (models.SearchDocument) rather than the wide model rows. `= ANY(ARRAY(...))`
+# makes PostgreSQL look the few matching rows up by index instead of hashing whole tables, which its
+# row estimates for these small sets would otherwise lead it to do.
 SEARCH_SQL = """
 WITH q AS (SELECT websearch_to_tsquery('english', %(q)s) AS tsq),
+words AS MATERIALIZED (
+    SELECT d.model_id FROM models_app_searchdocument d, q WHERE d.vector @@ q.tsq AND d.listed LIMIT 100
+),
 candidates AS (
-    (SELECT a.id FROM models_app_aimodel a, q WHERE a.search_vector @@ q.tsq LIMIT 200)
-    UNION (SELECT a.id FROM models_app_aimodel a WHERE a.name %% %(q)s LIMIT 200)
+    SELECT model_id FROM words
+    -- Typo tolerance only when the words themselves found less than a page: trigram matching is the
+    -- costliest branch, and with enough exact matches it would only add noise.
+    UNION (SELECT d.model_id FROM models_app_searchdocument d
+           WHERE (SELECT count(*) FROM words) < %(limit)s AND d.name %% %(q)s AND d.listed LIMIT 100)
     UNION (SELECT t.aimodel_id FROM models_app_aimodel_tags t WHERE t.tag_id = ANY(ARRAY(
                SELECT g.id FROM models_app_tag g WHERE g.name = lower(%(q)s) OR g.name %% lower(%(q)s)))
-           LIMIT 200)
+           LIMIT 100)
     UNION (SELECT a.id FROM models_app_aimodel a WHERE a.owner_id = ANY(ARRAY(
                SELECT u.id FROM auth_user u WHERE upper(u.username) = upper(%(q)s))))
 )
-SELECT m.id FROM models_app_aimodel m, q
-WHERE m.id = ANY(ARRAY(SELECT id FROM candidates)) AND m.status = 'published' AND NOT m.nsfw
-ORDER BY ts_rank(m.search_vector, q.tsq) + similarity(m.name, %(q)s) DESC, m.download_count DESC, m.id DESC
+SELECT d.model_id FROM models_app_searchdocument d, q
+WHERE d.model_id = ANY(ARRAY(SELECT model_id FROM candidates)) AND d.listed
+ORDER BY ts_rank(d.vector, q.tsq) + similarity(d.name, %(q)s) DESC, d.download_count DESC, d.model_id DESC
 LIMIT %(limit)s
 """
 
@@ -145,7 +185,7 @@ LIMIT %(limit)s
 def search_models(user, query: str, *, limit: int = 24) -> list[ModelCard]:
     """Published, safe-for-work models matching a free-text query, best first.
 
-    On PostgreSQL every way of matching uses an index (migrations 0005, 0007, 0009): full-text search
+    On PostgreSQL every way of matching uses an index (migrations 0005, 0009, 0012): full-text search
     over name, tags, trigger words and description (one stored, weighted tsvector), trigram
     similarity on names and tags for typos, and the creator; the candidates are then ranked by text
     rank plus name similarity.

@@ -199,3 +199,23 @@ def test_the_api_items_built_by_the_database_equal_the_cards_the_pages_show(clie
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", ink["published_at"])
     assert next(item for item in items if item["name"] == "Spicy LoRA")["nsfw"] is True
     assert next(item for item in items if item["name"] == "Fan VAE")["published_at"].endswith(".000Z")
+
+
+@pytest.mark.parametrize(
+    "count, shown",
+    [(0, "0"), (999, "999"), (1000, "1K"), (1234, "1.2K"), (45678, "46K"), (999_999, "1000K"),
+     (1_234_567, "1.2M"), (3_000_000_000, "3B")],
+)  # fmt: skip
+def test_cards_show_counts_the_short_way(count, shown):
+    from models_app.selectors import compact_number
+
+    assert compact_number(count) == shown
+
+
+def test_a_card_links_to_its_creator_and_shows_short_counts(client, catalog):
+    from django.urls import reverse
+
+    AIModel.objects.filter(name="Ink LoRA").update(download_count=12_345)
+    html = client.get("/models/").content.decode()
+    assert f'href="{reverse("community:user_profile", args=["alice"])}"' in html
+    assert "⬇ 12K" in html and 'title="12345 downloads"' in html
