@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("", include("models_app.download_urls")),
+    path("", include("models_app.civitai_urls")),
     path("", include("community.urls")),
     path("", include("models_app.urls")),
 ]
