@@ -219,7 +219,7 @@ def test_types_civitai_does_not_know_are_sent_as_other(client, creator, run_on_c
 
 
 def test_file_names_never_carry_a_path(client, lora):
-    lora.files.filter(type=FileType.MODEL).update(name="../..\\evil\x00name.safetensors")
+    lora.files.filter(type=FileType.MODEL).update(name="../..\\evil\u202ename\r\n.safetensors")
     [primary, _] = get(client, f"/api/v1/model-versions/{lora.id}")["files"]
-    assert "/" not in primary["name"] and "\\" not in primary["name"] and "\x00" not in primary["name"]
+    assert "/" not in primary["name"] and "\\" not in primary["name"] and "\u202e" not in primary["name"]
     assert primary["name"] not in (".", "..", "")
