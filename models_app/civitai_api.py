@@ -281,7 +281,8 @@ def models_list(request):
     text = params.get("query", "").strip()
     if text:
         found = selectors.search_model_ids(user, text, limit=MAX_SEARCH_CANDIDATES, include_nsfw=nsfw)
-        ids = found if ids is None else [i for i in found if i in set(ids)]
+        wanted = set(ids or ())
+        ids = found if ids is None else [i for i in found if i in wanted]
     query.ids = ids
 
     sort_field = selectors.SORTS[query.sort][0]

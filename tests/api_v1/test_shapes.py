@@ -223,3 +223,11 @@ def test_file_names_never_carry_a_path(client, lora):
     [primary, _] = get(client, f"/api/v1/model-versions/{lora.id}")["files"]
     assert "/" not in primary["name"] and "\\" not in primary["name"] and "\u202e" not in primary["name"]
     assert primary["name"] not in (".", "..", "")
+
+
+def test_primary_file_only_leaves_the_other_files_out(client, lora):
+    [version] = get(client, f"/api/v1/models/{lora.model_id}?primaryFileOnly=true")["modelVersions"]
+    assert [f["name"] for f in version["files"]] == ["tiny.safetensors"]
+    [item] = get(client, "/api/v1/models?primaryFileOnly=True")["items"]
+    assert len(item["modelVersions"][0]["files"]) == 1
+    assert len(get(client, "/api/v1/models")["items"][0]["modelVersions"][0]["files"]) == 2
