@@ -5,6 +5,7 @@ with spaces), answer bad input with 400 `{"error": ...}`, read through the selec
 civitai_json. Public GETs send CORS `*` and the cache rules of DESIGN 8.1.
 """
 
+import functools
 import json
 import math
 from datetime import timedelta
@@ -111,6 +112,7 @@ def api_endpoint(view):
     """GET/HEAD (and the CORS preflight) only; BadParam becomes a 400."""
 
     @require_http_methods(["GET", "HEAD", "OPTIONS"])
+    @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
         if request.method == "OPTIONS":
             return _preflight()
@@ -119,8 +121,6 @@ def api_endpoint(view):
         except (BadParam, selectors.BadQuery) as exc:
             return _error(400, str(exc))
 
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
     return wrapped
 
 
@@ -393,6 +393,7 @@ def _sha256_list(request, most: int) -> list[str]:
 def _hash_endpoint(view):
     @csrf_exempt  # a read: nothing changes, and tools post without a session
     @require_http_methods(["POST", "OPTIONS"])
+    @functools.wraps(view)
     def wrapped(request):
         if request.method == "OPTIONS":
             return _preflight()
@@ -401,8 +402,6 @@ def _hash_endpoint(view):
         except BadParam as exc:
             return _error(400, str(exc))
 
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
     return wrapped
 
 
@@ -466,13 +465,13 @@ def images_list(request):
         version__status=PublishStatus.PUBLISHED,
         version__model__status=PublishStatus.PUBLISHED,
     )
-    shown = [Q(version__model__nsfw=False)] if levels & civitai_json.SAFE_LEVEL else []
-    if levels & civitai_json.MATURE_LEVEL:
-        shown.append(Q(version__model__nsfw=True))
-    if not shown:
-        images = images.none()
-    else:
-        images = images.filter(shown[0] | shown[1] if len(shown) == 2 else shown[0])
+    # The hub's images are safe (level 1) or mature (level 4), as their model is.
+    nsfw_shown = [
+        nsfw
+        for nsfw, level in ((False, civitai_json.SAFE_LEVEL), (True, civitai_json.MATURE_LEVEL))
+        if levels & level
+    ]
+    images = images.filter(version__model__nsfw__in=nsfw_shown)
     for name, field in (("modelId", "version__model_id"), ("modelVersionId", "version_id"), ("imageId", "id"),
                         ("userId", "version__model__owner_id")):  # fmt: skip
         value = _int(params, name)
