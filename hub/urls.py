@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("", include("models_app.download_urls")),
+    path("", include("models_app.civitai_urls")),
     path("", include("community.urls")),
     path("", include("models_app.urls")),
 ]

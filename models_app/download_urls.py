@@ -1,4 +1,4 @@
-"""Download and hash-lookup URLs (DESIGN.md 8.8, 1.2), included at the site root by hub/urls.py.
+"""Download URLs (DESIGN.md 8.8), included at the site root by hub/urls.py.
 
 The paths are CivitAI's, so its clients work unchanged; names are unnamespaced for that reason.
 """
@@ -11,5 +11,4 @@ urlpatterns = [
     path("api/download/models/<int:version_id>", download_views.download_version, name="download_version"),
     # <path:...> so that any name or junk (an encoded "/", NUL) still reaches the view and gets JSON.
     path("files/<str:sha256>/<path:name>", download_views.serve_file, name="serve_file"),
-    path("api/v1/model-versions/by-hash/<path:hash>", download_views.version_by_hash, name="version_by_hash"),
 ]

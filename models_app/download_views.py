@@ -1,4 +1,5 @@
-"""The download endpoint, the signed file URL behind it, and lookup by hash (DESIGN.md 8.8 and 1.2).
+"""The download endpoint and the signed file URL behind it (DESIGN.md 8.8); lookup by hash is in
+civitai_api.py.
 
 Every answer is JSON or file bytes, never an HTML page: the callers are download tools.
 """
@@ -12,7 +13,6 @@ from django.core.cache import cache
 from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseRedirectBase
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_http_methods
@@ -266,53 +266,4 @@ def serve_file(request, sha256: str, name: str):
     response["Content-Length"] = str(length)
     if wanted:
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
-    return response
-
-
-# --- GET /api/v1/model-versions/by-hash/<hash>
-
-
-def _version_json(request, version: ModelVersion) -> dict:
-    """A small stand-in for CivitAI's version object; the full shape comes with the v1 API."""
-    base_url = request.build_absolute_uri(reverse("download_version", kwargs={"version_id": version.id}))
-    files = []
-    for model_file in downloads.downloadable_files(version):
-        blob = model_file.blob
-        hashes = blob.api_hashes()
-        files.append(
-            {
-                "id": model_file.id,
-                "name": model_file.name,
-                "sizeKB": blob.size / 1024,
-                "hashes": hashes,
-                "primary": model_file.is_primary,
-                "downloadUrl": base_url if model_file.is_primary else f"{base_url}?fileId={model_file.id}",
-            }
-        )
-    return {
-        "id": version.id,
-        "modelId": version.model_id,
-        "name": version.name,
-        "baseModel": version.base_model.name,
-        "files": files,
-        "downloadUrl": base_url,
-    }
-
-
-@require_http_methods(["GET", "HEAD"])
-def version_by_hash(request, hash: str):
-    """The version a file hash belongs to; a bad API key here just means anonymous (DESIGN 8.1)."""
-    try:
-        user = _caller(request)
-    except _BadApiKey:
-        user = request.user
-    version = downloads.find_version_by_hash(user, hash)
-    if version is None:
-        return _json({"error": "Model not found"}, 404, Access_Control_Allow_Origin="*")
-    response = JsonResponse(_version_json(request, version))
-    response["Access-Control-Allow-Origin"] = "*"
-    if user.is_authenticated:
-        response["Cache-Control"] = "private, no-store"
-    else:
-        response["Cache-Control"] = "public, s-maxage=3600, stale-while-revalidate=150"
     return response

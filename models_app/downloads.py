@@ -144,7 +144,12 @@ def choose_file(version, *, file_id=None, type=None, format=None, size=None, fp=
     return the checkpoint); format/size/fp, merged over the default preference, only rank the
     candidates, as CivitAI's getPrimaryFile does. With no parameters: the primary file.
     """
-    files = downloadable_files(version)
+    return pick_file(downloadable_files(version), file_id=file_id, type=type, format=format, size=size, fp=fp)
+
+
+def pick_file(files: list[ModelFile], *, file_id=None, type=None, format=None, size=None, fp=None):
+    """choose_file's choice among `files` (already loaded), or None. The CivitAI-compatible API uses
+    it to name the file each downloadUrl gives, without a query per file."""
     if file_id not in (None, ""):
         try:
             wanted = int(file_id)
@@ -309,24 +314,53 @@ def _hash_filter(value: str) -> Q | None:
     return None
 
 
-def find_version_by_hash(user, raw_hash) -> ModelVersion | None:
-    """The version holding a downloadable file with this hash that `user` may see, or None.
+def _findable_versions(user, versions):
+    """Published versions of published models; the creator's own and, for moderators, all."""
+    if can_moderate(user):
+        return versions
+    visible = Q(status=PublishStatus.PUBLISHED, model__status=PublishStatus.PUBLISHED)
+    if user.is_authenticated:
+        visible |= Q(model__owner=user)
+    return versions.filter(visible)
 
-    Several matches: the oldest published first, then the lowest id (DESIGN 1.2).
-    """
+
+# Several matches: the oldest published first, then the lowest id (DESIGN 1.2).
+_OLDEST_FIRST = (F("published_at").asc(nulls_last=True), "id")
+
+
+def find_version_by_hash(user, raw_hash) -> ModelVersion | None:
+    """The version holding a downloadable file with this hash that `user` may see, or None."""
     value = normalize_hash(raw_hash)
     match = _hash_filter(value) if value else None
     if match is None:
         return None
-    file_versions = ModelFile.objects.filter(match, status=FileStatus.READY).values("version_id")
-    versions = ModelVersion.objects.filter(id__in=file_versions)
-    if not can_moderate(user):
-        visible = Q(status=PublishStatus.PUBLISHED, model__status=PublishStatus.PUBLISHED)
-        if user.is_authenticated:
-            visible |= Q(model__owner=user)
-        versions = versions.filter(visible)
-    return (
-        versions.select_related("model", "base_model")
-        .order_by(F("published_at").asc(nulls_last=True), "id")
-        .first()
+    # Example images are files of their version too, but a hash names a model file, as on CivitAI.
+    file_versions = (
+        ModelFile.objects.filter(match, status=FileStatus.READY)
+        .exclude(type=FileType.IMAGE)
+        .values("version_id")
     )
+    versions = _findable_versions(user, ModelVersion.objects.filter(id__in=file_versions))
+    return versions.select_related("model", "base_model").order_by(*_OLDEST_FIRST).first()
+
+
+def find_versions_by_sha256(user, sha256s: list[str]) -> dict[str, int]:
+    """{SHA256: version id} for the full, UPPERCASE SHA-256 digests given that belong to a
+    downloadable file of a version `user` may see (CivitAI's POST by-hash takes SHA256 only).
+    The same choice as find_version_by_hash when several versions hold the file; one query per
+    thousand hashes."""
+    found: dict[str, int] = {}
+    unique = sorted(set(sha256s))
+    versions = _findable_versions(user, ModelVersion.objects.all())
+    for start in range(0, len(unique), 1000):
+        rows = (
+            ModelFile.objects.filter(
+                blob__sha256__in=unique[start : start + 1000], status=FileStatus.READY, version__in=versions
+            )
+            .exclude(type=FileType.IMAGE)
+            .order_by(F("version__published_at").asc(nulls_last=True), "version_id")
+            .values_list("blob__sha256", "version_id")
+        )
+        for sha256, version_id in rows:
+            found.setdefault(sha256, version_id)
+    return found

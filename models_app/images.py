@@ -21,6 +21,7 @@ close it. No Django here: the worker and the tests call this directly.
 """
 
 import io
+import math
 import struct
 import warnings
 import zlib
@@ -166,6 +167,84 @@ def image_text_chunks(f: BinaryIO) -> dict[str, str]:
     except (OSError, ValueError):  # an unreadable or closed file: return what was read
         pass
     return texts
+
+
+def make_blurhash(f: BinaryIO, *, components_x: int = 4, components_y: int = 3) -> str:
+    """The BlurHash of ``f`` (https://blurha.sh): a 28-character placeholder that clients such as
+    CivitAI's draw while the image loads. Computed on a copy of at most 32 pixels a side, upright and
+    in sRGB like the thumbnail. Same checks as ``inspect_image``; raises ``ImageRejected``."""
+    with _decoded(f, draft=(64, 64)) as (im, _fmt):
+        small = _rgb_or_rgba(im).convert("RGB")
+        small.thumbnail((32, 32), Image.Resampling.BILINEAR)
+        try:
+            ImageOps.exif_transpose(small, in_place=True)
+        except Exception:  # malformed EXIF: keep the image as stored
+            pass
+        width, height = small.size
+        pixels = list(small.get_flattened_data())
+    return blurhash_of_pixels(pixels, width, height, components_x=components_x, components_y=components_y)
+
+
+_BASE83 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~"
+
+
+def _base83(value: int, length: int) -> str:
+    return "".join(_BASE83[(value // 83 ** (length - 1 - i)) % 83] for i in range(length))
+
+
+def _srgb_to_linear(value: int) -> float:
+    v = value / 255
+    return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+
+def _linear_to_srgb(value: float) -> int:
+    v = max(0.0, min(1.0, value))
+    return int(v * 12.92 * 255 + 0.5) if v <= 0.0031308 else int((1.055 * v ** (1 / 2.4) - 0.055) * 255 + 0.5)
+
+
+def blurhash_of_pixels(
+    pixels, width: int, height: int, *, components_x: int = 4, components_y: int = 3
+) -> str:
+    """BlurHash of ``width`` x ``height`` RGB tuples in row order: the reference algorithm (a few
+    cosine components per axis, sRGB to linear and back, base-83 text)."""
+    if not (1 <= components_x <= 9 and 1 <= components_y <= 9) or len(pixels) != width * height:
+        raise ValueError("BlurHash needs 1-9 components per axis and one pixel per position.")
+    linear = [tuple(_srgb_to_linear(c) for c in pixel[:3]) for pixel in pixels]
+    cos_x = [[math.cos(math.pi * i * x / width) for x in range(width)] for i in range(components_x)]
+    cos_y = [[math.cos(math.pi * j * y / height) for y in range(height)] for j in range(components_y)]
+    factors = []
+    for j in range(components_y):
+        for i in range(components_x):
+            scale = (1 if i == 0 and j == 0 else 2) / (width * height)
+            r = g = b = 0.0
+            for y in range(height):
+                row, cy = y * width, cos_y[j][y]
+                for x in range(width):
+                    basis = cos_x[i][x] * cy
+                    pr, pg, pb = linear[row + x]
+                    r += basis * pr
+                    g += basis * pg
+                    b += basis * pb
+            factors.append((r * scale, g * scale, b * scale))
+    dc, ac = factors[0], factors[1:]
+    text = _base83((components_x - 1) + (components_y - 1) * 9, 1)
+    if ac:
+        quantised_max = max(0, min(82, int(max(abs(v) for f in ac for v in f) * 166 - 0.5)))
+        maximum = (quantised_max + 1) / 166
+    else:
+        quantised_max, maximum = 0, 1.0
+    text += _base83(quantised_max, 1)
+    text += _base83(
+        (_linear_to_srgb(dc[0]) << 16) + (_linear_to_srgb(dc[1]) << 8) + _linear_to_srgb(dc[2]), 4
+    )
+
+    def quantise(v: float) -> int:
+        scaled = v / maximum
+        return max(0, min(18, int(math.copysign(abs(scaled) ** 0.5, scaled) * 9 + 9.5)))
+
+    for r, g, b in ac:
+        text += _base83(quantise(r) * 19 * 19 + quantise(g) * 19 + quantise(b), 2)
+    return text
 
 
 # Opening and decoding -------------------------------------------------------------------------------

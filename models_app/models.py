@@ -147,7 +147,7 @@ class AIModel(models.Model):
 
 class SearchDocument(models.Model):
     """What search reads of a model, in a narrow table of its own: the text vector, the name for typo
-    matching, and whether it is listed. PostgreSQL triggers (migration 0012) keep it in step with
+    matching, and whether it is published and mature. PostgreSQL triggers (migration 0012) keep it in step with
     AIModel on every insert and update, so no code path can forget it; SQLite's simpler search does
     not use it and leaves it empty.
 
@@ -158,7 +158,8 @@ class SearchDocument(models.Model):
     model = models.OneToOneField(AIModel, on_delete=models.CASCADE, primary_key=True, related_name="+")
     vector = SearchVectorField(null=True)
     name = models.CharField(max_length=200)
-    listed = models.BooleanField(help_text="Published and not mature: what anonymous search may show.")
+    published = models.BooleanField()
+    nsfw = models.BooleanField()
     download_count = models.PositiveBigIntegerField(default=0)
 
     def __str__(self):

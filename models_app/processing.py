@@ -135,9 +135,10 @@ def inspect_content(*, model_file: ModelFile, key: str, size: int) -> dict:
                 info = images.inspect_image(f)
                 f.seek(0)
                 text = images.image_text_chunks(f)
+                blurhash = images.make_blurhash(f)  # the placeholder CivitAI's API sends as `hash`
             except images.ImageRejected as exc:
                 raise FileRejected(str(exc)) from None
-            facts["metadata"]["image"] = {**asdict(info), "text": text}
+            facts["metadata"]["image"] = {**asdict(info), "text": text, "blurhash": blurhash}
         facts["metadata"]["format_sniffed"] = kind
         facts["metadata"]["header_bytes_read"] = f.bytes_fetched
     return facts

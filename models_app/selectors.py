@@ -3,6 +3,7 @@
 import base64
 import binascii
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import quote
@@ -18,12 +19,18 @@ def can_moderate(user) -> bool:
     return user.is_authenticated and user.has_perm("models_app.moderate_content")
 
 
-def visible_models(user) -> QuerySet[AIModel]:
-    """Published models for everyone; a creator also sees their own drafts, moderators see all."""
+def visible_models(user, *, include_archived: bool = False) -> QuerySet[AIModel]:
+    """Published models for everyone; a creator also sees their own drafts, moderators see all.
+
+    `include_archived`: archived models too, as CivitAI's API shows them (without files) when asked
+    for one by id.
+    """
     models = AIModel.objects.select_related("owner")
     if can_moderate(user):
         return models
     published = Q(status=PublishStatus.PUBLISHED)
+    if include_archived:
+        published |= Q(status=PublishStatus.ARCHIVED)
     if user.is_authenticated:
         return models.filter(published | Q(owner=user))
     return models.filter(published)
@@ -161,14 +168,16 @@ def latest_models(user, *, limit: int = 24) -> list[ModelCard]:
 SEARCH_SQL = """
 WITH q AS (SELECT websearch_to_tsquery('english', %(q)s) AS tsq),
 words AS MATERIALIZED (
-    SELECT d.model_id FROM models_app_searchdocument d, q WHERE d.vector @@ q.tsq AND d.listed LIMIT 100
+    SELECT d.model_id FROM models_app_searchdocument d, q WHERE d.vector @@ q.tsq AND d.published
+        AND (%(nsfw)s OR NOT d.nsfw) LIMIT 100
 ),
 candidates AS (
     SELECT model_id FROM words
     -- Typo tolerance only when the words themselves found less than a page: trigram matching is the
     -- costliest branch, and with enough exact matches it would only add noise.
     UNION (SELECT d.model_id FROM models_app_searchdocument d
-           WHERE (SELECT count(*) FROM words) < %(limit)s AND d.name %% %(q)s AND d.listed LIMIT 100)
+           WHERE (SELECT count(*) FROM words) < %(limit)s AND d.name %% %(q)s AND d.published
+               AND (%(nsfw)s OR NOT d.nsfw) LIMIT 100)
     UNION (SELECT t.aimodel_id FROM models_app_aimodel_tags t WHERE t.tag_id = ANY(ARRAY(
                SELECT g.id FROM models_app_tag g WHERE g.name = lower(%(q)s) OR g.name %% lower(%(q)s)))
            LIMIT 100)
@@ -176,14 +185,19 @@ candidates AS (
                SELECT u.id FROM auth_user u WHERE upper(u.username) = upper(%(q)s))))
 )
 SELECT d.model_id FROM models_app_searchdocument d, q
-WHERE d.model_id = ANY(ARRAY(SELECT model_id FROM candidates)) AND d.listed
+WHERE d.model_id = ANY(ARRAY(SELECT model_id FROM candidates)) AND d.published AND (%(nsfw)s OR NOT d.nsfw)
 ORDER BY ts_rank(d.vector, q.tsq) + similarity(d.name, %(q)s) DESC, d.download_count DESC, d.model_id DESC
 LIMIT %(limit)s
 """
 
 
 def search_models(user, query: str, *, limit: int = 24) -> list[ModelCard]:
-    """Published, safe-for-work models matching a free-text query, best first.
+    """Published, safe-for-work models matching a free-text query, best first (see search_model_ids)."""
+    return model_cards(search_model_ids(user, query, limit=limit))
+
+
+def search_model_ids(user, query: str, *, limit: int = 24, include_nsfw: bool = False) -> list[int]:
+    """Ids of published models matching a free-text query, best first; mature ones only when asked.
 
     On PostgreSQL every way of matching uses an index (migrations 0005, 0009, 0012): full-text search
     over name, tags, trigger words and description (one stored, weighted tsvector), trigram
@@ -196,12 +210,13 @@ def search_models(user, query: str, *, limit: int = 24) -> list[ModelCard]:
         return []
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(SEARCH_SQL, {"q": query, "limit": limit})
-            return model_cards([row[0] for row in cursor.fetchall()])
+            cursor.execute(SEARCH_SQL, {"q": query, "limit": limit, "nsfw": include_nsfw})
+            return [row[0] for row in cursor.fetchall()]
+    models = visible_models(user).filter(status=PublishStatus.PUBLISHED)
+    if not include_nsfw:
+        models = models.filter(nsfw=False)
     rows = (
-        visible_models(user)
-        .filter(status=PublishStatus.PUBLISHED, nsfw=False)
-        .filter(
+        models.filter(
             Q(name__icontains=query) | Q(description__icontains=query) | Q(tags__name__icontains=query)
             | Q(tags__name=query.lower()) | Q(owner__username__iexact=query)
             | Q(versions__trained_words__icontains=query)
@@ -210,20 +225,30 @@ def search_models(user, query: str, *, limit: int = 24) -> list[ModelCard]:
         .distinct()
         .order_by("-download_count", "-id")[:limit]
     )  # fmt: skip
-    return model_cards([row[0] for row in rows])
+    return [row[0] for row in rows]
 
 
-# --- Browsing: filters from the URL, two sorts, cursor pagination with a constant number of queries.
+# --- Browsing: filters from the URL, sorts, cursor pagination with a constant number of queries.
 
 PERIODS = {"day": 1, "week": 7, "month": 30, "year": 365}
 SORTS = {
     "rated": ("rating", "Highest Rated"),
     "downloads": ("download_count", "Most Downloaded"),
     "newest": ("published_at", "Newest"),
+    "oldest": ("published_at", "Oldest"),
     "liked": ("like_count", "Most Liked"),
     "discussed": ("comment_count", "Most Discussed"),
 }
+ASCENDING_SORTS = {"oldest"}
 MAX_PAGE_SIZE = 100
+# CivitAI's allowCommercialUse values and the permission each one needs (RentCivit is renting on
+# the hub itself, which the hub's one "rent" permission covers).
+COMMERCIAL_USES = {
+    "Image": "allow_commercial_images",
+    "Rent": "allow_commercial_rent",
+    "RentCivit": "allow_commercial_rent",
+    "Sell": "allow_commercial_sell",
+}
 
 
 class BadQuery(ValueError):
@@ -242,6 +267,12 @@ class BrowseQuery:
     limit: int = 24
     cursor: str = ""
     show_nsfw: bool = False
+    # Used by the CivitAI-compatible API (models_app/civitai_api.py); the pages leave them unset.
+    ids: list[int] | None = None  # only these models (None: no such restriction)
+    allow_no_credit: bool | None = None
+    allow_derivatives: bool | None = None
+    allow_different_license: bool | None = None
+    commercial_uses: list[str] = field(default_factory=list)  # any of COMMERCIAL_USES, or "None"
 
     @classmethod
     def from_params(cls, params, *, show_nsfw: bool = False, default_limit: int = 24) -> "BrowseQuery":
@@ -289,23 +320,30 @@ def _decode_cursor(cursor: str, sort_field: str):
         value, pk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if sort_field == "published_at":
             value = datetime.fromisoformat(value)
+            if timezone.is_naive(value):
+                raise ValueError
         elif sort_field == "rating":
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise ValueError
             value = float(value)
-        elif not isinstance(value, int):
+        elif isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
             raise ValueError
-        if not isinstance(pk, int):
+        if isinstance(pk, bool) or not isinstance(pk, int) or not 0 <= pk < 2**63:
             raise ValueError
         return value, pk
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, TypeError, OverflowError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError):
         raise BadQuery("The cursor is malformed; start again from the first page.") from None
 
 
-def _browse_queryset(user, query: BrowseQuery):
-    """Published models matching the query, after the cursor, in the sort's order (not yet sliced)."""
+def browse_queryset(user, query: BrowseQuery, *, after_cursor: bool = True) -> QuerySet[AIModel]:
+    """Published models matching the query's filters, in its sort order (the sort field, then id),
+    starting after its cursor unless `after_cursor` is False."""
     sort_field = SORTS[query.sort][0]
     models = visible_models(user).filter(status=PublishStatus.PUBLISHED, published_at__isnull=False)
     if not query.show_nsfw:
         models = models.filter(nsfw=False)
+    if query.ids is not None:
+        models = models.filter(id__in=query.ids)
     if query.types:
         models = models.filter(type__in=query.types)
     if query.base_models:
@@ -322,21 +360,37 @@ def _browse_queryset(user, query: BrowseQuery):
         models = models.filter(
             versions__files__format=FileFormat.SAFETENSOR, versions__files__status=FileStatus.READY
         )
+    for name in ("allow_no_credit", "allow_derivatives", "allow_different_license"):
+        if getattr(query, name) is not None:
+            models = models.filter(**{name: getattr(query, name)})
+    if query.commercial_uses:
+        wanted = Q()
+        for use in query.commercial_uses:
+            if use == "None":
+                wanted |= Q(**{permission: False for permission in COMMERCIAL_USES.values()})
+            else:
+                wanted |= Q(**{COMMERCIAL_USES[use]: True})
+        models = models.filter(wanted)
     if query.base_models or query.safetensors_only:
         models = models.distinct()
-    if query.cursor:
+    ascending = query.sort in ASCENDING_SORTS
+    if query.cursor and after_cursor:
         value, pk = _decode_cursor(query.cursor, sort_field)
-        models = models.filter(Q(**{f"{sort_field}__lt": value}) | Q(**{sort_field: value, "id__lt": pk}))
+        after = "gt" if ascending else "lt"
+        models = models.filter(
+            Q(**{f"{sort_field}__{after}": value}) | Q(**{sort_field: value, f"id__{after}": pk})
+        )
+    if ascending:
+        return models.order_by(sort_field, "id")
     return models.order_by(f"-{sort_field}", "-id")
 
 
-def _page(rows: list[dict], query: BrowseQuery) -> tuple[list[dict], str | None]:
-    """Keep `limit` rows (one more was fetched to know whether a next page exists) and its cursor."""
-    if len(rows) <= query.limit:
-        return rows, None
-    rows = rows[: query.limit]
+def cursor_after(query: BrowseQuery, row) -> str:
+    """The cursor of the page that follows `row` (a model, or a values() dict) in the query's order."""
     sort_field = SORTS[query.sort][0]
-    return rows, _encode_cursor(rows[-1][sort_field], rows[-1]["id"])
+    if isinstance(row, dict):
+        return _encode_cursor(row[sort_field], row["id"])
+    return _encode_cursor(getattr(row, sort_field), row.id)
 
 
 def browse_models(user, query: BrowseQuery) -> tuple[list[ModelCard], str | None]:
@@ -346,11 +400,14 @@ def browse_models(user, query: BrowseQuery) -> tuple[list[ModelCard], str | None
     one query whatever the page size (the card's tags and base models are copies on the row).
     """
     rows = list(
-        _browse_queryset(user, query).values(*CARD_FIELDS, "tag_names", "base_model_names", **CARD_VALUES)[
+        browse_queryset(user, query).values(*CARD_FIELDS, "tag_names", "base_model_names", **CARD_VALUES)[
             : query.limit + 1
         ]
     )
-    rows, next_cursor = _page(rows, query)
+    next_cursor = None
+    if len(rows) > query.limit:
+        rows = rows[: query.limit]
+        next_cursor = cursor_after(query, rows[-1])
     return [_card(row) for row in rows], next_cursor
 
 
@@ -422,7 +479,7 @@ def browse_models_json(user, query: BrowseQuery) -> tuple[list[str], str | None]
     a card; a test checks the two agree.
     """
     sort_field = SORTS[query.sort][0]
-    inner = _browse_queryset(user, query).values(
+    inner = browse_queryset(user, query).values(
         "id", "name", "slug", "type", "nsfw", "tag_names", "base_model_names", "download_count",
         "thumbs_up_count", "thumbs_down_count", "rating", "like_count", "comment_count",
         creator=F("owner__username"),
@@ -431,9 +488,10 @@ def browse_models_json(user, query: BrowseQuery) -> tuple[list[str], str | None]
         cursor_value=_TimestampText(sort_field) if sort_field == "published_at" else F(sort_field),
     )[: query.limit + 1]  # fmt: skip
     sql, params = inner.query.sql_with_params()
+    direction = "ASC" if query.sort in ASCENDING_SORTS else "DESC"
     outer = (
         f"SELECT t.id, t.cursor_value, {_item_json_sql(connection.vendor)} FROM ({sql}) t "
-        "ORDER BY t.sort_key DESC, t.id DESC"
+        f"ORDER BY t.sort_key {direction}, t.id {direction}"
     )
     with connection.cursor() as cursor:
         cursor.execute(outer, params)
@@ -443,6 +501,29 @@ def browse_models_json(user, query: BrowseQuery) -> tuple[list[str], str | None]
         rows = rows[: query.limit]
         next_cursor = _encode_cursor(rows[-1][1], rows[-1][0])
     return [row[2] for row in rows], next_cursor
+
+
+def api_models(user, ids: list[int]) -> list[AIModel]:
+    """The models with these ids, in this order, each with the versions `user` may see (newest first),
+    their files with blobs, and the owner: four queries whatever the number of models.
+
+    For the CivitAI-compatible API, which shows every version with its files and example images.
+    """
+    if not ids:
+        return []
+    versions = ModelVersion.objects.select_related("base_model").order_by("-created_at", "-id")
+    if not can_moderate(user):
+        visible = Q(status=PublishStatus.PUBLISHED) | Q(status=PublishStatus.ARCHIVED)
+        if user.is_authenticated:
+            visible |= Q(model__owner=user)
+        versions = versions.filter(visible)
+    files = ModelFile.objects.select_related("blob").order_by("-is_primary", "id")
+    models = AIModel.objects.select_related("owner").prefetch_related(
+        Prefetch("versions", queryset=versions),
+        Prefetch("versions__files", queryset=files),
+    )
+    by_id = {model.id: model for model in models.filter(id__in=ids)}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def compare_versions(a: ModelVersion, b: ModelVersion) -> list[dict]:

@@ -10,18 +10,18 @@ from models_app.migration_ops import postgresql_only
 # onto it, and keep it in step with triggers (an insert always; an update only when something search
 # reads changed). Deletes cascade through the foreign key.
 FORWARD = [
-    """INSERT INTO models_app_searchdocument (model_id, vector, name, listed, download_count)
-       SELECT id, search_vector, name, status = 'published' AND NOT nsfw, download_count FROM models_app_aimodel""",
+    """INSERT INTO models_app_searchdocument (model_id, vector, name, published, nsfw, download_count)
+       SELECT id, search_vector, name, status = 'published', nsfw, download_count FROM models_app_aimodel""",
     "CREATE INDEX models_app_searchdocument_vector ON models_app_searchdocument USING gin (vector)",
     "CREATE INDEX models_app_searchdocument_name_trgm ON models_app_searchdocument USING gin (name gin_trgm_ops)",
     "DROP INDEX IF EXISTS models_app_aimodel_search_vector",
     "DROP INDEX IF EXISTS models_app_aimodel_name_trgm",
     """CREATE FUNCTION models_app_searchdocument_sync() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
-           INSERT INTO models_app_searchdocument (model_id, vector, name, listed, download_count)
-           VALUES (NEW.id, NEW.search_vector, NEW.name, NEW.status = 'published' AND NOT NEW.nsfw, NEW.download_count)
+           INSERT INTO models_app_searchdocument (model_id, vector, name, published, nsfw, download_count)
+           VALUES (NEW.id, NEW.search_vector, NEW.name, NEW.status = 'published', NEW.nsfw, NEW.download_count)
            ON CONFLICT (model_id) DO UPDATE SET vector = EXCLUDED.vector, name = EXCLUDED.name,
-               listed = EXCLUDED.listed, download_count = EXCLUDED.download_count;
+               published = EXCLUDED.published, nsfw = EXCLUDED.nsfw, download_count = EXCLUDED.download_count;
            RETURN NULL;
        END $$""",
     """CREATE TRIGGER models_app_searchdocument_insert AFTER INSERT ON models_app_aimodel
@@ -62,12 +62,8 @@ class Migration(migrations.Migration):
                 ),
                 ("vector", django.contrib.postgres.search.SearchVectorField(null=True)),
                 ("name", models.CharField(max_length=200)),
-                (
-                    "listed",
-                    models.BooleanField(
-                        help_text="Published and not mature: what anonymous search may show."
-                    ),
-                ),
+                ("published", models.BooleanField()),
+                ("nsfw", models.BooleanField()),
                 ("download_count", models.PositiveBigIntegerField(default=0)),
             ],
         ),

@@ -164,3 +164,84 @@ def test_several_matches_give_the_oldest_published_then_the_lowest_id(client, cr
     assert lookup(client, sha).json()["id"] == second.id
     ModelVersion.objects.filter(id=first.id).update(published_at=earlier)
     assert lookup(client, sha).json()["id"] == first.id
+
+
+# --- POST /api/v1/model-versions/by-hash and /by-hash/ids (SHA256 only, batches capped).
+
+
+def post(client, path: str, body, **headers):
+    import json
+
+    data = body if isinstance(body, str | bytes) else json.dumps(body)
+    return client.post(
+        f"/api/v1/model-versions/{path}", data=data, content_type="application/json", headers=headers
+    )
+
+
+def test_a_batch_of_hashes_gives_the_full_versions_found(client, version, blob, creator, run_on_commit):
+    other = publish(creator, run_on_commit, name="Other")
+    other_sha = other.files.get().blob.sha256
+    response = post(client, "by-hash", [blob.sha256.lower(), other_sha, "0" * 64, blob.sha256])
+    assert response.status_code == 200 and response["Access-Control-Allow-Origin"] == "*"
+    items = response.json()
+    assert isinstance(items, list) and [v["id"] for v in items] == sorted([version.id, other.id])
+    assert all(v["files"] and v["downloadUrl"] and v["air"] for v in items)
+    assert post(client, "by-hash", []).json() == []
+
+
+def test_the_ids_batch_maps_hashes_to_version_and_model_ids(client, version, blob):
+    response = post(client, "by-hash/ids", [blob.sha256, "F" * 64])
+    assert response.json() == [
+        {"modelVersionId": version.id, "modelId": version.model_id, "hash": blob.sha256}
+    ]
+
+
+def test_batches_are_capped_at_100_and_10000(client, version, blob):
+    assert post(client, "by-hash", [blob.sha256] * 100).status_code == 200
+    too_many = post(client, "by-hash", [blob.sha256] * 101)
+    assert too_many.status_code == 400
+    assert too_many.json()["error"].startswith("Request must include an array of SHA256 Hashes.")
+    assert post(client, "by-hash/ids", [blob.sha256] * 10_000).json()[0]["modelVersionId"] == version.id
+    assert post(client, "by-hash/ids", [blob.sha256] * 10_001).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "not json",
+        "{}",
+        '{"hashes": []}',
+        "[1, 2]",
+        '["abc"]',
+        "[null]",
+        '["' + "G" * 64 + '"]',
+        "[[]]",
+        "[" * 10_000,
+    ],
+)
+def test_a_body_that_is_not_an_array_of_sha256_is_400(client, version, body):
+    response = post(client, "by-hash", body)
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("Request must include an array of SHA256 Hashes.")
+
+
+def test_batches_find_drafts_only_for_their_creator(client, creator, run_on_commit):
+    draft = publish(creator, run_on_commit, name="Secret", publish=False, content=big_lora())
+    sha = draft.files.get().blob.sha256
+    assert post(client, "by-hash", [sha]).json() == []
+    assert post(client, "by-hash/ids", [sha]).json() == []
+    _, raw = ApiKey.create(user=creator, name="tool")
+    assert [v["id"] for v in post(Client(), "by-hash", [sha], Authorization=f"Bearer {raw}").json()] == [
+        draft.id
+    ]
+
+
+def test_the_hash_of_an_example_image_names_no_version(client, version, run_on_commit):
+    from models_app.models import FileType
+
+    from .conftest import add_file, png
+
+    image = add_file(version, run_on_commit, name="x.png", content=png(), type=FileType.IMAGE)
+    assert lookup(client, image.blob.sha256).status_code == 404
+    assert post(client, "by-hash", [image.blob.sha256]).json() == []

@@ -1,0 +1,635 @@
+"""CivitAI's public API v1 under /api/v1/ (DESIGN.md 8), so its clients work by changing a base URL.
+
+Thin views: parse the query liberally (lists repeated or comma-joined, `true`/`True`, sort names
+with spaces), answer bad input with 400 `{"error": ...}`, read through the selectors and render with
+civitai_json. Public GETs send CORS `*` and the cache rules of DESIGN 8.1.
+"""
+
+import functools
+import json
+import math
+from datetime import timedelta
+from urllib.parse import quote
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from . import civitai_json, downloads, selectors
+from .civitai_json import Viewer
+from .download_views import _BadApiKey, _caller  # the session-or-API-key resolution of the download endpoint
+from .models import (
+    BaseModel,
+    FileFormat,
+    FileStatus,
+    FileType,
+    ModelFile,
+    ModelType,
+    ModelVersion,
+    PublishStatus,
+    Tag,
+)
+
+MAX_API_ID = 2**31 - 1  # CivitAI's ids are 32-bit; larger ones are junk (DESIGN 10 item 16)
+MAX_LIST_VALUES = 100
+MAX_IDS = 1000
+MAX_PAGE = 100_000
+MAX_SEARCH_CANDIDATES = 1000
+MAX_HASHES = 100
+MAX_HASH_IDS = 10_000
+PUBLIC_CACHE = "public, s-maxage=300, stale-while-revalidate=150"
+BY_HASH_CACHE = "public, s-maxage=3600, stale-while-revalidate=150"
+PRIVATE_CACHE = "private, no-store"
+
+MODEL_SORTS = {
+    "highestrated": "rated",
+    "mostdownloaded": "downloads",
+    "mostliked": "liked",
+    "mostdiscussed": "discussed",
+    "mostcollected": "liked",  # saving to favourites is the hub's collecting
+    "mostimages": "rated",  # the hub keeps no image counter; the nearest useful order
+    "newest": "newest",
+    "oldest": "oldest",
+}
+PERIODS = {"alltime": "all", "year": "year", "month": "month", "week": "week", "day": "day"}
+IMAGE_SORTS = {"mostreactions", "mostcomments", "mostcollected", "newest", "oldest", "random"}
+# `nsfw` of /images as a browsing level (bit flags); `true` means mature content only.
+IMAGE_NSFW_LEVELS = {"none": 1, "soft": 3, "mature": 7, "x": 31, "true": 60, "false": 1}
+CHECKPOINT_TYPES = {"trained", "merge", "standard"}
+
+
+class BadParam(ValueError):
+    """A query parameter the API can't use; the message is the 400's error."""
+
+
+# --- Answers
+
+
+def _answer(user, body, *, status: int = 200, cache: str = PUBLIC_CACHE) -> JsonResponse:
+    response = JsonResponse(body, status=status, safe=False)
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Vary"] = "Authorization"
+    if status >= 400:
+        response["Cache-Control"] = "no-store"
+    else:
+        response["Cache-Control"] = PRIVATE_CACHE if user.is_authenticated else cache
+    return response
+
+
+def _error(status: int, message: str) -> JsonResponse:
+    response = JsonResponse({"error": message}, status=status)
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _preflight() -> HttpResponse:
+    """Browsers ask before a cross-origin POST with a JSON body or an Authorization header."""
+    response = HttpResponse(status=204)
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+    response["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+    response["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+def _public_user(request):
+    """The caller; a key that matches nothing means anonymous on public endpoints (DESIGN 8.1)."""
+    try:
+        return _caller(request)
+    except _BadApiKey:
+        return request.user
+
+
+def _viewer(request, user) -> Viewer:
+    return Viewer(user=user, origin=request.build_absolute_uri("/").rstrip("/"))
+
+
+def api_endpoint(view):
+    """GET/HEAD (and the CORS preflight) only; BadParam becomes a 400."""
+
+    @require_http_methods(["GET", "HEAD", "OPTIONS"])
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.method == "OPTIONS":
+            return _preflight()
+        try:
+            return view(request, *args, **kwargs)
+        except (BadParam, selectors.BadQuery) as exc:
+            return _error(400, str(exc))
+
+    return wrapped
+
+
+# --- Parameters: liberal in what they accept
+
+
+def _values(params, *names) -> list[str]:
+    """Every value of these parameters, repeated (`a=1&a=2`), comma-joined (`a=1,2`) or with `[]`."""
+    values = [
+        v.strip()
+        for name in names
+        for key in (name, f"{name}[]")
+        for raw in params.getlist(key)
+        for v in raw.split(",")
+        if v.strip()
+    ]
+    if len(values) > MAX_LIST_VALUES:
+        raise BadParam(f"{names[0]} takes at most {MAX_LIST_VALUES} values.")
+    return values
+
+
+def _bool(params, *names) -> bool | None:
+    for name in names:
+        raw = params.get(name)
+        if raw is None or raw.strip() == "":
+            continue
+        value = raw.strip().lower()
+        if value in ("true", "1"):
+            return True
+        if value in ("false", "0"):
+            return False
+        raise BadParam(f"{name} must be true or false.")
+    return None
+
+
+def _int(params, name, *, default=None, low=1, high=MAX_API_ID):
+    raw = params.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise BadParam(f"{name} must be a whole number.") from None
+    if not low <= value <= high:
+        raise BadParam(f"{name} must be between {low} and {high}.")
+    return value
+
+
+def _id(raw: str, name: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_API_ID:
+        raise BadParam(f"{name} must be a whole number between 1 and {MAX_API_ID}, not {raw[:40]!r}.")
+    return int(raw)
+
+
+def _word(raw: str) -> str:
+    """`Highest Rated`, `highest_rated`, `HighestRated` and `highest+rated` are the same sort."""
+    return "".join(ch for ch in raw.lower() if ch.isalnum())
+
+
+def _choice(params, name, choices, default: str):
+    raw = params.get(name)
+    if raw is None or not raw.strip():
+        raw = default
+    key = _word(raw)
+    if key not in choices:
+        raise BadParam(f"Unknown {name} {raw[:60]!r}.")
+    return choices[key] if isinstance(choices, dict) else key
+
+
+def _model_types(params) -> list[str]:
+    known = {_word(t): t for t in ModelType.values}
+    known["lycoris"] = "LoCon"  # the name CivitAI's site shows for LoCon
+    known["workflow"] = "Workflows"
+    types = []
+    for raw in _values(params, "types", "type"):
+        if _word(raw) not in known:
+            emitted = ", ".join(civitai_json.EMITTED_MODEL_TYPES)
+            raise BadParam(f"Unknown type {raw[:60]!r}; use one of {emitted}.")
+        types.append(known[_word(raw)])
+    return types
+
+
+def _page_urls(request, *, page: int | None, total_pages: int, next_cursor: str | None):
+    """nextPage and prevPage as absolute URLs: page numbers in page mode, the cursor otherwise."""
+    base = request.build_absolute_uri(request.path)
+
+    def with_params(**changes):
+        params = request.GET.copy()
+        for key, value in changes.items():
+            params.pop(key, None)
+            if value is not None:
+                params[key] = str(value)
+        return f"{base}?{params.urlencode()}"
+
+    if page is not None:
+        next_page = with_params(page=page + 1, cursor=None) if page < total_pages else None
+        prev_page = with_params(page=page - 1, cursor=None) if page > 1 else None
+        return next_page, prev_page
+    return (with_params(cursor=next_cursor, page=None) if next_cursor else None), None
+
+
+def _metadata(request, *, total: int, limit: int, current: int | None, page_mode: bool, next_cursor=None):
+    total_pages = math.ceil(total / limit) if total else 0
+    next_page, prev_page = _page_urls(
+        request, page=current if page_mode else None, total_pages=total_pages, next_cursor=next_cursor
+    )
+    return {
+        "totalItems": total,
+        "currentPage": current,
+        "pageSize": limit,
+        "totalPages": total_pages,
+        "nextPage": next_page,
+        "prevPage": prev_page,
+    }
+
+
+# --- /models
+
+
+@api_endpoint
+def models_list(request):
+    """GET /api/v1/models: published models, filtered, sorted, by page or by cursor."""
+    user = _public_user(request)
+    params = request.GET
+    if (_bool(params, "favorites") or _bool(params, "hidden")) and not user.is_authenticated:
+        return _error(401, "Unauthorized")
+    limit = _int(params, "limit", default=100, high=selectors.MAX_PAGE_SIZE)
+    page = _int(params, "page", high=MAX_PAGE)
+    cursor = params.get("cursor", "").strip()
+    nsfw = bool(_bool(params, "nsfw"))
+    checkpoint_type = params.get("checkpointType", "").strip()
+    if checkpoint_type and _word(checkpoint_type) not in CHECKPOINT_TYPES:
+        raise BadParam(f"Unknown checkpointType {checkpoint_type[:60]!r}; use Trained or Merge.")
+    uses = _values(params, "allowCommercialUse")
+    commercial = {_word(u): u for u in [*selectors.COMMERCIAL_USES, "None"]}
+    if any(_word(u) not in commercial for u in uses):
+        raise BadParam("allowCommercialUse takes None, Image, RentCivit, Rent or Sell.")
+    query = selectors.BrowseQuery(
+        types=_model_types(params),
+        base_models=_values(params, "baseModels", "baseModel"),
+        tag=params.get("tag", "").strip().lower()[:60],
+        creator=params.get("username", "").strip()[:150],
+        period=_choice(params, "period", PERIODS, "AllTime"),
+        sort=_choice(params, "sort", MODEL_SORTS, "Highest Rated"),
+        limit=limit,
+        cursor=cursor,
+        show_nsfw=nsfw,
+        allow_no_credit=_bool(params, "allowNoCredit"),
+        allow_derivatives=_bool(params, "allowDerivatives"),
+        allow_different_license=_bool(params, "allowDifferentLicense", "allowDifferentLicenses"),
+        commercial_uses=[commercial[_word(u)] for u in uses],
+    )
+    ids = [_id(raw, "ids") for raw in _values(params, "ids")] if params.get("ids") else None
+    if ids is not None and len(ids) > MAX_IDS:
+        raise BadParam(f"ids takes at most {MAX_IDS} ids.")
+    if _bool(params, "favorites") or _bool(params, "hidden"):
+        ids = []  # the hub keeps neither per-user favourites nor hidden models yet
+    text = params.get("query", "").strip()
+    if text:
+        found = selectors.search_model_ids(user, text, limit=MAX_SEARCH_CANDIDATES, include_nsfw=nsfw)
+        wanted = set(ids or ())
+        ids = found if ids is None else [i for i in found if i in wanted]
+    query.ids = ids
+
+    sort_field = selectors.SORTS[query.sort][0]
+    everything = selectors.browse_queryset(user, query, after_cursor=False)
+    total = everything.count()
+    page_mode = page is not None and not cursor
+    if page_mode:
+        offset = (page - 1) * limit
+        rows = list(everything.values("id", sort_field)[offset : offset + limit + 1])
+        current = page
+    else:
+        rest = selectors.browse_queryset(user, query)
+        rows = list(rest.values("id", sort_field)[: limit + 1])
+        current = (total - rest.count()) // limit + 1 if cursor else 1
+    next_cursor = selectors.cursor_after(query, rows[limit - 1]) if len(rows) > limit else None
+    rows = rows[:limit]
+    viewer = _viewer(request, user)
+    primary_only = bool(_bool(params, "primaryFileOnly"))
+    items = [
+        civitai_json.model_json(model, viewer=viewer, primary_file_only=primary_only)
+        for model in selectors.api_models(user, [row["id"] for row in rows])
+    ]
+    metadata = _metadata(
+        request, total=total, limit=limit, current=current, page_mode=page_mode, next_cursor=next_cursor
+    )
+    metadata["nextCursor"] = next_cursor
+    return _answer(user, {"items": items, "metadata": metadata})
+
+
+@api_endpoint
+def model_detail(request, model_id: str):
+    """GET /api/v1/models/<id>."""
+    user = _public_user(request)
+    pk = _id(model_id, "id")
+    visible = selectors.visible_models(user, include_archived=True).filter(id=pk).exists()
+    models = selectors.api_models(user, [pk]) if visible else []
+    if not models:
+        return _error(404, f"No model with id {pk}")
+    data = civitai_json.model_json(
+        models[0],
+        viewer=_viewer(request, user),
+        primary_file_only=bool(_bool(request.GET, "primaryFileOnly")),
+    )
+    return _answer(user, data)
+
+
+# --- /model-versions
+
+
+def _version_answer(request, user, version_id: int | None, *, cache: str = PUBLIC_CACHE):
+    """The standalone Version of `version_id` as `user` may see it, or the 404 CivitAI sends."""
+    model_id = ModelVersion.objects.filter(id=version_id).values_list("model_id", flat=True).first()
+    if (
+        model_id is None
+        or not selectors.visible_models(user, include_archived=True).filter(id=model_id).exists()
+    ):
+        return _error(404, "Model not found")
+    [model] = selectors.api_models(user, [model_id])
+    versions = list(model.versions.all())
+    version = next((v for v in versions if v.id == version_id), None)
+    if version is None:
+        return _error(404, "Model not found")
+    data = civitai_json.version_json(
+        version, viewer=_viewer(request, user), model=model, index=versions.index(version)
+    )
+    if data is None:
+        return _error(404, "Missing model file")
+    return _answer(user, data, cache=cache)
+
+
+@api_endpoint
+def version_detail(request, version_id: str):
+    """GET /api/v1/model-versions/<id>."""
+    user = _public_user(request)
+    return _version_answer(request, user, _id(version_id, "id"))
+
+
+@api_endpoint
+def version_by_hash(request, hash: str):
+    """GET /api/v1/model-versions/by-hash/<hash>: any of the six hash kinds (DESIGN 1.2)."""
+    user = _public_user(request)
+    version = downloads.find_version_by_hash(user, hash)
+    if version is None:
+        return _error(404, "Model not found")
+    return _version_answer(request, user, version.id, cache=BY_HASH_CACHE)
+
+
+def _sha256_list(request, most: int) -> list[str]:
+    """The POST body: a JSON array of at most `most` full SHA-256 digests, UPPERCASEd."""
+    message = "Request must include an array of SHA256 Hashes."
+    try:
+        body = json.loads(request.body or b"null")
+    except (ValueError, RecursionError):
+        raise BadParam(f"{message} The body is not JSON.") from None
+    if not isinstance(body, list):
+        raise BadParam(f"{message} Send a JSON array of strings.")
+    if len(body) > most:
+        raise BadParam(f"{message} Too many hashes: at most {most}.")
+    hashes = []
+    for value in body:
+        normalized = downloads.normalize_hash(value)
+        if normalized is None or len(normalized) != 64:
+            raise BadParam(f"{message} Invalid hash: each must be 64 hexadecimal characters.")
+        hashes.append(normalized)
+    return hashes
+
+
+def _hash_endpoint(view):
+    @csrf_exempt  # a read: nothing changes, and tools post without a session
+    @require_http_methods(["POST", "OPTIONS"])
+    @functools.wraps(view)
+    def wrapped(request):
+        if request.method == "OPTIONS":
+            return _preflight()
+        try:
+            return view(request)
+        except BadParam as exc:
+            return _error(400, str(exc))
+
+    return wrapped
+
+
+@_hash_endpoint
+def versions_by_hashes(request):
+    """POST /api/v1/model-versions/by-hash: up to 100 SHA-256 digests → the Versions holding them."""
+    user = _public_user(request)
+    found = downloads.find_versions_by_sha256(user, _sha256_list(request, MAX_HASHES))
+    version_ids = sorted(set(found.values()))
+    model_ids = list(
+        ModelVersion.objects.filter(id__in=version_ids).values_list("model_id", flat=True).distinct()
+    )
+    viewer = _viewer(request, user)
+    items = []
+    for model in selectors.api_models(user, model_ids):
+        for index, version in enumerate(model.versions.all()):
+            if version.id in version_ids:
+                data = civitai_json.version_json(version, viewer=viewer, model=model, index=index)
+                if data is not None:
+                    items.append(data)
+    items.sort(key=lambda item: item["id"])
+    return _answer(user, items, cache=BY_HASH_CACHE)
+
+
+@_hash_endpoint
+def version_ids_by_hashes(request):
+    """POST /api/v1/model-versions/by-hash/ids: up to 10,000 SHA-256 digests → version ids."""
+    user = _public_user(request)
+    found = downloads.find_versions_by_sha256(user, _sha256_list(request, MAX_HASH_IDS))
+    models = dict(ModelVersion.objects.filter(id__in=set(found.values())).values_list("id", "model_id"))
+    items = [
+        {"modelVersionId": version_id, "modelId": models[version_id], "hash": sha256}
+        for sha256, version_id in sorted(found.items())
+        if version_id in models
+    ]
+    return _answer(user, items, cache=BY_HASH_CACHE)
+
+
+# --- /images
+
+
+@api_endpoint
+def images_list(request):
+    """GET /api/v1/images: the example images of published versions."""
+    user = _public_user(request)
+    params = request.GET
+    limit = _int(params, "limit", default=100, high=200)
+    page = _int(params, "page", high=MAX_PAGE)
+    sort = _choice(params, "sort", IMAGE_SORTS, "Most Reactions")
+    period = _choice(params, "period", PERIODS, "AllTime")
+    levels = _int(params, "browsingLevel", low=0, high=63)
+    if levels is None:
+        nsfw = params.get("nsfw", "").strip().lower() or "false"
+        if nsfw not in IMAGE_NSFW_LEVELS:
+            raise BadParam("nsfw takes None, Soft, Mature, X, true or false.")
+        levels = IMAGE_NSFW_LEVELS[nsfw]
+    images = ModelFile.objects.filter(
+        type=FileType.IMAGE,
+        status=FileStatus.READY,
+        blob__isnull=False,
+        version__status=PublishStatus.PUBLISHED,
+        version__model__status=PublishStatus.PUBLISHED,
+    )
+    # The hub's images are safe (level 1) or mature (level 4), as their model is.
+    nsfw_shown = [
+        nsfw
+        for nsfw, level in ((False, civitai_json.SAFE_LEVEL), (True, civitai_json.MATURE_LEVEL))
+        if levels & level
+    ]
+    images = images.filter(version__model__nsfw__in=nsfw_shown)
+    for name, field in (("modelId", "version__model_id"), ("modelVersionId", "version_id"), ("imageId", "id"),
+                        ("userId", "version__model__owner_id")):  # fmt: skip
+        value = _int(params, name)
+        if value is not None:
+            images = images.filter(**{field: value})
+    if params.get("username", "").strip():
+        images = images.filter(version__model__owner__username=params["username"].strip()[:150])
+    base_models = _values(params, "baseModels")
+    if base_models:
+        images = images.filter(version__base_model__name__in=base_models)
+    if params.get("postId") or params.get("tags"):
+        images = images.none()  # the hub has neither posts nor image tags
+    media_type = params.get("type", "").strip().lower()
+    if media_type and media_type not in ("image", "video", "audio"):
+        raise BadParam("type takes image, video or audio.")
+    if media_type in ("video", "audio"):
+        images = images.none()
+    if period != "all":
+        since = timezone.now() - timedelta(days=selectors.PERIODS[period])
+        images = images.filter(created_at__gte=since)
+    ascending = sort == "oldest"
+    total = images.count()
+    cursor = params.get("cursor", "").strip()
+    page_mode = page is not None and not cursor
+    ordered = images.order_by("id" if ascending else "-id")
+    if page_mode:
+        offset = (page - 1) * limit
+        window = ordered[offset : offset + limit + 1]
+        current = page
+    else:
+        after = ordered
+        if cursor:
+            after_id = _id(cursor, "cursor")
+            after = ordered.filter(id__gt=after_id) if ascending else ordered.filter(id__lt=after_id)
+        window = after[: limit + 1]
+        current = (total - after.count()) // limit + 1 if cursor else 1
+    rows = list(window.select_related("version__base_model", "version__model__owner", "blob"))
+    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
+    viewer = _viewer(request, user)
+    with_meta = bool(_bool(params, "withMeta"))
+    items = [civitai_json.image_json(f, viewer=viewer, with_meta=with_meta) for f in rows[:limit]]
+    metadata = _metadata(
+        request, total=total, limit=limit, current=current, page_mode=page_mode, next_cursor=next_cursor
+    )
+    metadata["nextCursor"] = next_cursor
+    return _answer(user, {"items": items, "metadata": metadata})
+
+
+# --- /tags, /creators
+
+
+def _small_page(params) -> tuple[int, int, str]:
+    limit = _int(params, "limit", default=20, high=200)
+    page = _int(params, "page", default=1, high=MAX_PAGE)
+    return limit, page, params.get("query", "").strip()[:150]
+
+
+_PUBLISHED_MODEL = Q(status=PublishStatus.PUBLISHED)
+
+
+@api_endpoint
+def tags_list(request):
+    """GET /api/v1/tags: tags of published models, the most used first."""
+    user = _public_user(request)
+    limit, page, text = _small_page(request.GET)
+    tags = Tag.objects.annotate(
+        model_count=Count("ai_models", filter=Q(ai_models__status=PublishStatus.PUBLISHED))
+    ).filter(model_count__gt=0)
+    if text:
+        tags = tags.filter(name__icontains=text)
+    total = tags.count()
+    offset = (page - 1) * limit
+    origin = _viewer(request, user).origin
+    items = [
+        {
+            "name": tag.name,
+            "modelCount": tag.model_count,
+            "link": f"{origin}/api/v1/models?tag={_q(tag.name)}",
+        }
+        for tag in tags.order_by("-model_count", "name")[offset : offset + limit]
+    ]
+    metadata = _metadata(request, total=total, limit=limit, current=page, page_mode=True)
+    return _answer(user, {"items": items, "metadata": metadata})
+
+
+@api_endpoint
+def creators_list(request):
+    """GET /api/v1/creators: people with published models, by username."""
+    user = _public_user(request)
+    limit, page, text = _small_page(request.GET)
+    creators = (
+        get_user_model()
+        .objects.annotate(model_count=Count("ai_models", filter=Q(ai_models__status=PublishStatus.PUBLISHED)))
+        .filter(model_count__gt=0, is_active=True)
+    )
+    if text:
+        creators = creators.filter(username__icontains=text)
+    total = creators.count()
+    offset = (page - 1) * limit
+    origin = _viewer(request, user).origin
+    items = [
+        {
+            "username": creator.username,
+            "modelCount": creator.model_count,
+            "link": f"{origin}/api/v1/models?username={_q(creator.username)}",
+            "image": None,
+        }
+        for creator in creators.order_by("username")[offset : offset + limit]
+    ]
+    metadata = _metadata(request, total=total, limit=limit, current=page, page_mode=True)
+    return _answer(user, {"items": items, "metadata": metadata})
+
+
+def _q(value: str) -> str:
+    return quote(value, safe="")
+
+
+# --- /me, /enums
+
+
+@api_endpoint
+def me(request):
+    """GET /api/v1/me: who the key belongs to. Needs a key (or a session); a bad key is a 401."""
+    try:
+        user = _caller(request)
+    except _BadApiKey:
+        return _error(401, "Unauthorized")
+    if not user.is_authenticated:
+        return _error(401, "Unauthorized")
+    return _answer(
+        user,
+        {
+            "id": user.id,
+            "username": user.username,
+            "tier": "free",
+            "status": "active" if user.is_active else "banned",
+            "isMember": False,
+            "subscriptions": [],
+            "isModerator": selectors.can_moderate(user),
+            "email": user.email or None,
+            "emailVerified": None,
+        },
+    )
+
+
+@api_endpoint
+def enums(request):
+    """GET /api/v1/enums: the values filters and objects use."""
+    user = _public_user(request)
+    names = list(BaseModel.objects.order_by("position", "name").values_list("name", "is_active"))
+    return _answer(
+        user,
+        {
+            "ModelType": list(civitai_json.EMITTED_MODEL_TYPES),
+            "ModelFileType": list(civitai_json.FILE_TYPES),
+            "ModelFileFormat": list(FileFormat.values),
+            "BaseModel": [name for name, _ in names],
+            "ActiveBaseModel": [name for name, active in names if active],
+            "BaseModelType": list(civitai_json.BASE_MODEL_TYPES),
+        },
+    )

@@ -1,0 +1,485 @@
+"""CivitAI's API objects built from the hub's rows (DESIGN.md 8.4-8.7): plain functions, no queries.
+
+The views in civitai_api.py load the rows with everything these functions read already prefetched
+(selectors.api_models), so a page of models costs the same few queries whatever its size. Clients
+of CivitAI's API are strict in different ways, so every key is always sent (null when unknown), dates
+go through hub.dates.iso_z, hashes are UPPERCASE, and URLs are absolute.
+"""
+
+import json
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.utils.text import slugify
+
+from hub.dates import iso_z
+
+from . import downloads
+from .models import AIModel, FileStatus, FileType, ModelFile, ModelVersion, PublishStatus, ScanStatus
+from .selectors import can_moderate
+from .text import clean_filename, render_markdown
+
+# The model types one strict client accepts (DESIGN 8.7); anything else is sent as "Other".
+EMITTED_MODEL_TYPES = (
+    "Checkpoint", "TextualInversion", "Hypernetwork", "AestheticGradient", "LORA", "LoCon", "DoRA",
+    "Controlnet", "Poses", "Upscaler", "MotionModule", "VAE", "Wildcards", "Workflows", "Other",
+)  # fmt: skip
+FILE_TYPES = (
+    "Model", "Text Encoder", "Vision Encoder", "Pruned Model", "Negative", "Training Data", "VAE",
+    "Config", "Archive", "UNet", "Diffusion Model", "CLIPVision", "ControlNet", "Workflow", "Upscaler",
+    "Enhancement LoRA", "Other",
+)  # fmt: skip
+BASE_MODEL_TYPES = ("Standard", "Inpainting", "Refiner", "Pix2Pix")
+
+# NSFW levels are bit flags (PG=1, PG13=2, R=4, X=8, XXX=16, Blocked=32). The hub has one "mature"
+# switch per model; its content is sent as R, the level CivitAI hides unless a client asks for mature.
+SAFE_LEVEL = 1
+MATURE_LEVEL = 4
+LEVEL_NAMES = {1: "None", 2: "Soft", 4: "Mature", 8: "X", 16: "X", 32: "Blocked"}
+
+SCAN_RESULTS = {
+    ScanStatus.PENDING: "Pending",
+    ScanStatus.SCANNING: "Pending",
+    ScanStatus.CLEAN: "Success",
+    ScanStatus.QUARANTINED: "Danger",
+    ScanStatus.ERROR: "Error",
+}
+VERSION_STATUSES = {
+    PublishStatus.DRAFT: "Draft",
+    PublishStatus.PUBLISHED: "Published",
+    PublishStatus.UNPUBLISHED: "Unpublished",
+    PublishStatus.ARCHIVED: "Published",  # archiving is the model's mode on CivitAI, not a status
+}
+
+# AIR (urn:air:{ecosystem}:{type}:{source}:{modelId}@{versionId}): the type word for each model type.
+AIR_TYPES = {
+    "Checkpoint": "checkpoint", "TextualInversion": "embedding", "LORA": "lora", "LoCon": "lycoris",
+    "DoRA": "dora", "Hypernetwork": "hypernet", "AestheticGradient": "ag", "VAE": "vae",
+    "Controlnet": "controlnet", "Upscaler": "upscaler", "MotionModule": "motion",
+}  # fmt: skip
+# The ecosystem is the root family of the base model; names not listed become their own slug.
+AIR_ECOSYSTEMS = {
+    "SD 1.4": "sd1", "SD 1.5": "sd1", "SD 1.5 LCM": "sd1", "SD 1.5 Hyper": "sd1",
+    "SD 2.0": "sd2", "SD 2.0 768": "sd2", "SD 2.1": "sd2", "SD 2.1 768": "sd2", "SD 2.1 Unclip": "sd2",
+    "SDXL 0.9": "sdxl", "SDXL 1.0": "sdxl", "SDXL 1.0 LCM": "sdxl", "SDXL Turbo": "sdxl",
+    "SDXL Lightning": "sdxl", "SDXL Hyper": "sdxl", "SDXL Distilled": "sdxl", "Pony": "sdxl",
+    "Illustrious": "sdxl", "NoobAI": "sdxl", "Playground v2": "sdxl",
+    "SD 3": "sd3", "SD 3.5": "sd3", "SD 3.5 Large": "sd3", "SD 3.5 Large Turbo": "sd3", "SD 3.5 Medium": "sd3",
+    "Flux.1 S": "flux1", "Flux.1 D": "flux1", "Flux.1 Krea": "flux1", "Flux.1 Kontext": "flux1",
+}  # fmt: skip
+
+MAX_VERSION_IMAGES = 10
+# Sent as an image's BlurHash when none was computed (images processed before the hub computed one):
+# the BlurHash of a plain mid-grey picture, valid for every decoder.
+PLACEHOLDER_BLURHASH = "LHEyb[~qfQ~q~qxufQxufQfQfQfQ"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who asked and where: the user decides which files show, the origin makes URLs absolute."""
+
+    user: object
+    origin: str  # "https://hub.example", from the request (proxy headers honoured by Django)
+
+    def is_privileged(self, model: AIModel) -> bool:
+        """The model's creator or a moderator: they also see files that failed their checks."""
+        user = self.user
+        return can_moderate(user) or (user.is_authenticated and model.owner_id == user.id)
+
+
+def emitted_type(model_type: str) -> str:
+    return model_type if model_type in EMITTED_MODEL_TYPES else "Other"
+
+
+def nsfw_level(model: AIModel) -> int:
+    return MATURE_LEVEL if model.nsfw else SAFE_LEVEL
+
+
+def air(model: AIModel, version: ModelVersion) -> str:
+    """The version's AI resource name. The source is this hub (its site name), not "civitai": the ids
+    are the hub's, and a client resolving the AIR must come here."""
+    model_type = emitted_type(model.type)
+    if model_type == "Upscaler":
+        ecosystem = "other"
+    else:
+        name = version.base_model.name
+        ecosystem = AIR_ECOSYSTEMS.get(name) or slugify(name.replace(".", "")) or "other"
+    air_type = AIR_TYPES.get(model_type, model_type.lower())
+    source = slugify(settings.SITE_NAME) or "hub"
+    return f"urn:air:{ecosystem}:{air_type}:{source}:{model.id}@{version.id}"
+
+
+def is_archived(model: AIModel, version: ModelVersion | None = None) -> bool:
+    return PublishStatus.ARCHIVED in (model.status, version.status if version else None)
+
+
+def download_url(viewer: Viewer, version: ModelVersion, query: dict | None = None) -> str:
+    url = f"{viewer.origin}/api/download/models/{version.id}"
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+# --- Files
+
+
+def shown_files(version: ModelVersion, viewer: Viewer, model: AIModel) -> list[ModelFile]:
+    """The version's files as tools see them: stored and hashed model files (example images are
+    listed as images). Everyone sees the ready ones; the creator and moderators also see the ones
+    the scans flagged, with their verdict."""
+    privileged = viewer.is_privileged(model)
+    return [
+        f
+        for f in version.files.all()
+        if f.type != FileType.IMAGE and f.blob_id is not None and (privileged or f.status == FileStatus.READY)
+    ]
+
+
+def primary_file(files: list[ModelFile]) -> ModelFile | None:
+    """The file marked primary, else the one the download endpoint would give without parameters."""
+    marked = next((f for f in files if f.is_primary), None)
+    return marked or downloads.pick_file([f for f in files if _downloadable(f)])
+
+
+def _downloadable(f: ModelFile) -> bool:
+    return f.status == FileStatus.READY and f.scan_status == ScanStatus.CLEAN and f.blob_id is not None
+
+
+def _file_query(f: ModelFile, downloadable: list[ModelFile]) -> dict:
+    """The download URL's query for a file that is not the primary one: CivitAI's
+    type/format/size/fp when they lead the download endpoint to exactly this file, else its id."""
+    query = {"type": f.type, "format": f.format}
+    if f.size_variant:
+        query["size"] = f.size_variant
+    if f.fp:
+        query["fp"] = f.fp
+    choice = downloads.pick_file(
+        downloadable, type=f.type, format=f.format, size=f.size_variant or None, fp=f.fp or None
+    )
+    if choice is not None and choice.id == f.id:
+        return query
+    return {"fileId": f.id}
+
+
+def file_json(
+    f: ModelFile, *, viewer: Viewer, version: ModelVersion, primary: ModelFile, downloadable
+) -> dict:
+    blob = f.blob
+    virus = (f.metadata or {}).get("virus_scan") or {}
+    is_primary = f.id == primary.id
+    return {
+        "id": f.id,
+        "name": clean_filename(f.name),
+        "type": f.type if f.type in FILE_TYPES else "Other",
+        "sizeKB": blob.size / 1024,
+        "metadata": {"format": f.format, "size": f.size_variant or None, "fp": f.fp or None},
+        "pickleScanResult": SCAN_RESULTS[f.scan_status],
+        "pickleScanMessage": f.scan_message or None,
+        "virusScanResult": virus.get("result") or SCAN_RESULTS[f.scan_status],
+        "virusScanMessage": virus.get("message") if virus.get("result") not in (None, "Success") else None,
+        "scannedAt": iso_z(f.scanned_at),
+        "hashes": blob.api_hashes(),
+        "primary": is_primary,
+        "downloadUrl": download_url(viewer, version, None if is_primary else _file_query(f, downloadable)),
+    }
+
+
+# --- Images
+
+
+def version_images(version: ModelVersion) -> list[ModelFile]:
+    """The version's example images that finished processing, in upload order."""
+    return [
+        f
+        for f in version.files.all()
+        if f.type == FileType.IMAGE and f.status == FileStatus.READY and f.blob_id is not None
+    ]
+
+
+def image_url(viewer: Viewer, f: ModelFile) -> str:
+    """The image's bytes: the hub's signed file URL (valid for downloads.FILE_URL_MAX_AGE), the same
+    self-authorising link the download endpoint redirects to."""
+    return viewer.origin + downloads.signed_file_path(f)
+
+
+def _image_facts(f: ModelFile) -> dict:
+    return (f.metadata or {}).get("image") or {}
+
+
+def image_meta(f: ModelFile) -> dict | None:
+    """The generation settings embedded in an image, as CivitAI's loose `meta` object, or None."""
+    text = _image_facts(f).get("text") or {}
+    if text.get("parameters"):
+        return parse_infotext(text["parameters"])
+    if text.get("prompt") or text.get("workflow"):
+        graphs = {}
+        for key in ("prompt", "workflow"):
+            try:
+                graphs[key] = json.loads(text[key]) if text.get(key) else None
+            except (ValueError, RecursionError):
+                graphs[key] = None
+        return {"comfy": json.dumps(graphs)}
+    return None
+
+
+def version_image_json(f: ModelFile, *, viewer: Viewer, model: AIModel) -> dict:
+    facts = _image_facts(f)
+    meta = image_meta(f)
+    return {
+        "id": f.id,
+        "url": image_url(viewer, f),
+        "nsfwLevel": nsfw_level(model),
+        "width": facts.get("width"),
+        "height": facts.get("height"),
+        "hash": facts.get("blurhash") or PLACEHOLDER_BLURHASH,
+        "type": "image",
+        "hasMeta": meta is not None,
+        "onSite": False,
+        "meta": meta,
+    }
+
+
+def image_json(f: ModelFile, *, viewer: Viewer, with_meta: bool) -> dict:
+    """An item of /images. `f` has its version, the version's base model and model, and the model's
+    owner loaded."""
+    version = f.version
+    model = version.model
+    facts = _image_facts(f)
+    level = nsfw_level(model)
+    return {
+        "id": f.id,
+        "url": image_url(viewer, f),
+        "hash": facts.get("blurhash") or PLACEHOLDER_BLURHASH,
+        "width": facts.get("width"),
+        "height": facts.get("height"),
+        "type": "image",
+        "nsfwLevel": LEVEL_NAMES[level],
+        "nsfw": level > SAFE_LEVEL,
+        "browsingLevel": level,
+        "createdAt": iso_z(f.created_at),
+        "postId": None,  # the hub has no posts: images belong to their version
+        "username": model.owner.username,
+        "baseModel": version.base_model.name,
+        "modelVersionIds": [version.id],
+        "modelId": model.id,
+        "modelVersionId": version.id,
+        "stats": {
+            "cryCount": 0,
+            "laughCount": 0,
+            "likeCount": 0,
+            "dislikeCount": 0,
+            "heartCount": 0,
+            "commentCount": 0,
+        },  # fmt: skip
+        "meta": image_meta(f) if with_meta else None,
+    }
+
+
+# --- Versions and models
+
+
+def version_json(
+    version: ModelVersion,
+    *,
+    viewer: Viewer,
+    model: AIModel,
+    index: int,
+    primary_file_only: bool = False,
+) -> dict | None:
+    """The version as a superset of CivitAI's two forms (inside modelVersions[] and standalone), or
+    None when it has no file to offer (such versions are left out, as CivitAI does)."""
+    files = shown_files(version, viewer, model)
+    primary = primary_file(files)
+    if primary is None:
+        return None
+    archived = is_archived(model, version)
+    if primary_file_only:
+        files = [primary]
+    downloadable = [f for f in files if _downloadable(f)]
+    in_early_access = version.in_early_access()
+    model_summary = {"name": model.name, "type": emitted_type(model.type), "nsfw": model.nsfw, "poi": False}
+    if archived:
+        model_summary["mode"] = "Archived"
+    published = version.status in (PublishStatus.PUBLISHED, PublishStatus.ARCHIVED)
+    data = {
+        "id": version.id,
+        "modelId": model.id,
+        "index": index,
+        "name": version.name,
+        "description": render_markdown(version.description) if version.description else None,
+        "baseModel": version.base_model.name,
+        "baseModelType": "Standard",
+        "status": VERSION_STATUSES[version.status],
+        "availability": "EarlyAccess" if in_early_access else ("Public" if published else "Private"),
+        "nsfwLevel": nsfw_level(model),
+        "createdAt": iso_z(version.created_at),
+        "updatedAt": iso_z(version.updated_at),
+        "publishedAt": iso_z(version.published_at),
+        "trainedWords": list(version.trained_words or []),
+        "trainingStatus": None,
+        "trainingDetails": None,
+        "vaeId": None,
+        "uploadType": "Created",
+        "usageControl": version.usage_control,
+        "earlyAccessConfig": {"timeframe": version.early_access_days} if version.early_access_days else {},
+        "earlyAccessEndsAt": iso_z(version.early_access_ends_at) if in_early_access else None,
+        "paidAccess": None,
+        "supportsGeneration": False,
+        "air": air(model, version),
+        "stats": {"downloadCount": version.download_count, "thumbsUpCount": 0, "thumbsDownCount": 0},
+        "model": model_summary,
+        "files": []
+        if archived
+        else [
+            file_json(f, viewer=viewer, version=version, primary=primary, downloadable=downloadable)
+            for f in files
+        ],
+        "images": [
+            version_image_json(f, viewer=viewer, model=model)
+            for f in version_images(version)[:MAX_VERSION_IMAGES]
+        ],
+    }
+    if not archived:
+        data["downloadUrl"] = download_url(viewer, version)
+    return data
+
+
+def model_versions_json(model: AIModel, *, viewer: Viewer, primary_file_only: bool = False) -> list[dict]:
+    """The model's versions (newest first) that have a file to offer."""
+    versions = []
+    for index, version in enumerate(model.versions.all()):
+        data = version_json(
+            version, viewer=viewer, model=model, index=index, primary_file_only=primary_file_only
+        )
+        if data is not None:
+            versions.append(data)
+    return versions
+
+
+def model_json(model: AIModel, *, viewer: Viewer, primary_file_only: bool = False) -> dict:
+    """A model with its versions, their files and example images. `model` comes from
+    selectors.api_models (versions, files and blobs prefetched)."""
+    votes = model.thumbs_up_count + model.thumbs_down_count
+    data = {
+        "id": model.id,
+        "name": model.name,
+        "description": render_markdown(model.description),  # a string, "" when empty: civitapy needs it
+        "type": emitted_type(model.type),
+        "poi": False,
+        "nsfw": model.nsfw,
+        "minor": False,
+        "sfwOnly": False,
+        "nsfwLevel": nsfw_level(model),
+        "availability": "Public"
+        if model.status in (PublishStatus.PUBLISHED, PublishStatus.ARCHIVED)
+        else "Private",
+        "allowNoCredit": model.allow_no_credit,
+        "allowDerivatives": model.allow_derivatives,
+        "allowDifferentLicense": model.allow_different_license,
+        "allowCommercialUse": model.commercial_use,
+        "userId": model.owner_id,
+        "supportsGeneration": False,
+        "cosmetic": None,
+        "createdAt": iso_z(model.created_at),
+        "publishedAt": iso_z(model.published_at),
+        "updatedAt": iso_z(model.updated_at),
+        "stats": {
+            "downloadCount": model.download_count,
+            "thumbsUpCount": model.thumbs_up_count,
+            "thumbsDownCount": model.thumbs_down_count,
+            "commentCount": model.comment_count,
+            "tippedAmountCount": 0,
+            "favoriteCount": model.like_count,
+            "ratingCount": votes,
+            "rating": round(model.rating * 5, 2)
+            if votes
+            else 0,  # the hub's 0-1 share of thumbs up, as stars
+        },
+        "creator": {"username": model.owner.username, "image": None},
+        "tags": list(model.tag_names or []),
+        "modelVersions": model_versions_json(model, viewer=viewer, primary_file_only=primary_file_only),
+    }
+    if is_archived(model):
+        data["mode"] = "Archived"
+    return data
+
+
+# --- Generation settings (DESIGN 5.1), for `meta`
+
+MAX_INFOTEXT = 1_000_000
+MAX_INFOTEXT_LINES = 10_000
+MAX_INFOTEXT_KEYS = 200
+_META_KEYS = {
+    "Steps": "steps",
+    "Sampler": "sampler",
+    "CFG scale": "cfgScale",
+    "Seed": "seed",
+    "Clip skip": "clipSkip",
+}
+_NUMBERS = {"steps": int, "seed": int, "clipSkip": int, "cfgScale": float}
+
+
+def _split_params(line: str) -> list[tuple[str, str]]:
+    """`key: value, key: value` split on top-level ", " only: JSON strings and {} / [] stay whole."""
+    pairs, depth, quoted, escaped, start = [], 0, False, False, 0
+    parts = []
+    for i, ch in enumerate(line):
+        if quoted:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                quoted = False
+        elif ch == '"':
+            quoted = True
+        elif ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth = max(0, depth - 1)
+        elif ch == "," and depth == 0:
+            parts.append(line[start:i])
+            start = i + 1
+    parts.append(line[start:])
+    for part in parts[:MAX_INFOTEXT_KEYS]:
+        key, sep, value = part.strip().partition(":")
+        if key.strip():
+            pairs.append((key.strip(), value.strip() if sep else key.strip()))
+    return pairs
+
+
+def parse_infotext(text: str) -> dict | None:
+    """A1111/Forge `parameters` text as CivitAI's meta: prompt, negativePrompt, the numbers CivitAI
+    names in camelCase, and every other setting verbatim. Capped; never raises."""
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_INFOTEXT:
+        return None
+    lines = text.strip().split("\n")[:MAX_INFOTEXT_LINES]
+    meta: dict = {}
+    params = _split_params(lines[-1]) if len(lines) > 1 or ":" in lines[-1] else []
+    if len(params) >= 3:
+        lines = lines[:-1]
+        for key, value in params:
+            if value.startswith('"') and value.endswith('"') and len(value) >= 2:
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    pass
+            name = _META_KEYS.get(key, key)
+            if name in _NUMBERS:
+                try:
+                    value = _NUMBERS[name](value)
+                except (TypeError, ValueError):
+                    pass
+            meta[name] = value
+    prompt, negative, in_negative = [], [], False
+    for line in lines:
+        if line.startswith("Negative prompt:"):
+            in_negative = True
+            negative.append(line[len("Negative prompt:") :].strip())
+        elif in_negative:
+            negative.append(line)
+        else:
+            prompt.append(line)
+    meta["prompt"] = "\n".join(prompt).strip()
+    if negative:
+        meta["negativePrompt"] = "\n".join(negative).strip()
+    return meta

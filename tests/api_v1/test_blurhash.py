@@ -1,0 +1,35 @@
+"""The BlurHash `hash` civitapy requires on every image: computed by the worker, sent by the API."""
+
+import random
+
+import pytest
+
+from models_app import civitai_json
+from models_app.images import blurhash_of_pixels
+from models_app.models import FileType, ModelFile
+
+from .conftest import add_file, png, publish
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_encoder_matches_the_reference_implementation():
+    # The same pixels through the `blurhash` package from PyPI (1.1.5) gave this string.
+    rng = random.Random(5)
+    pixels = [(rng.randrange(256), rng.randrange(256), rng.randrange(256)) for _ in range(17 * 11)]
+    assert blurhash_of_pixels(pixels, 17, 11) == "LKHe:--;XRy5t:o{rr%2I1P1xmw4"
+    assert blurhash_of_pixels([(128, 128, 128)] * 16, 4, 4) == civitai_json.PLACEHOLDER_BLURHASH
+
+
+def test_the_worker_stores_a_blurhash_and_the_api_sends_it(client, creator, run_on_commit):
+    version = publish(creator, run_on_commit)
+    red = add_file(version, run_on_commit, name="red.png", content=png(color="red"), type=FileType.IMAGE)
+    blue = add_file(version, run_on_commit, name="blue.png", content=png(color="blue"), type=FileType.IMAGE)
+    hashes = {f.id: f.metadata["image"]["blurhash"] for f in (red, blue)}
+    assert len(set(hashes.values())) == 2 and all(len(h) == 28 for h in hashes.values())
+    sent = {i["id"]: i["hash"] for i in client.get("/api/v1/images").json()["items"]}
+    assert sent == hashes
+    # An image processed before the hub computed BlurHashes gets a valid placeholder.
+    ModelFile.objects.filter(id=red.id).update(metadata={"image": {"width": 96, "height": 64}})
+    sent = {i["id"]: i["hash"] for i in client.get(f"/api/v1/model-versions/{version.id}").json()["images"]}
+    assert sent[red.id] == civitai_json.PLACEHOLDER_BLURHASH and sent[blue.id] == hashes[blue.id]
