@@ -202,6 +202,7 @@ class BrowseQuery:
     limit: int = 24
     cursor: str = ""
     show_nsfw: bool = False
+    ids: list[int] | None = None  # only these models (e.g. the matches of a search); None: all
 
     @classmethod
     def from_params(cls, params, *, show_nsfw: bool = False, default_limit: int = 24) -> "BrowseQuery":
@@ -270,6 +271,8 @@ def browse_models(user, query: BrowseQuery) -> tuple[list[ModelCard], str | None
     models = visible_models(user).filter(status=PublishStatus.PUBLISHED, published_at__isnull=False)
     if not query.show_nsfw:
         models = models.filter(nsfw=False)
+    if query.ids is not None:
+        models = models.filter(id__in=query.ids)
     if query.types:
         models = models.filter(type__in=query.types)
     if query.base_models:
