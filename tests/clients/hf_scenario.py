@@ -107,7 +107,7 @@ def errors_step(api: HfApi, a: dict) -> dict:
         "pr_revision": error_of(lambda: api.model_info(a["repo"], revision="refs/pr/1")),
         "missing_file": error_of(lambda: hf_hub_download(a["repo"], "missing.safetensors")),
         "draft_file": error_of(lambda: hf_hub_download(a["draft_repo"], a["filename"])),
-        "gated_file": error_of(lambda: hf_hub_download(a["gated_repo"], a["filename"])),
+        "gated_file": error_of(lambda: hf_hub_download(a["gated_repo"], a["gated_filename"])),
         "gated_card": sha256_of(hf_hub_download(a["gated_repo"], "README.md")),
     }
 
