@@ -112,6 +112,13 @@ def errors_step(api: HfApi, a: dict) -> dict:
     }
 
 
+def private_step(api: HfApi, a: dict) -> dict:
+    """With HF_TOKEN set to the creator's hub API key: their draft, which nobody else can see."""
+    info = api.model_info(a["draft_repo"])
+    path = hf_hub_download(a["draft_repo"], a["filename"])
+    return {"private": info.private, "sha": info.sha, "sha256": sha256_of(path)}
+
+
 def resume_step(api: HfApi, a: dict) -> dict:
     """huggingface_hub 0.36 resumes from blobs/<etag>.incomplete with `Range: bytes=N-`. The part
     already there is the file's true beginning; the log of responses shows what the server sent."""
@@ -143,6 +150,7 @@ STEPS = {
     "snapshot": snapshot_step,
     "list": list_step,
     "errors": errors_step,
+    "private": private_step,
     "resume": resume_step,
 }
 

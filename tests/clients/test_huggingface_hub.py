@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from community.models import ApiKey
 from models_app import hf_api, hf_repos
 from models_app.models import ModelVersion
 from models_app.storage import model_storage
@@ -46,8 +47,8 @@ def hub(creator, fan, base_models):
 
 
 def scenario_runner(python, live_server, tmp_path):
-    def run(steps, **args):
-        env = client_env(tmp_path, HF_ENDPOINT=live_server.url)
+    def run(steps, token=None, **args):
+        env = client_env(tmp_path, HF_ENDPOINT=live_server.url, **({"HF_TOKEN": token} if token else {}))
         return run_client(python, SCENARIO, {"steps": steps, **args}, env)
 
     return run
@@ -139,6 +140,17 @@ def test_errors_reach_the_client_as_its_own_exceptions(scenario, hub):
     assert "RepositoryNotFoundError" in errors["draft_file"]
     assert "GatedRepoError" in errors["gated_file"]
     assert len(errors["gated_card"]) == 64  # the model card of a gated repo stays readable
+
+
+def test_a_creator_reads_their_draft_with_an_api_key_as_hf_token(scenario, hub):
+    _, key = ApiKey.create(user=hub.alice, name="huggingface_hub")
+    draft_file = hub.draft.versions.get().files.select_related("blob").get()
+    result = scenario(["private"], token=key, draft_repo="alice/secret-draft", filename="tiny.safetensors")
+    assert result["private"] == {
+        "private": True,
+        "sha": hf_repos.commit_id(hub.draft.versions.get()),
+        "sha256": sha(draft_file),
+    }
 
 
 def test_0_36_resumes_an_interrupted_download_with_a_range(hf_python_036, live_server, tmp_path, hub):
