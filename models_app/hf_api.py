@@ -467,13 +467,14 @@ def resolve_file(request, namespace: str, name: str, revision: str, filename: st
             read_range=lambda start, length: iter([content[start : start + length]]),
         )
         return _with_hub_headers(response)
-    if request.method == "GET":  # a HEAD only asks about the file
+    # A GET of a model file is a download: limited and counted like /api/download/models. A HEAD
+    # only asks about the file, and example images are not downloads (a snapshot fetches them all).
+    if request.method == "GET" and repo_file.counts_as_download:
         visitor = downloads.visitor_for(user=user, address=request.META.get("REMOTE_ADDR"))
         if _over_rate_limit(visitor):
             response = _error(HubError(429, "Too many downloads in a minute; try again shortly."))
             response["Retry-After"] = "60"
             return response
-        if repo_file.counts_as_download:
-            downloads.record_download(version=version, visitor=visitor)
+        downloads.record_download(version=version, visitor=visitor)
     headers["Content-Type"] = "application/octet-stream"
     return _with_hub_headers(blob_response(request, repo_file.model_file.blob, headers))

@@ -320,6 +320,16 @@ def test_a_get_counts_a_download_and_a_head_or_the_card_does_not(client, hub):
     assert AIModel.objects.get(id=hub.model.id).download_count == 1
 
 
+def test_model_file_gets_are_rate_limited_but_heads_and_images_are_not(client, hub, settings):
+    settings.DOWNLOAD_RATE_LIMIT = 2
+    url = f"/{REPO}/resolve/main/tiny-watercolor-v2.safetensors"
+    for _ in range(3):
+        assert client.head(url).status_code == 200
+        assert client.get(f"/{REPO}/resolve/main/images/example.png").status_code == 200
+    assert [client.get(url).status_code for _ in range(3)] == [200, 200, 429]
+    assert client.get(url)["Retry-After"] == "60"
+
+
 def test_early_access_and_login_required_are_gated_repos(client, hub, fan):
     url = "/alice/early-bird/resolve/main/early.safetensors"
     assert client.get("/api/models/alice/early-bird").json()["gated"] == "manual"
