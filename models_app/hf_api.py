@@ -220,15 +220,16 @@ def _list_query(request, user) -> selectors.BrowseQuery:
         cursor=request.GET.get("cursor", ""),
         creator=request.GET.get("author", "").strip()[:150],
     )
-    search = request.GET.get("search", "").strip()
+    search, other_author = request.GET.get("search", "").strip(), False
     if "/" in search:  # a repo id, or its beginning: the part before the slash is the author
         namespace, _, search = search.partition("/")
-        if query.creator and query.creator != namespace:
-            query.ids = []
+        other_author = bool(query.creator) and query.creator != namespace
         query.creator = namespace
     if search:
         words = search.replace("-", " ").replace("_", " ")
         query.ids = [card.id for card in selectors.search_models(user, words, limit=SEARCH_MATCHES)]
+    if other_author:
+        query.ids = []  # search=bob/x&author=alice: nothing matches both
     _apply_filters(query, _listed(request, "filter") + _listed(request, "pipeline_tag"))
     return query
 

@@ -390,6 +390,7 @@ def test_search_and_author_narrow_the_list(client, hub):
     assert ids(client.get("/api/models?search=pastel-sketch")) == ["alice/pastel-sketch"]
     assert ids(client.get("/api/models?search=alice/tiny")) == [REPO]  # a repo id's beginning
     assert ids(client.get("/api/models?search=bob/tiny")) == []
+    assert ids(client.get("/api/models?search=bob/watercolor&author=alice")) == []
     assert ids(client.get("/api/models?search=nothing-like-it")) == []
     assert set(ids(client.get("/api/models?author=bob"))) == {"bob/watercolor-dreams"}
 
