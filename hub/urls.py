@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from models_app import hf_urls
+
 from . import views
 
 urlpatterns = [
@@ -15,6 +17,9 @@ urlpatterns = [
     path("", include("models_app.civitai_urls")),
     path("", include("community.urls")),
     path("", include("models_app.urls")),
+    path("", include("models_app.hf_urls")),
+    # Last: /<namespace>/<name>/resolve/<rev>/<path> must never shadow the hub's own pages.
+    path("", include(hf_urls.resolve_urlpatterns)),
 ]
 
 handler404 = "hub.views.not_found"

@@ -210,6 +210,62 @@ def _cork_while_sending(request, response) -> None:
     response._resource_closers.append(uncork)
 
 
+def ranged_response(request, *, size: int, etag: str, headers: dict, read_range, open_whole=None):
+    """An answer to GET or HEAD for `size` bytes, shared by every URL that serves file bytes: one
+    range gives 206 (several ranges, or junk, the whole file), an unsatisfiable one 416, an If-Range
+    that names other bytes the whole file again. Never compressed; Content-Length is always exact.
+
+    `read_range(start, length)` yields the bytes; `open_whole()`, when given, opens the whole file for
+    a FileResponse, which lets the WSGI server use sendfile (local disk).
+    """
+    headers = {**headers, "Accept-Ranges": "bytes", "ETag": etag}
+    wanted = _parse_range(request.headers.get("Range"), size)
+    if_range = request.headers.get("If-Range")
+    if if_range is not None and if_range.strip() != etag:
+        wanted = None  # the client's partial copy is of other bytes: send them all again
+    if wanted == "unsatisfiable":
+        response = HttpResponse(status=416, headers={**headers, "Content-Range": f"bytes */{size}"})
+        response["Content-Length"] = "0"
+        return response
+    start, end = wanted if wanted else (0, size - 1)
+    length = end - start + 1 if size else 0
+    status = 206 if wanted else 200
+    if request.method == "HEAD":
+        response = HttpResponse(status=status, headers=headers)
+    elif not wanted and open_whole is not None:
+        # The bytes never pass through Python (bench/bench_download.py compares this with nginx).
+        response = FileResponse(open_whole(), status=200)
+        for header, value in headers.items():
+            response[header] = value
+        _cork_while_sending(request, response)
+    else:
+        response = StreamingHttpResponse(read_range(start, length), status=status, headers=headers)
+    response["Content-Length"] = str(length)
+    if wanted:
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return response
+
+
+def blob_response(request, blob, headers: dict):
+    """The bytes of a stored blob (see ranged_response), with `ETag: "<sha256>"`: from local disk
+    through sendfile, from S3 streamed in chunks."""
+    open_whole = None
+    if not storage.is_s3():
+        path = storage.model_storage().path(blob.storage_key)
+
+        def open_whole():
+            return open(path, "rb")
+
+    return ranged_response(
+        request,
+        size=blob.size,
+        etag=f'"{blob.sha256.lower()}"',
+        headers=headers,
+        read_range=lambda start, length: _stream(blob.storage_key, start, length),
+        open_whole=open_whole,
+    )
+
+
 @require_http_methods(["GET", "HEAD"])
 def serve_file(request, sha256: str, name: str):
     """The bytes behind a signed link. The name in the path is a label only; the file is found by
@@ -228,42 +284,10 @@ def serve_file(request, sha256: str, name: str):
     )
     if model_file is None:
         return _json({"error": "File not found"}, 404, Cache_Control="no-store")
-    blob = model_file.blob
-    size = blob.size
-    etag = f'"{blob.sha256.lower()}"'
     headers = {
         "Content-Type": "application/octet-stream",
         "Content-Disposition": downloads.content_disposition(model_file.name),
-        "Accept-Ranges": "bytes",
-        "ETag": etag,
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private",
     }
-    wanted = _parse_range(request.headers.get("Range"), size)
-    if_range = request.headers.get("If-Range")
-    if if_range is not None and if_range.strip() != etag:
-        wanted = None  # the client's partial copy is of other bytes: send them all again
-    if wanted == "unsatisfiable":
-        response = HttpResponse(status=416, headers={**headers, "Content-Range": f"bytes */{size}"})
-        response["Content-Length"] = "0"
-        return response
-    start, end = wanted if wanted else (0, size - 1)
-    length = end - start + 1 if size else 0
-    status = 206 if wanted else 200
-    if request.method == "HEAD":
-        response = HttpResponse(status=status, headers=headers)
-    elif not wanted and not storage.is_s3():
-        # The whole file from local disk: a FileResponse lets the WSGI server use sendfile, so the
-        # bytes never pass through Python (bench/bench_download.py compares this with nginx).
-        response = FileResponse(open(storage.model_storage().path(blob.storage_key), "rb"), status=200)
-        for header, value in headers.items():
-            response[header] = value
-        _cork_while_sending(request, response)
-    else:
-        response = StreamingHttpResponse(
-            _stream(blob.storage_key, start, length), status=status, headers=headers
-        )
-    response["Content-Length"] = str(length)
-    if wanted:
-        response["Content-Range"] = f"bytes {start}-{end}/{size}"
-    return response
+    return blob_response(request, model_file.blob, headers)

@@ -128,13 +128,13 @@ def check_download_allowed(user, version: ModelVersion | None) -> None:
 # --- Which file.
 
 
+# Files whose bytes are stored, hashed and passed every scan; nothing else is ever served.
+DOWNLOADABLE = Q(status=FileStatus.READY, scan_status=ScanStatus.CLEAN, blob__isnull=False)
+
+
 def downloadable_files(version: ModelVersion) -> list[ModelFile]:
-    """Files whose bytes are stored, hashed and passed every scan; nothing else is ever served."""
-    return list(
-        version.files.select_related("blob")
-        .filter(status=FileStatus.READY, scan_status=ScanStatus.CLEAN, blob__isnull=False)
-        .order_by("id")
-    )
+    """The version's DOWNLOADABLE files, oldest first."""
+    return list(version.files.select_related("blob").filter(DOWNLOADABLE).order_by("id"))
 
 
 def choose_file(version, *, file_id=None, type=None, format=None, size=None, fp=None) -> ModelFile | None:

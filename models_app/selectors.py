@@ -268,7 +268,7 @@ class BrowseQuery:
     cursor: str = ""
     show_nsfw: bool = False
     # Used by the CivitAI-compatible API (models_app/civitai_api.py); the pages leave them unset.
-    ids: list[int] | None = None  # only these models (None: no such restriction)
+    ids: list[int] | None = None  # only these models, e.g. a search's matches (None: no such restriction)
     allow_no_credit: bool | None = None
     allow_derivatives: bool | None = None
     allow_different_license: bool | None = None
