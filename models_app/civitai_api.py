@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import civitai_json, downloads, selectors
 from .civitai_json import Viewer
-from .download_views import _BadApiKey, _caller  # the session-or-API-key resolution of the download endpoint
+from .download_views import BadApiKey, caller
 from .models import (
     BaseModel,
     FileFormat,
@@ -99,8 +99,8 @@ def _preflight() -> HttpResponse:
 def _public_user(request):
     """The caller; a key that matches nothing means anonymous on public endpoints (DESIGN 8.1)."""
     try:
-        return _caller(request)
-    except _BadApiKey:
+        return caller(request)
+    except BadApiKey:
         return request.user
 
 
@@ -596,8 +596,8 @@ def _q(value: str) -> str:
 def me(request):
     """GET /api/v1/me: who the key belongs to. Needs a key (or a session); a bad key is a 401."""
     try:
-        user = _caller(request)
-    except _BadApiKey:
+        user = caller(request)
+    except BadApiKey:
         return _error(401, "Unauthorized")
     if not user.is_authenticated:
         return _error(401, "Unauthorized")

@@ -34,12 +34,12 @@ class HttpResponseTemporaryRedirect(HttpResponseRedirectBase):
     status_code = 307
 
 
-class _BadApiKey(Exception):
+class BadApiKey(Exception):
     pass
 
 
-def _caller(request):
-    """The session user, else the API key's user, else anonymous. Raises _BadApiKey when a key was
+def caller(request):
+    """The session user, else the API key's user, else anonymous. Raises BadApiKey when a key was
     given but matches no active key."""
     if request.user.is_authenticated:
         return request.user
@@ -47,7 +47,7 @@ def _caller(request):
     if not key_given:
         return request.user
     if user is None:
-        raise _BadApiKey
+        raise BadApiKey
     return user
 
 
@@ -66,7 +66,7 @@ def _wants_html(request) -> bool:
     return "text/html" in request.headers.get("Accept", "")
 
 
-def _over_rate_limit(visitor: str) -> bool:
+def over_rate_limit(visitor: str) -> bool:
     """More than DOWNLOAD_RATE_LIMIT download requests this minute by this visitor (DESIGN 8.8 step 1).
     A fixed window in the cache: shared by every web process on Redis, per process otherwise."""
     limit = settings.DOWNLOAD_RATE_LIMIT
@@ -106,11 +106,11 @@ def _refusal(request, user, refused: downloads.DownloadRefused):
 def download_version(request, version_id: int):
     """Check, choose the file, count it once a day per visitor, and 307 to a self-authorising URL."""
     try:
-        user = _caller(request)
-    except _BadApiKey:
+        user = caller(request)
+    except BadApiKey:
         return _json({"error": "Unauthorized"}, 401, Cache_Control=NO_STORE)
     visitor = downloads.visitor_for(user=user, address=request.META.get("REMOTE_ADDR"))
-    if _over_rate_limit(visitor):
+    if over_rate_limit(visitor):
         response = _json(
             {"error": "Too many requests", "message": "Too many downloads in a minute; try again shortly."},
             429,

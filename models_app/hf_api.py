@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 from hub.dates import iso_z
 
 from . import downloads, hf_repos, selectors
-from .download_views import _BadApiKey, _caller, _over_rate_limit, blob_response, ranged_response
+from .download_views import BadApiKey, blob_response, caller, over_rate_limit, ranged_response
 from .hf_repos import HubError
 from .models import AIModel, ModelType, ModelVersion
 
@@ -108,8 +108,8 @@ def _user(request):
     """The session or API-key user. A key that matches nothing is a 401 here, as on the Hub, with
     the message the client shows as such (DESIGN 9.3)."""
     try:
-        return _caller(request)
-    except _BadApiKey:
+        return caller(request)
+    except BadApiKey:
         raise HubError(401, "Invalid credentials in Authorization header") from None
 
 
@@ -472,7 +472,7 @@ def resolve_file(request, namespace: str, name: str, revision: str, filename: st
     # only asks about the file, and example images are not downloads (a snapshot fetches them all).
     if request.method == "GET" and repo_file.counts_as_download:
         visitor = downloads.visitor_for(user=user, address=request.META.get("REMOTE_ADDR"))
-        if _over_rate_limit(visitor):
+        if over_rate_limit(visitor):
             response = _error(HubError(429, "Too many downloads in a minute; try again shortly."))
             response["Retry-After"] = "60"
             return response
