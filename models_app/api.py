@@ -292,12 +292,13 @@ def model_card_json(card: "selectors.ModelCard") -> dict:
 
 def browse(request):
     """GET /api/hub/models: published models, with the filters and sorts of /models/ and cursor
-    pagination. A plain Django view rather than DRF: it is the hub's hottest read, public, and
+    pagination; with `q`, the matches of /search/ instead, best first, in one page. A plain Django view rather than DRF: it is the hub's hottest read, public, and
     bench/load.py measures it against a bare Django baseline."""
     show_nsfw = request.GET.get("nsfw", "").lower() in ("1", "true")
     try:
         query = selectors.BrowseQuery.from_params(request.GET, show_nsfw=show_nsfw, default_limit=100)
-        items, next_cursor = selectors.browse_models_json(request.user, query)
+        search = " ".join(request.GET.get("q", "").split())
+        items, next_cursor = selectors.browse_models_json(request.user, query, search=search)
     except selectors.BadQuery as exc:
         return JsonResponse({"detail": str(exc)}, status=400)
     body = f'{{"items": [{",".join(items)}], "next_cursor": {json.dumps(next_cursor)}}}'
@@ -360,6 +361,9 @@ class ModelsCollection(CreateModel):
             OpenApiParameter("limit", int, description=f"1 to {selectors.MAX_PAGE_SIZE}.", default=100),
             OpenApiParameter("cursor", str, description="`next_cursor` of the previous page."),
             OpenApiParameter("nsfw", bool, description="Include mature models.", default=False),
+            OpenApiParameter(
+                "q", str, description="Free-text search (as /search/): the best matches first, one page."
+            ),
         ],
         responses={200: BrowsePageOutput, 400: OpenApiResponse(DetailOutput, description="A bad parameter.")},
     )

@@ -4,7 +4,7 @@ import base64
 import binascii
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
@@ -471,13 +471,21 @@ def _item_json_sql(vendor: str) -> str:
     return f"json_object({', '.join(pairs)})"
 
 
-def browse_models_json(user, query: BrowseQuery) -> tuple[list[str], str | None]:
+def browse_models_json(user, query: BrowseQuery, *, search: str = "") -> tuple[list[str], str | None]:
     """browse_models for the JSON API: the same rows, each item as JSON text made by the database.
 
     The hottest read of the hub (bench/load.py): building 100 items in Python (driver conversions,
     dicts, encoding) cost more than the query itself. api.model_card_json is the same item built from
     a card; a test checks the two agree.
+
+    With `search`, the best `limit` matches of search_model_ids that pass the filters, best first.
     """
+    ranked_ids = None
+    if search:
+        ranked_ids = search_model_ids(user, search, limit=query.limit, include_nsfw=query.show_nsfw)
+        if not ranked_ids:
+            return [], None
+        query = replace(query, ids=ranked_ids, cursor="")
     sort_field = SORTS[query.sort][0]
     inner = browse_queryset(user, query).values(
         "id", "name", "slug", "type", "nsfw", "tag_names", "base_model_names", "download_count",
@@ -496,6 +504,9 @@ def browse_models_json(user, query: BrowseQuery) -> tuple[list[str], str | None]
     with connection.cursor() as cursor:
         cursor.execute(outer, params)
         rows = cursor.fetchall()
+    if ranked_ids is not None:  # a search: its rank decides the order, and there is one page
+        position = {model_id: i for i, model_id in enumerate(ranked_ids)}
+        return [row[2] for row in sorted(rows, key=lambda row: position[row[0]])], None
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]

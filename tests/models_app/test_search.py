@@ -81,3 +81,20 @@ def test_search_follows_renames_tags_unpublishing_nsfw_and_deletes(catalog, crea
     if connection.vendor == "postgresql":
         assert not SearchDocument.objects.filter(model_id=model.id).exists()
         assert SearchDocument.objects.count() == AIModel.objects.count()
+
+
+def test_the_browse_api_searches_with_q_best_first_in_one_page(client, catalog):
+    data = client.get("/api/hub/models", {"q": "watercolor"}).json()
+    names = [item["name"] for item in data["items"]]
+    assert set(names) == {"Watercolor Landscapes", "Cyberpunk City"} and data["next_cursor"] is None
+    if connection.vendor == "postgresql":
+        assert names[0] == "Watercolor Landscapes"  # a name match ranks above a description match
+    assert [
+        i["name"]
+        for i in client.get("/api/hub/models", {"q": "watercolor", "type": "Checkpoint"}).json()["items"]
+    ] == []
+    assert client.get("/api/hub/models", {"q": "zzzz"}).json() == {"items": [], "next_cursor": None}
+    with_nsfw = [
+        i["name"] for i in client.get("/api/hub/models", {"q": "watercolor", "nsfw": "true"}).json()["items"]
+    ]
+    assert "Spicy Watercolor" in with_nsfw and "Hidden Watercolor" not in with_nsfw
