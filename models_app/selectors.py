@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from django.db import connection
-from django.db.models import CharField, F, Func, Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from .models import AIModel, FileFormat, FileStatus, ModelFile, ModelType, ModelVersion, PublishStatus
@@ -411,72 +411,61 @@ def browse_models(user, query: BrowseQuery) -> tuple[list[ModelCard], str | None
     return [_card(row) for row in rows], next_cursor
 
 
-class _IsoZ(Func):
-    """A timestamp as text in hub.dates.iso_z's format (UTC, milliseconds, Z), formatted by the database."""
+# The browse API's items are built by the database. Per database: a timestamp as iso_z formats it (UTC,
+# milliseconds, Z), a timestamp as exact text for cursors, booleans and JSON columns inside an object.
+# SQLite stores timestamps as 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC; its strftime('%f') would round.
+_SQL = {
+    "postgresql": {
+        "iso_z": "to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
+        "exact_time": "to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')",
+        "bool": "{0}",
+        "json": "{0}",
+        "object": "json_build_object({0})::text",
+    },
+    "sqlite": {
+        "iso_z": "substr({0}, 1, 10) || 'T' || substr({0}, 12, 8) || '.' || substr(substr({0}, 21) || '000', 1, 3) || 'Z'",
+        "exact_time": "{0} || '+00:00'",
+        "bool": "json(CASE WHEN {0} THEN 'true' ELSE 'false' END)",
+        "json": "json({0})",
+        "object": "json_object({0})",
+    },
+}
 
-    output_field = CharField()
-
-    def as_postgresql(self, compiler, connection, **extra):
-        template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-        return self.as_sql(compiler, connection, template=template, **extra)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        # Django stores 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC; cut the milliseconds like iso_z does
-        # (strftime's %f would round them).
-        template = (
-            "substr(%(expressions)s, 1, 10) || 'T' || substr(%(expressions)s, 12, 8) || '.' || "
-            "substr(substr(%(expressions)s, 21) || '000', 1, 3) || 'Z'"
-        )
-        return self.as_sql(compiler, connection, template=template, **extra)
-
-
-class _TimestampText(Func):
-    """A timestamp as full-precision ISO text: a cursor needs exact values, and text is cheaper to
-    fetch than a datetime the driver would parse on every row of the page."""
-
-    output_field = CharField()
-
-    def as_postgresql(self, compiler, connection, **extra):
-        template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')"
-        return self.as_sql(compiler, connection, template=template, **extra)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="%(expressions)s || '+00:00'", **extra)
-
-
-# The browse API's item, built by the database: (key, column of the inner query, kind).
+# (key, SQL over the model row m and its owner u, kind): what api.model_card_json says of a card.
 _ITEM_FIELDS = (
-    ("id", "id", "value"), ("name", "name", "value"), ("slug", "slug", "value"), ("type", "type", "value"),
-    ("nsfw", "nsfw", "bool"), ("creator", "creator", "value"), ("tags", "tag_names", "json"),
-    ("base_models", "base_model_names", "json"), ("download_count", "download_count", "value"),
-    ("thumbs_up_count", "thumbs_up_count", "value"), ("thumbs_down_count", "thumbs_down_count", "value"),
-    ("rating", "rating", "value"), ("like_count", "like_count", "value"),
-    ("comment_count", "comment_count", "value"), ("published_at", "published", "value"),
+    ("id", "m.id", ""), ("name", "m.name", ""), ("slug", "m.slug", ""), ("type", "m.type", ""),
+    ("nsfw", "m.nsfw", "bool"), ("creator", "u.username", ""), ("tags", "m.tag_names", "json"),
+    ("base_models", "m.base_model_names", "json"), ("download_count", "m.download_count", ""),
+    ("thumbs_up_count", "m.thumbs_up_count", ""), ("thumbs_down_count", "m.thumbs_down_count", ""),
+    ("rating", "m.rating", ""), ("like_count", "m.like_count", ""), ("comment_count", "m.comment_count", ""),
+    ("published_at", "m.published_at", "iso_z"), ("url", "'/models/' || m.id || '/' || m.slug", ""),
 )  # fmt: skip
 
 
-def _item_json_sql(vendor: str) -> str:
-    """json_build_object (PostgreSQL) or json_object (SQLite) over the inner query `t`'s columns."""
-    pairs = []
-    for key, column, kind in _ITEM_FIELDS:
-        value = f't."{column}"'
-        if vendor == "sqlite" and kind == "bool":
-            value = f"json(CASE WHEN {value} THEN 'true' ELSE 'false' END)"
-        elif vendor == "sqlite" and kind == "json":
-            value = f"json({value})"
-        pairs.append(f"'{key}', {value}")
-    pairs.append("'url', '/models/' || t.\"id\" || '/' || t.\"slug\"")
-    if vendor == "postgresql":
-        return f"json_build_object({', '.join(pairs)})::text"
-    return f"json_object({', '.join(pairs)})"
+def _items_sql(vendor: str, inner_sql: str, sort_field: str, ascending: bool) -> str:
+    """(id, cursor value, item JSON) for each row of `inner_sql` (ids and sort keys, in order)."""
+    sql = _SQL[vendor]
+    pairs = ", ".join(
+        f"'{key}', {sql[kind].format(expr) if kind else expr}" for key, expr, kind in _ITEM_FIELDS
+    )
+    cursor = f"m.{sort_field}"
+    if sort_field == "published_at":  # text: exact, and cheaper than a datetime the driver must parse
+        cursor = sql["exact_time"].format(cursor)
+    direction = "ASC" if ascending else "DESC"
+    return (
+        f"SELECT m.id, {cursor}, {sql['object'].format(pairs)} FROM ({inner_sql}) t "
+        "JOIN models_app_aimodel m ON m.id = t.id JOIN auth_user u ON u.id = m.owner_id "
+        f"ORDER BY t.sort_key {direction}, t.id {direction}"
+    )
 
 
 def browse_models_json(user, query: BrowseQuery, *, search: str = "") -> tuple[list[str], str | None]:
     """browse_models for the JSON API: the same rows, each item as JSON text made by the database.
 
     The hottest read of the hub (bench/load.py): building 100 items in Python (driver conversions,
-    dicts, encoding) cost more than the query itself. api.model_card_json is the same item built from
-    a card; a test checks the two agree.
+    dicts, encoding) cost more than the query itself. The ORM picks the page (ids and sort keys, so its
+    filters stay in one place, browse_queryset); the database then builds each item from the row.
+    api.model_card_json is the same item built from a card; a test checks the two agree.
 
     With `search`, the best `limit` matches of search_model_ids that pass the filters, best first.
     """
@@ -487,22 +476,10 @@ def browse_models_json(user, query: BrowseQuery, *, search: str = "") -> tuple[l
             return [], None
         query = replace(query, ids=ranked_ids, cursor="")
     sort_field = SORTS[query.sort][0]
-    inner = browse_queryset(user, query).values(
-        "id", "name", "slug", "type", "nsfw", "tag_names", "base_model_names", "download_count",
-        "thumbs_up_count", "thumbs_down_count", "rating", "like_count", "comment_count",
-        creator=F("owner__username"),
-        published=_IsoZ("published_at"),
-        sort_key=F(sort_field),
-        cursor_value=_TimestampText(sort_field) if sort_field == "published_at" else F(sort_field),
-    )[: query.limit + 1]  # fmt: skip
+    inner = browse_queryset(user, query).values("id", sort_key=F(sort_field))[: query.limit + 1]
     sql, params = inner.query.sql_with_params()
-    direction = "ASC" if query.sort in ASCENDING_SORTS else "DESC"
-    outer = (
-        f"SELECT t.id, t.cursor_value, {_item_json_sql(connection.vendor)} FROM ({sql}) t "
-        f"ORDER BY t.sort_key {direction}, t.id {direction}"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(outer, params)
+        cursor.execute(_items_sql(connection.vendor, sql, sort_field, query.sort in ASCENDING_SORTS), params)
         rows = cursor.fetchall()
     if ranked_ids is not None:  # a search: its rank decides the order, and there is one page
         position = {model_id: i for i, model_id in enumerate(ranked_ids)}
