@@ -142,13 +142,15 @@ TEMPLATES = [
 # --- Database: SQLite under var/ unless DATABASE_URL names another (PostgreSQL via psycopg 3).
 DATABASE_URL = env("DATABASE_URL")
 DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60)
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 SQLITE_PATH = env("SQLITE_PATH", str(VAR_DIR / "hub.sqlite3"))
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE)}
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # Server-side parameters let psycopg prepare a statement after a few runs on a connection, so
-        # the hot queries (a browse page, a model card) are planned once per connection, not per request.
-        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_PREPARED_STATEMENTS:
+        # Server-side parameters, and psycopg preparing a statement once it ran 5 times on a connection:
+        # the hot queries (a browse page, a search) are then planned once per connection, not per
+        # request. Turn off behind a pooler in transaction mode (pgbouncer), which can't keep them.
+        DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 else:
     DATABASES = {
         "default": {
