@@ -196,9 +196,8 @@ def version_images(version: ModelVersion) -> list[ModelFile]:
 
 
 def image_url(viewer: Viewer, f: ModelFile) -> str:
-    """The image's bytes: the hub's signed file URL (valid for downloads.FILE_URL_MAX_AGE), the same
-    self-authorising link the download endpoint redirects to."""
-    return viewer.origin + downloads.signed_file_path(f)
+    """The image's bytes, shown inline at a stable address (download_views.serve_image)."""
+    return viewer.origin + downloads.image_path(f)
 
 
 def _image_facts(f: ModelFile) -> dict:

@@ -8,6 +8,7 @@ import re
 import socket
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -18,7 +19,7 @@ from django.utils.module_loading import import_string
 from django.views.decorators.http import require_http_methods
 
 from . import downloads, storage
-from .models import FileStatus, ModelFile, ModelVersion, ScanStatus
+from .models import FileStatus, FileType, ModelFile, ModelVersion, ScanStatus
 from .storage import RangeReader
 
 MAX_ID = 2**63 - 1  # larger ids can't be in the table, and SQLite refuses to bind them
@@ -264,6 +265,41 @@ def blob_response(request, blob, headers: dict):
         read_range=lambda start, length: _stream(blob.storage_key, start, length),
         open_whole=open_whole,
     )
+
+
+IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp", "image/gif"}
+
+
+@require_http_methods(["GET", "HEAD"])
+def serve_image(request, file_id: int, name: str):
+    """An example image, shown inline at a stable address: the APIs hand these links to tools, which
+    keep them (a signed /files/ link expires). Only images that passed processing; a draft's only for
+    its creator and moderators. The type is the one the worker checked, and nosniff holds it."""
+    model_file = None
+    if file_id <= MAX_ID:
+        model_file = (
+            ModelFile.objects.select_related("blob", "version__model")
+            .filter(id=file_id, type=FileType.IMAGE, status=FileStatus.READY, scan_status=ScanStatus.CLEAN)
+            .exclude(blob=None)
+            .first()
+        )
+    try:
+        user = caller(request)
+    except BadApiKey:
+        user = request.user  # a bad key on a public image means anonymous, as on the public APIs
+    if model_file is None or not downloads.image_visible(user, model_file):
+        return _json({"error": "Image not found"}, 404, Cache_Control="no-store")
+    mime_type = (model_file.metadata.get("image") or {}).get("mime_type")
+    public = downloads.image_visible(AnonymousUser(), model_file)
+    headers = {
+        "Content-Type": mime_type if mime_type in IMAGE_TYPES else "application/octet-stream",
+        "Content-Disposition": downloads.content_disposition(model_file.name, inline=True),
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "public, max-age=86400" if public else "private, no-store",
+    }
+    if public:
+        headers["Access-Control-Allow-Origin"] = "*"
+    return blob_response(request, model_file.blob, headers)
 
 
 @require_http_methods(["GET", "HEAD"])

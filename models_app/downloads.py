@@ -70,6 +70,15 @@ def _is_owner_or_moderator(user, model: AIModel) -> bool:
     return can_moderate(user) or (user.is_authenticated and model.owner_id == user.id)
 
 
+def image_visible(user, model_file: ModelFile) -> bool:
+    """May `user` see this example image? Everyone when its version and model are published (early
+    access gates the model files, not their previews); otherwise its creator and moderators."""
+    version = model_file.version
+    if version.status == PublishStatus.PUBLISHED and version.model.status == PublishStatus.PUBLISHED:
+        return True
+    return _is_owner_or_moderator(user, version.model)
+
+
 def has_early_access(user, version: ModelVersion) -> bool:
     """May `user` download `version` now? Everyone once early access has ended; before that the
     creator, moderators and people holding a grant."""
@@ -237,9 +246,15 @@ def attachment_value(name: str) -> str:
     return f'attachment; filename="{ascii_filename(name)}"'
 
 
-def content_disposition(name: str) -> str:
+def content_disposition(name: str, *, inline: bool = False) -> str:
     """The header for the file response: the ASCII fallback plus the real name per RFC 5987."""
-    return f"{attachment_value(name)}; filename*=UTF-8''{quote(clean_filename(name), safe='')}"
+    value = f"{attachment_value(name)}; filename*=UTF-8''{quote(clean_filename(name), safe='')}"
+    return value.replace("attachment;", "inline;", 1) if inline else value
+
+
+def image_path(model_file: ModelFile) -> str:
+    """The stable URL of an example image (download_views.serve_image); tools keep these links."""
+    return reverse("serve_image", kwargs={"file_id": model_file.id, "name": clean_filename(model_file.name)})
 
 
 # --- The file URL the redirect points at.

@@ -39,7 +39,7 @@ from .text import clean_filename
 # user with such a name has no repos rather than repos whose files can't be downloaded.
 RESERVED_NAMESPACES = frozenset(
     {
-        "accounts", "admin", "api", "collections", "datasets", "docs", "files", "healthz", "login",
+        "accounts", "admin", "api", "collections", "datasets", "docs", "files", "healthz", "images", "login",
         "logout", "media", "models", "new", "organizations", "preferences", "search", "settings",
         "spaces", "static", "tag", "tags", "user", "users",
     }

@@ -169,7 +169,7 @@ def test_version_images_and_the_images_list(client, lora):
         image["meta"]["cfgScale"],
         image["meta"]["seed"],
     ) == (20, "Euler a", 7.0, 123)
-    assert image["url"].startswith("http://testserver/files/")
+    assert image["url"].startswith("http://testserver/images/")
     assert client.get(image["url"]).status_code == 200
 
     items = get(client, "/api/v1/images?withMeta=true")["items"]
@@ -178,7 +178,7 @@ def test_version_images_and_the_images_list(client, lora):
     assert (
         item["id"] == image["id"]
         and item["hash"] == image["hash"]
-        and item["url"].startswith("http://testserver/files/")
+        and item["url"].startswith("http://testserver/images/")
     )
     assert (item["nsfwLevel"], item["nsfw"], item["browsingLevel"]) == ("None", False, 1)
     assert (

@@ -1,0 +1,65 @@
+"""Example images have stable, public URLs shown inline: tools store the `url` of /api/v1 images."""
+
+import hashlib
+
+import pytest
+from django.test import Client
+
+from community.models import ApiKey
+from models_app.models import FileType, ModelVersion, PublishStatus
+
+from .conftest import add_file, png, publish
+
+pytestmark = pytest.mark.django_db
+
+
+def image_url(client, version) -> str:
+    images = client.get(f"/api/v1/model-versions/{version.id}").json()["images"]
+    assert len(images) == 1
+    return images[0]["url"]
+
+
+def test_an_image_url_is_stable_and_serves_the_image_inline(client, lora):
+    url = image_url(client, lora)
+    assert url == image_url(client, lora)  # no signature, no expiry
+    assert "sig=" not in url and url.startswith("http://testserver/images/")
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"].startswith('inline; filename="fox.png"')
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Cache-Control"] == "public, max-age=86400"
+    assert response["Access-Control-Allow-Origin"] == "*"
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    image = lora.files.get(type=FileType.IMAGE)
+    assert hashlib.sha256(body).hexdigest().upper() == image.blob.sha256
+    partial = client.get(url, HTTP_RANGE="bytes=0-7")
+    assert partial.status_code == 206 and b"".join(partial.streaming_content) == body[:8]
+
+
+def test_a_drafts_image_is_only_for_its_creator(creator, fan, run_on_commit):
+    version = publish(creator, run_on_commit, name="Secret LoRA")
+    add_file(version, run_on_commit, name="secret.png", content=png("red"), type=FileType.IMAGE)
+    ModelVersion.objects.filter(id=version.id).update(status=PublishStatus.DRAFT)
+    image = version.files.get(type=FileType.IMAGE)
+    path = f"/images/{image.id}/secret.png"
+    assert Client().get(path).status_code == 404
+    other = Client()
+    other.force_login(fan)
+    assert other.get(path).status_code == 404
+    _, raw = ApiKey.create(user=creator, name="tool")
+    mine = Client().get(path, HTTP_AUTHORIZATION=f"Bearer {raw}")
+    mine.close()  # a FileResponse holds the file open until closed
+    assert mine.status_code == 200 and mine["Cache-Control"] == "private, no-store"
+    assert "Access-Control-Allow-Origin" not in mine
+
+
+@pytest.mark.parametrize("path", ["/images/999999/x.png", "/images/99999999999999999999/x.png"])
+def test_unknown_images_are_404_json(client, path):
+    response = client.get(path)
+    assert response.status_code == 404 and response.json() == {"error": "Image not found"}
+
+
+def test_a_model_file_is_not_served_as_an_image(client, lora):
+    model_file = lora.files.get(is_primary=True)
+    assert client.get(f"/images/{model_file.id}/{model_file.name}").status_code == 404
