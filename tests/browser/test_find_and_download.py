@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -36,3 +37,28 @@ def test_search_filter_open_a_model_and_download_a_file_with_the_right_sha256(pa
     assert hashlib.sha256(body).hexdigest().upper() == model_file.blob.sha256
     model_file.version.refresh_from_db()
     assert model_file.version.download_count == 1
+
+
+def test_a_login_required_download_sends_a_visitor_to_log_in_and_then_downloads(page, fan):
+    """The creator asks for a login: clicking Download leads to the login page and, once logged
+    in, straight back to the file."""
+    from models_app.models import AIModel
+    from tests.factories import PASSWORD
+
+    call_command("seed_demo", stdout=io.StringIO())
+    model = AIModel.objects.get(name="Tiny VAE")
+    AIModel.objects.filter(id=model.id).update(require_login=True)
+    model_file = ModelFile.objects.get(name="tiny-vae.safetensors")
+
+    page.goto(model.get_absolute_url())
+    assert "log in" in page.locator(".notice").inner_text()
+    page.get_by_test_id(f"download-{model_file.id}").click()
+    page.wait_for_url(re.compile(r"/accounts/login/\?next=/api/download/models/"))
+    page.fill("input[name=login]", fan.username)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_download() as download_info:
+        page.locator("form button[type=submit]").last.click()
+    download = download_info.value
+    assert download.suggested_filename == "tiny-vae.safetensors"
+    with open(download.path(), "rb") as f:
+        assert hashlib.sha256(f.read()).hexdigest().upper() == model_file.blob.sha256
