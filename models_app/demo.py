@@ -1,9 +1,10 @@
-"""Small but real safetensors files for demo content and tests.
+"""Small but real safetensors files (and example images) for demo content and tests.
 
 They have the tensor names and metadata of the families they imitate (kohya LoRA, SD 1.5 checkpoint,
 VAE), so the processing pipeline has real work to do without shipping gigabytes.
 """
 
+import io
 import json
 import struct
 
@@ -87,3 +88,32 @@ def tiny_vae() -> bytes:
         ("quant_conv.weight", (8, 8, 1, 1)),
     ]
     return make_safetensors(_tensors(spec, 3))
+
+
+def example_image(top: tuple[int, int, int], bottom: tuple[int, int, int], *, prompt: str = "") -> bytes:
+    """A small PNG for demo content: a vertical gradient with a sun, and A1111 generation settings in
+    its `parameters` text chunk, as WebUI saves them."""
+    from PIL import Image, ImageDraw, PngImagePlugin
+
+    width, height = 384, 480
+    image = Image.new("RGB", (width, height))
+    draw = ImageDraw.Draw(image)
+    for y in range(height):
+        t = y / (height - 1)
+        draw.line(
+            [(0, y), (width, y)], fill=tuple(round(a + (b - a) * t) for a, b in zip(top, bottom, strict=True))
+        )
+    draw.ellipse(
+        [(width * 0.55, height * 0.12), (width * 0.85, height * 0.12 + width * 0.3)], fill=(255, 236, 179)
+    )
+    draw.polygon([(0, height), (width * 0.35, height * 0.55), (width * 0.7, height)], fill=(40, 48, 72))
+    info = PngImagePlugin.PngInfo()
+    if prompt:
+        info.add_text(
+            "parameters",
+            f"{prompt}\nNegative prompt: lowres, blurry\n"
+            "Steps: 25, Sampler: DPM++ 2M Karras, CFG scale: 6, Seed: 1234, Size: 384x480, Model: tiny-realism",
+        )
+    out = io.BytesIO()
+    image.save(out, "PNG", pnginfo=info)
+    return out.getvalue()

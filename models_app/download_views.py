@@ -268,6 +268,7 @@ def blob_response(request, blob, headers: dict):
 
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp", "image/gif"}
+THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -300,6 +301,35 @@ def serve_image(request, file_id: int, name: str):
     if public:
         headers["Access-Control-Allow-Origin"] = "*"
     return blob_response(request, model_file.blob, headers)
+
+
+@require_http_methods(["GET", "HEAD"])
+def serve_thumbnail(request, file_id: int):
+    """The small WebP the worker made of an example image (cards, galleries); same rules as serve_image."""
+    model_file = None
+    if file_id <= MAX_ID:
+        model_file = (
+            ModelFile.objects.select_related("version__model")
+            .filter(id=file_id, type=FileType.IMAGE, status=FileStatus.READY, scan_status=ScanStatus.CLEAN)
+            .first()
+        )
+    try:
+        user = caller(request)
+    except BadApiKey:
+        user = request.user
+    key = ((model_file.metadata.get("image") or {}).get("thumbnail_key") if model_file else None) or ""
+    if not key or not downloads.image_visible(user, model_file) or not storage.model_storage().exists(key):
+        return _json({"error": "Image not found"}, 404, Cache_Control="no-store")
+    with storage.model_storage().open(key, "rb") as f:
+        body = f.read(THUMBNAIL_MAX_BYTES + 1)
+    if len(body) > THUMBNAIL_MAX_BYTES:  # the worker makes small ones; anything else is not one of them
+        return _json({"error": "Image not found"}, 404, Cache_Control="no-store")
+    public = downloads.image_visible(AnonymousUser(), model_file)
+    response = HttpResponse(body if request.method == "GET" else b"", content_type="image/webp")
+    response["Content-Length"] = str(len(body))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "public, max-age=86400" if public else "private, no-store"
+    return response
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -102,6 +102,10 @@ def process_file(*, model_file: ModelFile) -> ModelFile:
         model_storage().delete(model_file.upload_key)
         ModelFile.objects.filter(id=model_file.id).update(upload_key="", multipart_upload_id="")
         model_file.upload_key = model_file.multipart_upload_id = ""
+    if model_file.type == FileType.IMAGE:
+        from .services import refresh_card_fields  # services imports this module
+
+        refresh_card_fields(model_ids=[model_file.version.model_id])  # it may be the model's new preview
     return model_file
 
 

@@ -83,8 +83,14 @@ class ModelCard:
     like_count: int
     comment_count: int
     published_at: datetime | None
+    preview_image_id: int | None = None
     tags: list[str] = field(default_factory=list)
     base_models: list[str] = field(default_factory=list)
+
+    @property
+    def preview_url(self) -> str | None:
+        """The thumbnail of its first example image (download_views.serve_thumbnail), if it has one."""
+        return f"/images/thumbnails/{self.preview_image_id}.webp" if self.preview_image_id else None
 
     @property
     def url(self) -> str:
@@ -127,7 +133,7 @@ class ModelCard:
 
 CARD_FIELDS = (
     "id", "name", "slug", "type", "nsfw", "status", "download_count", "thumbs_up_count",
-    "thumbs_down_count", "rating", "like_count", "comment_count", "published_at",
+    "thumbs_down_count", "rating", "like_count", "comment_count", "published_at", "preview_image_id",
 )  # fmt: skip
 
 

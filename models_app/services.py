@@ -23,6 +23,7 @@ from .models import (
     ModelType,
     ModelVersion,
     PublishStatus,
+    ScanStatus,
     Tag,
     UsageControl,
 )
@@ -355,7 +356,12 @@ UPDATE models_app_aimodel m SET
     trigger_words = COALESCE((SELECT jsonb_agg(DISTINCT w) FROM models_app_modelversion v,
                               jsonb_array_elements_text(v.trained_words) w
                               WHERE v.model_id = m.id AND v.status = 'published'
-                              AND jsonb_typeof(v.trained_words) = 'array'), '[]'::jsonb)
+                              AND jsonb_typeof(v.trained_words) = 'array'), '[]'::jsonb),
+    preview_image_id = (SELECT f.id FROM models_app_modelfile f
+                        JOIN models_app_modelversion v ON v.id = f.version_id
+                        WHERE v.model_id = m.id AND v.status = 'published' AND f.type = 'Image'
+                        AND f.status = 'ready' AND f.scan_status = 'clean'
+                        ORDER BY v.published_at DESC NULLS LAST, v.id DESC, f.id LIMIT 1)
 """
 
 
@@ -373,9 +379,19 @@ def refresh_card_fields(*, model_ids=None) -> None:
                 cursor.execute(CARD_FIELDS_SQL + " WHERE m.id = ANY(%s)", [list(model_ids)])
         return
     models = AIModel.objects.all() if model_ids is None else AIModel.objects.filter(id__in=model_ids)
-    for model in models.prefetch_related("tags", "versions__base_model"):
+    for model in models.prefetch_related("tags", "versions__base_model", "versions__files"):
         model.tag_names = sorted(tag.name for tag in model.tags.all())
         published = [v for v in model.versions.all() if v.status == PublishStatus.PUBLISHED]
         model.base_model_names = sorted({v.base_model.name for v in published})
         model.trigger_words = sorted({word for v in published for word in v.trained_words})
-        model.save(update_fields=["tag_names", "base_model_names", "trigger_words"])
+        newest_first = sorted(
+            published, key=lambda v: (v.published_at is not None, v.published_at, v.id), reverse=True
+        )
+        previews = [
+            f
+            for v in newest_first
+            for f in sorted(v.files.all(), key=lambda f: f.id)
+            if f.type == FileType.IMAGE and f.status == FileStatus.READY and f.scan_status == ScanStatus.CLEAN
+        ]
+        model.preview_image = previews[0] if previews else None
+        model.save(update_fields=["tag_names", "base_model_names", "trigger_words", "preview_image"])

@@ -29,12 +29,16 @@ def test_seed_creates_a_creator_a_moderator_and_published_models_with_real_files
     models = AIModel.objects.filter(owner=demo_user)
     assert {m.type for m in models} == {"LORA", "Checkpoint", "VAE"}
     assert all(m.status == PublishStatus.PUBLISHED for m in models)
-    for model_file in ModelFile.objects.all():
-        assert model_file.status == "ready"
+    assert all(model_file.status == "ready" for model_file in ModelFile.objects.all())
+    for model_file in ModelFile.objects.exclude(type="Image"):
         with model_storage().open(model_file.blob.storage_key, "rb") as f:
             tensors = dict(safetensors.deserialize(f.read()))  # the reference parser accepts them
         assert tensors
-    lora = ModelFile.objects.get(version__model__type="LORA")
+    # Example images with their generation settings, shown as the cards' previews.
+    images = ModelFile.objects.filter(type="Image")
+    assert images.count() == 2 and all(i.metadata["image"]["text"].get("parameters") for i in images)
+    assert {m.preview_image_id for m in models} == {*images.values_list("id", flat=True), None}
+    lora = ModelFile.objects.get(version__model__type="LORA", type="Model")
     with model_storage().open(lora.blob.storage_key, "rb") as f:
         header = f.read(8 + int.from_bytes(f.read(8), "little"))
     assert b'"ss_network_module":"networks.lora"' in header

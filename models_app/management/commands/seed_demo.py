@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from models_app import demo, services
-from models_app.models import AIModel, ModelType
+from models_app.models import AIModel, FileType, ModelType
 from moderation.roles import grant_moderator
 
 # Well-known passwords, for DEBUG only: a newcomer can log in right after `make run`.
@@ -30,6 +30,14 @@ DEMO_MODELS = [
                 "trained_words": ["tinywatercolor"],
                 "description": "First release.",
                 "files": [("tiny-watercolor.safetensors", demo.tiny_lora)],
+                "images": [
+                    (
+                        "watercolor-hills.png",
+                        lambda: demo.example_image(
+                            (118, 167, 214), (244, 196, 160), prompt="tinywatercolor, rolling hills at dawn"
+                        ),
+                    ),
+                ],
             }
         ],
     },
@@ -45,6 +53,14 @@ DEMO_MODELS = [
                 "trained_words": [],
                 "description": "Pruned fp16 release.",
                 "files": [("tiny-realism-fp16.safetensors", demo.tiny_checkpoint)],
+                "images": [
+                    (
+                        "realism-dusk.png",
+                        lambda: demo.example_image(
+                            (28, 42, 84), (226, 110, 76), prompt="photo of a mountain lake at dusk, 35mm"
+                        ),
+                    ),
+                ],
             }
         ],
     },
@@ -118,5 +134,9 @@ class Command(BaseCommand):
             )
             for filename, make_bytes in v["files"]:
                 services.add_file(version=version, name=filename, content=io.BytesIO(make_bytes()))
+            for filename, make_bytes in v.get("images", []):
+                services.add_file(
+                    version=version, name=filename, content=io.BytesIO(make_bytes()), type=FileType.IMAGE
+                )
             services.publish_version(version=version, by=creator)
         self.stdout.write(f"model {spec['name']!r} created at {model.get_absolute_url()}")
