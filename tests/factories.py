@@ -6,7 +6,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 
 from models_app import demo, services
-from models_app.models import ModelType
+from models_app.models import FileStatus, FileType, ModelFile, ModelType, ModelVersion
 
 PASSWORD = "correct horse battery staple"
 
@@ -51,3 +51,23 @@ def ensure_base_models():
     from django.apps import apps
 
     importlib.import_module("models_app.migrations.0002_base_models").add_base_models(apps, None)
+
+
+def publish_model(owner, run_on_commit=None, **fields) -> ModelVersion:
+    """A published model whose single file went through the real pipeline (hashed, scanned, ready)."""
+    if run_on_commit is None:  # transactional tests: on_commit callbacks run at once
+        return make_model(owner, **fields).versions.get()
+    with run_on_commit():
+        model = make_model(owner, **fields)
+    return model.versions.get()
+
+
+def add_file(version, run_on_commit, *, name, content, type=FileType.MODEL, **fields) -> ModelFile:
+    """A file added to `version` and processed by the pipeline; `fields` are then set on its row."""
+    with run_on_commit():
+        model_file = services.add_file(version=version, name=name, content=io.BytesIO(content), type=type)
+    if fields:
+        ModelFile.objects.filter(id=model_file.id).update(**fields)
+    model_file.refresh_from_db()
+    assert model_file.status == FileStatus.READY, model_file.status_message
+    return model_file

@@ -5,26 +5,10 @@ import io
 import pytest
 from PIL import Image, PngImagePlugin
 
-from models_app import demo, services
-from models_app.models import FileStatus, FileType, ModelFile, ModelVersion
-from tests.factories import make_model
-
-
-def publish(owner, run_on_commit, **fields) -> ModelVersion:
-    """A model with one version and one processed file (tests/factories.make_model)."""
-    with run_on_commit():
-        model = make_model(owner, **fields)
-    return model.versions.get()
-
-
-def add_file(version, run_on_commit, *, name, content, type=FileType.MODEL, **fields) -> ModelFile:
-    with run_on_commit():
-        model_file = services.add_file(version=version, name=name, content=io.BytesIO(content), type=type)
-    if fields:
-        ModelFile.objects.filter(id=model_file.id).update(**fields)
-    model_file.refresh_from_db()
-    assert model_file.status == FileStatus.READY, model_file.status_message
-    return model_file
+from models_app import demo
+from models_app.models import FileType, ModelVersion
+from tests.factories import add_file  # noqa: F401 (the tests here import it from this module)
+from tests.factories import publish_model as publish
 
 
 def png(color="teal", size=(96, 64), parameters: str | None = None) -> bytes:

@@ -1,7 +1,6 @@
 """The download endpoint and the signed file URL behind it (DESIGN.md 8.8), on local disk and on S3."""
 
 import hashlib
-import io
 import threading
 import urllib.request
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -12,7 +11,7 @@ from django.db import connection
 from django.test import Client
 
 from community.models import ApiKey
-from models_app import demo, downloads, services
+from models_app import demo, downloads
 from models_app.models import (
     AIModel,
     DownloadRecord,
@@ -20,33 +19,13 @@ from models_app.models import (
     FileStatus,
     FileType,
     ModelFile,
-    ModelVersion,
     PublishStatus,
     ScanStatus,
 )
 from models_app.storage import is_s3
-from tests.factories import make_model, make_user
+from tests.factories import add_file, make_user, publish_model
 
 pytestmark = pytest.mark.django_db
-
-
-def publish_model(owner, run_on_commit=None, **fields) -> ModelVersion:
-    """A model whose single file went through the real pipeline (hashed, scanned, ready)."""
-    if run_on_commit is None:  # transactional tests: on_commit callbacks run at once
-        return make_model(owner, **fields).versions.get()
-    with run_on_commit():
-        model = make_model(owner, **fields)
-    return model.versions.get()
-
-
-def add_file(version, run_on_commit, *, name, content, type=FileType.MODEL, **fields) -> ModelFile:
-    with run_on_commit():
-        model_file = services.add_file(version=version, name=name, content=io.BytesIO(content), type=type)
-    if fields:
-        ModelFile.objects.filter(id=model_file.id).update(**fields)
-    model_file.refresh_from_db()
-    assert model_file.status == FileStatus.READY
-    return model_file
 
 
 def body_of(response) -> bytes:
