@@ -10,7 +10,7 @@ from django.utils import timezone
 from community.models import ApiKey
 from models_app import demo, downloads
 from models_app.models import ContentBlob, ModelVersion
-from tests.factories import make_model
+from tests.factories import publish_model as publish
 
 pytestmark = pytest.mark.django_db
 
@@ -19,12 +19,6 @@ def big_lora() -> bytes:
     """Just over 1 MiB, so AutoV1 hashes real bytes instead of being E3B0C442."""
     tensor = bytes((i * 7 + 3) % 251 for i in range(1_200_000))
     return demo.make_safetensors([("lora_unet_x.lora_down.weight", "F16", (600_000,), tensor)])
-
-
-def publish(owner, run_on_commit, **fields) -> ModelVersion:
-    with run_on_commit():
-        model = make_model(owner, **fields)
-    return model.versions.get()
 
 
 def lookup(client, value: str, **headers):
