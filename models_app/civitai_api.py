@@ -287,7 +287,7 @@ def models_list(request):
 
     sort_field = selectors.SORTS[query.sort][0]
     everything = selectors.browse_queryset(user, query, after_cursor=False)
-    total = everything.count()
+    total = selectors.cached_count(everything)
     page_mode = page is not None and not cursor
     if page_mode:
         offset = (page - 1) * limit
@@ -296,7 +296,7 @@ def models_list(request):
     else:
         rest = selectors.browse_queryset(user, query)
         rows = list(rest.values("id", sort_field)[: limit + 1])
-        current = (total - rest.count()) // limit + 1 if cursor else 1
+        current = (total - selectors.cached_count(rest)) // limit + 1 if cursor else 1
     next_cursor = selectors.cursor_after(query, rows[limit - 1]) if len(rows) > limit else None
     rows = rows[:limit]
     viewer = _viewer(request, user)
@@ -493,7 +493,7 @@ def images_list(request):
         since = timezone.now() - timedelta(days=selectors.PERIODS[period])
         images = images.filter(created_at__gte=since)
     ascending = sort == "oldest"
-    total = images.count()
+    total = selectors.cached_count(images)
     cursor = params.get("cursor", "").strip()
     page_mode = page is not None and not cursor
     ordered = images.order_by("id" if ascending else "-id")
@@ -507,7 +507,7 @@ def images_list(request):
             after_id = _id(cursor, "cursor")
             after = ordered.filter(id__gt=after_id) if ascending else ordered.filter(id__lt=after_id)
         window = after[: limit + 1]
-        current = (total - after.count()) // limit + 1 if cursor else 1
+        current = (total - selectors.cached_count(after)) // limit + 1 if cursor else 1
     rows = list(window.select_related("version__base_model", "version__model__owner", "blob"))
     next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
     viewer = _viewer(request, user)
@@ -542,16 +542,13 @@ def tags_list(request):
     ).filter(model_count__gt=0)
     if text:
         tags = tags.filter(name__icontains=text)
-    total = tags.count()
+    total = selectors.cached_count(tags)
     offset = (page - 1) * limit
     origin = _viewer(request, user).origin
+    page_rows = tags.order_by("-model_count", "name")[offset : offset + limit]
     items = [
-        {
-            "name": tag.name,
-            "modelCount": tag.model_count,
-            "link": f"{origin}/api/v1/models?tag={_q(tag.name)}",
-        }
-        for tag in tags.order_by("-model_count", "name")[offset : offset + limit]
+        {"name": name, "modelCount": count, "link": f"{origin}/api/v1/models?tag={_q(name)}"}
+        for name, count in selectors.cached_values_list(page_rows, "name", "model_count")
     ]
     metadata = _metadata(request, total=total, limit=limit, current=page, page_mode=True)
     return _answer(user, {"items": items, "metadata": metadata})
@@ -569,17 +566,18 @@ def creators_list(request):
     )
     if text:
         creators = creators.filter(username__icontains=text)
-    total = creators.count()
+    total = selectors.cached_count(creators)
     offset = (page - 1) * limit
     origin = _viewer(request, user).origin
+    page_rows = creators.order_by("username")[offset : offset + limit]
     items = [
         {
-            "username": creator.username,
-            "modelCount": creator.model_count,
-            "link": f"{origin}/api/v1/models?username={_q(creator.username)}",
+            "username": username,
+            "modelCount": count,
+            "link": f"{origin}/api/v1/models?username={_q(username)}",
             "image": None,
         }
-        for creator in creators.order_by("username")[offset : offset + limit]
+        for username, count in selectors.cached_values_list(page_rows, "username", "model_count")
     ]
     metadata = _metadata(request, total=total, limit=limit, current=page, page_mode=True)
     return _answer(user, {"items": items, "metadata": metadata})

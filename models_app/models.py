@@ -345,7 +345,11 @@ class ModelFile(models.Model):
 
     class Meta:
         ordering = ["-is_primary", "id"]
-        indexes = [models.Index(fields=["status", "updated_at"])]
+        indexes = [
+            models.Index(fields=["status", "updated_at"]),
+            # The images list (CivitAI's /api/v1/images) walks images newest first among all files.
+            models.Index(fields=["type", "-id"], name="modelfile_type_newest"),
+        ]
 
     def __str__(self):
         return self.name

@@ -2,12 +2,15 @@
 
 import base64
 import binascii
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
+from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -156,6 +159,44 @@ def model_cards(ids: list[int]) -> list[ModelCard]:
     )
     by_id = {row["id"]: row for row in rows}
     return [_card(by_id[i]) for i in ids if i in by_id]
+
+
+# Public API answers carry totals and aggregate lists (tags, creators by model count) that cost more
+# than the page itself on a large catalog; they are remembered this long, keyed by the exact query.
+LIST_CACHE_SECONDS = 60
+
+
+def _query_key(prefix: str, queryset) -> str | None:
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    return f"{prefix}:" + hashlib.sha256(repr((sql, params)).encode()).hexdigest()
+
+
+def cached_count(queryset) -> int:
+    """queryset.count(), remembered for LIST_CACHE_SECONDS: totals may lag that much behind."""
+    key = _query_key("count", queryset)
+    if key is None:
+        return 0
+    count = cache.get(key)
+    if count is None:
+        count = queryset.count()
+        cache.set(key, count, LIST_CACHE_SECONDS)
+    return count
+
+
+def cached_values_list(queryset, *fields) -> list[tuple]:
+    """list(queryset.values_list(*fields)), remembered for LIST_CACHE_SECONDS."""
+    rows_query = queryset.values_list(*fields)
+    key = _query_key("rows", rows_query)
+    if key is None:
+        return []
+    rows = cache.get(key)
+    if rows is None:
+        rows = list(rows_query)
+        cache.set(key, rows, LIST_CACHE_SECONDS)
+    return rows
 
 
 def latest_models(user, *, limit: int = 24) -> list[ModelCard]:

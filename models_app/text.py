@@ -1,5 +1,6 @@
 """Untrusted text from users: Markdown rendering with an allow-list sanitiser, safe filenames."""
 
+import functools
 import re
 import unicodedata
 
@@ -21,10 +22,28 @@ ALLOWED_ATTRIBUTES = {
 }
 
 
+MARKDOWN_CACHE_MAX_CHARS = 16_000  # longer texts are rendered each time: the cache stays small
+
+
 def render_markdown(source: str) -> str:
     """Markdown to HTML that is safe to show on the hub's pages: no scripts, styles or event handlers,
-    links only to http(s)/mailto and marked nofollow so spam earns nothing."""
-    html = markdown.markdown(source or "", extensions=["tables", "fenced_code", "sane_lists"])
+    links only to http(s)/mailto and marked nofollow so spam earns nothing.
+
+    Lists of models (CivitAI's API sends 100 models with their versions) render the same texts over
+    and over, so short ones are remembered."""
+    source = source or ""
+    if len(source) <= MARKDOWN_CACHE_MAX_CHARS:
+        return _render_markdown_cached(source)
+    return _render_markdown(source)
+
+
+@functools.lru_cache(maxsize=2048)
+def _render_markdown_cached(source: str) -> str:
+    return _render_markdown(source)
+
+
+def _render_markdown(source: str) -> str:
+    html = markdown.markdown(source, extensions=["tables", "fenced_code", "sane_lists"])
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -1,6 +1,7 @@
 """Tags, creators and enums; and lists cost a fixed number of queries whatever their size."""
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -72,9 +73,28 @@ def test_a_page_costs_the_same_queries_whatever_its_size(client, creator, run_on
         )
 
     def queries(n: int) -> int:
+        cache.clear()  # totals are remembered for a minute; count them every time here
         with CaptureQueriesContext(connection) as captured:
             response = client.get(url.format(n=n))
         assert response.status_code == 200 and len(response.json()["items"]) == n
         return len(captured)
 
     assert queries(1) == queries(3) == queries(6)
+
+
+def test_totals_and_tag_counts_are_remembered_for_a_minute(client, creator, run_on_commit):
+    """Counting a large catalog for every page costs more than the page: totals and the tag list
+    are kept for selectors.LIST_CACHE_SECONDS, so they may lag that much behind."""
+    publish(creator, run_on_commit, name="Ink One", tags=["ink"])
+    first = client.get("/api/v1/tags").json()
+    assert first["items"] == [
+        {"name": "ink", "modelCount": 1, "link": "http://testserver/api/v1/models?tag=ink"}
+    ]
+    assert client.get("/api/v1/models").json()["metadata"]["totalItems"] == 1
+    publish(creator, run_on_commit, name="Ink Two", tags=["ink"])
+    assert client.get("/api/v1/tags").json() == first  # remembered
+    assert client.get("/api/v1/models").json()["metadata"]["totalItems"] == 1
+    assert len(client.get("/api/v1/models").json()["items"]) == 2  # the page itself is never stale
+    cache.clear()  # a minute later
+    assert client.get("/api/v1/tags").json()["items"][0]["modelCount"] == 2
+    assert client.get("/api/v1/models").json()["metadata"]["totalItems"] == 2
