@@ -219,3 +219,15 @@ def test_a_card_links_to_its_creator_and_shows_short_counts(client, catalog):
     html = client.get("/models/").content.decode()
     assert f'href="{reverse("community:user_profile", args=["alice"])}"' in html
     assert "⬇ 12K" in html and 'title="12345 downloads"' in html
+
+
+def test_a_remembered_page_query_still_reads_fresh_rows_and_respects_the_viewer(client, catalog, creator):
+    """The browse API keeps the compiled SQL of hot pages; the rows and the visibility stay right."""
+    first = names(client.get("/api/hub/models", {"limit": 10}))
+    make_model(creator, name="Brand New LoRA")
+    assert names(client.get("/api/hub/models", {"limit": 10})) == ["Brand New LoRA", *first]
+    owner = type(client)()
+    owner.force_login(creator)
+    assert "Draft LoRA" not in names(owner.get("/api/hub/models", {"limit": 10}))  # drafts: never listed
+    AIModel.objects.filter(name="Brand New LoRA").update(nsfw=True)
+    assert "Brand New LoRA" not in names(client.get("/api/hub/models", {"limit": 10}))
