@@ -215,7 +215,8 @@ def test_cards_show_counts_the_short_way(count, shown):
 def test_a_card_links_to_its_creator_and_shows_short_counts(client, catalog):
     from django.urls import reverse
 
-    AIModel.objects.filter(name="Ink LoRA").update(download_count=12_345)
+    assert 'title="0 downloads">⬇ 0<' in client.get("/models/").content.decode()
+    AIModel.objects.filter(name="Ink LoRA").update(download_count=12_345)  # a remembered card must change
     html = client.get("/models/").content.decode()
     assert f'href="{reverse("community:user_profile", args=["alice"])}"' in html
     assert "⬇ 12K" in html and 'title="12345 downloads"' in html
