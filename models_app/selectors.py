@@ -247,24 +247,33 @@ ORDER BY best.score DESC, best.download_count DESC, best.model_id DESC
 )
 
 
+def _search_text(query: str) -> str:
+    return " ".join(query.split())[:200]
+
+
+def _search_rows(query: str, *, limit: int, include_nsfw: bool) -> list[tuple]:
+    """PostgreSQL only: SEARCH_SQL's rows (the cards' columns), best first."""
+    with connection.cursor() as cursor:
+        cursor.execute(SEARCH_SQL, {"q": query, "limit": limit, "nsfw": include_nsfw})
+        return cursor.fetchall()
+
+
 def search_models(user, query: str, *, limit: int = 24) -> list[ModelCard]:
     """Published, safe-for-work models matching a free-text query, best first (see search_model_ids).
     On PostgreSQL the search query returns the cards' columns too: one round trip for the page."""
-    query = " ".join(query.split())[:200]
+    query = _search_text(query)
     if query and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(SEARCH_SQL, {"q": query, "limit": limit, "nsfw": False})
-            return [_card_from_search_row(row) for row in cursor.fetchall()]
+        return [_card_from_search_row(row) for row in _search_rows(query, limit=limit, include_nsfw=False)]
     return model_cards(search_model_ids(user, query, limit=limit))
 
 
 def _card_from_search_row(row) -> ModelCard:
-    *fields, creator, tag_names, base_model_names = row
+    *fields, creator, tag_names, base_model_names = row  # JSON columns come as text from a raw cursor
     return ModelCard(
         **dict(zip(CARD_FIELDS, fields, strict=True)),
         creator=creator,
-        tags=json.loads(tag_names) if isinstance(tag_names, str) else tag_names,
-        base_models=json.loads(base_model_names) if isinstance(base_model_names, str) else base_model_names,
+        tags=json.loads(tag_names),
+        base_models=json.loads(base_model_names),
     )
 
 
@@ -277,13 +286,11 @@ def search_model_ids(user, query: str, *, limit: int = 24, include_nsfw: bool = 
     rank plus name similarity.
     On SQLite: substring matches, most downloaded first.
     """
-    query = " ".join(query.split())[:200]
+    query = _search_text(query)
     if not query:
         return []
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(SEARCH_SQL, {"q": query, "limit": limit, "nsfw": include_nsfw})
-            return [row[0] for row in cursor.fetchall()]
+        return [row[0] for row in _search_rows(query, limit=limit, include_nsfw=include_nsfw)]
     models = visible_models(user).filter(status=PublishStatus.PUBLISHED)
     if not include_nsfw:
         models = models.filter(nsfw=False)
