@@ -17,7 +17,7 @@ from hub.dates import iso_z
 
 from . import downloads
 from .models import AIModel, FileStatus, FileType, ModelFile, ModelVersion, PublishStatus, ScanStatus
-from .selectors import can_moderate
+from .selectors import can_manage
 from .text import clean_filename, render_markdown
 
 # The model types one strict client accepts (DESIGN 8.7); anything else is sent as "Other".
@@ -84,8 +84,7 @@ class Viewer:
 
     def is_privileged(self, model: AIModel) -> bool:
         """The model's creator or a moderator: they also see files that failed their checks."""
-        user = self.user
-        return can_moderate(user) or (user.is_authenticated and model.owner_id == user.id)
+        return can_manage(self.user, model)
 
 
 def emitted_type(model_type: str) -> str:

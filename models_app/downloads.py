@@ -33,7 +33,7 @@ from .models import (
     ScanStatus,
     UsageControl,
 )
-from .selectors import can_moderate
+from .selectors import can_manage, can_moderate
 from .text import clean_filename
 
 FILE_URL_MAX_AGE = 3600  # seconds a redirect target stays valid; clients follow it at once
@@ -66,17 +66,13 @@ def not_found() -> DownloadRefused:
 # --- Who may download.
 
 
-def _is_owner_or_moderator(user, model: AIModel) -> bool:
-    return can_moderate(user) or (user.is_authenticated and model.owner_id == user.id)
-
-
 def image_visible(user, model_file: ModelFile) -> bool:
     """May `user` see this example image? Everyone when its version and model are published (early
     access gates the model files, not their previews); otherwise its creator and moderators."""
     version = model_file.version
     if version.status == PublishStatus.PUBLISHED and version.model.status == PublishStatus.PUBLISHED:
         return True
-    return _is_owner_or_moderator(user, version.model)
+    return can_manage(user, version.model)
 
 
 def has_early_access(user, version: ModelVersion) -> bool:
@@ -86,7 +82,7 @@ def has_early_access(user, version: ModelVersion) -> bool:
         return True
     if not user.is_authenticated:
         return False
-    if _is_owner_or_moderator(user, version.model):
+    if can_manage(user, version.model):
         return True
     return EarlyAccessGrant.objects.filter(version=version, user=user).exists()
 
@@ -103,7 +99,7 @@ def check_download_allowed(user, version: ModelVersion | None) -> None:
     if PublishStatus.ARCHIVED in (model.status, version.status):
         raise DownloadRefused(410, {"error": "Model archived, not available for download"})
     published = model.status == PublishStatus.PUBLISHED and version.status == PublishStatus.PUBLISHED
-    privileged = _is_owner_or_moderator(user, model)
+    privileged = can_manage(user, model)
     if not published and not privileged:
         raise not_found()
     if version.usage_control != UsageControl.DOWNLOAD and not privileged:

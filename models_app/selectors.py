@@ -22,6 +22,11 @@ def can_moderate(user) -> bool:
     return user.is_authenticated and user.has_perm("models_app.moderate_content")
 
 
+def can_manage(user, model: AIModel) -> bool:
+    """The model's creator or a moderator: they see drafts and files that failed their checks."""
+    return can_moderate(user) or (user.is_authenticated and model.owner_id == user.id)
+
+
 def visible_models(user, *, include_archived: bool = False) -> QuerySet[AIModel]:
     """Published models for everyone; a creator also sees their own drafts, moderators see all.
 
@@ -43,7 +48,7 @@ def visible_versions(user, model: AIModel) -> QuerySet[ModelVersion]:
     versions = model.versions.select_related("base_model").prefetch_related(
         Prefetch("files", queryset=ModelFile.objects.select_related("blob"))
     )
-    if can_moderate(user) or (user.is_authenticated and model.owner_id == user.id):
+    if can_manage(user, model):
         return versions
     return versions.filter(status=PublishStatus.PUBLISHED)
 
@@ -52,7 +57,7 @@ def visible_files(user, version: ModelVersion) -> list[ModelFile]:
     """A version's files as this viewer may see them: the creator and moderators see every file with
     its problems; everyone else only files that passed (or are still being) processed."""
     files = list(version.files.all())
-    if can_moderate(user) or (user.is_authenticated and version.model.owner_id == user.id):
+    if can_manage(user, version.model):
         return files
     shown = {FileStatus.READY, FileStatus.PENDING, FileStatus.PROCESSING}
     return [f for f in files if f.status in shown]

@@ -32,7 +32,7 @@ def model_detail(request, pk: int, slug: str | None = None):
     versions = list(selectors.visible_versions(request.user, model))
     for version in versions:
         version.visible_files = selectors.visible_files(request.user, version)
-    if not versions and not selectors.can_moderate(request.user) and model.owner_id != request.user.id:
+    if not versions and not selectors.can_manage(request.user, model):
         raise Http404("No such model")
     return render(
         request,
