@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import civitai_json, downloads, selectors
 from .civitai_json import Viewer
-from .download_views import BadApiKey, caller
+from .download_views import BadApiKey, caller, public_user
 from .models import (
     BaseModel,
     FileFormat,
@@ -94,14 +94,6 @@ def _preflight() -> HttpResponse:
     response["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
     response["Access-Control-Max-Age"] = "86400"
     return response
-
-
-def _public_user(request):
-    """The caller; a key that matches nothing means anonymous on public endpoints (DESIGN 8.1)."""
-    try:
-        return caller(request)
-    except BadApiKey:
-        return request.user
 
 
 def _viewer(request, user) -> Viewer:
@@ -243,7 +235,7 @@ def _metadata(request, *, total: int, limit: int, current: int | None, page_mode
 @api_endpoint
 def models_list(request):
     """GET /api/v1/models: published models, filtered, sorted, by page or by cursor."""
-    user = _public_user(request)
+    user = public_user(request)
     params = request.GET
     if (_bool(params, "favorites") or _bool(params, "hidden")) and not user.is_authenticated:
         return _error(401, "Unauthorized")
@@ -315,7 +307,7 @@ def models_list(request):
 @api_endpoint
 def model_detail(request, model_id: str):
     """GET /api/v1/models/<id>."""
-    user = _public_user(request)
+    user = public_user(request)
     pk = _id(model_id, "id")
     visible = selectors.visible_models(user, include_archived=True).filter(id=pk).exists()
     models = selectors.api_models(user, [pk]) if visible else []
@@ -356,14 +348,14 @@ def _version_answer(request, user, version_id: int | None, *, cache: str = PUBLI
 @api_endpoint
 def version_detail(request, version_id: str):
     """GET /api/v1/model-versions/<id>."""
-    user = _public_user(request)
+    user = public_user(request)
     return _version_answer(request, user, _id(version_id, "id"))
 
 
 @api_endpoint
 def version_by_hash(request, hash: str):
     """GET /api/v1/model-versions/by-hash/<hash>: any of the six hash kinds (DESIGN 1.2)."""
-    user = _public_user(request)
+    user = public_user(request)
     version = downloads.find_version_by_hash(user, hash)
     if version is None:
         return _error(404, "Model not found")
@@ -408,7 +400,7 @@ def _hash_endpoint(view):
 @_hash_endpoint
 def versions_by_hashes(request):
     """POST /api/v1/model-versions/by-hash: up to 100 SHA-256 digests → the Versions holding them."""
-    user = _public_user(request)
+    user = public_user(request)
     found = downloads.find_versions_by_sha256(user, _sha256_list(request, MAX_HASHES))
     version_ids = sorted(set(found.values()))
     model_ids = list(
@@ -429,7 +421,7 @@ def versions_by_hashes(request):
 @_hash_endpoint
 def version_ids_by_hashes(request):
     """POST /api/v1/model-versions/by-hash/ids: up to 10,000 SHA-256 digests → version ids."""
-    user = _public_user(request)
+    user = public_user(request)
     found = downloads.find_versions_by_sha256(user, _sha256_list(request, MAX_HASH_IDS))
     models = dict(ModelVersion.objects.filter(id__in=set(found.values())).values_list("id", "model_id"))
     items = [
@@ -446,7 +438,7 @@ def version_ids_by_hashes(request):
 @api_endpoint
 def images_list(request):
     """GET /api/v1/images: the example images of published versions."""
-    user = _public_user(request)
+    user = public_user(request)
     params = request.GET
     limit = _int(params, "limit", default=100, high=200)
     page = _int(params, "page", high=MAX_PAGE)
@@ -535,7 +527,7 @@ _PUBLISHED_MODEL = Q(status=PublishStatus.PUBLISHED)
 @api_endpoint
 def tags_list(request):
     """GET /api/v1/tags: tags of published models, the most used first."""
-    user = _public_user(request)
+    user = public_user(request)
     limit, page, text = _small_page(request.GET)
     tags = Tag.objects.annotate(
         model_count=Count("ai_models", filter=Q(ai_models__status=PublishStatus.PUBLISHED))
@@ -557,7 +549,7 @@ def tags_list(request):
 @api_endpoint
 def creators_list(request):
     """GET /api/v1/creators: people with published models, by username."""
-    user = _public_user(request)
+    user = public_user(request)
     limit, page, text = _small_page(request.GET)
     creators = (
         get_user_model()
@@ -618,7 +610,7 @@ def me(request):
 @api_endpoint
 def enums(request):
     """GET /api/v1/enums: the values filters and objects use."""
-    user = _public_user(request)
+    user = public_user(request)
     names = list(BaseModel.objects.order_by("position", "name").values_list("name", "is_active"))
     return _answer(
         user,

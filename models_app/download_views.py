@@ -52,6 +52,14 @@ def caller(request):
     return user
 
 
+def public_user(request):
+    """The caller on a public URL: there a key that matches nothing means anonymous (DESIGN 8.1)."""
+    try:
+        return caller(request)
+    except BadApiKey:
+        return request.user
+
+
 def _json(body: dict, status: int, **headers) -> JsonResponse:
     response = JsonResponse(body, status=status)
     for name, value in headers.items():
@@ -271,27 +279,35 @@ IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp", "image/gif"}
 THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024
 
 
+def _visible_image(request, file_id: int) -> tuple[ModelFile | None, bool]:
+    """The example image `file_id` when it passed processing and the caller may see it (a draft's only
+    its creator and moderators), and whether it is public, so anyone may cache it."""
+    if file_id > MAX_ID:
+        return None, False
+    model_file = (
+        ModelFile.objects.select_related("blob", "version__model")
+        .filter(id=file_id, type=FileType.IMAGE, status=FileStatus.READY, scan_status=ScanStatus.CLEAN)
+        .exclude(blob=None)
+        .first()
+    )
+    if model_file is None or not downloads.image_visible(public_user(request), model_file):
+        return None, False
+    return model_file, downloads.image_visible(AnonymousUser(), model_file)
+
+
+def _image_not_found() -> JsonResponse:
+    return _json({"error": "Image not found"}, 404, Cache_Control="no-store")
+
+
 @require_http_methods(["GET", "HEAD"])
 def serve_image(request, file_id: int, name: str):
     """An example image, shown inline at a stable address: the APIs hand these links to tools, which
-    keep them (a signed /files/ link expires). Only images that passed processing; a draft's only for
-    its creator and moderators. The type is the one the worker checked, and nosniff holds it."""
-    model_file = None
-    if file_id <= MAX_ID:
-        model_file = (
-            ModelFile.objects.select_related("blob", "version__model")
-            .filter(id=file_id, type=FileType.IMAGE, status=FileStatus.READY, scan_status=ScanStatus.CLEAN)
-            .exclude(blob=None)
-            .first()
-        )
-    try:
-        user = caller(request)
-    except BadApiKey:
-        user = request.user  # a bad key on a public image means anonymous, as on the public APIs
-    if model_file is None or not downloads.image_visible(user, model_file):
-        return _json({"error": "Image not found"}, 404, Cache_Control="no-store")
+    keep them (a signed /files/ link expires). The type is the one the worker checked, and nosniff
+    holds it."""
+    model_file, public = _visible_image(request, file_id)
+    if model_file is None:
+        return _image_not_found()
     mime_type = (model_file.metadata.get("image") or {}).get("mime_type")
-    public = downloads.image_visible(AnonymousUser(), model_file)
     headers = {
         "Content-Type": mime_type if mime_type in IMAGE_TYPES else "application/octet-stream",
         "Content-Disposition": downloads.content_disposition(model_file.name, inline=True),
@@ -306,25 +322,14 @@ def serve_image(request, file_id: int, name: str):
 @require_http_methods(["GET", "HEAD"])
 def serve_thumbnail(request, file_id: int):
     """The small WebP the worker made of an example image (cards, galleries); same rules as serve_image."""
-    model_file = None
-    if file_id <= MAX_ID:
-        model_file = (
-            ModelFile.objects.select_related("version__model")
-            .filter(id=file_id, type=FileType.IMAGE, status=FileStatus.READY, scan_status=ScanStatus.CLEAN)
-            .first()
-        )
-    try:
-        user = caller(request)
-    except BadApiKey:
-        user = request.user
+    model_file, public = _visible_image(request, file_id)
     key = ((model_file.metadata.get("image") or {}).get("thumbnail_key") if model_file else None) or ""
-    if not key or not downloads.image_visible(user, model_file) or not storage.model_storage().exists(key):
-        return _json({"error": "Image not found"}, 404, Cache_Control="no-store")
+    if not key or not storage.model_storage().exists(key):
+        return _image_not_found()
     with storage.model_storage().open(key, "rb") as f:
         body = f.read(THUMBNAIL_MAX_BYTES + 1)
     if len(body) > THUMBNAIL_MAX_BYTES:  # the worker makes small ones; anything else is not one of them
-        return _json({"error": "Image not found"}, 404, Cache_Control="no-store")
-    public = downloads.image_visible(AnonymousUser(), model_file)
+        return _image_not_found()
     response = HttpResponse(body if request.method == "GET" else b"", content_type="image/webp")
     response["Content-Length"] = str(len(body))
     response["X-Content-Type-Options"] = "nosniff"
