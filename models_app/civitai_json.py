@@ -136,11 +136,7 @@ def shown_files(version: ModelVersion, viewer: Viewer, model: AIModel) -> list[M
 def primary_file(files: list[ModelFile]) -> ModelFile | None:
     """The file marked primary, else the one the download endpoint would give without parameters."""
     marked = next((f for f in files if f.is_primary), None)
-    return marked or downloads.pick_file([f for f in files if _downloadable(f)])
-
-
-def _downloadable(f: ModelFile) -> bool:
-    return f.status == FileStatus.READY and f.scan_status == ScanStatus.CLEAN and f.blob_id is not None
+    return marked or downloads.pick_file([f for f in files if f.is_downloadable])
 
 
 def _file_query(f: ModelFile, downloadable: list[ModelFile]) -> dict:
@@ -187,11 +183,7 @@ def file_json(
 
 def version_images(version: ModelVersion) -> list[ModelFile]:
     """The version's example images that finished processing, in upload order."""
-    return [
-        f
-        for f in version.files.all()
-        if f.type == FileType.IMAGE and f.status == FileStatus.READY and f.blob_id is not None
-    ]
+    return [f for f in version.files.all() if f.type == FileType.IMAGE and f.is_downloadable]
 
 
 def image_url(viewer: Viewer, f: ModelFile) -> str:
@@ -292,7 +284,7 @@ def version_json(
     archived = is_archived(model, version)
     if primary_file_only:
         files = [primary]
-    downloadable = [f for f in files if _downloadable(f)]
+    downloadable = [f for f in files if f.is_downloadable]
     in_early_access = version.in_early_access()
     model_summary = {"name": model.name, "type": emitted_type(model.type), "nsfw": model.nsfw, "poi": False}
     if archived:

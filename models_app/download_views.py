@@ -19,7 +19,7 @@ from django.utils.module_loading import import_string
 from django.views.decorators.http import require_http_methods
 
 from . import downloads, storage
-from .models import FileStatus, FileType, ModelFile, ModelVersion, ScanStatus
+from .models import FileType, ModelFile, ModelVersion
 from .storage import RangeReader
 
 MAX_ID = 2**63 - 1  # larger ids can't be in the table, and SQLite refuses to bind them
@@ -286,8 +286,7 @@ def _visible_image(request, file_id: int) -> tuple[ModelFile | None, bool]:
         return None, False
     model_file = (
         ModelFile.objects.select_related("blob", "version__model")
-        .filter(id=file_id, type=FileType.IMAGE, status=FileStatus.READY, scan_status=ScanStatus.CLEAN)
-        .exclude(blob=None)
+        .filter(downloads.DOWNLOADABLE, id=file_id, type=FileType.IMAGE)
         .first()
     )
     if model_file is None or not downloads.image_visible(public_user(request), model_file):
@@ -348,9 +347,7 @@ def serve_file(request, sha256: str, name: str):
         return _json({"error": "This download link is invalid or has expired"}, 403, Cache_Control="no-store")
     model_file = (
         ModelFile.objects.select_related("blob")
-        .filter(
-            id=file_id, blob__sha256=sha256.upper(), status=FileStatus.READY, scan_status=ScanStatus.CLEAN
-        )
+        .filter(downloads.DOWNLOADABLE, id=file_id, blob__sha256=sha256.upper())
         .first()
     )
     if model_file is None:

@@ -355,6 +355,15 @@ class ModelFile(models.Model):
         return self.name
 
     @property
+    def is_downloadable(self) -> bool:
+        """Stored, hashed and passed every scan: downloads.DOWNLOADABLE, for a row already loaded."""
+        return (
+            self.status == FileStatus.READY
+            and self.scan_status == ScanStatus.CLEAN
+            and self.blob_id is not None
+        )
+
+    @property
     def is_ready(self):
         return self.status == FileStatus.READY
 

@@ -23,7 +23,6 @@ from .models import (
     ModelType,
     ModelVersion,
     PublishStatus,
-    ScanStatus,
     Tag,
     UsageControl,
 )
@@ -391,7 +390,7 @@ def refresh_card_fields(*, model_ids=None) -> None:
             f
             for v in newest_first
             for f in sorted(v.files.all(), key=lambda f: f.id)
-            if f.type == FileType.IMAGE and f.status == FileStatus.READY and f.scan_status == ScanStatus.CLEAN
+            if f.type == FileType.IMAGE and f.is_downloadable
         ]
         model.preview_image = previews[0] if previews else None
         model.save(update_fields=["tag_names", "base_model_names", "trigger_words", "preview_image"])
