@@ -268,32 +268,11 @@ class CreatorAPIView(APIView):
     permission_classes = [IsAuthenticated]
 
 
-def model_card_json(card: "selectors.ModelCard") -> dict:
-    """A model as the browse list shows it."""
-    return {
-        "id": card.id,
-        "name": card.name,
-        "slug": card.slug,
-        "type": card.type,
-        "nsfw": card.nsfw,
-        "creator": card.creator,
-        "tags": card.tags,
-        "base_models": sorted(card.base_models),
-        "download_count": card.download_count,
-        "thumbs_up_count": card.thumbs_up_count,
-        "thumbs_down_count": card.thumbs_down_count,
-        "rating": card.rating,
-        "like_count": card.like_count,
-        "comment_count": card.comment_count,
-        "published_at": iso_z(card.published_at),
-        "url": card.url,
-    }
-
-
 def browse(request):
     """GET /api/hub/models: published models, with the filters and sorts of /models/ and cursor
-    pagination; with `q`, the matches of /search/ instead, best first, in one page. A plain Django view rather than DRF: it is the hub's hottest read, public, and
-    bench/load.py measures it against a bare Django baseline."""
+    pagination; with `q`, the matches of /search/ instead, best first, in one page. A plain Django
+    view rather than DRF: it is the hub's hottest read, public, and bench/load.py measures it against
+    a bare Django baseline. The items are built by the database (selectors.browse_models_json)."""
     show_nsfw = request.GET.get("nsfw", "").lower() in ("1", "true")
     try:
         query = selectors.BrowseQuery.from_params(request.GET, show_nsfw=show_nsfw, default_limit=100)

@@ -515,7 +515,7 @@ _SQL = {
     },
 }
 
-# (key, SQL over the model row m and its owner u, kind): what api.model_card_json says of a card.
+# (key, SQL over the model row m and its owner u, kind): what the browse API says of a model.
 _ITEM_FIELDS = (
     ("id", "m.id", ""), ("name", "m.name", ""), ("slug", "m.slug", ""), ("type", "m.type", ""),
     ("nsfw", "m.nsfw", "bool"), ("creator", "u.username", ""), ("tags", "m.tag_names", "json"),
@@ -575,7 +575,7 @@ def browse_models_json(user, query: BrowseQuery, *, search: str = "") -> tuple[l
     The hottest read of the hub (bench/load.py): building 100 items in Python (driver conversions,
     dicts, encoding) cost more than the query itself. The ORM picks the page (ids and sort keys, so its
     filters stay in one place, browse_queryset); the database then builds each item from the row.
-    api.model_card_json is the same item built from a card; a test checks the two agree.
+    tests/models_app/test_browse.py checks each item against the card the pages show.
 
     With `search`, the best `limit` matches of search_model_ids that pass the filters, best first.
     """
