@@ -8,14 +8,14 @@ or at --path (kept; an existing file there is used as it is). It reads the file 
 cache, then measures in the same run, interleaved, each over --repeat runs (median reported):
 
   (a) baseline: plain hashlib.sha256 over the file in 8 MiB chunks
-  (b) models_app.hashing.file_hashes: the full set, hashers in threads
+  (b) models_app.files.hashing.file_hashes: the full set, hashers in threads
   (c) the full set in one thread: one loop updating every hasher (the old way)
-  (d) models_app.hashing.hash_chunks fed 1 MiB chunks, as from S3 (informational)
+  (d) models_app.files.hashing.hash_chunks fed 1 MiB chunks, as from S3 (informational)
 
 and the peak RSS growth of (b): ru_maxrss of a child process that imports hashing and runs
 file_hashes, minus that of an idle child that imports the same modules. It prints numbers and
 asserts nothing. The targets from the issue are (b) <= 1.35x (a) and RSS growth <= 128 MiB.
-No Django settings needed: models_app.hashing and models_app.demo don't import Django.
+No Django settings needed: models_app.files.hashing and models_app.demo don't import Django.
 """
 
 import argparse
@@ -38,7 +38,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from models_app.demo import make_safetensors  # noqa: E402
-from models_app.hashing import file_hashes, hash_chunks  # noqa: E402
+from models_app.files.hashing import file_hashes, hash_chunks  # noqa: E402
 
 MIB = 1 << 20
 BLOCK = 8 * MIB
@@ -146,7 +146,7 @@ CHILD = """
 import resource, sys
 sys.path.insert(0, sys.argv[1])
 import blake3, hashlib, queue, threading, zlib
-from models_app.hashing import file_hashes
+from models_app.files.hashing import file_hashes
 if sys.argv[2] == "hash":
     data_start = None if sys.argv[4] == "-" else int(sys.argv[4])
     with open(sys.argv[3], "rb") as f:

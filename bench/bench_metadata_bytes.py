@@ -27,9 +27,9 @@ import json, os, struct, sys, django
 django.setup()
 from django.core.files import File
 from models_app.storage import RangeReader, model_storage
-from models_app.scanning import sniff_format
-from models_app.safetensors_header import read_header
-from models_app.detection import detect
+from models_app.files.scanning import sniff_format
+from models_app.files.safetensors import read_header
+from models_app.files.detection import detect
 path = sys.argv[1]
 with open(path, "rb") as f:
     key = model_storage().save("bench/big.safetensors", File(f, name="big.safetensors"))

@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "resources",
     "community",
     "moderation",
+    "hub",  # wires the apps: commands that span them (seed_demo)
 ]
 
 MIDDLEWARE = [

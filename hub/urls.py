@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from models_app import hf_urls
+from compat.hf import urls as hf_urls
 
 from . import views
 
@@ -14,10 +14,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("", include("models_app.download_urls")),
-    path("", include("models_app.civitai_urls")),
+    path("", include("compat.civitai.urls")),
     path("", include("community.urls")),
     path("", include("models_app.urls")),
-    path("", include("models_app.hf_urls")),
+    path("", include("compat.hf.urls")),
     # Last: /<namespace>/<name>/resolve/<rev>/<path> must never shadow the hub's own pages.
     path("", include(hf_urls.resolve_urlpatterns)),
 ]

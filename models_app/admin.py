@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from . import services
+from . import cards
 from .models import AIModel, BaseModel, ContentBlob, EarlyAccessGrant, ModelFile, ModelVersion, Tag
 
 
@@ -33,7 +33,7 @@ class AIModelAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        services.refresh_card_fields(model_ids=[form.instance.pk])  # tags may have changed
+        cards.refresh_card_fields(model_ids=[form.instance.pk])  # tags may have changed
 
 
 class ModelFileInline(admin.TabularInline):

@@ -19,9 +19,8 @@ from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticate
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hub.dates import iso_z
-
 from . import selectors, services, storage
+from .dates import iso_z
 from .models import (
     BaseModel,
     FileFormat,

@@ -17,9 +17,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from hub.dates import iso_z
-
 from . import storage
+from .dates import iso_z
 from .models import (
     AIModel,
     DownloadRecord,

@@ -107,10 +107,10 @@ class AIModel(models.Model):
     # thumbs up / (up + down), kept in step with the counts so "Highest Rated" can use an index.
     rating = models.FloatField(default=0)
     # Copies for lists, so a page of cards is one single-table query. The truth is the tags relation
-    # and the published versions; services.refresh_card_fields keeps these in step.
+    # and the published versions; cards.refresh_card_fields keeps these in step.
     preview_image = models.ForeignKey(
         "ModelFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
-    )  # the first example image of the newest published version; kept by services.refresh_card_fields
+    )  # the first example image of the newest published version; kept by cards.refresh_card_fields
     tag_names = models.JSONField(default=list, blank=True, editable=False)
     base_model_names = models.JSONField(default=list, blank=True, editable=False)
     trigger_words = models.JSONField(default=list, blank=True, editable=False)  # of published versions

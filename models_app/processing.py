@@ -8,15 +8,17 @@ import logging
 from dataclasses import asdict
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import clamav, images
-from .detection import detect, suggested_trigger_words, training_metadata
-from .hashing import hash_chunks
+from .cards import refresh_card_fields
+from .files import clamav, images
+from .files.detection import detect, suggested_trigger_words, training_metadata
+from .files.hashing import hash_chunks
+from .files.safetensors import HeaderError, read_header
+from .files.scanning import SNIFF_BYTES, check_declared_format, scan_pickle_file, sniff_format
 from .models import ContentBlob, FileStatus, FileType, ModelFile, ScanStatus
-from .safetensors_header import HeaderError, read_header
-from .scanning import SNIFF_BYTES, check_declared_format, scan_pickle_file, sniff_format
 from .storage import (
     RangeReader,
     assemble_local_parts,
@@ -103,8 +105,6 @@ def process_file(*, model_file: ModelFile) -> ModelFile:
         ModelFile.objects.filter(id=model_file.id).update(upload_key="", multipart_upload_id="")
         model_file.upload_key = model_file.multipart_upload_id = ""
     if model_file.type == FileType.IMAGE:
-        from .services import refresh_card_fields  # services imports this module
-
         refresh_card_fields(model_ids=[model_file.version.model_id])  # it may be the model's new preview
     return model_file
 
@@ -233,8 +233,6 @@ def _store_thumbnail(blob: ContentBlob) -> str:
     key = f"thumbnails/{blob.sha256.lower()}.webp"
     storage = model_storage()
     if not storage.exists(key):
-        from django.core.files.base import ContentFile
-
         with RangeReader(blob.storage_key) as f:
             storage.save(key, ContentFile(images.make_thumbnail(f)))
     return key

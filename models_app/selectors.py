@@ -156,7 +156,7 @@ def _card(row: dict) -> ModelCard:
 
 def model_cards(ids: list[int]) -> list[ModelCard]:
     """Cards for these models, in this order: one single-table query (tags and base models are
-    copied onto the model row, see services.refresh_card_fields)."""
+    copied onto the model row, see cards.refresh_card_fields)."""
     if not ids:
         return []
     rows = AIModel.objects.filter(id__in=ids).values(

@@ -8,11 +8,12 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from . import storage
+from .cards import refresh_card_fields
 from .models import (
     AIModel,
     BaseModel,
@@ -27,6 +28,7 @@ from .models import (
     UsageControl,
 )
 from .storage import model_storage, new_upload_key
+from .tasks import process_file
 from .text import clean_filename
 
 log = logging.getLogger(__name__)
@@ -198,8 +200,6 @@ def _new_file_row(*, version, name, type, is_primary, **fields) -> ModelFile:
 
 
 def _enqueue_processing(model_file: ModelFile) -> None:
-    from .tasks import process_file  # tasks imports this module; import here to keep the cycle lazy
-
     transaction.on_commit(lambda: process_file.delay(model_file.id))
 
 
@@ -342,55 +342,3 @@ def publish_version(*, version: ModelVersion, by) -> ModelVersion:
         model.save(update_fields=["status", "published_at", "updated_at"])
     refresh_card_fields(model_ids=[model.id])
     return version
-
-
-# Migrations 0008 and 0009 fill these columns for rows that existed before them.
-CARD_FIELDS_SQL = """
-UPDATE models_app_aimodel m SET
-    tag_names = COALESCE((SELECT json_agg(g.name ORDER BY g.name) FROM models_app_aimodel_tags t
-                          JOIN models_app_tag g ON g.id = t.tag_id WHERE t.aimodel_id = m.id), '[]'::json),
-    base_model_names = COALESCE((SELECT json_agg(DISTINCT b.name) FROM models_app_modelversion v
-                                 JOIN models_app_basemodel b ON b.id = v.base_model_id
-                                 WHERE v.model_id = m.id AND v.status = 'published'), '[]'::json),
-    trigger_words = COALESCE((SELECT jsonb_agg(DISTINCT w) FROM models_app_modelversion v,
-                              jsonb_array_elements_text(v.trained_words) w
-                              WHERE v.model_id = m.id AND v.status = 'published'
-                              AND jsonb_typeof(v.trained_words) = 'array'), '[]'::jsonb),
-    preview_image_id = (SELECT f.id FROM models_app_modelfile f
-                        JOIN models_app_modelversion v ON v.id = f.version_id
-                        WHERE v.model_id = m.id AND v.status = 'published' AND f.type = 'Image'
-                        AND f.status = 'ready' AND f.scan_status = 'clean'
-                        ORDER BY v.published_at DESC NULLS LAST, v.id DESC, f.id LIMIT 1)
-"""
-
-
-def refresh_card_fields(*, model_ids=None) -> None:
-    """Recompute the copies lists and search read (AIModel.tag_names, base_model_names, trigger_words).
-
-    Safe to run any time: it only derives from the tags relation and the published versions.
-    With no ids, every model (used after bulk imports such as seed_catalog).
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            if model_ids is None:
-                cursor.execute(CARD_FIELDS_SQL)
-            else:
-                cursor.execute(CARD_FIELDS_SQL + " WHERE m.id = ANY(%s)", [list(model_ids)])
-        return
-    models = AIModel.objects.all() if model_ids is None else AIModel.objects.filter(id__in=model_ids)
-    for model in models.prefetch_related("tags", "versions__base_model", "versions__files"):
-        model.tag_names = sorted(tag.name for tag in model.tags.all())
-        published = [v for v in model.versions.all() if v.status == PublishStatus.PUBLISHED]
-        model.base_model_names = sorted({v.base_model.name for v in published})
-        model.trigger_words = sorted({word for v in published for word in v.trained_words})
-        newest_first = sorted(
-            published, key=lambda v: (v.published_at is not None, v.published_at, v.id), reverse=True
-        )
-        previews = [
-            f
-            for v in newest_first
-            for f in sorted(v.files.all(), key=lambda f: f.id)
-            if f.type == FileType.IMAGE and f.is_downloadable
-        ]
-        model.preview_image = previews[0] if previews else None
-        model.save(update_fields=["tag_names", "base_model_names", "trigger_words", "preview_image"])

@@ -7,7 +7,7 @@ import unicodedata
 import markdown
 import nh3
 
-from . import safetensors_header
+from .files.safetensors import clean_text as _clean_text
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "b", "i", "u", "s", "del", "code", "pre", "blockquote",
@@ -73,7 +73,7 @@ def clean_filename(name: str, fallback: str = "file") -> str:
 
 def clean_text(value: str) -> str:
     """Text PostgreSQL will store: no NUL characters, no lone surrogates (DESIGN.md section 10, item 5)."""
-    return safetensors_header.clean_text(value)[0]
+    return _clean_text(value)[0]
 
 
 def clean_json(value):

@@ -96,7 +96,7 @@ def test_the_docs_page_loads_swagger_ui_from_the_hub_itself():
 
 
 def _date_time(value) -> bool:
-    # Every date the hub's APIs send comes from hub.dates.iso_z.
+    # Every date the hub's APIs send comes from models_app.dates.iso_z.
     return not isinstance(value, str) or bool(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", value))
 
 

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-# The same derivation as models_app.services.refresh_card_fields, frozen here for existing rows.
+# The same derivation as models_app.cards.refresh_card_fields, frozen here for existing rows.
 FILL_SQL = """
 UPDATE models_app_aimodel m SET
     tag_names = COALESCE((SELECT json_agg(g.name ORDER BY g.name) FROM models_app_aimodel_tags t

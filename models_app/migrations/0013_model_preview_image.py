@@ -3,7 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-# Fill the new preview for models that already have example images (services.refresh_card_fields
+# Fill the new preview for models that already have example images (cards.refresh_card_fields
 # keeps it afterwards).
 PREVIEW_SQL = """
 UPDATE models_app_aimodel m SET preview_image_id = (

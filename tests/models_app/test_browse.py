@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from hub.dates import iso_z
 from models_app import demo
+from models_app.dates import iso_z
 from models_app.models import AIModel
 from tests.factories import make_model
 

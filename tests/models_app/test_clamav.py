@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from models_app.clamav import CHUNK_SIZE, clamav_configured, scan_stream
+from models_app.files.clamav import CHUNK_SIZE, clamav_configured, scan_stream
 from tests.models_app.conftest import EICAR, FakeClamd
 
 

@@ -8,8 +8,8 @@ from dataclasses import asdict
 import pytest
 
 from models_app.demo import make_safetensors, tiny_checkpoint, tiny_lora, tiny_vae
-from models_app.detection import detect, suggested_trigger_words, training_metadata
-from models_app.safetensors_header import DTYPE_BITS, read_header
+from models_app.files.detection import detect, suggested_trigger_words, training_metadata
+from models_app.files.safetensors import DTYPE_BITS, read_header
 
 
 def header_of(tensors, metadata=None):

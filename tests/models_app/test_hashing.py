@@ -12,9 +12,9 @@ import zlib
 import blake3
 import pytest
 
-from models_app import hashing
 from models_app.demo import make_safetensors
-from models_app.hashing import file_hashes, hash_chunks
+from models_app.files import hashing
+from models_app.files.hashing import file_hashes, hash_chunks
 
 F32 = struct.pack("<4f", 1.0, 2.0, 3.0, 4.0)
 T1 = make_safetensors([("w", "F32", (2, 2), F32)], {"ss_network_dim": "4"})

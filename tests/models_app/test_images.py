@@ -9,8 +9,8 @@ from collections.abc import Iterable
 import pytest
 from PIL import ExifTags, Image, ImageCms, ImageFile, PngImagePlugin
 
-from models_app import images
-from models_app.images import (
+from models_app.files import images
+from models_app.files.images import (
     MAX_EXIF_BYTES,
     THUMBNAIL_SIZE,
     ImageRejected,

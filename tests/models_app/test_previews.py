@@ -5,7 +5,7 @@ import io
 import pytest
 from django.test import Client
 
-from models_app import demo, services
+from models_app import cards, demo, services
 from models_app.models import AIModel, FileType, ModelVersion, PublishStatus
 from tests.factories import make_model
 
@@ -61,7 +61,7 @@ def test_the_newest_published_version_gives_the_preview_and_drafts_never_do(crea
 def test_unpublishing_drops_the_preview_and_unknown_thumbnails_are_404(client, model, run_on_commit):
     image = add_image(model.versions.get(), run_on_commit)
     ModelVersion.objects.filter(model=model).update(status=PublishStatus.UNPUBLISHED)
-    services.refresh_card_fields(model_ids=[model.id])
+    cards.refresh_card_fields(model_ids=[model.id])
     assert AIModel.objects.get(id=model.id).preview_image_id is None
     assert client.get(f"/images/thumbnails/{image.id}.webp").status_code == 404
     assert client.get("/images/thumbnails/999999.webp").status_code == 404

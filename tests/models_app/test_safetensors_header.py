@@ -8,7 +8,7 @@ import time
 import pytest
 
 from models_app.demo import make_safetensors, tiny_lora
-from models_app.safetensors_header import (
+from models_app.files.safetensors import (
     DTYPE_BITS,
     MAX_METADATA_TOTAL_SIZE,
     MAX_METADATA_VALUE_SIZE,

@@ -16,8 +16,8 @@ import zipfile
 
 import pytest
 
-from models_app import scanning
-from models_app.scanning import (
+from models_app.files import scanning
+from models_app.files.scanning import (
     SNIFF_BYTES,
     ScanResult,
     check_declared_format,

@@ -60,7 +60,7 @@ def test_the_search_page_and_the_suggestions_show_the_results(client, catalog):
 
 def test_search_follows_renames_tags_unpublishing_nsfw_and_deletes(catalog, creator, fan):
     """On PostgreSQL search reads its own table, kept in step by triggers; every change must show."""
-    from models_app import services
+    from models_app import cards, services
     from models_app.models import PublishStatus, SearchDocument
 
     model = AIModel.objects.get(name="Anime Eyes")
@@ -68,7 +68,7 @@ def test_search_follows_renames_tags_unpublishing_nsfw_and_deletes(catalog, crea
     model.save()
     assert found(fan, "ukiyo") == ["Ukiyo-e Prints"]
     model.tags.add(*services.tags_from_names(["woodblock"]))
-    services.refresh_card_fields(model_ids=[model.id])
+    cards.refresh_card_fields(model_ids=[model.id])
     assert found(fan, "woodblock") == ["Ukiyo-e Prints"]
     AIModel.objects.filter(id=model.id).update(nsfw=True)
     assert found(fan, "ukiyo") == []

@@ -11,9 +11,9 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from models_app import services
-from models_app.detection import detect
+from models_app.files.detection import Detection, detect
+from models_app.files.safetensors import HeaderError, read_header
 from models_app.models import BaseModel, ModelFile, ModelType
-from models_app.safetensors_header import HeaderError, read_header
 
 
 class Command(BaseCommand):
@@ -97,8 +97,6 @@ class Command(BaseCommand):
 
     def _detect(self, path: Path):
         """Guess type and base model from a safetensors header (only the header is read)."""
-        from models_app.detection import Detection
-
         unknown = Detection(None, None, "", "", 0.0, [])
         if path.suffix.lower() != ".safetensors":
             return unknown

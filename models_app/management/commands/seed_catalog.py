@@ -28,7 +28,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from models_app import services
+from models_app import cards
 from models_app.models import (
     AIModel,
     BaseModel,
@@ -336,7 +336,7 @@ class Command(BaseCommand):
                 f"{done}/{models} models, {totals['versions']} versions, {totals['files']} files "
                 f"({self._t(started)})"
             )
-        services.refresh_card_fields()  # the tag and base-model copies that lists read
+        cards.refresh_card_fields()  # the tag and base-model copies that lists read
         if connection.vendor == "postgresql":  # fresh statistics, so the planner uses the new indexes
             with connection.cursor() as cursor:
                 for model in (

@@ -9,7 +9,7 @@ import pytest
 from community.models import ApiKey
 from models_app import demo, services
 from models_app.models import FileType, ModelVersion
-from tests.api_v1.conftest import INFOTEXT, png
+from tests.compat.civitai.conftest import INFOTEXT, png
 from tests.factories import make_model, make_user
 
 from ._live import client_venv, run_script

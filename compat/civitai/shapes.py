@@ -3,7 +3,7 @@
 The views in civitai_api.py load the rows with everything these functions read already prefetched
 (selectors.api_models), so a page of models costs the same few queries whatever its size. Clients
 of CivitAI's API are strict in different ways, so every key is always sent (null when unknown), dates
-go through hub.dates.iso_z, hashes are UPPERCASE, and URLs are absolute.
+go through models_app.dates.iso_z, hashes are UPPERCASE, and URLs are absolute.
 """
 
 import json
@@ -13,12 +13,20 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.utils.text import slugify
 
-from hub.dates import iso_z
-
-from . import downloads
-from .models import AIModel, FileStatus, FileType, ModelFile, ModelVersion, PublishStatus, ScanStatus
-from .selectors import can_manage
-from .text import clean_filename, render_markdown
+from models_app import downloads
+from models_app.dates import iso_z
+from models_app.files.infotext import parse_infotext
+from models_app.models import (
+    AIModel,
+    FileStatus,
+    FileType,
+    ModelFile,
+    ModelVersion,
+    PublishStatus,
+    ScanStatus,
+)
+from models_app.selectors import can_manage
+from models_app.text import clean_filename, render_markdown
 
 # The model types one strict client accepts (DESIGN 8.7); anything else is sent as "Other".
 EMITTED_MODEL_TYPES = (
@@ -391,85 +399,3 @@ def model_json(model: AIModel, *, viewer: Viewer, primary_file_only: bool = Fals
     if is_archived(model):
         data["mode"] = "Archived"
     return data
-
-
-# --- Generation settings (DESIGN 5.1), for `meta`
-
-MAX_INFOTEXT = 1_000_000
-MAX_INFOTEXT_LINES = 10_000
-MAX_INFOTEXT_KEYS = 200
-_META_KEYS = {
-    "Steps": "steps",
-    "Sampler": "sampler",
-    "CFG scale": "cfgScale",
-    "Seed": "seed",
-    "Clip skip": "clipSkip",
-}
-_NUMBERS = {"steps": int, "seed": int, "clipSkip": int, "cfgScale": float}
-
-
-def _split_params(line: str) -> list[tuple[str, str]]:
-    """`key: value, key: value` split on top-level ", " only: JSON strings and {} / [] stay whole."""
-    pairs, depth, quoted, escaped, start = [], 0, False, False, 0
-    parts = []
-    for i, ch in enumerate(line):
-        if quoted:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                quoted = False
-        elif ch == '"':
-            quoted = True
-        elif ch in "{[":
-            depth += 1
-        elif ch in "}]":
-            depth = max(0, depth - 1)
-        elif ch == "," and depth == 0:
-            parts.append(line[start:i])
-            start = i + 1
-    parts.append(line[start:])
-    for part in parts[:MAX_INFOTEXT_KEYS]:
-        key, sep, value = part.strip().partition(":")
-        if key.strip():
-            pairs.append((key.strip(), value.strip() if sep else key.strip()))
-    return pairs
-
-
-def parse_infotext(text: str) -> dict | None:
-    """A1111/Forge `parameters` text as CivitAI's meta: prompt, negativePrompt, the numbers CivitAI
-    names in camelCase, and every other setting verbatim. Capped; never raises."""
-    if not isinstance(text, str) or not text.strip() or len(text) > MAX_INFOTEXT:
-        return None
-    lines = text.strip().split("\n")[:MAX_INFOTEXT_LINES]
-    meta: dict = {}
-    params = _split_params(lines[-1]) if len(lines) > 1 or ":" in lines[-1] else []
-    if len(params) >= 3:
-        lines = lines[:-1]
-        for key, value in params:
-            if value.startswith('"') and value.endswith('"') and len(value) >= 2:
-                try:
-                    value = json.loads(value)
-                except ValueError:
-                    pass
-            name = _META_KEYS.get(key, key)
-            if name in _NUMBERS:
-                try:
-                    value = _NUMBERS[name](value)
-                except (TypeError, ValueError):
-                    pass
-            meta[name] = value
-    prompt, negative, in_negative = [], [], False
-    for line in lines:
-        if line.startswith("Negative prompt:"):
-            in_negative = True
-            negative.append(line[len("Negative prompt:") :].strip())
-        elif in_negative:
-            negative.append(line)
-        else:
-            prompt.append(line)
-    meta["prompt"] = "\n".join(prompt).strip()
-    if negative:
-        meta["negativePrompt"] = "\n".join(negative).strip()
-    return meta

@@ -2,7 +2,7 @@
 
 Thin views: parse the query liberally (lists repeated or comma-joined, `true`/`True`, sort names
 with spaces), answer bad input with 400 `{"error": ...}`, read through the selectors and render with
-civitai_json. Public GETs send CORS `*` and the cache rules of DESIGN 8.1.
+shapes. Public GETs send CORS `*` and the cache rules of DESIGN 8.1.
 """
 
 import functools
@@ -18,10 +18,9 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from . import civitai_json, downloads, selectors
-from .civitai_json import Viewer
-from .download_views import BadApiKey, caller, public_user
-from .models import (
+from models_app import downloads, selectors
+from models_app.download_views import BadApiKey, caller, public_user
+from models_app.models import (
     BaseModel,
     FileFormat,
     FileStatus,
@@ -32,6 +31,9 @@ from .models import (
     PublishStatus,
     Tag,
 )
+
+from . import shapes
+from .shapes import Viewer
 
 MAX_API_ID = 2**31 - 1  # CivitAI's ids are 32-bit; larger ones are junk (DESIGN 10 item 16)
 MAX_LIST_VALUES = 100
@@ -189,7 +191,7 @@ def _model_types(params) -> list[str]:
     types = []
     for raw in _values(params, "types", "type"):
         if _word(raw) not in known:
-            emitted = ", ".join(civitai_json.EMITTED_MODEL_TYPES)
+            emitted = ", ".join(shapes.EMITTED_MODEL_TYPES)
             raise BadParam(f"Unknown type {raw[:60]!r}; use one of {emitted}.")
         types.append(known[_word(raw)])
     return types
@@ -294,7 +296,7 @@ def models_list(request):
     viewer = _viewer(request, user)
     primary_only = bool(_bool(params, "primaryFileOnly"))
     items = [
-        civitai_json.model_json(model, viewer=viewer, primary_file_only=primary_only)
+        shapes.model_json(model, viewer=viewer, primary_file_only=primary_only)
         for model in selectors.api_models(user, [row["id"] for row in rows])
     ]
     metadata = _metadata(
@@ -313,7 +315,7 @@ def model_detail(request, model_id: str):
     models = selectors.api_models(user, [pk]) if visible else []
     if not models:
         return _error(404, f"No model with id {pk}")
-    data = civitai_json.model_json(
+    data = shapes.model_json(
         models[0],
         viewer=_viewer(request, user),
         primary_file_only=bool(_bool(request.GET, "primaryFileOnly")),
@@ -337,7 +339,7 @@ def _version_answer(request, user, version_id: int | None, *, cache: str = PUBLI
     version = next((v for v in versions if v.id == version_id), None)
     if version is None:
         return _error(404, "Model not found")
-    data = civitai_json.version_json(
+    data = shapes.version_json(
         version, viewer=_viewer(request, user), model=model, index=versions.index(version)
     )
     if data is None:
@@ -411,7 +413,7 @@ def versions_by_hashes(request):
     for model in selectors.api_models(user, model_ids):
         for index, version in enumerate(model.versions.all()):
             if version.id in version_ids:
-                data = civitai_json.version_json(version, viewer=viewer, model=model, index=index)
+                data = shapes.version_json(version, viewer=viewer, model=model, index=index)
                 if data is not None:
                     items.append(data)
     items.sort(key=lambda item: item["id"])
@@ -459,9 +461,7 @@ def images_list(request):
     )
     # The hub's images are safe (level 1) or mature (level 4), as their model is.
     nsfw_shown = [
-        nsfw
-        for nsfw, level in ((False, civitai_json.SAFE_LEVEL), (True, civitai_json.MATURE_LEVEL))
-        if levels & level
+        nsfw for nsfw, level in ((False, shapes.SAFE_LEVEL), (True, shapes.MATURE_LEVEL)) if levels & level
     ]
     images = images.filter(version__model__nsfw__in=nsfw_shown)
     for name, field in (("modelId", "version__model_id"), ("modelVersionId", "version_id"), ("imageId", "id"),
@@ -504,7 +504,7 @@ def images_list(request):
     next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
     viewer = _viewer(request, user)
     with_meta = bool(_bool(params, "withMeta"))
-    items = [civitai_json.image_json(f, viewer=viewer, with_meta=with_meta) for f in rows[:limit]]
+    items = [shapes.image_json(f, viewer=viewer, with_meta=with_meta) for f in rows[:limit]]
     metadata = _metadata(
         request, total=total, limit=limit, current=current, page_mode=page_mode, next_cursor=next_cursor
     )
@@ -615,11 +615,11 @@ def enums(request):
     return _answer(
         user,
         {
-            "ModelType": list(civitai_json.EMITTED_MODEL_TYPES),
-            "ModelFileType": list(civitai_json.FILE_TYPES),
+            "ModelType": list(shapes.EMITTED_MODEL_TYPES),
+            "ModelFileType": list(shapes.FILE_TYPES),
             "ModelFileFormat": list(FileFormat.values),
             "BaseModel": [name for name, _ in names],
             "ActiveBaseModel": [name for name, active in names if active],
-            "BaseModelType": list(civitai_json.BASE_MODEL_TYPES),
+            "BaseModelType": list(shapes.BASE_MODEL_TYPES),
         },
     )

@@ -19,10 +19,9 @@ from urllib.parse import quote
 from django.conf import settings
 from django.utils.text import slugify
 
-from hub.dates import iso_z
-
-from . import downloads, selectors
-from .models import (
+from models_app import downloads, selectors
+from models_app.dates import iso_z
+from models_app.models import (
     AIModel,
     FileFormat,
     FileType,
@@ -32,7 +31,7 @@ from .models import (
     PublishStatus,
     UsageControl,
 )
-from .text import clean_filename
+from models_app.text import clean_filename
 
 # First path segments that belong to the hub's own pages, APIs and files (hub/urls.py), plus the
 # Hub's own prefixes. `/<namespace>/<name>/resolve/...` can't reach the HF view for these, so a

@@ -2,8 +2,8 @@
 
 The client is installed unmodified from the package index into its own virtual environment (cached
 under var/client-venvs/), for the latest release and for 0.36.x, whose redirect and resume handling
-differ (DESIGN.md 9.4). tests/clients/hf_scenario.py then uses it against a live server seeded with
-tests/hf/catalog.py. Nothing in the client's environment is turned off: a fresh HF_HOME, no token,
+differ (DESIGN.md 9.4). tests/compat/clients/hf_scenario.py then uses it against a live server seeded with
+tests/compat/hf/catalog.py. Nothing in the client's environment is turned off: a fresh HF_HOME, no token,
 and Xet left installed; the hub simply never advertises Xet.
 """
 
@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from community.models import ApiKey
-from models_app import hf_api, hf_repos
+from compat.hf import repos as hf_repos
+from compat.hf import views as hf_api
 from models_app.models import ModelVersion
 from models_app.storage import model_storage
-from tests.hf.catalog import seed
+from tests.compat.hf.catalog import seed
 
 from ._hf_live import client_env, client_python, run_client
 

@@ -1,3 +1,9 @@
+"""`manage.py seed_demo`: the content a newcomer sees after `make run`, from every app.
+
+It lives in hub/ because it spans the apps (models from models_app, the moderator role from
+moderation); the apps themselves never import upwards.
+"""
+
 import io
 
 from allauth.account.models import EmailAddress

@@ -1,6 +1,6 @@
 """The Hugging Face Hub read API (DESIGN.md section 9): JSON shapes, /resolve headers, errors with the
 X-Error-Code the client maps to its exceptions, junk in paths, ranges, and list pagination.
-tests/clients/test_huggingface_hub.py runs the real client against the same catalog."""
+tests/compat/clients/test_huggingface_hub.py runs the real client against the same catalog."""
 
 import hashlib
 import re
@@ -10,7 +10,8 @@ import pytest
 from django.test import Client
 
 from community.models import ApiKey
-from models_app import hf_api, hf_repos
+from compat.hf import repos as hf_repos
+from compat.hf import views as hf_api
 from models_app.models import AIModel, DownloadRecord, ModelVersion, UsageControl
 from tests.factories import make_user
 

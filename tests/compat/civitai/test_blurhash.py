@@ -4,8 +4,8 @@ import random
 
 import pytest
 
-from models_app import civitai_json
-from models_app.images import blurhash_of_pixels
+from compat.civitai import shapes
+from models_app.files.images import blurhash_of_pixels
 from models_app.models import FileType, ModelFile
 
 from .conftest import add_file, png, publish
@@ -18,7 +18,7 @@ def test_the_encoder_matches_the_reference_implementation():
     rng = random.Random(5)
     pixels = [(rng.randrange(256), rng.randrange(256), rng.randrange(256)) for _ in range(17 * 11)]
     assert blurhash_of_pixels(pixels, 17, 11) == "LKHe:--;XRy5t:o{rr%2I1P1xmw4"
-    assert blurhash_of_pixels([(128, 128, 128)] * 16, 4, 4) == civitai_json.PLACEHOLDER_BLURHASH
+    assert blurhash_of_pixels([(128, 128, 128)] * 16, 4, 4) == shapes.PLACEHOLDER_BLURHASH
 
 
 def test_the_worker_stores_a_blurhash_and_the_api_sends_it(client, creator, run_on_commit):
@@ -32,4 +32,4 @@ def test_the_worker_stores_a_blurhash_and_the_api_sends_it(client, creator, run_
     # An image processed before the hub computed BlurHashes gets a valid placeholder.
     ModelFile.objects.filter(id=red.id).update(metadata={"image": {"width": 96, "height": 64}})
     sent = {i["id"]: i["hash"] for i in client.get(f"/api/v1/model-versions/{version.id}").json()["images"]}
-    assert sent[red.id] == civitai_json.PLACEHOLDER_BLURHASH and sent[blue.id] == hashes[blue.id]
+    assert sent[red.id] == shapes.PLACEHOLDER_BLURHASH and sent[blue.id] == hashes[blue.id]

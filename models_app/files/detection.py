@@ -15,8 +15,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .models import ModelType
-from .safetensors_header import (
+from .safetensors import (
     MAX_METADATA_VALUE_SIZE,
     MAX_THUMBNAIL_SIZE,
     HeaderError,
@@ -25,6 +24,22 @@ from .safetensors_header import (
     clean_text,
     loads_strict,
 )
+
+
+class DetectedType:
+    """The model types detection can tell apart, as the values of models_app.models.ModelType (CivitAI's
+    type names). Plain strings: this package reads bytes and knows nothing of the catalog."""
+
+    CHECKPOINT = "Checkpoint"
+    TEXTUAL_INVERSION = "TextualInversion"
+    LORA = "LORA"
+    LOCON = "LoCon"
+    DORA = "DoRA"
+    CONTROLNET = "Controlnet"
+    UPSCALER = "Upscaler"
+    MOTION_MODULE = "MotionModule"
+    VAE = "VAE"
+
 
 SD15, SD21, SDXL, SD3, SD35 = "SD 1.5", "SD 2.1", "SDXL 1.0", "SD 3", "SD 3.5"
 FLUX_DEV, FLUX_SCHNELL, OTHER = "Flux.1 D", "Flux.1 S", "Other"
@@ -39,7 +54,7 @@ _FAMILY = {
     OTHER: "other",
 }
 _WIDTH_BASE = {768: (SD15, "SD 1.x"), 1024: (SD21, "SD 2.x"), 2048: (SDXL, "SDXL")}
-_ADAPTERS = [ModelType.LORA.value, ModelType.LOCON.value, ModelType.DORA.value]  # least to most specific
+_ADAPTERS = [DetectedType.LORA, DetectedType.LOCON, DetectedType.DORA]  # least to most specific
 _LYCORIS_ALGOS = {
     "lora",
     "locon",
@@ -69,7 +84,7 @@ _TO_K = re.compile(r"attn2[._]to_k")
 
 @dataclass
 class Detection:
-    model_type: str | None  # a ModelType value, or None when nothing matched
+    model_type: str | None  # a DetectedType value (= a ModelType value), or None when nothing matched
     base_model: str | None  # a BaseModel name ("SD 1.5", "SDXL 1.0", "Flux.1 D", ... "Other"), or None
     fp: str  # "fp16", "bf16", "fp32", "fp8", ... or "" when no float dtype holds the data
     size_variant: str  # "full" / "pruned" for checkpoints, "" for everything else
@@ -106,19 +121,19 @@ def _architecture_base(arch: str) -> str:
 def _architecture_type(adapter: str) -> str | None:
     adapter = adapter.strip().lower()
     if not adapter:
-        return ModelType.CHECKPOINT.value
+        return DetectedType.CHECKPOINT
     if adapter == "lora":
-        return ModelType.LORA.value
+        return DetectedType.LORA
     if adapter in ("lycoris", "locon", "loha", "lokr"):
-        return ModelType.LOCON.value
+        return DetectedType.LOCON
     if adapter == "dora":
-        return ModelType.DORA.value
+        return DetectedType.DORA
     if adapter in ("textual-inversion", "embedding"):
-        return ModelType.TEXTUAL_INVERSION.value
+        return DetectedType.TEXTUAL_INVERSION
     if adapter in ("controlnet", "control-lora"):
-        return ModelType.CONTROLNET.value
+        return DetectedType.CONTROLNET
     if adapter == "vae":
-        return ModelType.VAE.value
+        return DetectedType.VAE
     return None
 
 
@@ -176,17 +191,17 @@ def _from_metadata(metadata: dict[str, str]) -> tuple[str | None, str | None, li
         evidence.append(f"ss_network_module = {_short(module, 40)}")
         args = network_args(metadata) or {}
         algo = str(args.get("algo", "")).strip().lower()
-        module_type = ModelType.LORA.value
+        module_type = DetectedType.LORA
         if module.startswith("lycoris") or module == "networks.oft":
-            module_type = ModelType.LOCON.value
+            module_type = DetectedType.LOCON
         if algo in _LYCORIS_ALGOS - {"lora", "dylora"} or (algo and module.startswith("lycoris")):
-            module_type = ModelType.LOCON.value
+            module_type = DetectedType.LOCON
             evidence.append(f"algo = {_short(algo, 30)} in ss_network_args (LyCORIS)")
         elif "conv_dim" in args and module.startswith("networks.lora"):
-            module_type = ModelType.LOCON.value
+            module_type = DetectedType.LOCON
             evidence.append("conv_dim in ss_network_args (LoRA on conv layers, LoCon)")
         if str(args.get("dora_wd", "")).strip().lower() == "true":
-            module_type = ModelType.DORA.value
+            module_type = DetectedType.DORA
             evidence.append("dora_wd = True in ss_network_args (DoRA)")
         if model_type is None or model_type in _ADAPTERS:
             model_type = _more_specific(model_type, module_type)
@@ -254,24 +269,24 @@ def _adapter_type(tensors: list[TensorInfo], names: list[str]) -> tuple[str | No
     if down_up and not kohya:
         evidence.append("LoRA keys (.lora_down/.lora_up)")
     if any(n.endswith(".dora_scale") or "lora_magnitude_vector" in n for n in names):
-        return ModelType.DORA.value, [
+        return DetectedType.DORA, [
             *evidence,
             "DoRA magnitude vectors (dora_scale / lora_magnitude_vector)",
         ]
     if any(".hada_w1_" in n or ".hada_w2_" in n for n in names):
-        return ModelType.LOCON.value, [*evidence, "LoHa keys (hada_w1/hada_w2, LyCORIS)"]
+        return DetectedType.LOCON, [*evidence, "LoHa keys (hada_w1/hada_w2, LyCORIS)"]
     if any(".lokr_w1" in n or ".lokr_w2" in n for n in names):
-        return ModelType.LOCON.value, [*evidence, "LoKr keys (lokr_w1/lokr_w2, LyCORIS)"]
+        return DetectedType.LOCON, [*evidence, "LoKr keys (lokr_w1/lokr_w2, LyCORIS)"]
     if any(".oft_blocks" in n or ".oft_diag" in n for n in names):
-        return ModelType.LOCON.value, [*evidence, "OFT keys (oft_blocks)"]
+        return DetectedType.LOCON, [*evidence, "OFT keys (oft_blocks)"]
     if any(n.endswith(".on_input") for n in names):
-        return ModelType.LOCON.value, [*evidence, "(IA)3 keys (on_input, LyCORIS)"]
+        return DetectedType.LOCON, [*evidence, "(IA)3 keys (on_input, LyCORIS)"]
     if any(
         t.name.endswith(".lora_down.weight") and len(t.shape) == 4 and t.shape[2:] != (1, 1) for t in tensors
     ):
-        return ModelType.LOCON.value, [*evidence, "LoRA on 3x3 convolutions (4-D lora_down, LoCon)"]
+        return DetectedType.LOCON, [*evidence, "LoRA on 3x3 convolutions (4-D lora_down, LoCon)"]
     if kohya or peft or down_up:
-        return ModelType.LORA.value, evidence
+        return DetectedType.LORA, evidence
     return None, []
 
 
@@ -289,7 +304,7 @@ def _from_keys(tensors: list[TensorInfo]) -> tuple[str | None, str | None, list[
     by_name = {t.name: t for t in tensors}
 
     if any("lora_controlnet" in n for n in names):
-        return ModelType.CONTROLNET.value, None, ["Control-LoRA keys (lora_controlnet)"]
+        return DetectedType.CONTROLNET, None, ["Control-LoRA keys (lora_controlnet)"]
     model_type, evidence = _adapter_type(tensors, names)
     if model_type:
         base, base_evidence = _adapter_base(tensors, names)
@@ -298,7 +313,7 @@ def _from_keys(tensors: list[TensorInfo]) -> tuple[str | None, str | None, list[
     embedding_names = {"emb_params", "clip_l", "clip_g"}
     if all(n in embedding_names or n.startswith(("string_to_param.", "string_to_token.")) for n in names):
         if "clip_l" in by_name and "clip_g" in by_name:
-            return ModelType.TEXTUAL_INVERSION.value, SDXL, ["embedding vectors clip_l + clip_g (SDXL)"]
+            return DetectedType.TEXTUAL_INVERSION, SDXL, ["embedding vectors clip_l + clip_g (SDXL)"]
         vector = by_name.get("emb_params") or next(
             (t for t in tensors if t.name.startswith("string_to_param.")), None
         )
@@ -308,11 +323,11 @@ def _from_keys(tensors: list[TensorInfo]) -> tuple[str | None, str | None, list[
             if width in (768, 1024):
                 base, family = _WIDTH_BASE[width]
                 return (
-                    ModelType.TEXTUAL_INVERSION.value,
+                    DetectedType.TEXTUAL_INVERSION,
                     base,
                     [f"embedding vectors {label} of width {width} ({family})"],
                 )
-            return ModelType.TEXTUAL_INVERSION.value, None, [f"embedding vectors {label}"]
+            return DetectedType.TEXTUAL_INVERSION, None, [f"embedding vectors {label}"]
 
     if "encoder.conv_in.weight" in by_name and "decoder.conv_in.weight" in by_name:
         evidence = ["VAE keys (encoder.conv_in, decoder.conv_in) and no UNet"]
@@ -320,7 +335,7 @@ def _from_keys(tensors: list[TensorInfo]) -> tuple[str | None, str | None, list[
         if len(decoder_in) == 4 and decoder_in[1] in (4, 16):
             family = "SD 1.x/2.x/SDXL" if decoder_in[1] == 4 else "SD 3/Flux"
             evidence.append(f"{decoder_in[1]} latent channels ({family})")
-        return ModelType.VAE.value, None, evidence
+        return DetectedType.VAE, None, evidence
 
     control = (
         "input_hint_block.",
@@ -336,21 +351,21 @@ def _from_keys(tensors: list[TensorInfo]) -> tuple[str | None, str | None, list[
         if width in _WIDTH_BASE:
             base, label = _WIDTH_BASE[width]
             evidence.append(f"attn2.to_k input width {width} ({label})")
-        return ModelType.CONTROLNET.value, base, evidence
+        return DetectedType.CONTROLNET, base, evidence
 
     if any("motion_modules." in n for n in names):
-        return ModelType.MOTION_MODULE.value, None, ["AnimateDiff motion module keys (motion_modules.*)"]
+        return DetectedType.MOTION_MODULE, None, ["AnimateDiff motion module keys (motion_modules.*)"]
 
     if "conv_first.weight" in by_name and any(n.startswith(("RRDB_trunk.", "body.")) for n in names):
-        return ModelType.UPSCALER.value, None, ["ESRGAN upscaler keys (conv_first, RRDB_trunk/body)"]
+        return DetectedType.UPSCALER, None, ["ESRGAN upscaler keys (conv_first, RRDB_trunk/body)"]
     if "model.0.weight" in by_name and all(re.match(r"model\.\d+\.", n) for n in names):
-        return ModelType.UPSCALER.value, None, ["ESRGAN upscaler keys (model.0.weight, old layout)"]
+        return DetectedType.UPSCALER, None, ["ESRGAN upscaler keys (model.0.weight, old layout)"]
 
     return _checkpoint(tensors, names)
 
 
 def _checkpoint(tensors: list[TensorInfo], names: list[str]) -> tuple[str | None, str | None, list[str]]:
-    checkpoint = ModelType.CHECKPOINT.value
+    checkpoint = DetectedType.CHECKPOINT
     stripped = [_strip(n) for n in names]
     if any(n.startswith("double_blocks.") for n in stripped) and any(
         n.startswith("single_blocks.") for n in stripped
@@ -464,7 +479,7 @@ def detect(header: SafetensorsHeader) -> Detection:
         confidence = 0.0
 
     size_variant = ""
-    if model_type == ModelType.CHECKPOINT.value:
+    if model_type == DetectedType.CHECKPOINT:
         size_variant = "full" if any(t.name.startswith("model_ema.") for t in header.tensors) else "pruned"
         evidence.append(
             "EMA weights present (model_ema.*)" if size_variant == "full" else "no EMA weights (pruned)"

@@ -1,5 +1,5 @@
-"""A small catalog seen through the Hugging Face API, shared by tests/hf and the real-client proofs
-(tests/clients/test_huggingface_hub.py). Everything goes through the services and the real pipeline."""
+"""A small catalog seen through the Hugging Face API, shared by tests/compat/hf and the real-client proofs
+(tests/compat/clients/test_huggingface_hub.py). Everything goes through the services and the real pipeline."""
 
 import contextlib
 import io
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from models_app import demo, services
+from models_app import cards, demo, services
 from models_app.models import AIModel, FileStatus, FileType, ModelFile, ModelVersion
 from tests.factories import make_model
 
@@ -61,7 +61,7 @@ def seed(alice, bob, run_on_commit=None) -> HfCatalog:
     # Trigger words of their own, so that a search for one model finds only it.
     for other_model, word in ((other, "pastelsketch"), (bobs, "dreamy")):
         ModelVersion.objects.filter(model=other_model).update(trained_words=[word])
-    services.refresh_card_fields(model_ids=[other.id, bobs.id])
+    cards.refresh_card_fields(model_ids=[other.id, bobs.id])
     v1 = model.versions.get()
     v2 = services.create_version(model=model, name="v2.0", base_model="SD 1.5", trained_words=["tinywc"])
     gated_model = services.create_model(owner=alice, name="Early Bird", type="LORA")

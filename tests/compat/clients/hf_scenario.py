@@ -1,5 +1,5 @@
 """What a user of `huggingface_hub` does with a hub, run inside the client's own virtual environment
-(tests/clients/test_huggingface_hub.py). HF_ENDPOINT and HF_HOME come from the environment; argv[1]
+(tests/compat/clients/test_huggingface_hub.py). HF_ENDPOINT and HF_HOME come from the environment; argv[1]
 is JSON naming the steps and the repos. Prints one JSON object with what the client returned.
 
 Works with huggingface_hub 0.36.x and 1.x/2.x: only their public API is used.

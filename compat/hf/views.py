@@ -10,12 +10,13 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from hub.dates import iso_z
+from models_app import downloads, selectors
+from models_app.dates import iso_z
+from models_app.download_views import BadApiKey, blob_response, caller, over_rate_limit, ranged_response
+from models_app.models import AIModel, ModelType, ModelVersion
 
-from . import downloads, hf_repos, selectors
-from .download_views import BadApiKey, blob_response, caller, over_rate_limit, ranged_response
-from .hf_repos import HubError
-from .models import AIModel, ModelType, ModelVersion
+from . import repos
+from .repos import HubError
 
 MAX_LIST_LIMIT = 1000  # what a client may ask for
 LIST_PAGE_SIZE = selectors.MAX_PAGE_SIZE  # models per page; the client follows Link up to its limit
@@ -123,7 +124,7 @@ def _next_link(request, **changes) -> str:
 # --- JSON shapes (DESIGN 9.2).
 
 
-def _sibling(f: hf_repos.RepoFile, *, blobs: bool) -> dict:
+def _sibling(f: repos.RepoFile, *, blobs: bool) -> dict:
     sibling = {"rfilename": f.path}
     if blobs:
         sibling["size"] = f.size
@@ -134,24 +135,24 @@ def _sibling(f: hf_repos.RepoFile, *, blobs: bool) -> dict:
 
 
 def _info_json(model: AIModel, version: ModelVersion, files, *, blobs: bool = False) -> dict:
-    repo = hf_repos.repo_id(model)
+    repo = repos.repo_id(model)
     return {
         "id": repo,
         "modelId": repo,
         "author": model.owner.username,
-        "sha": hf_repos.commit_id(version),
+        "sha": repos.commit_id(version),
         "lastModified": iso_z(version.published_at or version.created_at),
         "createdAt": iso_z(model.published_at or model.created_at),
         "private": not model.is_published,
-        "gated": hf_repos.gated(version),
-        "disabled": hf_repos.disabled(version),
+        "gated": repos.gated(version),
+        "disabled": repos.disabled(version),
         "downloads": model.download_count,
         "downloadsAllTime": model.download_count,
         "likes": model.like_count,
-        "tags": hf_repos.version_tags(version, files),
-        "pipeline_tag": hf_repos.PIPELINES.get(model.type),
+        "tags": repos.version_tags(version, files),
+        "pipeline_tag": repos.PIPELINES.get(model.type),
         "library_name": None,
-        "cardData": hf_repos.card_data(version, files),
+        "cardData": repos.card_data(version, files),
         "siblings": [_sibling(f, blobs=blobs) for f in files],
         "usedStorage": sum(f.size for f in files),
     }
@@ -170,8 +171,8 @@ def _card_json(card: selectors.ModelCard) -> dict:
         "author": card.creator,
         "likes": card.like_count,
         "downloads": card.download_count,
-        "tags": hf_repos.repo_tags(card.type, card.tags, nsfw=card.nsfw),
-        "pipeline_tag": hf_repos.PIPELINES.get(card.type),
+        "tags": repos.repo_tags(card.type, card.tags, nsfw=card.nsfw),
+        "pipeline_tag": repos.PIPELINES.get(card.type),
         "library_name": None,
         "createdAt": iso_z(card.published_at),
         "private": False,
@@ -180,15 +181,15 @@ def _card_json(card: selectors.ModelCard) -> dict:
 
 def _last_commit(version: ModelVersion) -> dict:
     return {
-        "id": hf_repos.commit_id(version),
+        "id": repos.commit_id(version),
         "title": version.name,
         "date": iso_z(version.published_at or version.created_at),
     }
 
 
-def _tree_entry(version: ModelVersion, path: str, f: hf_repos.RepoFile | None, *, expand: bool) -> dict:
+def _tree_entry(version: ModelVersion, path: str, f: repos.RepoFile | None, *, expand: bool) -> dict:
     if f is None:
-        entry = {"type": "directory", "oid": hf_repos.tree_oid(version, path), "size": 0, "path": path}
+        entry = {"type": "directory", "oid": repos.tree_oid(version, path), "size": 0, "path": path}
     else:
         entry = {"type": "file", "oid": f.oid, "size": f.size, "path": path}
         if f.sha256:
@@ -240,8 +241,8 @@ def _apply_filters(query: selectors.BrowseQuery, filters: list[str]) -> None:
     types = set(ModelType.values)
     for value in filters:
         lowered = value.lower()
-        of_type = {t for t in ModelType.values if lowered in (t.lower(), hf_repos.TYPE_TAGS[t])}
-        of_pipeline = {t for t, pipeline in hf_repos.PIPELINES.items() if pipeline == lowered}
+        of_type = {t for t in ModelType.values if lowered in (t.lower(), repos.TYPE_TAGS[t])}
+        of_pipeline = {t for t, pipeline in repos.PIPELINES.items() if pipeline == lowered}
         if lowered == "safetensors":
             query.safetensors_only = True
         elif of_type or of_pipeline:
@@ -260,15 +261,15 @@ def _rich_items(cards, *, full: bool, expand: list[str]) -> list[dict]:
     """List items with what only the main revision knows (sha, siblings, ...): four queries a page."""
     ids = [card.id for card in cards]
     models = {m.id: m for m in AIModel.objects.filter(id__in=ids).select_related("owner")}
-    versions = hf_repos.main_versions(ids)
-    stored = hf_repos.stored_files_by_version(list(versions.values()))
+    versions = repos.main_versions(ids)
+    stored = repos.stored_files_by_version(list(versions.values()))
     items = []
     for card in cards:
         model, version = models.get(card.id), versions.get(card.id)
         if model is None or version is None:
             continue
         version.model = model
-        info = _info_json(model, version, hf_repos.repo_files(version, stored[version.id]))
+        info = _info_json(model, version, repos.repo_files(version, stored[version.id]))
         if expand:
             items.append(_expanded(info, expand))
         elif full:
@@ -313,13 +314,13 @@ def model_info(request, namespace: str, name: str, revision: str = "main"):
     try:
         expand = _expand(request)
         user = _user(request)
-        model = hf_repos.find_repo(user, namespace, name)
-        version = hf_repos.resolve_revision(user, model, revision)
+        model = repos.find_repo(user, namespace, name)
+        version = repos.resolve_revision(user, model, revision)
     except HubError as exc:
         return _error(exc)
     except BadRequest as exc:
         return _bad_request(str(exc))
-    info = _info_json(model, version, hf_repos.repo_files(version), blobs=_flag(request, "blobs"))
+    info = _info_json(model, version, repos.repo_files(version), blobs=_flag(request, "blobs"))
     if _flag(request, "securityStatus"):
         # Only files that passed every scan are ever served (downloads.DOWNLOADABLE).
         info["securityRepoStatus"] = {"scansDone": True, "filesWithIssues": []}
@@ -336,12 +337,12 @@ def repo_tree(request, namespace: str, name: str, revision: str, path: str = "")
     page_size = TREE_PAGE_SIZE_EXPANDED if expand else TREE_PAGE_SIZE
     try:
         user = _user(request)
-        model = hf_repos.find_repo(user, namespace, name)
-        version = hf_repos.resolve_revision(user, model, revision)
+        model = repos.find_repo(user, namespace, name)
+        version = repos.resolve_revision(user, model, revision)
         path = path.strip("/")
-        entries = hf_repos.tree(hf_repos.repo_files(version), path, recursive=_flag(request, "recursive"))
+        entries = repos.tree(repos.repo_files(version), path, recursive=_flag(request, "recursive"))
         if entries is None:
-            raise hf_repos.entry_not_found(path, hf_repos.commit_id(version))
+            raise repos.entry_not_found(path, repos.commit_id(version))
         cursor = request.GET.get("cursor", "0")
         if not cursor.isdigit() or len(cursor) > 9 or int(cursor) > len(entries):
             raise BadRequest("The cursor is malformed; start again from the first page.")
@@ -366,15 +367,15 @@ def paths_info(request, namespace: str, name: str, revision: str):
     """The entries of the given paths (files or folders); paths that don't exist are left out."""
     try:
         user = _user(request)
-        model = hf_repos.find_repo(user, namespace, name)
-        version = hf_repos.resolve_revision(user, model, revision)
+        model = repos.find_repo(user, namespace, name)
+        version = repos.resolve_revision(user, model, revision)
     except HubError as exc:
         return _error(exc)
     wanted = [p.strip("/") for p in request.POST.getlist("paths")[:1000]]
     expand = request.POST.get("expand", "").lower() in ("true", "1")
-    files = hf_repos.repo_files(version)
-    by_path: dict[str, hf_repos.RepoFile | None] = {f.path: f for f in files}
-    by_path.update(dict.fromkeys(hf_repos.directories(files)))
+    files = repos.repo_files(version)
+    by_path: dict[str, repos.RepoFile | None] = {f.path: f for f in files}
+    by_path.update(dict.fromkeys(repos.directories(files)))
     return _json(
         [_tree_entry(version, p, by_path[p], expand=expand) for p in dict.fromkeys(wanted) if p in by_path]
     )
@@ -388,18 +389,18 @@ def repo_refs(request, namespace: str, name: str):
     """`main`, and a tag for every version whose name is a safe ref name."""
     try:
         user = _user(request)
-        model = hf_repos.find_repo(user, namespace, name)
+        model = repos.find_repo(user, namespace, name)
     except HubError as exc:
         return _error(exc)
     versions = list(selectors.visible_versions(user, model))
-    main = hf_repos.main_version(versions)
+    main = repos.main_version(versions)
     branches = []
     if main is not None:
-        branches.append({"name": "main", "ref": "refs/heads/main", "targetCommit": hf_repos.commit_id(main)})
+        branches.append({"name": "main", "ref": "refs/heads/main", "targetCommit": repos.commit_id(main)})
     tags = [
-        {"name": tag, "ref": f"refs/tags/{tag}", "targetCommit": hf_repos.commit_id(v)}
+        {"name": tag, "ref": f"refs/tags/{tag}", "targetCommit": repos.commit_id(v)}
         for v in versions
-        if (tag := hf_repos.tag_name(v))
+        if (tag := repos.tag_name(v))
     ]
     body = {"branches": branches, "converts": [], "tags": tags}
     if request.GET.get("include_prs"):
@@ -412,8 +413,8 @@ def repo_commits(request, namespace: str, name: str, revision: str):
     """The history up to a revision: that version and the older ones, newest first."""
     try:
         user = _user(request)
-        model = hf_repos.find_repo(user, namespace, name)
-        version = hf_repos.resolve_revision(user, model, revision)
+        model = repos.find_repo(user, namespace, name)
+        version = repos.resolve_revision(user, model, revision)
     except HubError as exc:
         return _error(exc)
 
@@ -443,12 +444,12 @@ def resolve_file(request, namespace: str, name: str, revision: str, filename: st
     download gates, and a GET of one counts as a download like /api/download/models does."""
     try:
         user = _user(request)
-        model = hf_repos.find_repo(user, namespace, name)
-        version = hf_repos.resolve_revision(user, model, revision)
-        commit = hf_repos.commit_id(version)
-        repo_file = hf_repos.find_file(hf_repos.repo_files(version), filename, commit)
+        model = repos.find_repo(user, namespace, name)
+        version = repos.resolve_revision(user, model, revision)
+        commit = repos.commit_id(version)
+        repo_file = repos.find_file(repos.repo_files(version), filename, commit)
         if repo_file.model_file is not None:
-            hf_repos.check_file_access(user, version, commit)
+            repos.check_file_access(user, version, commit)
     except HubError as exc:
         return _error(exc)
     headers = {

@@ -1,4 +1,4 @@
-"""Run by tests/clients/test_civitapy.py with the python of a virtual environment holding civitapy.
+"""Run by tests/compat/clients/test_civitapy.py with the python of a virtual environment holding civitapy.
 
 Uses civitapy exactly as its README shows, against the hub named on the command line, parsing every
 answer with civitapy's own pydantic models, and prints what it saw as one JSON line. No Django here.
