@@ -19,16 +19,15 @@ from .models import ApiKey
 def user_profile(request, username: str):
     """A creator's public page: who they are and what they published."""
     person = get_object_or_404(get_user_model(), username=username, is_active=True)
+    # The catalog's one visibility rule: drafts show to their creator and to moderators only.
     models = visible_models(request.user).filter(owner=person)
-    if not (request.user == person or can_moderate(request.user)):
-        models = models.filter(status="published")
     cards = model_cards(
         list(models.order_by("-published_at", "-created_at").values_list("id", flat=True)[:200])
     )
     return render(
         request,
         "community/user_profile.html",
-        {"person": person, "models": cards, "is_moderator": person.has_perm("models_app.moderate_content")},
+        {"person": person, "models": cards, "is_moderator": can_moderate(person)},
     )
 
 

@@ -8,6 +8,7 @@ import json
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
@@ -200,7 +201,9 @@ def _errors(*codes: int) -> dict:
             description='Invalid input: `{"detail": "..."}`, or `{"field": ["message"]}` per invalid field.',
         ),
         401: OpenApiResponse(DetailOutput, description="No credentials, or a wrong or revoked key."),
-        403: OpenApiResponse(DetailOutput, description="Not allowed (e.g. a session write without CSRF)."),
+        403: OpenApiResponse(
+            DetailOutput, description="Not yours to change, or a session write without its CSRF token."
+        ),
         404: OpenApiResponse(DetailOutput, description="No such thing, or not yours to see."),
     }
     return {code: described[code] for code in codes}
@@ -252,7 +255,7 @@ def _own_version(request, version_id: int) -> ModelVersion:
     if version.model.owner_id != request.user.id:
         # Someone else's draft must not even be confirmed to exist.
         get_object_or_404(selectors.visible_models(request.user), id=version.model_id)
-        raise services.ValidationError("Only the creator of this model can change it.")
+        raise PermissionDenied("Only the creator of this model can change it.")
     return version
 
 
@@ -372,7 +375,7 @@ class CreateVersion(CreatorAPIView):
     def post(self, request, model_id: int):
         model = get_object_or_404(selectors.visible_models(request.user), id=model_id)
         if model.owner_id != request.user.id:
-            raise services.ValidationError("Only the creator of this model can add versions.")
+            raise PermissionDenied("Only the creator of this model can add versions.")
         data = VersionInput(data=request.data)
         data.is_valid(raise_exception=True)
         version = services.create_version(model=model, **data.validated_data)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import BinaryIO
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -184,7 +184,7 @@ def check_upload_allowed(*, filename: str, size: int | None) -> str:
 
 def _check_owner(version: ModelVersion, by) -> None:
     if version.model.owner_id != by.id:
-        raise ValidationError("Only the creator of this model can add files to it.")
+        raise PermissionDenied("Only the creator of this model can add files to it.")
 
 
 def _new_file_row(*, version, name, type, is_primary, **fields) -> ModelFile:
@@ -320,7 +320,7 @@ def abort_upload(*, model_file: ModelFile, by) -> None:
 def publish_version(*, version: ModelVersion, by) -> ModelVersion:
     """Make a version, and its model, public. Only the owner may publish."""
     if version.model.owner_id != by.id:
-        raise ValidationError("Only the creator of this model can publish it.")
+        raise PermissionDenied("Only the creator of this model can publish it.")
     files = list(version.files.all())
     if not files:
         raise ValidationError("Add at least one file before publishing.")

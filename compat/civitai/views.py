@@ -23,7 +23,6 @@ from models_app.download_views import BadApiKey, caller, public_user
 from models_app.models import (
     BaseModel,
     FileFormat,
-    FileStatus,
     FileType,
     ModelFile,
     ModelType,
@@ -453,9 +452,8 @@ def images_list(request):
             raise BadParam("nsfw takes None, Soft, Mature, X, true or false.")
         levels = IMAGE_NSFW_LEVELS[nsfw]
     images = ModelFile.objects.filter(
+        downloads.DOWNLOADABLE,  # the rule /images/<id>/<name> serves by, so every listed url works
         type=FileType.IMAGE,
-        status=FileStatus.READY,
-        blob__isnull=False,
         version__status=PublishStatus.PUBLISHED,
         version__model__status=PublishStatus.PUBLISHED,
     )

@@ -1,7 +1,7 @@
 """Creating, publishing and describing models through the services."""
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from models_app import services
 from models_app.models import AIModel, BaseModel, ModelType, PublishStatus, Tag
@@ -82,7 +82,7 @@ def test_publishing_needs_a_file(creator):
 
 def test_only_the_creator_can_publish(creator, fan):
     model = make_model(creator, publish=False)
-    with pytest.raises(ValidationError, match="Only the creator"):
+    with pytest.raises(PermissionDenied, match="Only the creator"):
         services.publish_version(version=model.versions.get(), by=fan)
 
 

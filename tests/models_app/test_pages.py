@@ -78,6 +78,17 @@ def test_user_page_lists_published_models(client, creator):
     assert "Public one" in html and "Hidden draft" not in html
 
 
+def test_user_page_shows_drafts_to_their_creator_and_moderators_only(client, creator, fan, moderator):
+    make_model(creator, name="Public one")
+    make_model(creator, name="Work in progress", publish=False)
+    page = f"/user/{creator.username}"
+    assert "Work in progress" not in client.get(page).content.decode()
+    for viewer, sees_draft in ((fan, False), (creator, True), (moderator, True)):
+        client.force_login(viewer)
+        html = client.get(page).content.decode()
+        assert "Public one" in html and ("Work in progress" in html) == sees_draft, viewer.username
+
+
 def test_user_page_of_someone_with_no_models_says_so(client, fan):
     assert "has not published a model yet" in client.get(f"/user/{fan.username}").content.decode()
 

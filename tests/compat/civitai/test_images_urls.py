@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from community.models import ApiKey
-from models_app.models import FileType, ModelVersion, PublishStatus
+from models_app.models import FileType, ModelFile, ModelVersion, PublishStatus, ScanStatus
 
 from .conftest import add_file, png, publish
 
@@ -63,3 +63,20 @@ def test_unknown_images_are_404_json(client, path):
 def test_a_model_file_is_not_served_as_an_image(client, lora):
     model_file = lora.files.get(is_primary=True)
     assert client.get(f"/images/{model_file.id}/{model_file.name}").status_code == 404
+
+
+def test_the_images_list_offers_only_images_whose_url_serves(client, lora, run_on_commit):
+    """The list and the image URL share one rule for a servable file: an image that stopped passing
+    its scan (a later verdict) leaves the list instead of being listed with a URL that 404s."""
+    version = lora
+    add_file(version, run_on_commit, name="second.png", content=png("orange"), type=FileType.IMAGE)
+    flagged = version.files.get(name="second.png")
+    ModelFile.objects.filter(id=flagged.id).update(scan_status=ScanStatus.QUARANTINED)
+
+    items = client.get("/api/v1/images").json()["items"]
+
+    assert [item["id"] for item in items] == [version.files.get(name="fox.png").id]
+    for item in items:
+        response = client.get(item["url"])
+        assert response.status_code == 200 and b"".join(response.streaming_content)
+    assert client.get(f"/images/{flagged.id}/second.png").status_code == 404
