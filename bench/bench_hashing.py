@@ -108,7 +108,7 @@ def threaded(path: Path, data_start: int | None) -> dict[str, str]:
 
 
 def one_thread(path: Path, data_start: int | None) -> dict[str, str]:
-    """The old way (DESIGN.md 1.3): one loop, every hasher in turn, AutoV1 collected in the pass."""
+    """The old way (docs/hashes.md#computing-them-in-one-pass): one loop, every hasher in turn, AutoV1 collected in the pass."""
     sha, v3, b3, v1, crc, pos = hashlib.sha256(), hashlib.sha256(), blake3.blake3(), hashlib.sha256(), 0, 0
     with open(path, "rb") as f:
         while block := f.read(BLOCK):

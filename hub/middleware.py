@@ -7,7 +7,7 @@ class RejectNulCharactersMiddleware:
     """A NUL character in the path or the query string is refused with a 400 before any view runs.
 
     PostgreSQL cannot store or even compare text containing NUL, so such a value reaching a query
-    would be a 500 (DESIGN.md section 10, items 15 and 16). Form and API fields are covered by the
+    would be a 500 (docs/hostile-input.md, items 15 and 16). Form and API fields are covered by the
     NUL validators of Django's and DRF's CharField.
     """
 

@@ -179,7 +179,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Celery. Without REDIS_URL or CELERY_BROKER_URL, kombu's filesystem transport: a real separate
-# worker process, no server to install. DESIGN.md section 11 has the options that make it work.
+# worker process, no server to install. docs/embedded-services.md has the options that make it work.
 CELERY_BROKER_DIR = Path(env("CELERY_BROKER_DIR", str(VAR_DIR / "celery")))
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):

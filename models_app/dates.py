@@ -1,6 +1,6 @@
-"""One date format for every API: UTC, milliseconds, ending in Z (DESIGN 8.1).
+"""One date format for every API: UTC, milliseconds, ending in Z (docs/civitai-api.md#rules-for-every-endpoint).
 
-huggingface_hub refuses `+00:00` (DESIGN 9.2), and CivitAI clients expect `2024-01-02T03:04:05.000Z`.
+huggingface_hub refuses `+00:00` (docs/hf-api.md#json), and CivitAI clients expect `2024-01-02T03:04:05.000Z`.
 """
 
 from datetime import UTC, datetime

@@ -10,7 +10,7 @@ import struct
 
 
 def make_safetensors(tensors, metadata=None) -> bytes:
-    """tensors: [(name, dtype, shape, raw_bytes)] in buffer order. Deterministic (DESIGN.md 1.4)."""
+    """tensors: [(name, dtype, shape, raw_bytes)] in buffer order. Deterministic (docs/hashes.md#test-vectors)."""
     header, offset = {}, 0
     if metadata is not None:
         header["__metadata__"] = metadata

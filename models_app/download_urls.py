@@ -1,4 +1,4 @@
-"""Download URLs (DESIGN.md 8.8), included at the site root by hub/urls.py.
+"""Download URLs (docs/downloads.md), included at the site root by hub/urls.py.
 
 The paths are CivitAI's, so its clients work unchanged; names are unnamespaced for that reason.
 """

@@ -1,5 +1,5 @@
-"""The download endpoint and the signed file URL behind it (DESIGN.md 8.8); lookup by hash is in
-civitai_api.py.
+"""The download endpoint and the signed file URL behind it (docs/downloads.md); lookup by hash is in
+compat/civitai/views.py.
 
 Every answer is JSON or file bytes, never an HTML page: the callers are download tools.
 """
@@ -53,7 +53,7 @@ def caller(request):
 
 
 def public_user(request):
-    """The caller on a public URL: there a key that matches nothing means anonymous (DESIGN 8.1)."""
+    """The caller on a public URL: there a key that matches nothing means anonymous (docs/civitai-api.md#rules-for-every-endpoint)."""
     try:
         return caller(request)
     except BadApiKey:
@@ -76,7 +76,7 @@ def _wants_html(request) -> bool:
 
 
 def over_rate_limit(visitor: str) -> bool:
-    """More than DOWNLOAD_RATE_LIMIT download requests this minute by this visitor (DESIGN 8.8 step 1).
+    """More than DOWNLOAD_RATE_LIMIT download requests this minute by this visitor (docs/downloads.md, step 1).
     A fixed window in the cache: shared by every web process on Redis, per process otherwise."""
     limit = settings.DOWNLOAD_RATE_LIMIT
     if limit <= 0:

@@ -1,6 +1,6 @@
 """Downloads: who may fetch a version, which file they get, counting, and the self-authorising file URL.
 
-DESIGN.md section 8.8 is the contract (CivitAI's /api/download/models/{versionId}); section 1.2 the
+docs/downloads.md is the contract (CivitAI's /api/download/models/{versionId}); docs/hashes.md the
 hash lookups. The views in download_views.py only parse requests and render these results.
 """
 
@@ -87,7 +87,7 @@ def has_early_access(user, version: ModelVersion) -> bool:
 
 
 def check_download_allowed(user, version: ModelVersion | None) -> None:
-    """Raise DownloadRefused unless `user` may download `version`, in DESIGN 8.8's order (the
+    """Raise DownloadRefused unless `user` may download `version`, in docs/downloads.md's order (the
     rate limit, step 1, is the view's: it needs the request).
 
     A draft answers 404 exactly like an unknown id, so nobody learns that it exists.
@@ -142,7 +142,7 @@ def downloadable_files(version: ModelVersion) -> list[ModelFile]:
 
 
 def choose_file(version, *, file_id=None, type=None, format=None, size=None, fp=None) -> ModelFile | None:
-    """The file a download request means (DESIGN 8.8 step 8), or None.
+    """The file a download request means (docs/downloads.md, step 8), or None.
 
     `fileId` names one file. Otherwise `type` must match when given (asking for the VAE must never
     return the checkpoint); format/size/fp, merged over the default preference, only rank the
@@ -221,7 +221,7 @@ def record_download(*, version: ModelVersion, visitor: str) -> bool:
     return True
 
 
-# --- Filenames in headers (DESIGN 10 item 14).
+# --- Filenames in headers (docs/hostile-input.md, item 14; docs/downloads.md#filenames).
 
 
 def ascii_filename(name: str) -> str:
@@ -237,7 +237,7 @@ def ascii_filename(name: str) -> str:
 
 
 def attachment_value(name: str) -> str:
-    """`attachment; filename="<ascii>"`: the exact form clients split on `filename=` (DESIGN 8.8)."""
+    """`attachment; filename="<ascii>"`: the exact form clients split on `filename=` (docs/downloads.md#the-redirect)."""
     return f'attachment; filename="{ascii_filename(name)}"'
 
 
@@ -257,7 +257,7 @@ def image_path(model_file: ModelFile) -> str:
 
 def signed_file_path(model_file: ModelFile) -> str:
     """The hub's own self-authorising file URL (path and query). The signature names the file and
-    expires after FILE_URL_MAX_AGE; it never carries the caller's API key (DESIGN 10 item 21)."""
+    expires after FILE_URL_MAX_AGE; it never carries the caller's API key (docs/hostile-input.md, item 21)."""
     sha = model_file.blob.sha256.lower()
     sig = signing.dumps({"f": model_file.id, "h": sha}, salt=FILE_URL_SALT)
     path = reverse("serve_file", kwargs={"sha256": sha, "name": clean_filename(model_file.name)})
@@ -294,7 +294,7 @@ def file_redirect_url(request, model_file: ModelFile) -> str:
     return request.build_absolute_uri(signed_file_path(model_file))
 
 
-# --- Lookup by hash (DESIGN 1.2).
+# --- Lookup by hash (docs/hashes.md#case-and-lookups).
 
 
 def normalize_hash(raw) -> str | None:
@@ -334,7 +334,7 @@ def _findable_versions(user, versions):
     return versions.filter(visible)
 
 
-# Several matches: the oldest published first, then the lowest id (DESIGN 1.2).
+# Several matches: the oldest published first, then the lowest id (docs/hashes.md#case-and-lookups).
 _OLDEST_FIRST = (F("published_at").asc(nulls_last=True), "id")
 
 

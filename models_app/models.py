@@ -230,7 +230,7 @@ class EarlyAccessGrant(models.Model):
 class ContentBlob(models.Model):
     """One stored object, identified by its bytes. Identical uploads share a blob.
 
-    Hex digests are UPPERCASE, the way CivitAI stores and sends them (DESIGN.md section 1).
+    Hex digests are UPPERCASE, the way CivitAI stores and sends them (docs/hashes.md).
     """
 
     sha256 = models.CharField(max_length=64, unique=True)
@@ -252,7 +252,7 @@ class ContentBlob(models.Model):
         return self.sha256[:10]
 
     def api_hashes(self) -> dict[str, str]:
-        """The hashes as tools receive them (DESIGN.md 1.2): AutoV3 in its 12-hex API form, and only
+        """The hashes as tools receive them (docs/hashes.md#case-and-lookups): AutoV3 in its 12-hex API form, and only
         for safetensors files, where it is defined."""
         hashes = {
             "AutoV1": self.autov1,

@@ -60,7 +60,7 @@ def clean_filename(name: str, fallback: str = "file") -> str:
     """A filename that is safe to show and to offer in Content-Disposition.
 
     Strips directories, control characters and bidi overrides, and caps the length. It is only ever
-    a label: storage keys come from the content hash (DESIGN.md section 10, item 14).
+    a label: storage keys come from the content hash (docs/hostile-input.md, item 14).
     """
     name = unicodedata.normalize("NFC", name or "")
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
@@ -72,7 +72,7 @@ def clean_filename(name: str, fallback: str = "file") -> str:
 
 
 def clean_text(value: str) -> str:
-    """Text PostgreSQL will store: no NUL characters, no lone surrogates (DESIGN.md section 10, item 5)."""
+    """Text PostgreSQL will store: no NUL characters, no lone surrogates (docs/hostile-input.md, item 5)."""
     return _clean_text(value)[0]
 
 

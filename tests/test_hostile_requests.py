@@ -1,4 +1,4 @@
-"""Junk in URLs and query strings gets a 4xx with a reason, never a 500 (DESIGN.md section 10)."""
+"""Junk in URLs and query strings gets a 4xx with a reason, never a 500 (docs/hostile-input.md)."""
 
 import pytest
 from django.test import Client

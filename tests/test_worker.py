@@ -144,8 +144,7 @@ def test_a_worker_process_hashes_an_uploaded_file(base_models, creator, workers)
 def test_a_file_left_behind_by_a_killed_worker_is_finished_by_the_sweep(
     base_models, creator, workers, settings
 ):
-    """The worker is SIGKILLed while it processes the file; its message is gone with it (DESIGN.md
-    section 11), and the periodic sweep is what brings the file to ready on a new worker."""
+    """The worker is SIGKILLed while it processes the file; its message is gone with it (docs/embedded-services.md#killed-workers), and the periodic sweep is what brings the file to ready on a new worker."""
     payload = os.urandom(8 << 20) * 24  # 192 MiB: processing takes long enough to be caught mid-way
     for attempt in range(3):
         process = workers.start()

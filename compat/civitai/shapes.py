@@ -1,4 +1,4 @@
-"""CivitAI's API objects built from the hub's rows (DESIGN.md 8.4-8.7): plain functions, no queries.
+"""CivitAI's API objects built from the hub's rows (docs/civitai-api.md#objects): plain functions, no queries.
 
 The views in civitai_api.py load the rows with everything these functions read already prefetched
 (selectors.api_models), so a page of models costs the same few queries whatever its size. Clients
@@ -28,7 +28,7 @@ from models_app.models import (
 from models_app.selectors import can_manage
 from models_app.text import clean_filename, render_markdown
 
-# The model types one strict client accepts (DESIGN 8.7); anything else is sent as "Other".
+# The model types one strict client accepts (docs/civitai-api.md#enums); anything else is sent as "Other".
 EMITTED_MODEL_TYPES = (
     "Checkpoint", "TextualInversion", "Hypernetwork", "AestheticGradient", "LORA", "LoCon", "DoRA",
     "Controlnet", "Poses", "Upscaler", "MotionModule", "VAE", "Wildcards", "Workflows", "Other",

@@ -1,4 +1,4 @@
-"""CivitAI's API v1 paths (DESIGN.md 8.2), included at the site root by hub/urls.py.
+"""CivitAI's API v1 paths (docs/civitai-api.md#endpoints), included at the site root by hub/urls.py.
 
 Ids are captured as strings so that junk reaches the view and gets a JSON 400, not an HTML 404.
 """

@@ -1,8 +1,8 @@
-"""CivitAI's public API v1 under /api/v1/ (DESIGN.md 8), so its clients work by changing a base URL.
+"""CivitAI's public API v1 under /api/v1/ (docs/civitai-api.md), so its clients work by changing a base URL.
 
 Thin views: parse the query liberally (lists repeated or comma-joined, `true`/`True`, sort names
 with spaces), answer bad input with 400 `{"error": ...}`, read through the selectors and render with
-shapes. Public GETs send CORS `*` and the cache rules of DESIGN 8.1.
+shapes. Public GETs send CORS `*` and the cache rules of docs/civitai-api.md.
 """
 
 import functools
@@ -34,7 +34,7 @@ from models_app.models import (
 from . import shapes
 from .shapes import Viewer
 
-MAX_API_ID = 2**31 - 1  # CivitAI's ids are 32-bit; larger ones are junk (DESIGN 10 item 16)
+MAX_API_ID = 2**31 - 1  # CivitAI's ids are 32-bit; larger ones are junk (docs/hostile-input.md, item 16)
 MAX_LIST_VALUES = 100
 MAX_IDS = 1000
 MAX_PAGE = 100_000
@@ -355,7 +355,7 @@ def version_detail(request, version_id: str):
 
 @api_endpoint
 def version_by_hash(request, hash: str):
-    """GET /api/v1/model-versions/by-hash/<hash>: any of the six hash kinds (DESIGN 1.2)."""
+    """GET /api/v1/model-versions/by-hash/<hash>: any of the six hash kinds (docs/hashes.md#case-and-lookups)."""
     user = public_user(request)
     version = downloads.find_version_by_hash(user, hash)
     if version is None:

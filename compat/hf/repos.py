@@ -1,5 +1,5 @@
-"""The catalog seen as Hugging Face Hub model repos (DESIGN.md section 9). Plain functions; the views
-in hf_api.py parse requests and render what these return.
+"""The catalog seen as Hugging Face Hub model repos (docs/hf-api.md). Plain functions; the views
+in views.py parse requests and render what these return.
 
 - A model is the repo `<owner username>/<model slug>`.
 - Each version is a commit whose id is sha1(f"version:{id}"): 40 lowercase hex that never changes,
@@ -100,7 +100,7 @@ DISABLED_MESSAGE = "Access to this resource is disabled."  # the exact text the 
 
 
 class HubError(Exception):
-    """An answer the HF client turns into the right exception (DESIGN 9.3): the status, the
+    """An answer the HF client turns into the right exception (docs/hf-api.md#errors): the status, the
     X-Error-Code and X-Error-Message headers, and X-Repo-Commit where a revision was resolved."""
 
     def __init__(self, status: int, message: str, *, code: str | None = None, commit: str | None = None):
@@ -216,7 +216,7 @@ def git_blob_oid(data: bytes) -> str:
 
 
 def lfs_pointer(sha256: str, size: int) -> bytes:
-    """The Git LFS pointer file a model file would have in a git repo (DESIGN 9.2)."""
+    """The Git LFS pointer file a model file would have in a git repo (docs/hf-api.md#json)."""
     return f"version https://git-lfs.github.com/spec/v1\noid sha256:{sha256}\nsize {size}\n".encode()
 
 

@@ -1,5 +1,5 @@
-"""The Hugging Face Hub read API, so `huggingface_hub` works with HF_ENDPOINT=<hub url> (DESIGN.md
-section 9). Thin views: hf_repos maps models and versions to repos and commits; the visibility rules,
+"""The Hugging Face Hub read API, so `huggingface_hub` works with HF_ENDPOINT=<hub url> (docs/hf-api.md).
+Thin views: repos.py maps models and versions to repos and commits; the visibility rules,
 download gates, counting and byte serving are the hub's own (selectors, downloads, download_views).
 
 Every error is JSON `{"error": ...}` with the X-Error-Code / X-Error-Message headers the client turns
@@ -97,7 +97,7 @@ def _error(exc: HubError):
     if exc.code:
         response["X-Error-Code"] = exc.code
     if exc.commit:
-        response["X-Repo-Commit"] = exc.commit  # a missing file is cached by commit (DESIGN 9.3)
+        response["X-Repo-Commit"] = exc.commit  # a missing file is cached by commit (docs/hf-api.md#errors)
     return response
 
 
@@ -107,7 +107,7 @@ def _bad_request(message: str):
 
 def _user(request):
     """The session or API-key user. A key that matches nothing is a 401 here, as on the Hub, with
-    the message the client shows as such (DESIGN 9.3)."""
+    the message the client shows as such (docs/hf-api.md#errors)."""
     try:
         return caller(request)
     except BadApiKey:
@@ -121,7 +121,7 @@ def _next_link(request, **changes) -> str:
     return f'<{request.build_absolute_uri(request.path)}?{params.urlencode()}>; rel="next"'
 
 
-# --- JSON shapes (DESIGN 9.2).
+# --- JSON shapes (docs/hf-api.md#json).
 
 
 def _sibling(f: repos.RepoFile, *, blobs: bool) -> dict:
@@ -282,7 +282,7 @@ def _rich_items(cards, *, full: bool, expand: list[str]) -> list[dict]:
 @require_http_methods(["GET", "HEAD"])
 def list_models(request):
     """Published models as a JSON array, one page at a time; `Link: <...>; rel="next"` names the
-    next page, which the client follows until it has `limit` models (DESIGN 9.1)."""
+    next page, which the client follows until it has `limit` models (docs/hf-api.md#requests)."""
     try:
         user = _user(request)
         query = _list_query(request, user)
@@ -440,7 +440,7 @@ def repo_commits(request, namespace: str, name: str, revision: str):
 @require_http_methods(["GET", "HEAD"])
 def resolve_file(request, namespace: str, name: str, revision: str, filename: str):
     """A file of a revision: 200 to HEAD and GET (206 for a range), with X-Repo-Commit,
-    `ETag: "<sha256>"`, X-Linked-Size and an exact Content-Length (DESIGN 9.3). Model files pass the
+    `ETag: "<sha256>"`, X-Linked-Size and an exact Content-Length (docs/hf-api.md#resolve). Model files pass the
     download gates, and a GET of one counts as a download like /api/download/models does."""
     try:
         user = _user(request)

@@ -1,4 +1,4 @@
-"""What a safetensors file is, from its header alone (DESIGN.md 3.3): model type, base model, precision.
+"""What a safetensors file is, from its header alone (docs/detection.md): model type, base model, precision.
 
 `detect(header)` looks at the metadata first (`modelspec.architecture`, kohya's `ss_*` keys), then at
 tensor names, then at the shapes that tell the families apart (the input width of cross-attention
@@ -438,7 +438,7 @@ def _fp(tensors: list[TensorInfo]) -> str:
 
 
 def detect(header: SafetensorsHeader) -> Detection:
-    """Infer type, base model, precision and size variant from a validated header (DESIGN 3.3)."""
+    """Infer type, base model, precision and size variant from a validated header (docs/detection.md#inference)."""
     meta_type, meta_base, meta_evidence = _from_metadata(header.metadata)
     key_type, key_base, key_evidence = _from_keys(header.tensors)
     evidence = meta_evidence + key_evidence

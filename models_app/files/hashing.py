@@ -1,4 +1,4 @@
-"""The six hashes tools use to find a model file (DESIGN.md section 1), computed in one read.
+"""The six hashes tools use to find a model file (docs/hashes.md), computed in one read.
 
 The bytes are read once, front to back. Above a small size the CPU-heavy hashers run in two worker
 threads, one per core here (hashlib, zlib and blake3 release the GIL on large buffers). Both are fed

@@ -1,7 +1,7 @@
 """Uploaded images: checking, thumbnailing and reading embedded generation text, safely.
 
-Images come from strangers, so every entry point here treats the file as hostile (DESIGN.md section 10,
-items 9, 10 and 13):
+Images come from strangers, so every entry point here treats the file as hostile (docs/image-metadata.md;
+docs/hostile-input.md, items 9, 10 and 13):
 
 - Only PNG, JPEG, WebP and GIF are accepted; the magic bytes are sniffed and Pillow is restricted to
   those four formats. SVG is not an image we render, and neither is anything else Pillow could open.
@@ -129,7 +129,7 @@ def image_text_chunks(f: BinaryIO) -> dict[str, str]:
     """The text chunks of a PNG (``tEXt``, ``zTXt`` and ``iTXt``, before or after the image data), e.g.
     ``{"parameters": "..."}`` for A1111/Forge or ``{"prompt": "...", "workflow": "..."}`` for ComfyUI.
 
-    Our own walker, capped (DESIGN.md section 5.2): a chunk larger than ``MAX_TEXT_CHUNK_BYTES`` stored or
+    Our own walker, capped (docs/image-metadata.md#where-the-text-lives): a chunk larger than ``MAX_TEXT_CHUNK_BYTES`` stored or
     decompressed is skipped, reading stops once ``MAX_TEXT_TOTAL_BYTES`` of text has been read or
     inflated, and the walk ends at ``IEND``. Image data is skipped, never read. Malformed chunks (bad CRC,
     missing separators, unknown compression, broken zlib streams) are skipped; this never raises for

@@ -1,6 +1,6 @@
 """The generation settings A1111 and Forge write into an image (the `parameters` text), read into
 CivitAI's loose `meta` object: prompt, negativePrompt, the settings CivitAI names in camelCase
-(steps, sampler, cfgScale, seed, clipSkip) and every other setting verbatim (DESIGN 5.1).
+(steps, sampler, cfgScale, seed, clipSkip) and every other setting verbatim (docs/image-metadata.md#infotext).
 
 The text comes from strangers: it is capped, split by a small state machine rather than a regex (so
 no input can make it backtrack), and nothing here ever raises.

@@ -1,10 +1,10 @@
-"""A strict, dependency-free reader for the header of a safetensors file (DESIGN.md 2.1-2.2).
+"""A strict, dependency-free reader for the header of a safetensors file (docs/safetensors.md).
 
 `read_header(f, size)` seeks to 0 and makes exactly two reads, `f.read(8)` and `f.read(N)`, so a
 caller reading a remote object with range requests fetches the header and nothing more. It never
 allocates a size read from the file before checking it against `MAX_HEADER_SIZE`.
 
-The hub rules are stricter than the safetensors library (DESIGN 2.2): no leading whitespace, no
+The hub rules are stricter than the safetensors library (docs/safetensors.md#validation-rules): no leading whitespace, no
 duplicate keys, no NaN/Infinity, metadata values must be strings, tensors must tile the data
 buffer exactly from 0 to the end of the file. Every rejection is a `HeaderError` whose message is one
 sentence a creator can act on and whose `rule` is the number of the broken rule in that table.
@@ -34,7 +34,7 @@ MAX_DEPTH = 32  # JSON nesting; a valid header needs 3 (header > tensor > shape)
 MAX_INT_DIGITS = 20  # a u64 has at most 20 digits; longer numbers cannot be valid shapes or offsets
 MAX_WARNINGS = 50
 
-# Bits per element of every dtype safetensors 0.8.0 accepts (DESIGN 2.1). Case-sensitive.
+# Bits per element of every dtype safetensors 0.8.0 accepts (docs/safetensors.md#layout). Case-sensitive.
 DTYPE_BITS = {
     "F4": 4,
     "F6_E2M3": 6,
@@ -71,7 +71,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class HeaderError(ValueError):
-    """The header breaks rule `rule` of DESIGN.md 2.2; the message says what and how, in one sentence."""
+    """The header breaks rule `rule` of docs/safetensors.md#validation-rules; the message says what and how, in one sentence."""
 
     def __init__(self, message: str, rule: int, reason: str = ""):
         super().__init__(message)
@@ -268,7 +268,7 @@ def _read_exactly(f, n: int) -> bytes:
 def read_header(f, size: int) -> SafetensorsHeader:
     """Validate and parse the header of the safetensors file `f` (a seekable binary file of `size` bytes).
 
-    Reads exactly 8 + N bytes from offset 0. Raises HeaderError naming the broken rule of DESIGN 2.2.
+    Reads exactly 8 + N bytes from offset 0. Raises HeaderError naming the broken rule of docs/safetensors.md.
     """
     # Rule 1: room for the length prefix.
     if size < 8:

@@ -1,4 +1,4 @@
-"""What a model file is, and whether its pickles are safe to offer for download (DESIGN.md sections 4, 10).
+"""What a model file is, and whether its pickles are safe to offer for download (docs/pickles.md).
 
 Nothing here unpickles. Pickle bytes are only *parsed* (pickletools.genops, picklescan, fickling's
 symbolic interpreter); no pickle.load, torch.load, numpy.load or fickling.load ever runs on an upload,
@@ -67,7 +67,7 @@ READ_CHUNK = 1 << 20
 LEGACY_TORCH_MAGIC = 0x1950A86A20F9469CFC6C  # torch.serialization.MAGIC_NUMBER
 LEGACY_TORCH_PICKLES = 5  # magic number, protocol version, sys info, the object, storage keys
 
-# --- Hub policy (DESIGN 4.3): allowed globals; everything else is Danger.
+# --- Hub policy (docs/pickles.md#scanning-and-policy): allowed globals; everything else is Danger.
 _TORCH_STORAGES = (
     "Float Double Half BFloat16 Long Int Short Char Byte Bool ComplexFloat ComplexDouble "
     "QUInt8 QInt8 QInt32 QUInt4x2 QUInt2x4"
@@ -173,7 +173,7 @@ def sniff_format(head: bytes) -> str:
     if len(head) >= 9 and head[8:9] == b"{":
         (header_len,) = struct.unpack("<Q", head[:8])
         # Plausible: at least "{}", at most the reference library's own cap. The strict reader
-        # (DESIGN 2.2) applies the hub's tighter 16 MiB rule and names it.
+        # (docs/safetensors.md#validation-rules) applies the hub's tighter 16 MiB rule and names it.
         if 2 <= header_len <= 100_000_000:
             return "safetensors"
     if head.startswith(b"PK\x03\x04"):

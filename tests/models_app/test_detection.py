@@ -1,4 +1,4 @@
-"""What the hub guesses a safetensors file is, from crafted headers of each family (DESIGN.md 3.3)."""
+"""What the hub guesses a safetensors file is, from crafted headers of each family (docs/detection.md)."""
 
 import io
 import json

@@ -1,4 +1,4 @@
-"""Who may download, DESIGN 8.8 checks 1 and 5-7: rate limit, downloads disabled by the creator,
+"""Who may download, docs/downloads.md steps 1 and 5-7: rate limit, downloads disabled by the creator,
 login required, early access. Tools get JSON; a person in a browser gets the login page or a page
 that says why."""
 

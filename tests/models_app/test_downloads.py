@@ -1,4 +1,4 @@
-"""The download endpoint and the signed file URL behind it (DESIGN.md 8.8), on local disk and on S3."""
+"""The download endpoint and the signed file URL behind it (docs/downloads.md), on local disk and on S3."""
 
 import hashlib
 import threading

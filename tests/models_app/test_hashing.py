@@ -1,4 +1,4 @@
-"""The hash set that tools use to find a file, checked against DESIGN.md's vectors."""
+"""The hash set that tools use to find a file, checked against the vectors in docs/hashes.md."""
 
 import hashlib
 import io
@@ -118,7 +118,7 @@ def irregular_chunks(blob: bytes, sizes=IRREGULAR_SIZES):
 
 
 def reference_hashes(blob: bytes, data_start: int | None) -> dict[str, str]:
-    """Straight from the definitions in DESIGN.md 1.1, with hashlib, zlib and blake3 directly."""
+    """Straight from the definitions in docs/hashes.md, with hashlib, zlib and blake3 directly."""
     sha = hashlib.sha256(blob).hexdigest().upper()
     out = {
         "SHA256": sha,

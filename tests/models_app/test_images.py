@@ -1,4 +1,4 @@
-"""Uploaded images: accepted formats, thumbnails, and the hostile files of DESIGN.md section 10 item 9."""
+"""Uploaded images: accepted formats, thumbnails, and the hostile files of docs/hostile-input.md item 9."""
 
 import io
 import struct

@@ -1,4 +1,4 @@
-"""The strict safetensors header reader (DESIGN.md 2.2 and the hostile-input checklist, 10 #3-#5)."""
+"""The strict safetensors header reader (docs/safetensors.md, docs/hostile-input.md items 3-5)."""
 
 import io
 import json
@@ -376,7 +376,7 @@ def test_a_hostile_header_is_refused_with_the_rule_it_breaks_and_a_readable_reas
 
 
 def test_the_library_accepts_a_leading_space_but_the_hub_does_not():
-    # safetensors 0.8.0 parses this header; the hub refuses it (DESIGN 2.2, rule 3).
+    # safetensors 0.8.0 parses this header; the hub refuses it (docs/safetensors.md, rule 3).
     data = raw_file(" {}     ")
     error = rejection(data)
     assert error.rule == 3

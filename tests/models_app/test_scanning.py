@@ -1,4 +1,4 @@
-"""Pickle scanning and format sniffing (DESIGN.md sections 4 and 10).
+"""Pickle scanning and format sniffing (docs/pickles.md, docs/hostile-input.md).
 
 Every pickle here is assembled by hand from opcodes (or dumped from plain data with pickle.dumps),
 because building a torch-shaped or malicious pickle with the real classes would mean importing them.

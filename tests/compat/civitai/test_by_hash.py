@@ -1,4 +1,4 @@
-"""Finding a version by a file hash, as A1111 extensions and download tools do (DESIGN.md 1.2)."""
+"""Finding a version by a file hash, as A1111 extensions and download tools do (docs/hashes.md)."""
 
 import datetime
 from urllib.parse import quote
@@ -115,7 +115,9 @@ def test_the_hash_of_every_small_file_is_refused(client, creator, run_on_commit)
 )
 def test_junk_is_a_404_json_never_a_500(client, version, junk):
     response = lookup(client, junk)
-    if "%00" in junk:  # refused for every URL before any view runs (hub.middleware); DESIGN allows 400
+    if (
+        "%00" in junk
+    ):  # refused for every URL before any view runs (hub.middleware); docs/hostile-input.md allows 400
         assert response.status_code == 400 and response.json()["error"]
         return
     assert response.status_code == 404

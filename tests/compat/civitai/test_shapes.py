@@ -1,4 +1,4 @@
-"""Every object the API sends, field by field, against DESIGN.md 8.4-8.6 (what strict clients read)."""
+"""Every object the API sends, field by field, against docs/civitai-api.md#objects (what strict clients read)."""
 
 import hashlib
 import re

@@ -2,7 +2,7 @@
 
 The client is installed unmodified from the package index into its own virtual environment (cached
 under var/client-venvs/), for the latest release and for 0.36.x, whose redirect and resume handling
-differ (DESIGN.md 9.4). tests/compat/clients/hf_scenario.py then uses it against a live server seeded with
+differ (docs/hf-api.md#client-versions). tests/compat/clients/hf_scenario.py then uses it against a live server seeded with
 tests/compat/hf/catalog.py. Nothing in the client's environment is turned off: a fresh HF_HOME, no token,
 and Xet left installed; the hub simply never advertises Xet.
 """
@@ -156,7 +156,7 @@ def test_a_creator_reads_their_draft_with_an_api_key_as_hf_token(scenario, hub):
 
 def test_0_36_resumes_an_interrupted_download_with_a_range(hf_python_036, live_server, tmp_path, hub):
     """0.36 resumes across runs from blobs/<etag>.incomplete (1.x and later only retry within one
-    process, DESIGN 9.4). The part already there is the file's true beginning."""
+    process, docs/hf-api.md#client-versions). The part already there is the file's true beginning."""
     with model_storage().open(hub.v2_file.blob.storage_key) as f:
         data = f.read()
     half = len(data) // 2

@@ -1,4 +1,4 @@
-"""The Hugging Face Hub read API (DESIGN.md section 9): JSON shapes, /resolve headers, errors with the
+"""The Hugging Face Hub read API (docs/hf-api.md): JSON shapes, /resolve headers, errors with the
 X-Error-Code the client maps to its exceptions, junk in paths, ranges, and list pagination.
 tests/compat/clients/test_huggingface_hub.py runs the real client against the same catalog."""
 
@@ -49,7 +49,7 @@ def assert_hub_error(response, status: int, code: str | None):
 
 
 def no_xet(response):
-    """The server never advertises Xet, so the client downloads over plain HTTP (DESIGN 9.4)."""
+    """The server never advertises Xet, so the client downloads over plain HTTP (docs/hf-api.md#client-versions)."""
     names = {name.lower() for name in response.headers}
     assert not {n for n in names if n.startswith("x-xet")}
     assert "xet" not in response.get("Link", "").lower()
