@@ -351,7 +351,7 @@ class BrowseQuery:
     limit: int = 24
     cursor: str = ""
     show_nsfw: bool = False
-    # Used by the CivitAI-compatible API (models_app/civitai_api.py); the pages leave them unset.
+    # Used by the CivitAI-compatible API (compat/civitai/views.py); the pages leave them unset.
     ids: list[int] | None = None  # only these models, e.g. a search's matches (None: no such restriction)
     allow_no_credit: bool | None = None
     allow_derivatives: bool | None = None

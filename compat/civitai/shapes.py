@@ -1,6 +1,6 @@
 """CivitAI's API objects built from the hub's rows (docs/civitai-api.md#objects): plain functions, no queries.
 
-The views in civitai_api.py load the rows with everything these functions read already prefetched
+The views in views.py load the rows with everything these functions read already prefetched
 (selectors.api_models), so a page of models costs the same few queries whatever its size. Clients
 of CivitAI's API are strict in different ways, so every key is always sent (null when unknown), dates
 go through models_app.dates.iso_z, hashes are UPPERCASE, and URLs are absolute.
