@@ -97,6 +97,14 @@ def test_an_upload_interrupted_by_a_page_reload_resumes_without_resending_parts(
     page.evaluate("window.twoParts")
     sent_before_reload = len(part_puts)
     assert 2 <= sent_before_reload < 7
+    # Golden Retriever writes its state at most every 500 ms: wait until the open upload is on record,
+    # as it is by the time a person reloads or closes the tab (an instant reload raced that write).
+    upload_id = ModelFile.objects.get(name=big.name).multipart_upload_id
+    page.wait_for_function(
+        """id => Object.keys(localStorage).some(
+             key => key.startsWith("uppyState:") && (localStorage.getItem(key) || "").includes(id))""",
+        arg=upload_id,
+    )
 
     page.reload()
     page.wait_for_selector(".uppy-Dashboard")
