@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
@@ -166,7 +167,18 @@ def toggle_nsfw(request):
     """Logged-in visitors choose to see mature models; everyone else sees them hidden."""
     if request.user.is_authenticated:
         request.session["show_nsfw"] = request.POST.get("show") == "1"
-    return redirect(request.POST.get("next") or "models_app:browse")
+    return redirect(_safe_next(request) or "models_app:browse")
+
+
+def _safe_next(request) -> str | None:
+    """The `next` the form sent, when it is a path on this site: never another host (an open redirect)
+    nor a `javascript:` URL, and never a bare word that redirect() would try to reverse."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
 
 
 def compare_versions(request, pk: int):
