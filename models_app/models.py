@@ -1,5 +1,8 @@
 """The catalog: AI models, their versions, the files of a version and the stored bytes behind them."""
 
+import re
+import unicodedata
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -44,14 +47,33 @@ class PublishStatus(models.TextChoices):
     ARCHIVED = "archived", "Archived"
 
 
+TAG_MAX_LENGTH = 60
+# Characters a tag keeps: letters and digits of any script, spaces and a few joiners ("sd1.5",
+# "sci-fi", "c++", "r&b"). Anything else, "/" above all, would break the tag's own URL (/tag/<name>).
+_TAG_UNSAFE = re.compile(r"[^\w .+&'#-]")
+
+
+def normalize_tag(raw) -> str:
+    """The one safe form of a tag name, used on every write and every lookup: NFKC, lowercase, other
+    characters turned into spaces ("sd1.5/anime" -> "sd1.5 anime"), single spaces, at most 60
+    characters, no leading or trailing dots (a tag ".." would be a path segment). May be empty."""
+    text = _TAG_UNSAFE.sub(" ", unicodedata.normalize("NFKC", str(raw)).lower())
+    return " ".join(text.split())[:TAG_MAX_LENGTH].strip(" .")
+
+
 class Tag(models.Model):
-    name = models.CharField(max_length=60, unique=True)  # stored lowercase, see services.tags_from_text
+    name = models.CharField(max_length=TAG_MAX_LENGTH, unique=True)  # always normalize_tag()'s form
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        # Every path that writes a tag (services, the admin) stores the safe form.
+        self.name = normalize_tag(self.name)
+        super().save(*args, **kwargs)
 
 
 class BaseModel(models.Model):

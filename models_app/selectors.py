@@ -15,7 +15,16 @@ from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from .models import AIModel, FileFormat, FileStatus, ModelFile, ModelType, ModelVersion, PublishStatus
+from .models import (
+    AIModel,
+    FileFormat,
+    FileStatus,
+    ModelFile,
+    ModelType,
+    ModelVersion,
+    PublishStatus,
+    normalize_tag,
+)
 
 
 def can_moderate(user) -> bool:
@@ -382,7 +391,7 @@ class BrowseQuery:
         return cls(
             types=types,
             base_models=listed("base_model"),
-            tag=params.get("tag", "").strip().lower()[:60],
+            tag=normalize_tag(params.get("tag", "")),
             creator=params.get("creator", "").strip()[:150],
             period=period,
             safetensors_only=params.get("safetensors", "").lower() in ("1", "true", "on"),

@@ -1,7 +1,6 @@
 """Every write to the catalog that matters. Plain functions, keyword-only arguments, one transaction each."""
 
 import logging
-import re
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import BinaryIO
@@ -26,6 +25,7 @@ from .models import (
     PublishStatus,
     Tag,
     UsageControl,
+    normalize_tag,
 )
 from .storage import model_storage, new_upload_key
 from .tasks import process_file
@@ -51,10 +51,11 @@ def unique_slug(*, owner, name: str, exclude_id: int | None = None) -> str:
 
 
 def tags_from_names(names: Iterable[str]) -> list[Tag]:
-    """Tag rows for the given names: trimmed, lowercased, de-duplicated, created when new."""
+    """Tag rows for the given names in their safe form (models.normalize_tag), de-duplicated, created
+    when new."""
     clean = []
     for raw in names:
-        name = re.sub(r"\s+", " ", str(raw)).strip().lower()[:60]
+        name = normalize_tag(raw)
         if name and name not in clean:
             clean.append(name)
     if len(clean) > MAX_TAGS:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from . import selectors, services
 from .forms import ModelForm, VersionForm
-from .models import BaseModel, FileType, ModelType
+from .models import BaseModel, FileType, ModelType, normalize_tag
 from .text import render_markdown
 
 
@@ -158,7 +158,7 @@ def browse(request):
 
 
 def tag_page(request, tag: str):
-    tag = tag.strip().lower()
+    tag = normalize_tag(tag)
     return _browse(request, fixed={"tag": tag}, extra={"tag": tag})
 
 

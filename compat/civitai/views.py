@@ -29,6 +29,7 @@ from models_app.models import (
     ModelVersion,
     PublishStatus,
     Tag,
+    normalize_tag,
 )
 
 from . import shapes
@@ -254,7 +255,7 @@ def models_list(request):
     query = selectors.BrowseQuery(
         types=_model_types(params),
         base_models=_values(params, "baseModels", "baseModel"),
-        tag=params.get("tag", "").strip().lower()[:60],
+        tag=normalize_tag(params.get("tag", "")),
         creator=params.get("username", "").strip()[:150],
         period=_choice(params, "period", PERIODS, "AllTime"),
         sort=_choice(params, "sort", MODEL_SORTS, "Highest Rated"),
