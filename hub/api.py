@@ -1,8 +1,12 @@
 """What every API view shares: errors as `{"detail": "..."}`, never a stack trace."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from rest_framework import parsers
+from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from models_app.files import bounded_json
 
 
 def exception_handler(exc, context):
@@ -13,3 +17,14 @@ def exception_handler(exc, context):
     if isinstance(exc, PermissionDenied) and exc.args:
         return Response({"detail": str(exc)}, status=403)
     return drf_exception_handler(exc, context)
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser through the hub's one bounded reader: a body nested 100,000 deep, NaN or
+    broken UTF-8 is a 400 that says so, never a RecursionError (docs/hostile-input.md)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return bounded_json.loads(stream.read() if stream is not None else b"")
+        except bounded_json.JSONRejected as exc:
+            raise ParseError(str(exc)) from None

@@ -325,6 +325,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.BasicAuthentication",
     ],
     "EXCEPTION_HANDLER": "hub.api.exception_handler",
+    # JSON bodies go through the hub's bounded reader (hub.api.JSONParser); forms as DRF does.
+    "DEFAULT_PARSER_CLASSES": [
+        "hub.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

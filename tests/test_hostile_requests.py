@@ -49,3 +49,54 @@ def test_a_nul_character_in_an_api_body_is_a_field_error(client, creator):
         content_type="application/json",
     )
     assert response.status_code == 400 and "name" in response.json()
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/api/hub/models", '{"name": "x", "type": "LORA", "tags": ' + DEEP + "}"),
+        ("/api/hub/models", DEEP),
+        ("/api/hub/models/{model}/versions", '{"name": "v2", "trained_words": ' + DEEP + "}"),
+        ("/api/hub/uploads", '{"version_id": ' + DEEP + "}"),
+    ],
+)
+def test_a_json_body_nested_too_deeply_is_a_400_that_says_so(creator, path, body):
+    """With an API key, as a script would send it: RecursionError used to surface as a 500."""
+    from community.models import ApiKey
+    from models_app.models import AIModel
+    from tests.factories import make_model
+
+    model = make_model(creator)
+    _, key = ApiKey.create(user=creator, name="script")
+    models_before = AIModel.objects.count()
+    response = Client(raise_request_exception=False).post(
+        path.format(model=model.id), body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The request body is nested too deeply; at most 32 levels are allowed."}
+    assert AIModel.objects.count() == models_before and model.versions.count() == 1
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        ('{"name": "x", "type": "LORA", "nsfw": NaN}', "not valid JSON"),
+        ('{"name": "x", "type": "LORA", "tags": [Infinity]}', "not valid JSON"),
+        (b'{"name": "\xff"}', "not UTF-8"),
+        ('{"name": "x",', "not valid JSON"),
+    ],
+)
+def test_a_body_that_is_not_json_is_a_400_with_the_reason(client, creator, body, reason):
+    client.force_login(creator)
+    response = client.post("/api/hub/models", body, content_type="application/json")
+    assert response.status_code == 400 and reason in response.json()["detail"]
+
+
+def test_the_civitai_hash_batch_refuses_a_deep_body_with_its_own_error_shape(client):
+    response = client.post("/api/v1/model-versions/by-hash", DEEP, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("Request must include an array of SHA256 Hashes.")
+    assert "nested too deeply" in response.json()["error"]

@@ -6,7 +6,6 @@ shapes. Public GETs send CORS `*` and the cache rules of docs/civitai-api.md.
 """
 
 import functools
-import json
 import math
 from datetime import timedelta
 from urllib.parse import quote
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from models_app import downloads, selectors
 from models_app.download_views import BadApiKey, caller, public_user
+from models_app.files import bounded_json
 from models_app.models import (
     BaseModel,
     FileFormat,
@@ -368,9 +368,9 @@ def _sha256_list(request, most: int) -> list[str]:
     """The POST body: a JSON array of at most `most` full SHA-256 digests, UPPERCASEd."""
     message = "Request must include an array of SHA256 Hashes."
     try:
-        body = json.loads(request.body or b"null")
-    except (ValueError, RecursionError):
-        raise BadParam(f"{message} The body is not JSON.") from None
+        body = bounded_json.loads(request.body or b"null")
+    except bounded_json.JSONRejected as exc:
+        raise BadParam(f"{message} {exc}") from None
     if not isinstance(body, list):
         raise BadParam(f"{message} Send a JSON array of strings.")
     if len(body) > most:
