@@ -312,7 +312,7 @@ def search_model_ids(user, query: str, *, limit: int = 24, include_nsfw: bool = 
         models.filter(
             Q(name__icontains=query) | Q(description__icontains=query) | Q(tags__name__icontains=query)
             | Q(tags__name=query.lower()) | Q(owner__username__iexact=query)
-            | Q(versions__trained_words__icontains=query)
+            | Q(trigger_words__icontains=query)  # published versions only (cards.py), as on PostgreSQL
         )
         .values_list("id", "download_count")
         .distinct()

@@ -76,7 +76,9 @@ def test_a_json_body_nested_too_deeply_is_a_400_that_says_so(creator, path, body
         path.format(model=model.id), body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}"
     )
     assert response.status_code == 400
-    assert response.json() == {"detail": "The request body is nested too deeply; at most 32 levels are allowed."}
+    assert response.json() == {
+        "detail": "The request body is nested too deeply; at most 32 levels are allowed."
+    }
     assert AIModel.objects.count() == models_before and model.versions.count() == 1
 
 

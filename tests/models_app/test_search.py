@@ -98,3 +98,23 @@ def test_the_browse_api_searches_with_q_best_first_in_one_page(client, catalog):
         i["name"] for i in client.get("/api/hub/models", {"q": "watercolor", "nsfw": "true"}).json()["items"]
     ]
     assert "Spicy Watercolor" in with_nsfw and "Hidden Watercolor" not in with_nsfw
+
+
+def test_no_search_reveals_the_trigger_words_of_a_draft_version(client, creator, run_on_commit):
+    """Only published versions feed search, on SQLite as on PostgreSQL, in all four search APIs."""
+    from models_app import services
+
+    model = make_model(creator, name="Public LoRA")
+    draft = services.create_version(
+        model=model, name="v2 draft", base_model="SD 1.5", trained_words=["unreleasedword"]
+    )
+    assert draft.status == "draft"
+    searches = {  # path: (parameter, how the model shows in the answer)
+        "/search/": ("q", "Public LoRA"),
+        "/api/hub/models": ("q", "Public LoRA"),
+        "/api/v1/models": ("query", "Public LoRA"),
+        "/api/models": ("search", "alice/public-lora"),
+    }
+    for path, (param, shows) in searches.items():
+        assert shows not in client.get(path, {param: "unreleasedword"}).content.decode(), path
+        assert shows in client.get(path, {param: "tiny"}).content.decode(), path  # its published word
