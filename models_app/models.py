@@ -333,6 +333,17 @@ class ScanStatus(models.TextChoices):
     CLEAN = "clean", "Clean"
     QUARANTINED = "quarantined", "Quarantined"
     ERROR = "error", "Could not be scanned"
+    NOT_SCANNED = "not_scanned", "Not scanned (the file was refused)"
+
+
+# Once a file's status is final, its scan status says the same thing: the pair never lies (a rejected
+# file is not "scanning" forever, a ready one is clean). processing.py sets both together.
+FINAL_SCAN_STATUSES = {
+    FileStatus.READY: {ScanStatus.CLEAN},
+    FileStatus.QUARANTINED: {ScanStatus.QUARANTINED, ScanStatus.ERROR},
+    FileStatus.REJECTED: {ScanStatus.NOT_SCANNED},
+    FileStatus.ERROR: {ScanStatus.NOT_SCANNED},
+}
 
 
 class ModelFile(models.Model):

@@ -239,8 +239,11 @@ def _store_thumbnail(blob: ContentBlob) -> str:
 
 
 def mark_file_failed(*, model_file: ModelFile, status: str, message: str) -> ModelFile:
+    """End a file that was refused (rejected) or could not be processed (error). Its scan never
+    finished, so its scan status says so too, instead of staying "scanning" forever."""
     model_file.status = status
     model_file.status_message = message
+    model_file.scan_status = ScanStatus.NOT_SCANNED
     model_file.processed_at = timezone.now()
-    model_file.save(update_fields=["status", "status_message", "processed_at", "updated_at"])
+    model_file.save(update_fields=["status", "status_message", "scan_status", "processed_at", "updated_at"])
     return model_file

@@ -37,7 +37,7 @@ def process_file(file_id: int) -> str:
         return "skipped"
     model_file = ModelFile.objects.get(id=file_id)
     try:
-        processing.process_file(model_file=model_file)
+        model_file = processing.process_file(model_file=model_file)
     except processing.FileRejected as exc:
         processing.mark_file_failed(model_file=model_file, status=FileStatus.REJECTED, message=str(exc))
         return "rejected"
@@ -51,7 +51,7 @@ def process_file(file_id: int) -> str:
                 message="Storage could not be read after several tries; the hub will try again later.",
             )
         raise
-    return "ready"
+    return model_file.status  # "ready" or "quarantined", as the row says
 
 
 @shared_task

@@ -52,6 +52,7 @@ SCAN_RESULTS = {
     ScanStatus.CLEAN: "Success",
     ScanStatus.QUARANTINED: "Danger",
     ScanStatus.ERROR: "Error",
+    ScanStatus.NOT_SCANNED: "Error",  # refused before its scan finished; never offered to tools
 }
 VERSION_STATUSES = {
     PublishStatus.DRAFT: "Draft",

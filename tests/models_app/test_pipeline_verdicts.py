@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from models_app import demo
-from models_app.models import ContentBlob, FileStatus, ModelFile, ScanStatus
+from models_app.models import FINAL_SCAN_STATUSES, ContentBlob, FileStatus, ModelFile, ScanStatus
 from models_app.storage import model_storage
 from tests.factories import make_model
 from tests.models_app.conftest import EICAR
@@ -191,3 +191,41 @@ def test_with_clamav_configured_a_clean_file_is_ready_and_says_it_was_scanned(cr
     assert model_file.status == FileStatus.READY
     assert model_file.metadata["virus_scan"]["result"] == "Success"
     assert bytes(server.received) == demo.tiny_lora()  # ClamAV saw the whole file
+
+
+@pytest.mark.parametrize(
+    ("content", "filename", "final"),
+    [
+        (lambda tmp: demo.tiny_lora(), "good.safetensors", FileStatus.READY),
+        (lambda tmp: torch_zip(BENIGN), "good.ckpt", FileStatus.READY),
+        (lambda tmp: torch_zip(exec_writing(tmp / "pwned")), "evil.ckpt", FileStatus.QUARANTINED),
+        (lambda tmp: struct.pack("<Q", 2**63) + b"{}", "broken.safetensors", FileStatus.REJECTED),
+        (lambda tmp: torch_zip(BENIGN), "pickle.safetensors", FileStatus.REJECTED),
+        (lambda tmp: b"\x89PNG\r\n\x1a\nnot really", "broken.png", FileStatus.REJECTED),
+    ],
+    ids=[
+        "ready-safetensors",
+        "ready-ckpt",
+        "quarantined",
+        "rejected-header",
+        "rejected-format",
+        "rejected-image",
+    ],
+)
+def test_a_finished_file_has_a_final_scan_status_that_agrees_and_the_task_reports_it(
+    creator, content, filename, final, tmp_path, django_capture_on_commit_callbacks
+):
+    """Rejected files used to stay "scanning" forever, and the task said "ready" for a quarantined
+    file: what the creator, the API and the worker's log say must all agree."""
+    from models_app import services
+    from models_app.tasks import process_file
+
+    version = make_model(creator, publish=False).versions.get()
+    with django_capture_on_commit_callbacks(execute=False):  # run the task by hand, to see its result
+        model_file = services.add_file(version=version, name=filename, content=io.BytesIO(content(tmp_path)))
+    reported = process_file.apply(args=[model_file.id]).get()
+
+    model_file.refresh_from_db()
+    assert model_file.status == final and reported == final
+    assert model_file.scan_status in FINAL_SCAN_STATUSES[final]
+    assert model_file.is_finished
