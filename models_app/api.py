@@ -140,6 +140,10 @@ class VersionOutput(serializers.Serializer):
     base_model = serializers.CharField()
     trained_words = serializers.ListField(child=serializers.CharField())
     status = serializers.ChoiceField(choices=PublishStatus.choices)
+    publish_when_ready = serializers.BooleanField(
+        help_text="Publishing was asked for while files were being processed: the version is published "
+        "as soon as they pass their checks."
+    )
     early_access_ends_at = serializers.DateTimeField(allow_null=True)
     usage_control = serializers.ChoiceField(choices=UsageControl.choices)
     files = FileOutput(many=True)
@@ -244,6 +248,7 @@ def version_json(version: ModelVersion) -> dict:
         "base_model": version.base_model.name,
         "trained_words": version.trained_words,
         "status": version.status,
+        "publish_when_ready": version.publish_when_ready,
         "early_access_ends_at": iso_z(version.early_access_ends_at),
         "usage_control": version.usage_control,
         "files": [file_json(f) for f in version.files.all()],
@@ -386,15 +391,24 @@ class PublishVersion(CreatorAPIView):
     @extend_schema(
         operation_id="publish_version",
         summary="Publish a version (and its model, the first time)",
-        description="Needs at least one ready model file; 400 says what is missing.",
+        description="Publishes once every file has passed its checks: 200 when the version is public. "
+        "While files are still being processed the publish is queued (202, `publish_when_ready`) and "
+        "happens as soon as they pass. 400 says what is missing or which file was quarantined.",
         tags=["models"],
         request=None,
-        responses={200: VersionOutput, **_errors(400, 401, 403, 404)},
+        responses={
+            200: VersionOutput,
+            202: OpenApiResponse(VersionOutput, description="Queued until the files pass their checks."),
+            **_errors(400, 401, 403, 404),
+        },
     )
     def post(self, request, version_id: int):
         version = _own_version(request, version_id)
-        services.publish_version(version=version, by=request.user)
-        return Response(version_json(version))
+        version = services.publish_version(version=version, by=request.user)
+        queued = version.status != PublishStatus.PUBLISHED
+        return Response(
+            version_json(version), status=status.HTTP_202_ACCEPTED if queued else status.HTTP_200_OK
+        )
 
 
 class VersionFiles(APIView):

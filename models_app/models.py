@@ -201,6 +201,9 @@ class ModelVersion(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # The creator asked to publish while files were still being processed; the worker publishes the
+    # version when the last one is decided (models_app/publishing.py).
+    publish_when_ready = models.BooleanField(default=False)
     download_count = models.PositiveBigIntegerField(default=0)
     early_access_days = models.PositiveSmallIntegerField(
         default=0, help_text="Days after publishing during which only supporters may download."

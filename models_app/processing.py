@@ -12,6 +12,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from . import publishing
 from .cards import refresh_card_fields
 from .files import clamav, images
 from .files.detection import detect, suggested_trigger_words, training_metadata
@@ -106,6 +107,7 @@ def process_file(*, model_file: ModelFile) -> ModelFile:
         model_file.upload_key = model_file.multipart_upload_id = ""
     if model_file.type == FileType.IMAGE:
         refresh_card_fields(model_ids=[model_file.version.model_id])  # it may be the model's new preview
+    publishing.file_finished(model_file=model_file)
     return model_file
 
 
@@ -246,4 +248,5 @@ def mark_file_failed(*, model_file: ModelFile, status: str, message: str) -> Mod
     model_file.scan_status = ScanStatus.NOT_SCANNED
     model_file.processed_at = timezone.now()
     model_file.save(update_fields=["status", "status_message", "scan_status", "processed_at", "updated_at"])
+    publishing.file_finished(model_file=model_file)
     return model_file

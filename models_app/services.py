@@ -2,7 +2,6 @@
 
 import logging
 from collections.abc import Iterable
-from datetime import timedelta
 from typing import BinaryIO
 
 from django.conf import settings
@@ -11,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from . import storage
+from . import publishing, storage
 from .cards import refresh_card_fields
 from .models import (
     AIModel,
@@ -22,7 +21,6 @@ from .models import (
     ModelFile,
     ModelType,
     ModelVersion,
-    PublishStatus,
     Tag,
     UsageControl,
     normalize_tag,
@@ -317,29 +315,10 @@ def abort_upload(*, model_file: ModelFile, by) -> None:
     model_file.delete()
 
 
-@transaction.atomic
 def publish_version(*, version: ModelVersion, by) -> ModelVersion:
-    """Make a version, and its model, public. Only the owner may publish."""
+    """Make a version, and its model, public once every file has been checked. Only the owner may
+    publish. While files are still being processed the publish is queued (`publish_when_ready`) and
+    the worker completes it (publishing.file_finished); the returned version says which happened."""
     if version.model.owner_id != by.id:
         raise PermissionDenied("Only the creator of this model can publish it.")
-    files = list(version.files.all())
-    if not files:
-        raise ValidationError("Add at least one file before publishing.")
-    usable = {FileStatus.READY, FileStatus.PENDING, FileStatus.PROCESSING}
-    if not any(f.status in usable for f in files):
-        if any(f.status == FileStatus.UPLOADING for f in files):
-            raise ValidationError("Wait until an upload has finished before publishing.")
-        raise ValidationError("None of this version's files passed processing; upload a new file first.")
-    now = timezone.now()
-    version.status = PublishStatus.PUBLISHED
-    version.published_at = version.published_at or now
-    if version.early_access_days and version.early_access_ends_at is None:
-        version.early_access_ends_at = version.published_at + timedelta(days=version.early_access_days)
-    version.save(update_fields=["status", "published_at", "early_access_ends_at", "updated_at"])
-    model = version.model
-    if model.status != PublishStatus.PUBLISHED:
-        model.status = PublishStatus.PUBLISHED
-        model.published_at = model.published_at or now
-        model.save(update_fields=["status", "published_at", "updated_at"])
-    refresh_card_fields(model_ids=[model.id])
-    return version
+    return publishing.request_publish(version=version)

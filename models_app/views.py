@@ -113,9 +113,15 @@ def publish_version(request, pk: int, version_id: int):
     model = _own_model(request, pk)
     version = get_object_or_404(model.versions, id=version_id)
     try:
-        services.publish_version(version=version, by=request.user)
+        version = services.publish_version(version=version, by=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+        return redirect("models_app:upload_files", pk=model.pk, version_id=version.id)
+    if version.publish_when_ready:
+        messages.info(
+            request,
+            f"{model.name} {version.name} will be published as soon as its files pass their checks.",
+        )
         return redirect("models_app:upload_files", pk=model.pk, version_id=version.id)
     messages.success(request, f"{model.name} {version.name} is published.")
     return redirect(model)

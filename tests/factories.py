@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 
 from models_app import demo, services
 from models_app.models import FileStatus, FileType, ModelFile, ModelType, ModelVersion
+from models_app.tasks import process_file
 
 PASSWORD = "correct horse battery staple"
 
@@ -33,13 +34,17 @@ def make_model(
     """A model with one version and one file; published unless told otherwise."""
     model = services.create_model(owner=owner, name=name, type=type, **fields)
     version = services.create_version(model=model, name="v1.0", base_model=base_model, trained_words=["tiny"])
-    services.add_file(
+    model_file = services.add_file(
         version=version,
         name=filename,
         content=io.BytesIO(content if content is not None else demo.tiny_lora()),
     )
     if publish:
+        # A version is public only once its files passed their checks: run the real task now (the
+        # message queued for after the commit then finds nothing left to do).
+        process_file.apply(args=[model_file.id])
         services.publish_version(version=version, by=owner)
+        model.refresh_from_db()
     return model
 
 

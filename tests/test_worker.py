@@ -134,7 +134,7 @@ def wait_for(model_file, statuses, seconds=90, poll=0.2, alive=None):
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_process_hashes_an_uploaded_file(base_models, creator, workers):
     process = workers.start()
-    model = make_model(creator, content=demo.tiny_checkpoint(), filename="ckpt.safetensors")
+    model = make_model(creator, content=demo.tiny_checkpoint(), filename="ckpt.safetensors", publish=False)
     model_file = wait_for(ModelFile.objects.get(version__model=model), {FileStatus.READY}, alive=process)
     assert model_file.status == FileStatus.READY, workers.logs()
     assert model_file.blob.sha256 == hashlib.sha256(demo.tiny_checkpoint()).hexdigest().upper()
@@ -148,7 +148,9 @@ def test_a_file_left_behind_by_a_killed_worker_is_finished_by_the_sweep(
     payload = os.urandom(8 << 20) * 24  # 192 MiB: processing takes long enough to be caught mid-way
     for attempt in range(3):
         process = workers.start()
-        model = make_model(creator, name=f"Big {attempt}", content=payload, filename="big.txt", type="Other")
+        model = make_model(
+            creator, name=f"Big {attempt}", content=payload, filename="big.txt", type="Other", publish=False
+        )
         model_file = wait_for(
             ModelFile.objects.get(version__model=model),
             {FileStatus.PROCESSING, FileStatus.READY},

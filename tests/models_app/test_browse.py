@@ -12,6 +12,7 @@ from models_app import demo
 from models_app.dates import iso_z
 from models_app.models import AIModel
 from tests.factories import make_model
+from tests.models_app.test_scanning import BENIGN, torch_zip
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ def catalog(creator, fan, run_on_commit):
             base_model="SDXL 1.0",
             content=demo.tiny_checkpoint(),
         )
-        make_model(fan, name="Fan VAE", type="VAE", content=demo.tiny_vae(), filename="vae.pt")
+        make_model(fan, name="Fan VAE", type="VAE", content=torch_zip(BENIGN), filename="vae.pt")
         make_model(creator, name="Spicy LoRA", nsfw=True)
         make_model(creator, name="Draft LoRA", publish=False)
     AIModel.objects.filter(name="Real Checkpoint").update(download_count=50)

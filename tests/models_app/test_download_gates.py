@@ -10,8 +10,9 @@ from django.test import Client
 from django.utils import timezone
 
 from community.models import ApiKey
-from models_app import downloads
+from models_app import demo, downloads
 from models_app.models import AIModel, EarlyAccessGrant, ModelVersion, UsageControl
+from models_app.tasks import process_file
 from tests.models_app.test_downloads import download_url, publish_model
 
 pytestmark = pytest.mark.django_db
@@ -215,7 +216,10 @@ def test_a_creator_sets_early_access_and_it_starts_when_the_version_is_published
     )
     version = model.versions.get()
     assert version.early_access_days == 7 and version.early_access_ends_at is None
-    services.add_file(version=version, name="gated.safetensors", content=__import__("io").BytesIO(b"x" * 10))
+    model_file = services.add_file(
+        version=version, name="gated.safetensors", content=__import__("io").BytesIO(demo.tiny_lora())
+    )
+    process_file.apply(args=[model_file.id])
     services.publish_version(version=version, by=creator)
     version.refresh_from_db()
     assert version.early_access_ends_at == version.published_at + timedelta(days=7)

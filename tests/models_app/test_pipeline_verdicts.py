@@ -89,7 +89,7 @@ def test_a_malicious_checkpoint_is_quarantined_its_payload_never_runs_and_others
     version = model_file.version
     from models_app.services import publish_version
 
-    with pytest.raises(Exception, match="passed processing"):
+    with pytest.raises(Exception, match="quarantined by the safety scan"):
         publish_version(version=version, by=creator)
     url = f"/api/hub/versions/{version.id}/files"
     for viewer, sees_it in ((creator, True), (moderator, True), (fan, False)):

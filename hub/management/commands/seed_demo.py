@@ -14,6 +14,7 @@ from django.db import transaction
 
 from models_app import demo, services
 from models_app.models import AIModel, FileType, ModelType
+from models_app.tasks import process_file
 from moderation.roles import grant_moderator
 
 # Well-known passwords, for DEBUG only: a newcomer can log in right after `make run`.
@@ -138,11 +139,19 @@ class Command(BaseCommand):
                 trained_words=v["trained_words"],
                 description=v["description"],
             )
-            for filename, make_bytes in v["files"]:
+            added = [
                 services.add_file(version=version, name=filename, content=io.BytesIO(make_bytes()))
-            for filename, make_bytes in v.get("images", []):
+                for filename, make_bytes in v["files"]
+            ] + [
                 services.add_file(
                     version=version, name=filename, content=io.BytesIO(make_bytes()), type=FileType.IMAGE
                 )
+                for filename, make_bytes in v.get("images", [])
+            ]
+            # The worker's own task, run here: a version is public only once its files passed their
+            # checks, and the demo should be public the moment `make run` serves it. The messages
+            # queued for the worker then find nothing left to do.
+            for model_file in added:
+                process_file.apply(args=[model_file.id])
             services.publish_version(version=version, by=creator)
         self.stdout.write(f"model {spec['name']!r} created at {model.get_absolute_url()}")

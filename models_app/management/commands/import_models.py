@@ -51,8 +51,13 @@ class Command(BaseCommand):
                 line.update(self._wait(file_id, timeout))
             if file_id and publish and line["status"] not in ("rejected", "quarantined", "error"):
                 try:
-                    services.publish_version(version=ModelFile.objects.get(id=file_id).version, by=user)
-                    line["published"] = True
+                    version = services.publish_version(
+                        version=ModelFile.objects.get(id=file_id).version, by=user
+                    )
+                    # Without --wait the worker has yet to check the file: publishing is queued.
+                    line["published"] = version.status == "published"
+                    if version.publish_when_ready:
+                        line["publish_queued"] = True
                 except ValidationError as exc:
                     line.update(published=False, message=" ".join(exc.messages))
             self.stdout.write(json.dumps(line))

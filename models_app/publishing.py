@@ -1,0 +1,117 @@
+"""When a version becomes public, and what keeps a public version's files safe.
+
+A version is made public only once every file it shows has been checked: a creator who publishes
+while files are still uploading or processing gets the publish queued, and the worker completes it
+when the last file is final (`file_finished`). A file that ends quarantined while its version is
+public takes the version down again. services.publish_version is the entry point for creators; the
+worker calls `file_finished` from processing.py.
+"""
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .cards import refresh_card_fields
+from .models import FileStatus, ModelFile, ModelVersion, PublishStatus
+
+# Files the worker has yet to decide about. An upload still in progress is not among them: it is
+# invisible to everyone but its creator until it completes, and then goes through the worker too.
+IN_PROCESSING = (FileStatus.PENDING, FileStatus.PROCESSING)
+
+
+def publish_problem(files: list[ModelFile]) -> str | None:
+    """Why a version with these (finished) files can't be public, or None when it can. Rejected files
+    and files that failed to process are never shown to others, so they don't stand in the way."""
+    quarantined = [f.name for f in files if f.status == FileStatus.QUARANTINED]
+    if quarantined:
+        return (
+            f"{quarantined[0]!r} was quarantined by the safety scan, and a version with a quarantined "
+            "file can't be published; upload a clean file to a new version."
+        )
+    if not any(f.status == FileStatus.READY for f in files):
+        return "None of this version's files passed processing; upload a new file first."
+    return None
+
+
+def make_public(version: ModelVersion) -> ModelVersion:
+    """Publish the version and, the first time, its model. Safe to call again."""
+    now = timezone.now()
+    version.status = PublishStatus.PUBLISHED
+    version.publish_when_ready = False
+    version.published_at = version.published_at or now
+    if version.early_access_days and version.early_access_ends_at is None:
+        version.early_access_ends_at = version.published_at + timedelta(days=version.early_access_days)
+    version.save(
+        update_fields=["status", "publish_when_ready", "published_at", "early_access_ends_at", "updated_at"]
+    )
+    model = version.model
+    if model.status != PublishStatus.PUBLISHED:
+        model.status = PublishStatus.PUBLISHED
+        model.published_at = model.published_at or now
+        model.save(update_fields=["status", "published_at", "updated_at"])
+    refresh_card_fields(model_ids=[model.id])
+    return version
+
+
+@transaction.atomic
+def request_publish(*, version: ModelVersion) -> ModelVersion:
+    """Publish now when every file is decided, or queue the publish for the worker while some are
+    still being processed (`publish_when_ready`). Raises ValidationError saying why otherwise."""
+    ModelVersion.objects.select_for_update().filter(id=version.id).first()  # one publish decision at a time
+    files = list(ModelFile.objects.filter(version_id=version.id))  # fresh, whatever the caller prefetched
+    if not files:
+        raise ValidationError("Add at least one file before publishing.")
+    quarantined = [f for f in files if f.status == FileStatus.QUARANTINED]
+    if quarantined:
+        raise ValidationError(publish_problem(quarantined))
+    if any(f.status in IN_PROCESSING for f in files):
+        version.publish_when_ready = True
+        version.save(update_fields=["publish_when_ready", "updated_at"])
+        return version
+    if not any(f.status == FileStatus.READY for f in files) and any(
+        f.status == FileStatus.UPLOADING for f in files
+    ):
+        raise ValidationError("Wait until an upload has finished before publishing.")
+    problem = publish_problem(files)
+    if problem:
+        raise ValidationError(problem)
+    return make_public(version)
+
+
+@transaction.atomic
+def file_finished(*, model_file: ModelFile) -> None:
+    """The worker is done with `model_file` (ready, quarantined, rejected or failed). Complete a queued
+    publish once every file of the version is final, and take a public version down when one of its
+    files ends quarantined. The version row is locked, so two workers finishing the last two files
+    at once decide one after the other. Safe to call again."""
+    version = ModelVersion.objects.select_for_update().select_related("model").get(id=model_file.version_id)
+    files = list(version.files.all())
+    if version.status == PublishStatus.PUBLISHED and any(f.status == FileStatus.QUARANTINED for f in files):
+        unpublish_version(version=version)
+        return
+    if not version.publish_when_ready or any(f.status in IN_PROCESSING for f in files):
+        return
+    if publish_problem(files) is None:
+        make_public(version)
+    else:  # the creator sees each file's status and message on the version page
+        version.publish_when_ready = False
+        version.save(update_fields=["publish_when_ready", "updated_at"])
+
+
+def unpublish_version(*, version: ModelVersion) -> ModelVersion:
+    """Take a version out of every listing, search and API; its model too when no other version of it
+    is public. The rows stay (the creator still sees them)."""
+    version.status = PublishStatus.UNPUBLISHED
+    version.publish_when_ready = False
+    version.save(update_fields=["status", "publish_when_ready", "updated_at"])
+    model = version.model
+    if (
+        model.status == PublishStatus.PUBLISHED
+        and not model.versions.filter(status=PublishStatus.PUBLISHED).exists()
+    ):
+        model.status = PublishStatus.UNPUBLISHED
+        model.save(update_fields=["status", "updated_at"])
+    refresh_card_fields(model_ids=[model.id])
+    return version
