@@ -1,5 +1,7 @@
 """API keys for tools: `Authorization: Bearer <key>` or `?token=<key>` (CivitAI's conventions)."""
 
+from allauth.account.adapter import get_adapter
+from django import forms
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
@@ -51,6 +53,28 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return "Bearer"
 
 
+class ThrottledBasicAuthentication(authentication.BasicAuthentication):
+    """HTTP Basic for scripts, counted against the same failed-login limit as the login form.
+
+    Passwords go through allauth's adapter, which consumes (and on success gives back) the
+    `login_failed` rate limit per account and per address (ACCOUNT_RATE_LIMITS): a password
+    guessed over Basic locks the form too, and the other way round. DRF's own BasicAuthentication
+    checked passwords without any limit."""
+
+    def authenticate_credentials(self, userid, password, request=None):
+        django_request = getattr(request, "_request", request)
+        credentials = {"email": userid} if "@" in userid else {"username": userid}
+        try:
+            user = get_adapter(django_request).authenticate(django_request, password=password, **credentials)
+        except forms.ValidationError:  # allauth's "too many failed login attempts"
+            raise exceptions.Throttled(
+                detail="Too many failed login attempts; try again later, or use an API key."
+            ) from None
+        if user is None or not user.is_active:
+            raise exceptions.AuthenticationFailed("Invalid username or password.")
+        return user, None
+
+
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     """How the OpenAPI schema (/api/schema/) describes ApiKeyAuthentication: a Bearer header or the
     `token` query parameter, either one."""
@@ -72,3 +96,17 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
 
     def get_security_requirement(self, auto_schema):
         return [{"apiKeyBearer": []}, {"apiKeyQuery": []}]  # either one, not both
+
+
+class ThrottledBasicAuthenticationScheme(OpenApiAuthenticationExtension):
+    """HTTP Basic in the OpenAPI schema, as drf-spectacular describes DRF's own class."""
+
+    target_class = ThrottledBasicAuthentication
+    name = "basicAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "basic",
+            "description": "Username (or email) and password; failed attempts count against the login limit.",
+        }

@@ -322,7 +322,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "community.auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "community.auth.ThrottledBasicAuthentication",  # shares the login form's failed-login limit
     ],
     "EXCEPTION_HANDLER": "hub.api.exception_handler",
     # JSON bodies go through the hub's bounded reader (hub.api.JSONParser); forms as DRF does.
