@@ -376,3 +376,11 @@ def test_the_sweep_leaves_fresh_parts_alone_even_when_no_upload_names_them_yet(s
     upload_id = storage.start_multipart(key)  # its row is about to be committed
     sweep_abandoned_uploads()
     assert stored_parts(key, upload_id) == []
+
+
+def test_celery_beat_runs_the_abandoned_uploads_sweep_every_hour(settings):
+    from hub.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["sweep-abandoned-uploads"]
+    assert entry["task"] == "models_app.tasks.sweep_abandoned_uploads" and entry["task"] in app.tasks
+    assert entry["schedule"] == 3600
