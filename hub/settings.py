@@ -203,6 +203,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # A worker killed mid-task loses its message on the embedded broker; the sweep finishes the file.
     "sweep-stuck-files": {"task": "models_app.tasks.sweep_stuck_files", "schedule": 60.0},
+    # Uploads nobody finished: their parts would fill the disk (issue 11).
+    "sweep-abandoned-uploads": {"task": "models_app.tasks.sweep_abandoned_uploads", "schedule": 3600.0},
 }
 # Seconds a file may sit in "pending" or "processing" before the sweep enqueues it again.
 FILE_STUCK_AFTER = env_int("FILE_STUCK_AFTER", 300)
@@ -274,6 +276,12 @@ ALLOWED_UPLOAD_EXTENSIONS = env_list(
 )
 # Multipart part size: S3 needs at least 5 MiB (but the last part) and at most 10,000 parts.
 UPLOAD_PART_SIZE = env_int("UPLOAD_PART_SIZE", 16 * 1024**2)
+# Uploads a user may have open (started, not yet completed or cancelled) at once, and the bytes they may
+# declare together: open uploads hold storage, so one account can't pile up parts (issue 11).
+MAX_OPEN_UPLOADS = env_int("MAX_OPEN_UPLOADS", 10)
+MAX_OPEN_UPLOAD_BYTES = env_int("MAX_OPEN_UPLOAD_BYTES", 2 * MAX_UPLOAD_SIZE)
+# Seconds an upload may go without a part signed before the hourly sweep stops it and deletes its parts.
+ABANDONED_UPLOAD_AFTER = env_int("ABANDONED_UPLOAD_AFTER", 7 * 24 * 3600)
 # Optional ClamAV daemon for uploaded files (clamd INSTREAM): a Unix socket, or host and port.
 CLAMD_SOCKET = env("CLAMD_SOCKET")
 CLAMD_HOST = env("CLAMD_HOST")

@@ -6,7 +6,6 @@ list parts, complete, abort) so the browser's uploader and scripts use one flow 
 
 import json
 
-from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
@@ -130,7 +129,10 @@ class FileOutput(serializers.Serializer):
 class StartedUploadOutput(FileOutput):
     key = serializers.CharField(help_text="The file's id, as Uppy's S3 multipart plugin expects.")
     uploadId = serializers.CharField()  # the name Uppy's S3 multipart plugin reads
-    part_size = serializers.IntegerField(help_text="Bytes per part; every part but the last has this size.")
+    part_size = serializers.IntegerField(
+        help_text="Bytes per part: every part but the last has exactly this size, the last the rest. "
+        "Only parts 1 to ceil(size / part_size) can be signed."
+    )
 
 
 class VersionOutput(serializers.Serializer):
@@ -437,8 +439,12 @@ class StartUpload(CreatorAPIView):
     @extend_schema(
         operation_id="start_upload",
         summary="Start a resumable multipart upload of one file",
-        description="Size and file type are checked before any byte is sent. Then, per part: sign its "
-        "URL, PUT the bytes there; list the parts to resume; complete.",
+        description="Size and file type are checked before any byte is sent, and so are your other "
+        "uploads in progress: at most `MAX_OPEN_UPLOADS` at once, declaring at most "
+        "`MAX_OPEN_UPLOAD_BYTES` together (400 otherwise: finish or cancel one first). Then, per part: "
+        "sign its URL, PUT exactly the part's bytes there; list the parts to resume; complete. An "
+        "upload left without a part signed for `ABANDONED_UPLOAD_AFTER` (7 days) is stopped and its "
+        "parts deleted.",
         tags=["uploads"],
         request=UploadInput,
         responses={201: StartedUploadOutput, **_errors(400, 401, 403, 404)},
@@ -454,7 +460,7 @@ class StartUpload(CreatorAPIView):
                 **file_json(model_file),
                 "key": str(model_file.id),
                 "uploadId": model_file.multipart_upload_id,
-                "part_size": settings.UPLOAD_PART_SIZE,
+                "part_size": model_file.part_size,
             },
             status=status.HTTP_201_CREATED,
         )
@@ -476,7 +482,9 @@ class SignPart(CreatorAPIView):
     @extend_schema(
         operation_id="sign_upload_part",
         summary="A short-lived URL to PUT one part to",
-        description="A presigned S3 URL, or on local storage the hub's own `/api/hub/parts/<token>`.",
+        description="A presigned S3 URL, or on local storage the hub's own `/api/hub/parts/<token>`. "
+        "The PUT must carry exactly the part's length: `part_size` bytes, the last part the rest of "
+        "the declared size. Only parts 1 to ceil(size / part_size) exist; others are a 400.",
         tags=["uploads"],
         request=None,
         responses={200: SignedPartOutput, **_errors(400, 401, 403, 404)},
@@ -493,8 +501,9 @@ class CompleteUpload(CreatorAPIView):
     @extend_schema(
         operation_id="complete_upload",
         summary="Finish an upload and queue the file for processing",
-        description="Checks that every part arrived and that the sizes add up; the file is then "
-        "`pending`. Poll the version's files for its progress.",
+        description="Checks that every part arrived with exactly its expected size; the file is then "
+        "`pending`. Poll the version's files for its progress. A refusal (400) is final: the upload "
+        "becomes `rejected` with the reason, its parts are deleted, and the file must be uploaded again.",
         tags=["uploads"],
         request=None,
         responses={200: FileOutput, **_errors(400, 401, 403, 404)},
@@ -535,11 +544,16 @@ class LocalPartUpload(APIView):
         request={"application/octet-stream": OpenApiTypes.BINARY},
         responses={
             200: OpenApiResponse(description="Stored; the `ETag` header is the part's MD5, as S3's."),
-            400: OpenApiResponse(DetailOutput, description="The body did not match its Content-Length."),
+            400: OpenApiResponse(
+                DetailOutput,
+                description="Shorter than the part must be, or the body did not match its Content-Length.",
+            ),
             403: OpenApiResponse(DetailOutput, description="The URL is invalid or has expired."),
             404: OpenApiResponse(DetailOutput, description="The upload is finished or was cancelled."),
             411: OpenApiResponse(DetailOutput, description="No Content-Length."),
-            413: OpenApiResponse(DetailOutput, description="The part is too large."),
+            413: OpenApiResponse(
+                DetailOutput, description="Longer than the part must be for the file's declared size."
+            ),
         },
     )
     def put(self, request, token: str):
@@ -560,9 +574,16 @@ class LocalPartUpload(APIView):
             length = 0
         if length <= 0:
             return Response({"detail": "Send the part's bytes with a Content-Length."}, status=411)
-        if length > 2 * settings.UPLOAD_PART_SIZE:
+        # Checked before reading a byte, and save_local_part reads no more than this (issue 11).
+        expected = model_file.expected_part_size(claim["p"]) or 0
+        if length != expected:
             return Response(
-                {"detail": f"A part may be at most {2 * settings.UPLOAD_PART_SIZE:,} bytes."}, status=413
+                {
+                    "detail": f"Part {claim['p']} of {model_file.name!r} must be exactly "
+                    f"{services.byte_count(expected)} (the file was announced as "
+                    f"{services.byte_count(model_file.size)}); this one has {services.byte_count(length)}."
+                },
+                status=413 if length > expected else 400,
             )
         try:
             etag = storage.save_local_part(

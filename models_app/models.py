@@ -364,6 +364,11 @@ class ModelFile(models.Model):
     # The multipart upload in progress (S3's UploadId, or the hub's own id on local storage).
     multipart_upload_id = models.CharField(max_length=255, blank=True)
     size = models.PositiveBigIntegerField(default=0, help_text="Bytes; the declared size until processed.")
+    # The part size the uploader was told when the upload started (UPLOAD_PART_SIZE then). Every part
+    # is checked against it, so changing the setting does not break uploads already under way.
+    part_size = models.PositiveBigIntegerField(
+        default=0, help_text="Bytes per part of the multipart upload; 0 before the hub kept it."
+    )
     progress = models.PositiveSmallIntegerField(default=0, help_text="Percent of the file processed.")
     blob = models.ForeignKey(
         ContentBlob, on_delete=models.PROTECT, null=True, blank=True, related_name="files"
@@ -406,6 +411,29 @@ class ModelFile(models.Model):
     @property
     def extension(self) -> str:
         return "." + self.name.rsplit(".", 1)[-1].lower() if "." in self.name else ""
+
+    @property
+    def upload_part_size(self) -> int:
+        # Uploads begun before the hub kept the part size were told the setting.
+        return self.part_size or settings.UPLOAD_PART_SIZE
+
+    @property
+    def part_count(self) -> int:
+        """How many parts the declared size needs: parts 1 to this, and no others."""
+        return max(1, -(-self.size // self.upload_part_size))
+
+    def expected_part_size(self, part_number: int) -> int | None:
+        """The exact length of part `part_number` of this upload, or None when it has no such part.
+
+        Every part is the part size but the last, which holds the rest of the declared size. The part
+        endpoint, the presigned S3 URLs and complete_upload all check parts against this (issue 11).
+        """
+        count = self.part_count
+        if not 1 <= part_number <= count:
+            return None
+        if part_number < count:
+            return self.upload_part_size
+        return self.size - (count - 1) * self.upload_part_size
 
     @property
     def is_finished(self) -> bool:

@@ -2,11 +2,13 @@
 
 import logging
 from collections.abc import Iterable
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -21,6 +23,7 @@ from .models import (
     ModelFile,
     ModelType,
     ModelVersion,
+    ScanStatus,
     Tag,
     UsageControl,
     normalize_tag,
@@ -161,6 +164,11 @@ def _human_size(n: int) -> str:
     return str(n)
 
 
+def byte_count(n: int) -> str:
+    """An exact number of bytes, as a sentence says it: "1 byte", "5,242,880 bytes"."""
+    return "1 byte" if n == 1 else f"{n:,} bytes"
+
+
 def check_upload_allowed(*, filename: str, size: int | None) -> str:
     """Refuse a file by its name and declared size before any byte is sent; returns the clean name."""
     name = clean_filename(filename)
@@ -230,6 +238,31 @@ def add_file(
     return model_file
 
 
+def _check_open_uploads(*, user, name: str, size: int) -> None:
+    """Refuse a new upload when the user already has too many open, or too many bytes announced.
+
+    Open uploads hold storage until they are completed, cancelled or swept, so these caps bound what
+    one account can pile up (issue 11). The user's row is locked first: two starts at once are counted
+    one after the other, not both against the same total. (SQLite ignores the lock, but its
+    transactions already run one at a time: hub/settings.py begins them IMMEDIATE.)
+    """
+    list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+    open_uploads = ModelFile.objects.filter(version__model__owner=user, status=FileStatus.UPLOADING)
+    totals = open_uploads.aggregate(count=Count("id"), size=Sum("size"))
+    count, announced = totals["count"], totals["size"] or 0
+    if count >= settings.MAX_OPEN_UPLOADS:
+        raise ValidationError(
+            f"You already have {count} uploads in progress, the most the hub allows at once; finish or "
+            f"cancel one of them before starting {name!r}."
+        )
+    if announced + size > settings.MAX_OPEN_UPLOAD_BYTES:
+        raise ValidationError(
+            f"Your uploads in progress already add up to {_human_size(announced)}; with {name!r} "
+            f"({_human_size(size)}) they would pass the limit of "
+            f"{_human_size(settings.MAX_OPEN_UPLOAD_BYTES)} at once. Finish or cancel an upload first."
+        )
+
+
 @transaction.atomic
 def start_upload(
     *, version: ModelVersion, by, filename: str, size: int, type: str = FileType.MODEL, is_primary=None
@@ -237,82 +270,200 @@ def start_upload(
     """Open a resumable multipart upload for one file of a version.
 
     The row exists from here on, in status "uploading", so the creator sees it on the version page
-    and can come back to it; its bytes go straight to storage, never through the web process.
+    and can come back to it; its bytes go straight to storage, never through the web process. The
+    row keeps the part size the client is told, which every part is checked against. Should the
+    transaction fail after storage opened the upload, the sweep removes that orphan.
     """
     _check_owner(version, by)
     name = check_upload_allowed(filename=filename, size=size)
+    part_size = settings.UPLOAD_PART_SIZE
+    if -(-size // part_size) > MAX_PARTS:
+        raise ValidationError(
+            f"{name!r} would need more than {MAX_PARTS:,} parts of {_human_size(part_size)}, the most "
+            "a multipart upload can have."
+        )
+    _check_open_uploads(user=by, name=name, size=size)
     key = new_upload_key(name)
     upload_id = storage.start_multipart(key)
     return _new_file_row(
-        version=version, name=name, type=type, is_primary=is_primary,
-        upload_key=key, multipart_upload_id=upload_id, size=size, status=FileStatus.UPLOADING,
+        version=version, name=name, type=type, is_primary=is_primary, upload_key=key,
+        multipart_upload_id=upload_id, size=size, part_size=part_size, status=FileStatus.UPLOADING,
     )  # fmt: skip
 
 
 def _check_uploading(model_file: ModelFile) -> None:
-    if model_file.status != FileStatus.UPLOADING or not model_file.multipart_upload_id:
-        raise ValidationError("This upload is already finished; start a new one to send the file again.")
+    if model_file.status == FileStatus.UPLOADING and model_file.multipart_upload_id:
+        return
+    if model_file.status == FileStatus.REJECTED and model_file.status_message:
+        raise ValidationError(model_file.status_message)  # refused or swept: say why
+    raise ValidationError("This upload is already finished; start a new one to send the file again.")
+
+
+def _refuse_closed(file_id: int) -> NoReturn:
+    """Refuse an action on an upload that a concurrent request (or the sweep) just closed, saying
+    what became of it."""
+    current = ModelFile.objects.filter(id=file_id).first()
+    if current is None:
+        raise ValidationError("This upload was cancelled; start a new one to send the file again.")
+    _check_uploading(current)
+    raise ValidationError("This upload is already finished; start a new one to send the file again.")
+
+
+def _touch_upload(model_file: ModelFile) -> None:
+    """Record activity on an open upload, or refuse when it is no longer open.
+
+    The abandoned-uploads sweep takes uploads whose updated_at is old, and locks them while it does:
+    this conditional update either waits for the sweep and then finds the upload closed, or makes the
+    upload fresh before the sweep looks. So a client that keeps sending parts is never swept.
+    """
+    touched = ModelFile.objects.filter(id=model_file.id, status=FileStatus.UPLOADING).update(
+        updated_at=timezone.now()
+    )
+    if not touched:
+        _refuse_closed(model_file.id)
 
 
 def part_upload_url(*, model_file: ModelFile, part_number: int) -> str:
+    """A short-lived URL for one part, which must be exactly as long as the declared size says.
+
+    Only parts 1 to ceil(size / part size) exist; asking for another is refused, so an upload can
+    never hold more parts than its declared size needs (issue 11).
+    """
     _check_uploading(model_file)
-    if not 1 <= part_number <= MAX_PARTS:
-        raise ValidationError(f"Part numbers run from 1 to {MAX_PARTS}.")
+    length = model_file.expected_part_size(part_number)
+    if length is None:
+        count = model_file.part_count
+        parts = "only part 1" if count == 1 else f"parts 1 to {count}"
+        raise ValidationError(
+            f"{model_file.name!r} is {byte_count(model_file.size)} in parts of "
+            f"{byte_count(model_file.upload_part_size)}: "
+            f"it has {parts}, so there is no part {part_number}."
+        )
+    _touch_upload(model_file)
     return storage.part_upload_url(
         key=model_file.upload_key,
         upload_id=model_file.multipart_upload_id,
         part_number=part_number,
         file_id=model_file.id,
+        length=length,
     )
 
 
 def uploaded_parts(*, model_file: ModelFile) -> list[dict]:
     _check_uploading(model_file)
-    return storage.list_parts(key=model_file.upload_key, upload_id=model_file.multipart_upload_id)
+    try:
+        return storage.list_parts(key=model_file.upload_key, upload_id=model_file.multipart_upload_id)
+    except storage.UploadGone:
+        _refuse_upload(model_file=model_file, problem=_parts_gone(model_file))
+
+
+def _parts_gone(model_file: ModelFile) -> str:
+    return f"Storage no longer has the parts of {model_file.name!r}."
+
+
+def _parts_problem(model_file: ModelFile, parts: list[dict]) -> str:
+    """What is wrong with the parts storage holds, as a sentence; empty when they make the file."""
+    name, count = model_file.name, model_file.part_count
+    numbers = {p["PartNumber"] for p in parts}
+    if not numbers:
+        return f"No part of {name!r} has arrived."
+    missing = sorted(set(range(1, count + 1)) - numbers)
+    if missing:
+        listed = ", ".join(map(str, missing[:10])) + (", ..." if len(missing) > 10 else "")
+        return f"Parts {listed} of {name!r} never arrived."
+    extra = sorted(numbers - set(range(1, count + 1)))
+    if extra:
+        return f"{name!r} has {count} parts, but part {extra[0]} arrived too."
+    for part in parts:
+        expected = model_file.expected_part_size(part["PartNumber"])
+        if part["Size"] != expected:
+            return (
+                f"{name!r} was announced as {byte_count(model_file.size)}, so part {part['PartNumber']} "
+                f"should be {byte_count(expected)}, but {byte_count(part['Size'])} arrived."
+            )
+    return ""
+
+
+def _refuse_upload(*, model_file: ModelFile, problem: str) -> NoReturn:
+    """Close an upload that can't become a file: the row says why, storage forgets the parts at once.
+
+    The conditional update claims the row, so only one caller deletes the parts; a crash between the
+    two leaves parts that no open upload names, which the sweep removes. Always raises.
+    """
+    message = f"{problem} The upload was stopped and its parts deleted; upload the file again."
+    key, upload_id = model_file.upload_key, model_file.multipart_upload_id
+    refused = ModelFile.objects.filter(id=model_file.id, status=FileStatus.UPLOADING).update(
+        status=FileStatus.REJECTED,
+        scan_status=ScanStatus.NOT_SCANNED,  # final, and consistent (models.FINAL_SCAN_STATUSES)
+        status_message=message,
+        upload_key="",
+        multipart_upload_id="",
+        updated_at=timezone.now(),
+    )
+    if not refused:
+        _refuse_closed(model_file.id)
+    storage.discard_upload(key=key, upload_id=upload_id)
+    raise ValidationError(message)
 
 
 def complete_upload(*, model_file: ModelFile, by) -> ModelFile:
     """Close the multipart upload and queue the file for processing.
 
-    The parts are checked against what storage actually holds (numbers 1..n, the declared total
-    size), so a client can't finish an upload with bytes missing or more than it announced.
+    The parts are checked against what storage actually holds: numbers 1 to n and each part exactly
+    as long as the declared size says (on S3 too: the signed length is the first check there, but
+    moto doesn't enforce signatures). A refused upload is stopped and its parts deleted at once, so a
+    client can't leave bytes behind by never finishing (issue 11).
     """
     _check_owner(model_file.version, by)
     _check_uploading(model_file)
-    parts = storage.list_parts(key=model_file.upload_key, upload_id=model_file.multipart_upload_id)
-    numbers = [p["PartNumber"] for p in parts]
-    if numbers != list(range(1, len(parts) + 1)):
-        missing = sorted(set(range(1, max(numbers, default=0) + 1)) - set(numbers))
-        raise ValidationError(
-            f"Parts {', '.join(map(str, missing[:10]))} of {model_file.name!r} never arrived; resume the upload."
-            if missing
-            else f"No part of {model_file.name!r} has arrived yet."
-        )
-    received = sum(p["Size"] for p in parts)
-    if received != model_file.size:
-        raise ValidationError(
-            f"{model_file.name!r} was announced as {model_file.size:,} bytes but {received:,} arrived; "
-            "resume or restart the upload."
-        )
-    storage.complete_multipart(
-        key=model_file.upload_key, upload_id=model_file.multipart_upload_id, parts=parts
-    )
+    _touch_upload(model_file)
+    key, upload_id = model_file.upload_key, model_file.multipart_upload_id
+    try:
+        parts = storage.list_parts(key=key, upload_id=upload_id)
+    except storage.UploadGone:
+        parts = []
+    problem = _parts_problem(model_file, parts)
+    if problem:
+        _refuse_upload(model_file=model_file, problem=problem)
+    try:
+        storage.complete_multipart(key=key, upload_id=upload_id, parts=parts)
+    except storage.UploadGone:
+        current = ModelFile.objects.filter(id=model_file.id).first()
+        if current is not None and current.status not in (FileStatus.UPLOADING, FileStatus.REJECTED):
+            return current  # a concurrent complete of the same upload won
+        if current is None or current.status != FileStatus.UPLOADING:
+            _refuse_closed(model_file.id)
+        _refuse_upload(model_file=model_file, problem=_parts_gone(model_file))
+    except storage.PartsRefused as exc:
+        _refuse_upload(model_file=model_file, problem=f"Storage refused to join the parts ({exc}).")
     with transaction.atomic():
         updated = ModelFile.objects.filter(id=model_file.id, status=FileStatus.UPLOADING).update(
             status=FileStatus.PENDING, updated_at=timezone.now()
         )
         if updated:
             _enqueue_processing(model_file)
+    if not updated:
+        # Cancelled or swept while storage joined the parts: the joined object belongs to no file.
+        current = ModelFile.objects.filter(id=model_file.id).first()
+        if current is None or current.status == FileStatus.REJECTED:
+            storage.discard_upload(key=key, upload_id="")
+            raise ValidationError("This upload was cancelled; start a new one to send the file again.")
     model_file.refresh_from_db()
     return model_file
 
 
 def abort_upload(*, model_file: ModelFile, by) -> None:
-    """Give up an unfinished upload: storage forgets the parts and the row goes away."""
+    """Give up an unfinished upload: the row goes away and storage forgets the parts at once.
+
+    The conditional delete claims the row, so a complete racing it either wins (the file is then
+    processed) or finds the upload gone; parts left by a crash in between are the sweep's.
+    """
     _check_owner(model_file.version, by)
     _check_uploading(model_file)
-    storage.abort_multipart(key=model_file.upload_key, upload_id=model_file.multipart_upload_id)
-    model_file.delete()
+    deleted, _ = ModelFile.objects.filter(id=model_file.id, status=FileStatus.UPLOADING).delete()
+    if not deleted:
+        _refuse_closed(model_file.id)
+    storage.discard_upload(key=model_file.upload_key, upload_id=model_file.multipart_upload_id)
 
 
 def publish_version(*, version: ModelVersion, by) -> ModelVersion:

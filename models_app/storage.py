@@ -215,6 +215,22 @@ MULTIPART_DIR = "multipart"
 PART_URL_MAX_AGE = 6 * 3600  # seconds a signed part URL stays valid
 
 
+class UploadGone(Exception):
+    """Storage no longer knows this multipart upload: it was aborted, or completed already."""
+
+
+class PartsRefused(Exception):
+    """Storage refused to join the parts (S3's InvalidPart, InvalidPartOrder, EntityTooSmall)."""
+
+
+# S3 error codes of complete_multipart_upload that blame the parts, not the server: retrying won't help.
+_REFUSED_PART_CODES = {"InvalidPart", "InvalidPartOrder", "EntityTooSmall"}
+
+
+def _s3_error_code(exc: Exception) -> str:
+    return getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+
+
 def start_multipart(key: str) -> str:
     """Begin a multipart upload to `key`; returns its upload id."""
     if is_s3():
@@ -227,8 +243,14 @@ def start_multipart(key: str) -> str:
     return upload_id
 
 
-def part_upload_url(*, key: str, upload_id: str, part_number: int, file_id: int) -> str:
-    """A URL the client PUTs one part to, self-authorising and short-lived (no cookie, no key)."""
+def part_upload_url(*, key: str, upload_id: str, part_number: int, file_id: int, length: int) -> str:
+    """A URL the client PUTs one part of exactly `length` bytes to, self-authorising and short-lived
+    (no cookie, no key).
+
+    On S3 the signature covers the Content-Length (botocore signs it as a header), so S3 refuses a
+    body of any other length. moto does not check signatures, so complete_upload checks every part's
+    size again. On local disk the hub's part endpoint checks the length against the row.
+    """
     if is_s3():
         client = s3_client(endpoint_url=settings.S3_PUBLIC_ENDPOINT_URL)
         return client.generate_presigned_url(
@@ -238,6 +260,7 @@ def part_upload_url(*, key: str, upload_id: str, part_number: int, file_id: int)
                 "Key": _s3_key(key),
                 "UploadId": upload_id,
                 "PartNumber": part_number,
+                "ContentLength": length,
             },
             ExpiresIn=PART_URL_MAX_AGE,
         )
@@ -266,13 +289,17 @@ def read_part_token(token: str) -> dict:
 
 
 def list_parts(*, key: str, upload_id: str) -> list[dict]:
-    """The parts received so far, as S3 lists them: [{PartNumber, Size, ETag}]."""
+    """The parts received so far, as S3 lists them: [{PartNumber, Size, ETag}]. Raises UploadGone
+    when S3 no longer has the upload (on local disk, a missing folder has no parts)."""
     if is_s3():
         client, parts, marker = s3_client(), [], 0
         while True:
-            response = client.list_parts(
-                Bucket=settings.S3_BUCKET, Key=_s3_key(key), UploadId=upload_id, PartNumberMarker=marker
-            )
+            try:
+                response = client.list_parts(
+                    Bucket=settings.S3_BUCKET, Key=_s3_key(key), UploadId=upload_id, PartNumberMarker=marker
+                )
+            except client.exceptions.NoSuchUpload:
+                raise UploadGone(upload_id) from None
             parts += [{k: p[k] for k in ("PartNumber", "Size", "ETag")} for p in response.get("Parts", [])]
             if not response.get("IsTruncated"):
                 return parts
@@ -316,14 +343,29 @@ def save_local_part(*, upload_id: str, part_number: int, stream, length: int) ->
 
 def complete_multipart(*, key: str, upload_id: str, parts: list[dict]) -> None:
     """Finish the upload. On S3 the object appears at `key`; on local disk the parts stay in their
-    folder until the worker joins them (assemble_local_parts), so no request copies gigabytes."""
+    folder until the worker joins them (assemble_local_parts), so no request copies gigabytes.
+
+    Raises UploadGone when S3 no longer has the upload, PartsRefused when S3 refuses the parts.
+    """
     if is_s3():
-        s3_client().complete_multipart_upload(
-            Bucket=settings.S3_BUCKET,
-            Key=_s3_key(key),
-            UploadId=upload_id,
-            MultipartUpload={"Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in parts]},
-        )
+        from botocore.exceptions import ClientError
+
+        try:
+            s3_client().complete_multipart_upload(
+                Bucket=settings.S3_BUCKET,
+                Key=_s3_key(key),
+                UploadId=upload_id,
+                MultipartUpload={
+                    "Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in parts]
+                },
+            )
+        except ClientError as exc:
+            code = _s3_error_code(exc)
+            if code == "NoSuchUpload":
+                raise UploadGone(upload_id) from None
+            if code in _REFUSED_PART_CODES:
+                raise PartsRefused(code) from None
+            raise
 
 
 def assemble_local_parts(*, key: str, upload_id: str) -> None:
@@ -344,6 +386,10 @@ def assemble_local_parts(*, key: str, upload_id: str) -> None:
 
 
 def abort_multipart(*, key: str, upload_id: str) -> None:
+    """Delete every part of an unfinished upload. Doing it again, or for an upload already finished,
+    does nothing. A part still arriving while S3 aborts may survive it, and S3's documentation says to
+    abort again then: the sweep's pass over stale uploads aborts whatever S3 still lists
+    (models_app.tasks.sweep_abandoned_uploads)."""
     if is_s3():
         try:
             s3_client().abort_multipart_upload(
@@ -353,6 +399,45 @@ def abort_multipart(*, key: str, upload_id: str) -> None:
             pass
     else:
         shutil.rmtree(_local_parts_dir(upload_id), ignore_errors=True)
+
+
+def discard_upload(*, key: str, upload_id: str) -> None:
+    """Forget an upload that will not be processed: its parts, and the object at `key` in case a
+    complete raced the cancellation. Safe to repeat."""
+    if upload_id:
+        abort_multipart(key=key, upload_id=upload_id)
+    if key:
+        model_storage().delete(key)
+
+
+def stale_multipart_uploads(*, older_than) -> list[tuple[str, str]]:
+    """(key, upload id) of every multipart upload under uploads/ begun before `older_than` (an aware
+    datetime), whatever the database says: the sweep compares them with the open uploads.
+
+    On S3 the age is the upload's `Initiated`; moto reports a fixed date in 2010 for every upload
+    (docs/embedded-services.md). On local disk it is the parts folder's last change, with an empty key.
+    """
+    stale = []
+    if is_s3():
+        client, prefix = s3_client(), _s3_key("uploads/")
+        cut = model_storage().location.strip("/")
+        params = {"Bucket": settings.S3_BUCKET, "Prefix": prefix}
+        while True:
+            response = client.list_multipart_uploads(**params)
+            for upload in response.get("Uploads", []):
+                if upload["Initiated"] < older_than:
+                    key = upload["Key"][len(cut) + 1 :] if cut else upload["Key"]
+                    stale.append((key, upload["UploadId"]))
+            if not response.get("IsTruncated"):
+                return stale
+            params["KeyMarker"] = response["NextKeyMarker"]
+            params["UploadIdMarker"] = response["NextUploadIdMarker"]
+    root = model_storage().path(MULTIPART_DIR)
+    limit = older_than.timestamp()
+    for entry in os.scandir(root) if os.path.isdir(root) else []:
+        if entry.name.isalnum() and entry.is_dir(follow_symlinks=False) and entry.stat().st_mtime < limit:
+            stale.append(("", entry.name))
+    return stale
 
 
 def _local_parts_dir(upload_id: str) -> str:

@@ -3,14 +3,14 @@
 import logging
 from datetime import timedelta
 
-from botocore.exceptions import BotoCoreError
+from botocore.exceptions import BotoCoreError, ClientError
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import processing
-from .models import FileStatus, ModelFile
+from . import processing, storage
+from .models import FileStatus, ModelFile, ScanStatus
 
 log = logging.getLogger(__name__)
 
@@ -74,3 +74,84 @@ def sweep_stuck_files() -> int:
     if stuck:
         log.info("re-queued %d stuck files", len(stuck))
     return len(stuck)
+
+
+ABANDONED_BATCH = 100
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}" + ("s" if n != 1 else "")
+    return f"{seconds} seconds"
+
+
+def _discard_quietly(key: str, upload_id: str) -> bool:
+    """Delete an upload's parts; a storage error is logged, and the next sweep tries again."""
+    try:
+        storage.discard_upload(key=key, upload_id=upload_id)
+    except (OSError, BotoCoreError, ClientError):
+        log.exception("could not delete the parts of upload %s; the next sweep will try again", upload_id)
+        return False
+    return True
+
+
+@shared_task
+def sweep_abandoned_uploads() -> int:
+    """Stop uploads left without a part signed for longer than ABANDONED_UPLOAD_AFTER, and delete
+    their parts; then delete the parts of multipart uploads that no file names (issue 11).
+
+    The second pass finds what the first, a cancel or a refused complete left behind when a process
+    died between changing the row and deleting the parts, a start whose transaction failed after
+    storage opened the upload, a part that arrived while S3 aborted, or local part folders of a
+    crashed hub: anything older than the same age that no open or queued file names.
+
+    Each batch of rows is claimed under select_for_update(skip_locked=True), so two sweeps never take
+    the same rows, and marked rejected (with a message the creator reads) before its parts are deleted
+    outside the transaction. Deleting parts twice does nothing, so a re-run at any point is safe.
+    Returns how many uploads were stopped.
+    """
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.ABANDONED_UPLOAD_AFTER)
+    message = (
+        f"This upload was left unfinished for more than {_duration(settings.ABANDONED_UPLOAD_AFTER)}, "
+        "so it was stopped and its parts deleted; upload the file again."
+    )
+    stopped = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                ModelFile.objects.select_for_update(skip_locked=True)
+                .filter(status=FileStatus.UPLOADING, updated_at__lt=cutoff)
+                .values_list("id", "upload_key", "multipart_upload_id")[:ABANDONED_BATCH]
+            )
+            ModelFile.objects.filter(id__in=[row[0] for row in batch], status=FileStatus.UPLOADING).update(
+                status=FileStatus.REJECTED,
+                scan_status=ScanStatus.NOT_SCANNED,
+                status_message=message,
+                upload_key="",
+                multipart_upload_id="",
+                updated_at=now,
+            )
+        for _, key, upload_id in batch:
+            _discard_quietly(key, upload_id)
+        stopped += len(batch)
+        if len(batch) < ABANDONED_BATCH:
+            break
+
+    stale = storage.stale_multipart_uploads(older_than=cutoff)
+    orphans = 0
+    for start in range(0, len(stale), 500):
+        chunk = stale[start : start + 500]
+        named = set(
+            ModelFile.objects.filter(multipart_upload_id__in=[upload_id for _, upload_id in chunk])
+            .exclude(status=FileStatus.REJECTED)
+            .values_list("multipart_upload_id", flat=True)
+        )
+        for key, upload_id in chunk:
+            if upload_id not in named:
+                orphans += _discard_quietly(key, upload_id)
+    if stopped or orphans:
+        log.info("stopped %d abandoned uploads; deleted the parts of %d orphaned ones", stopped, orphans)
+    return stopped
