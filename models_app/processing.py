@@ -24,6 +24,7 @@ from .storage import (
     RangeReader,
     assemble_local_parts,
     copy_object,
+    discard_upload,
     is_s3,
     iter_object,
     model_storage,
@@ -242,11 +243,22 @@ def _store_thumbnail(blob: ContentBlob) -> str:
 
 def mark_file_failed(*, model_file: ModelFile, status: str, message: str) -> ModelFile:
     """End a file that was refused (rejected) or could not be processed (error). Its scan never
-    finished, so its scan status says so too, instead of staying "scanning" forever."""
+    finished, so its scan status says so too, instead of staying "scanning" forever.
+
+    A refused file's bytes are deleted at once: nothing will ever serve them, and completed junk
+    must not fill the disk. (A file in error keeps them; storage was what failed.)"""
     model_file.status = status
     model_file.status_message = message
     model_file.scan_status = ScanStatus.NOT_SCANNED
     model_file.processed_at = timezone.now()
-    model_file.save(update_fields=["status", "status_message", "scan_status", "processed_at", "updated_at"])
+    fields = ["status", "status_message", "scan_status", "processed_at", "updated_at"]
+    refused_bytes = None
+    if status == FileStatus.REJECTED and model_file.upload_key:
+        refused_bytes = (model_file.upload_key, model_file.multipart_upload_id)
+        model_file.upload_key = model_file.multipart_upload_id = ""
+        fields += ["upload_key", "multipart_upload_id"]
+    model_file.save(update_fields=fields)
+    if refused_bytes:  # after the row no longer names them, so a crash here leaves only an orphan
+        discard_upload(key=refused_bytes[0], upload_id=refused_bytes[1])
     publishing.file_finished(model_file=model_file)
     return model_file

@@ -229,3 +229,11 @@ def test_a_finished_file_has_a_final_scan_status_that_agrees_and_the_task_report
     assert model_file.status == final and reported == final
     assert model_file.scan_status in FINAL_SCAN_STATUSES[final]
     assert model_file.is_finished
+
+
+def test_a_rejected_files_bytes_are_deleted_at_once(creator, run_on_commit):
+    """Refused bytes are never served; kept, completed junk uploads would fill the disk."""
+    model_file = upload(creator, struct.pack("<Q", 2**63) + b"{}", "broken.safetensors", run_on_commit)
+    assert model_file.status == FileStatus.REJECTED and model_file.upload_key == ""
+    _, uploaded = model_storage().listdir("uploads")
+    assert uploaded == []
