@@ -125,3 +125,18 @@ def test_public_answers_are_cacheable_and_open_to_any_origin(client, creator, ru
     preflight = client.options("/api/v1/model-versions/by-hash")
     assert preflight.status_code == 204 and "Authorization" in preflight["Access-Control-Allow-Headers"]
     assert client.post("/api/v1/models").status_code == 405
+
+
+def test_the_owners_key_shows_a_draft_by_id_while_lists_stay_published_only_as_the_readme_says(
+    creator, run_on_commit
+):
+    from models_app.models import AIModel, PublishStatus
+
+    version = publish(creator, run_on_commit, name="Draft With Key")
+    AIModel.objects.filter(id=version.model_id).update(status=PublishStatus.DRAFT)
+    _, key = ApiKey.create(user=creator, name="tool")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    client = Client()
+    assert client.get(f"/api/v1/models/{version.model_id}", **auth).json()["name"] == "Draft With Key"
+    assert client.get(f"/api/v1/model-versions/{version.id}", **auth).status_code == 200
+    assert client.get(f"/api/v1/models?ids={version.model_id}", **auth).json()["items"] == []
