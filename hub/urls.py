@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include(hf_urls.resolve_urlpatterns)),
 ]
 
+handler403 = "hub.views.forbidden"
 handler404 = "hub.views.not_found"
 handler500 = "hub.views.server_error"

@@ -267,8 +267,12 @@ def _own_version(request, version_id: int) -> ModelVersion:
 
 
 def _own_upload(request, file_id: int) -> ModelFile:
+    """The caller's own file: 404 when they may not see it (someone's upload in progress, a draft's
+    file), 403 when it is a file they can see on someone else's version."""
     model_file = get_object_or_404(ModelFile.objects.select_related("version__model"), id=file_id)
     if model_file.version.model.owner_id != request.user.id:
+        if selectors.file_is_visible(request.user, model_file):
+            raise PermissionDenied("Only the creator of this model can change its files.")
         raise Http404
     return model_file
 

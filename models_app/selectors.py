@@ -72,6 +72,16 @@ def visible_files(user, version: ModelVersion) -> list[ModelFile]:
     return [f for f in files if f.status in shown]
 
 
+def file_is_visible(user, model_file: ModelFile) -> bool:
+    """May `user` see this file listed (visible_files), on a version and model they may see?"""
+    version = model_file.version
+    if not visible_models(user).filter(id=version.model_id).exists():
+        return False
+    if not visible_versions(user, version.model).filter(id=version.id).exists():
+        return False
+    return any(f.id == model_file.id for f in visible_files(user, version))
+
+
 def compact_number(n: int) -> str:
     """999 → "999", 1234 → "1.2K", 45678 → "46K", 1234567 → "1.2M", as model cards on hubs show counts."""
     for limit, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "K")):

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -48,9 +48,11 @@ def model_detail(request, pk: int, slug: str | None = None):
 
 
 def _own_model(request, pk: int):
+    """The caller's own model: 404 when they may not even see it (a draft stays unconfirmed), 403 when
+    they see it but it is someone else's."""
     model = get_object_or_404(selectors.visible_models(request.user), pk=pk)
     if model.owner_id != request.user.id:
-        raise Http404("No such model")
+        raise PermissionDenied("Only the creator of this model can change it.")
     return model
 
 

@@ -75,3 +75,33 @@ def test_bad_input_from_the_owner_is_still_a_400(creator):
 
     assert response.status_code == 400
     assert response.json() == {"detail": "Add at least one file before publishing."}
+
+
+def test_the_upload_wizard_on_someone_elses_public_model_is_a_403_page_with_the_reason(creator, fan):
+    model = make_model(creator)
+    response = as_user(fan).get(f"/models/{model.id}/versions/new")
+    assert response.status_code == 403
+    assert "Only the creator of this model can change it." in response.content.decode()
+    version = model.versions.get()
+    assert as_user(fan).get(f"/models/{model.id}/versions/{version.id}/files").status_code == 403
+    assert as_user(fan).post(f"/models/{model.id}/versions/{version.id}/publish").status_code == 403
+
+
+def test_the_upload_wizard_on_someone_elses_draft_is_a_404(creator, fan):
+    draft = make_model(creator, publish=False)
+    assert as_user(fan).get(f"/models/{draft.id}/versions/new").status_code == 404
+
+
+def test_changing_a_file_others_can_see_is_a_403_and_an_upload_in_progress_stays_hidden(creator, fan):
+    public_file = make_model(creator).versions.get().files.get()
+    response = as_user(fan).post(f"/api/hub/uploads/{public_file.id}/complete")
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Only the creator of this model can change its files."}
+    draft = make_model(creator, name="Draft", publish=False).versions.get()
+    upload = post_json(
+        as_user(creator),
+        "/api/hub/uploads",
+        {"version_id": draft.id, "filename": "x.safetensors", "size": 10},
+    ).json()
+    assert as_user(fan).delete(f"/api/hub/uploads/{upload['id']}").status_code == 404
+    assert ModelFile.objects.filter(id=upload["id"]).exists()
