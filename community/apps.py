@@ -5,3 +5,11 @@ class CommunityConfig(AppConfig):
     """Creator pages, comments, ratings, follows and tips."""
 
     name = "community"
+
+    def ready(self):
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_save
+
+        from .adapter import remember_skeleton
+
+        post_save.connect(remember_skeleton, sender=get_user_model(), dispatch_uid="username_skeleton")

@@ -35,3 +35,16 @@ class ApiKey(models.Model):
         raw = API_KEY_PREFIX + secrets.token_urlsafe(32)
         key = cls.objects.create(user=user, name=name[:100], key_hash=hash_api_key(raw), prefix=raw[:12])
         return key, raw
+
+
+class UsernameSkeleton(models.Model):
+    """The look-alike key of a username (community/usernames.py), kept for every user by a signal, so
+    a new name is checked against all the others in one indexed query."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="username_skeleton"
+    )
+    skeleton = models.CharField(max_length=600, db_index=True)
+
+    def __str__(self):
+        return self.skeleton

@@ -299,6 +299,9 @@ ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", "optional")
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+# Safe characters, and no look-alike of an existing username (community/usernames.py).
+ACCOUNT_ADAPTER = "community.adapter.AccountAdapter"
+ACCOUNT_USERNAME_VALIDATORS = "community.usernames.username_validators"
 ACCOUNT_USERNAME_BLACKLIST = ["admin", "api", "static", "media", "files", "models", "user", "search"]
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
 
