@@ -119,6 +119,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -253,6 +254,30 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(MEDIA_ROOT / "models"), "base_url": None},
     }
+# --- Content-Security-Policy (django-csp): scripts, styles and fonts only from the hub itself, no
+# inline script; images from the hub (example images and thumbnails are served at /images/), plus the
+# data: and blob: previews the uploader draws; uploads may also go straight to the S3 endpoint.
+if S3_BUCKET and S3_PUBLIC_ENDPOINT_URL:
+    _storage_origins = ["/".join(S3_PUBLIC_ENDPOINT_URL.split("/")[:3])]
+elif S3_BUCKET:
+    _storage_origins = ["https://s3.amazonaws.com", f"https://s3.{S3_REGION}.amazonaws.com"]
+else:
+    _storage_origins = []
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:", *_storage_origins],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'", *_storage_origins],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 STORAGES = {
     "default": _user_storage,
     "models": _model_storage,

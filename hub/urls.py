@@ -1,6 +1,7 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from compat.hf import urls as hf_urls
 
@@ -12,7 +13,15 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     # OpenAPI schema of the hub's own API (YAML; ?format=json for JSON) and Swagger UI over it.
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    # The split view serves Swagger UI's start-up script as a file: the CSP allows no inline script.
+    # Swagger UI's page carries a <style> block; inline styles are allowed on this page only.
+    path(
+        "api/docs/",
+        csp_update({"style-src": ["'unsafe-inline'"]})(
+            SpectacularSwaggerSplitView.as_view(url_name="api_schema")
+        ),
+        name="api_docs",
+    ),
     path("", include("models_app.download_urls")),
     path("", include("compat.civitai.urls")),
     path("", include("community.urls")),
