@@ -77,7 +77,7 @@ def render_markdown(source: str) -> str:
 
     Called when a description is written (AIModel.set_description), never when a page is read: the
     result is stored beside the text."""
-    html = _markdown.render(source or "", {})
+    html = _markdown.render(source or "", {}).rstrip("\n")  # markdown-it ends every block with one
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
