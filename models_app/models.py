@@ -20,10 +20,11 @@ MAX_MODEL_NAME_LENGTH = 200
 MAX_VERSION_NAME_LENGTH = 120
 MAX_TRIGGER_WORD_LENGTH = 200
 MAX_LICENSE_LENGTH = 120
-# Model and version descriptions. 20,000 characters is several times the longest real model pages
-# (install notes, settings, changelogs, a table of recommended prompts), and it bounds what one save
-# costs: rendering is linear, and the worst adversarial 20,000 characters render in about half a
-# second on a 2-core machine (bench/bench_markdown.py), once, when the text is written.
+# Model and version descriptions. 20,000 characters leave room for a long model page (install notes,
+# recommended settings, changelogs, a table of prompts) and bound what one save costs: rendering is
+# linear, and the slowest adversarial 20,000 characters measured render in about half a second on a
+# 2-core machine (bench/bench_markdown.py), once, when the text is written. Rows saved before the
+# limit existed may be longer; they are shown as they are, and must be shortened when next edited.
 MAX_DESCRIPTION_LENGTH = 20_000
 
 

@@ -73,11 +73,13 @@ _markdown.add_render_rule("td_open", _table_cell)
 
 def render_markdown(source: str) -> str:
     """Markdown to HTML that is safe to show on the hub's pages: no scripts, styles or event handlers,
-    links only to http(s)/mailto and marked nofollow so spam earns nothing, images only from this hub.
+    links only to http(s), mailto or this hub and marked nofollow so spam earns nothing, images only
+    from this hub.
 
-    Called when a description is written (AIModel.set_description), never when a page is read: the
-    result is stored beside the text."""
-    html = _markdown.render(source or "", {}).rstrip("\n")  # markdown-it ends every block with one
+    Called when a description is written (HasDescription.set_description in models.py), never when
+    a page is read: the result is stored beside the text."""
+    source = _clean_text(source or "")[0]  # a lone surrogate would stop nh3 (item 5)
+    html = _markdown.render(source, {}).rstrip("\n")  # markdown-it ends every block with one
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

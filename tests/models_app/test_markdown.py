@@ -91,6 +91,10 @@ def test_markdown_is_rendered_and_raw_html_is_shown_as_text_never_run():
     assert "[x](javascript:alert(1))" in page.text
 
 
+def test_text_python_accepts_but_utf_8_cannot_encode_still_renders():
+    assert render_markdown("a \ud800 b\x00c") == "<p>a \ufffd bc</p>"
+
+
 def test_an_image_from_another_site_becomes_a_link_and_is_never_loaded():
     page = assert_safe(render_markdown("Look: ![tracking pixel](https://tracker.example/p.png?u=1)"))
     assert not page.all("img")
