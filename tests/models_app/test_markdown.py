@@ -17,9 +17,9 @@ from models_app.models import (
     MAX_DESCRIPTION_LENGTH,
     MAX_LICENSE_LENGTH,
     MAX_MODEL_NAME_LENGTH,
-    MAX_TAG_LENGTH,
     MAX_TRIGGER_WORD_LENGTH,
     MAX_VERSION_NAME_LENGTH,
+    TAG_MAX_LENGTH,
     AIModel,
     ModelType,
     ModelVersion,
@@ -245,7 +245,7 @@ def test_the_migration_renders_the_descriptions_of_existing_rows_in_batches(crea
     AIModel.objects.update(description_html="")  # as the rows were before the migration
     ModelVersion.objects.update(description_html="")
     updated = dict(AIModel.objects.values_list("id", "updated_at"))
-    migration = importlib.import_module("models_app.migrations.0015_description_html")
+    migration = importlib.import_module("models_app.migrations.0019_description_html")
     migration.render_descriptions(apps, None, batch=2)
     for model in AIModel.objects.all():
         assert model.description_html == f"<p>Model <strong>{model.name[4:]}</strong>.</p>"
@@ -297,7 +297,7 @@ MODEL_FIELDS = {
     "name": (MAX_MODEL_NAME_LENGTH, lambda v: v),
     "description": (MAX_DESCRIPTION_LENGTH, lambda v: v),
     "license": (MAX_LICENSE_LENGTH, lambda v: v),
-    "tags": (MAX_TAG_LENGTH, lambda v: [v]),
+    "tags": (TAG_MAX_LENGTH, lambda v: [v]),
 }
 VERSION_FIELDS = {
     "name": (MAX_VERSION_NAME_LENGTH, lambda v: v),
@@ -308,7 +308,7 @@ VERSION_FIELDS = {
 
 def test_the_limits_are_the_ones_the_docs_give():
     assert MAX_DESCRIPTION_LENGTH == 20_000
-    assert (MAX_MODEL_NAME_LENGTH, MAX_VERSION_NAME_LENGTH, MAX_TAG_LENGTH) == (200, 120, 60)
+    assert (MAX_MODEL_NAME_LENGTH, MAX_VERSION_NAME_LENGTH, TAG_MAX_LENGTH) == (200, 120, 60)
     assert (MAX_TRIGGER_WORD_LENGTH, MAX_LICENSE_LENGTH) == (200, 120)
 
 

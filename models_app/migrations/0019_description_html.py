@@ -30,7 +30,7 @@ def render_descriptions(apps, schema_editor, *, batch: int = BATCH):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("models_app", "0014_images_index"),
+        ("models_app", "0018_modelfile_part_size"),
     ]
 
     operations = [
