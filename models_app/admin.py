@@ -31,6 +31,10 @@ class AIModelAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [ModelVersionInline]
 
+    def save_model(self, request, obj, form, change):
+        obj.set_description(obj.description)  # renders the HTML that pages and APIs show
+        super().save_model(request, obj, form, change)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         cards.refresh_card_fields(model_ids=[form.instance.pk])  # tags may have changed
@@ -51,6 +55,10 @@ class ModelVersionAdmin(admin.ModelAdmin):
     search_fields = ["name", "model__name"]
     raw_id_fields = ["model"]
     inlines = [ModelFileInline]
+
+    def save_model(self, request, obj, form, change):
+        obj.set_description(obj.description)  # renders the HTML that pages and APIs show
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(ModelFile)

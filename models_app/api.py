@@ -22,6 +22,12 @@ from rest_framework.views import APIView
 from . import selectors, services, storage
 from .dates import iso_z
 from .models import (
+    MAX_DESCRIPTION_LENGTH,
+    MAX_LICENSE_LENGTH,
+    MAX_MODEL_NAME_LENGTH,
+    MAX_TRIGGER_WORD_LENGTH,
+    MAX_VERSION_NAME_LENGTH,
+    TAG_MAX_LENGTH,
     BaseModel,
     FileFormat,
     FileStatus,
@@ -35,13 +41,28 @@ from .models import (
 )
 
 
+# The limits are the model's (models.py), so the API, the web forms and the database agree.
+def _description():
+    return serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=MAX_DESCRIPTION_LENGTH,
+        default="",
+        help_text=f"Markdown, at most {MAX_DESCRIPTION_LENGTH:,} characters.",
+    )
+
+
 class ModelInput(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=MAX_MODEL_NAME_LENGTH)
     type = serializers.ChoiceField(choices=ModelType.choices)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=50_000, default="")
-    tags = serializers.ListField(child=serializers.CharField(max_length=60), required=False, default=list)
+    description = _description()
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=TAG_MAX_LENGTH), required=False, default=list
+    )
     nsfw = serializers.BooleanField(required=False, default=False)
-    license = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
+    license = serializers.CharField(
+        required=False, allow_blank=True, max_length=MAX_LICENSE_LENGTH, default=""
+    )
     allow_no_credit = serializers.BooleanField(required=False, default=True)
     allow_derivatives = serializers.BooleanField(required=False, default=True)
     allow_different_license = serializers.BooleanField(required=False, default=True)
@@ -52,14 +73,14 @@ class ModelInput(serializers.Serializer):
 
 
 class VersionInput(serializers.Serializer):
-    name = serializers.CharField(max_length=120)
+    name = serializers.CharField(max_length=MAX_VERSION_NAME_LENGTH)
     base_model = serializers.SlugRelatedField(
         slug_field="name", queryset=BaseModel.objects.filter(is_active=True)
     )
     trained_words = serializers.ListField(
-        child=serializers.CharField(max_length=200), required=False, default=list
+        child=serializers.CharField(max_length=MAX_TRIGGER_WORD_LENGTH), required=False, default=list
     )
-    description = serializers.CharField(required=False, allow_blank=True, max_length=50_000, default="")
+    description = _description()
     early_access_days = serializers.IntegerField(
         required=False, default=0, min_value=0, max_value=services.MAX_EARLY_ACCESS_DAYS
     )

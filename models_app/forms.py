@@ -1,22 +1,46 @@
 from django import forms
 
-from .models import BaseModel, ModelType, UsageControl
-from .services import MAX_EARLY_ACCESS_DAYS
+from . import services
+from .models import (
+    MAX_DESCRIPTION_LENGTH,
+    MAX_LICENSE_LENGTH,
+    MAX_MODEL_NAME_LENGTH,
+    MAX_VERSION_NAME_LENGTH,
+    BaseModel,
+    ModelType,
+    UsageControl,
+)
 
 
 def _split(text: str) -> list[str]:
     return [item.strip() for item in text.replace("\n", ",").split(",") if item.strip()]
 
 
+class MarkdownField(forms.CharField):
+    """A description: at most MAX_DESCRIPTION_LENGTH characters, counted as the browser counts them.
+
+    Browsers send a textarea's line breaks as CRLF but count each as one character against its
+    `maxlength`; the text is kept with LF, so a text the browser let through is not refused here."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=MAX_DESCRIPTION_LENGTH, required=False, **kwargs)
+
+    def to_python(self, value):
+        return super().to_python(value).replace("\r\n", "\n")
+
+
 class ModelForm(forms.Form):
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(max_length=MAX_MODEL_NAME_LENGTH)
     type = forms.ChoiceField(choices=ModelType.choices)
-    description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 6}), required=False, help_text="Markdown is supported."
+    description = MarkdownField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=f"Markdown is supported, up to {MAX_DESCRIPTION_LENGTH:,} characters.",
     )
     tags = forms.CharField(required=False, help_text="Comma-separated, e.g. style, watercolor")
     nsfw = forms.BooleanField(required=False, label="This model makes mature (NSFW) content")
-    license = forms.CharField(required=False, max_length=120, help_text="e.g. CreativeML OpenRAIL-M")
+    license = forms.CharField(
+        required=False, max_length=MAX_LICENSE_LENGTH, help_text="e.g. CreativeML OpenRAIL-M"
+    )
     allow_no_credit = forms.BooleanField(required=False, initial=True, label="Use without crediting me")
     allow_derivatives = forms.BooleanField(required=False, initial=True, label="Share merges of this model")
     allow_different_license = forms.BooleanField(
@@ -32,23 +56,25 @@ class ModelForm(forms.Form):
     require_login = forms.BooleanField(required=False, label="Only logged-in people may download it")
 
     def clean_tags(self):
-        return _split(self.cleaned_data["tags"])
+        return services.clean_tag_names(_split(self.cleaned_data["tags"]))
 
 
 class VersionForm(forms.Form):
-    name = forms.CharField(max_length=120, initial="v1.0")
+    name = forms.CharField(max_length=MAX_VERSION_NAME_LENGTH, initial="v1.0")
     base_model = forms.ModelChoiceField(
         queryset=BaseModel.objects.filter(is_active=True), to_field_name="name"
     )
     trained_words = forms.CharField(
         required=False, label="Trigger words", help_text="Comma-separated words that activate the model."
     )
-    description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}), required=False, label="Changelog / notes"
+    description = MarkdownField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Changelog / notes",
+        help_text=f"Markdown, up to {MAX_DESCRIPTION_LENGTH:,} characters.",
     )
     early_access_days = forms.IntegerField(
         min_value=0,
-        max_value=MAX_EARLY_ACCESS_DAYS,
+        max_value=services.MAX_EARLY_ACCESS_DAYS,
         initial=0,
         label="Early access (days)",
         help_text="After publishing, only your supporters may download it for this many days. 0 for none.",
@@ -58,4 +84,4 @@ class VersionForm(forms.Form):
     )
 
     def clean_trained_words(self):
-        return _split(self.cleaned_data["trained_words"])
+        return services.clean_trigger_words(_split(self.cleaned_data["trained_words"]))

@@ -5,9 +5,48 @@ import unicodedata
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+
+from .text import render_markdown
+
+# The length limits of what creators write, in one place: the fields below carry them, and the web
+# forms (forms.py), the API (api.py) and the services read them from here, so the same text is
+# accepted or refused everywhere, with the limit named in the error. Tags: TAG_MAX_LENGTH, below.
+MAX_MODEL_NAME_LENGTH = 200
+MAX_VERSION_NAME_LENGTH = 120
+MAX_TRIGGER_WORD_LENGTH = 200
+MAX_LICENSE_LENGTH = 120
+# Model and version descriptions. 20,000 characters leave room for a long model page (install notes,
+# recommended settings, changelogs, a table of prompts) and bound what one save costs: rendering is
+# linear, and the slowest adversarial 20,000 characters measured render in about half a second on a
+# 2-core machine (bench/bench_markdown.py), once, when the text is written. Rows saved before the
+# limit existed may be longer; they are shown as they are, and must be shortened when next edited.
+MAX_DESCRIPTION_LENGTH = 20_000
+
+
+def validate_description_length(text: str) -> None:
+    MaxLengthValidator(MAX_DESCRIPTION_LENGTH)(text)
+
+
+class HasDescription:
+    """A row with a Markdown `description` and `description_html`, the sanitised HTML that pages and
+    APIs show. Rendering happens here, when the text is written, and never when it is read
+    (docs/hostile-input.md, item 13)."""
+
+    def set_description(self, text: str) -> None:
+        """The one way to change a description: refuses text over MAX_DESCRIPTION_LENGTH before
+        rendering it, then stores the text and its HTML together (save() is the caller's)."""
+        text = text or ""
+        try:
+            validate_description_length(text)
+        except ValidationError as exc:
+            raise ValidationError({"description": exc.messages}) from None
+        self.description = text
+        self.description_html = render_markdown(text)
 
 
 class ModelType(models.TextChoices):
@@ -93,18 +132,26 @@ class BaseModel(models.Model):
         return self.name
 
 
-class AIModel(models.Model):
+class AIModel(HasDescription, models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ai_models")
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=MAX_MODEL_NAME_LENGTH)
     slug = models.SlugField(max_length=200)
     type = models.CharField(max_length=32, choices=ModelType.choices)
-    description = models.TextField(blank=True, help_text="Markdown; rendered through a sanitiser.")
+    description = models.TextField(
+        blank=True,
+        validators=[validate_description_length],
+        help_text="Markdown; rendered through a sanitiser.",
+    )
+    # set_description keeps it in step with `description`; pages and APIs show it as it is.
+    description_html = models.TextField(blank=True, default="", editable=False)
     tags = models.ManyToManyField(Tag, blank=True, related_name="ai_models")
     nsfw = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=PublishStatus.choices, default=PublishStatus.DRAFT)
 
     # Permissions the creator grants, as CivitAI shows them.
-    license = models.CharField(max_length=120, blank=True, help_text="e.g. CreativeML OpenRAIL-M")
+    license = models.CharField(
+        max_length=MAX_LICENSE_LENGTH, blank=True, help_text="e.g. CreativeML OpenRAIL-M"
+    )
     allow_no_credit = models.BooleanField(default=True, help_text="Use without crediting the creator.")
     allow_derivatives = models.BooleanField(default=True, help_text="Share merges and derivatives.")
     allow_different_license = models.BooleanField(
@@ -191,12 +238,16 @@ class SearchDocument(models.Model):
         return self.name
 
 
-class ModelVersion(models.Model):
+class ModelVersion(HasDescription, models.Model):
     model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="versions")
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=MAX_VERSION_NAME_LENGTH)
     base_model = models.ForeignKey(BaseModel, on_delete=models.PROTECT, related_name="versions")
+    # Each word at most MAX_TRIGGER_WORD_LENGTH characters (services.clean_trigger_words).
     trained_words = models.JSONField(default=list, blank=True, help_text="Trigger words, a list of strings.")
-    description = models.TextField(blank=True, help_text="Changelog and notes; Markdown.")
+    description = models.TextField(
+        blank=True, validators=[validate_description_length], help_text="Changelog and notes; Markdown."
+    )
+    description_html = models.TextField(blank=True, default="", editable=False)  # see AIModel
     status = models.CharField(max_length=16, choices=PublishStatus.choices, default=PublishStatus.DRAFT)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

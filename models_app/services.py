@@ -15,6 +15,8 @@ from django.utils.text import slugify
 from . import publishing, storage
 from .cards import refresh_card_fields
 from .models import (
+    MAX_TRIGGER_WORD_LENGTH,
+    TAG_MAX_LENGTH,
     AIModel,
     BaseModel,
     FileFormat,
@@ -51,23 +53,40 @@ def unique_slug(*, owner, name: str, exclude_id: int | None = None) -> str:
     return slug
 
 
-def tags_from_names(names: Iterable[str]) -> list[Tag]:
-    """Tag rows for the given names in their safe form (models.normalize_tag), de-duplicated, created
-    when new."""
+def clean_tag_names(names: Iterable[str]) -> list[str]:
+    """Tag names in their safe form (models.normalize_tag), de-duplicated; refuses a name over
+    TAG_MAX_LENGTH or more than MAX_TAGS of them. Writes nothing (the upload form checks with it)."""
     clean = []
     for raw in names:
-        name = normalize_tag(raw)
+        typed = " ".join(str(raw).split())
+        if len(typed) > TAG_MAX_LENGTH:
+            raise ValidationError(
+                f"A tag can be at most {TAG_MAX_LENGTH} characters; {typed[:20]!r}… has {len(typed)}."
+            )
+        name = normalize_tag(typed)
         if name and name not in clean:
             clean.append(name)
     if len(clean) > MAX_TAGS:
         raise ValidationError(f"A model can have at most {MAX_TAGS} tags; you gave {len(clean)}.")
-    return [Tag.objects.get_or_create(name=name)[0] for name in clean]
+    return clean
 
 
-def _clean_trigger_words(words: Iterable[str]) -> list[str]:
+def tags_from_names(names: Iterable[str]) -> list[Tag]:
+    """Tag rows for the given names (clean_tag_names), created when new."""
+    return [Tag.objects.get_or_create(name=name)[0] for name in clean_tag_names(names)]
+
+
+def clean_trigger_words(words: Iterable[str]) -> list[str]:
+    """Trigger words as stored: trimmed, de-duplicated; refuses a word over MAX_TRIGGER_WORD_LENGTH
+    or more than MAX_TRIGGER_WORDS of them. Writes nothing (the upload form checks with it)."""
     clean = []
     for raw in words:
-        word = str(raw).strip()[:200]
+        word = str(raw).strip()
+        if len(word) > MAX_TRIGGER_WORD_LENGTH:
+            raise ValidationError(
+                f"A trigger word can be at most {MAX_TRIGGER_WORD_LENGTH} characters; "
+                f"{word[:20]!r}… has {len(word)}."
+            )
         if word and word not in clean:
             clean.append(word)
     if len(clean) > MAX_TRIGGER_WORDS:
@@ -92,15 +111,16 @@ def create_model(
         raise ValidationError("Give the model a name.")
     if type not in ModelType.values:
         raise ValidationError(f"{type!r} is not a model type; choose one of: {', '.join(ModelType.values)}.")
+    tags = clean_tag_names(tags)
     model = AIModel(
         owner=owner,
-        name=name[:200],
+        name=name,
         slug=unique_slug(owner=owner, name=name),
         type=type,
-        description=description,
         nsfw=nsfw,
         **license_fields,
     )
+    model.set_description(description)
     model.full_clean()
     model.save()
     model.tags.set(tags_from_names(tags))
@@ -134,15 +154,18 @@ def create_version(
         raise ValidationError(f"Early access lasts from 0 to {MAX_EARLY_ACCESS_DAYS} days.")
     if usage_control not in UsageControl.values:
         raise ValidationError(f"Unknown usage control {usage_control!r}.")
-    return ModelVersion.objects.create(
+    version = ModelVersion(
         model=model,
-        name=name[:120],
+        name=name,
         base_model=base_model,
-        trained_words=_clean_trigger_words(trained_words),
-        description=description,
+        trained_words=clean_trigger_words(trained_words),
         early_access_days=early_access_days,
         usage_control=usage_control,
     )
+    version.set_description(description)
+    version.full_clean()
+    version.save()
+    return version
 
 
 def _guess_format(name: str) -> str:

@@ -1,11 +1,11 @@
 """Untrusted text from users: Markdown rendering with an allow-list sanitiser, safe filenames."""
 
-import functools
 import re
 import unicodedata
 
-import markdown
 import nh3
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 
 from .files.safetensors import clean_text as _clean_text
 
@@ -21,29 +21,65 @@ ALLOWED_ATTRIBUTES = {
     "td": {"align"},
 }
 
+# A path on this hub: one leading slash, not two (`//host/x` is another site), no backslash (browsers
+# read `/\host` as `//host`). markdown-it has already percent-encoded spaces and control characters.
+_LOCAL_PATH = re.compile(r"^/(?![/\\])[^\\]*$")
 
-MARKDOWN_CACHE_MAX_CHARS = 16_000  # longer texts are rendered each time: the cache stays small
+
+def _image(renderer, tokens, idx, options, env) -> str:
+    """An image on this hub stays an image; any other becomes a link to it (or, inside a link, its
+    text), so a visitor's browser never fetches an address the creator chose: no tracking pixels
+    (docs/hostile-input.md, item 13)."""
+    token = tokens[idx]
+    src = token.attrGet("src") or ""
+    if _LOCAL_PATH.match(src):
+        return renderer.image(tokens, idx, options, env)
+    alt = renderer.renderInlineAsText(token.children or [], options, env)
+    if env.get("open_links"):  # [![badge](https://remote/x.svg)](https://target): the link keeps the text
+        return escapeHtml(alt)
+    return f'<a href="{escapeHtml(src)}">{escapeHtml(alt or src)}</a>'
+
+
+def _table_cell(renderer, tokens, idx, options, env) -> str:
+    """A column's alignment as the `align` attribute the sanitiser keeps (it drops every `style`)."""
+    token = tokens[idx]
+    align = (token.attrGet("style") or "").removeprefix("text-align:")
+    if align in ("left", "center", "right"):
+        token.attrs.pop("style")
+        token.attrSet("align", align)
+    return renderer.renderToken(tokens, idx, options, env)
+
+
+def _link_open(renderer, tokens, idx, options, env) -> str:
+    env["open_links"] = env.get("open_links", 0) + 1
+    return renderer.renderToken(tokens, idx, options, env)
+
+
+def _link_close(renderer, tokens, idx, options, env) -> str:
+    env["open_links"] = env.get("open_links", 0) - 1
+    return renderer.renderToken(tokens, idx, options, env)
+
+
+# CommonMark parses in linear time (bench/bench_markdown.py measures it on adversarial inputs); the
+# parser's nesting limit (20) caps deep block quotes and lists. `html` off: raw HTML in a description
+# is shown as text, never passed through. Tables and ~~strikethrough~~ as on GitHub.
+_markdown = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+_markdown.add_render_rule("image", _image)
+_markdown.add_render_rule("link_open", _link_open)
+_markdown.add_render_rule("link_close", _link_close)
+_markdown.add_render_rule("th_open", _table_cell)
+_markdown.add_render_rule("td_open", _table_cell)
 
 
 def render_markdown(source: str) -> str:
     """Markdown to HTML that is safe to show on the hub's pages: no scripts, styles or event handlers,
-    links only to http(s)/mailto and marked nofollow so spam earns nothing.
+    links only to http(s), mailto or this hub and marked nofollow so spam earns nothing, images only
+    from this hub.
 
-    Lists of models (CivitAI's API sends 100 models with their versions) render the same texts over
-    and over, so short ones are remembered."""
-    source = source or ""
-    if len(source) <= MARKDOWN_CACHE_MAX_CHARS:
-        return _render_markdown_cached(source)
-    return _render_markdown(source)
-
-
-@functools.lru_cache(maxsize=2048)
-def _render_markdown_cached(source: str) -> str:
-    return _render_markdown(source)
-
-
-def _render_markdown(source: str) -> str:
-    html = markdown.markdown(source, extensions=["tables", "fenced_code", "sane_lists"])
+    Called when a description is written (HasDescription.set_description in models.py), never when
+    a page is read: the result is stored beside the text."""
+    source = _clean_text(source or "")[0]  # a lone surrogate would stop nh3 (item 5)
+    html = _markdown.render(source, {}).rstrip("\n")  # markdown-it ends every block with one
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

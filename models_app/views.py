@@ -11,7 +11,6 @@ from django.views.decorators.http import require_POST
 from . import selectors, services
 from .forms import ModelForm, VersionForm
 from .models import BaseModel, FileType, ModelType, normalize_tag
-from .text import render_markdown
 
 
 def home(request):
@@ -41,7 +40,6 @@ def model_detail(request, pk: int, slug: str | None = None):
         {
             "model": model,
             "versions": versions,
-            "description_html": render_markdown(model.description),
             "is_owner": request.user.is_authenticated and model.owner_id == request.user.id,
         },
     )

@@ -26,7 +26,7 @@ from models_app.models import (
     ScanStatus,
 )
 from models_app.selectors import can_manage
-from models_app.text import clean_filename, render_markdown
+from models_app.text import clean_filename
 
 # The model types one strict client accepts (docs/civitai-api.md#enums); anything else is sent as "Other".
 EMITTED_MODEL_TYPES = (
@@ -304,7 +304,7 @@ def version_json(
         "modelId": model.id,
         "index": index,
         "name": version.name,
-        "description": render_markdown(version.description) if version.description else None,
+        "description": version.description_html or None,  # rendered when written (set_description)
         "baseModel": version.base_model.name,
         "baseModelType": "Standard",
         "status": VERSION_STATUSES[version.status],
@@ -361,7 +361,7 @@ def model_json(model: AIModel, *, viewer: Viewer, primary_file_only: bool = Fals
     data = {
         "id": model.id,
         "name": model.name,
-        "description": render_markdown(model.description),  # a string, "" when empty: civitapy needs it
+        "description": model.description_html,  # a string, "" when empty: civitapy needs it
         "type": emitted_type(model.type),
         "poi": False,
         "nsfw": model.nsfw,

@@ -21,6 +21,7 @@ from models_app.models import (
     PublishStatus,
     ScanStatus,
 )
+from models_app.text import render_markdown
 
 from ..factories import ensure_base_models
 
@@ -84,6 +85,13 @@ def test_names_and_descriptions_read_like_words_and_slugs_are_unique_per_owner(c
         assert description.count(".") >= 2
     pairs = list(AIModel.objects.values_list("owner_id", "slug"))
     assert len(pairs) == len(set(pairs))
+
+
+def test_seeded_models_and_versions_carry_their_rendered_descriptions(catalog):
+    for row in [*AIModel.objects.values("description", "description_html")[:50],
+                *ModelVersion.objects.values("description", "description_html")[:150]]:  # fmt: skip
+        assert row["description_html"] == render_markdown(row["description"])
+    assert not AIModel.objects.filter(description_html="").exists()  # every model has a description
 
 
 def test_every_published_model_has_a_published_version_with_a_primary_ready_file(catalog):

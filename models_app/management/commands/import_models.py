@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from models_app import services
 from models_app.files.detection import Detection, detect
 from models_app.files.safetensors import HeaderError, read_header
-from models_app.models import BaseModel, ModelFile, ModelType
+from models_app.models import MAX_MODEL_NAME_LENGTH, BaseModel, ModelFile, ModelType
 
 
 class Command(BaseCommand):
@@ -79,7 +79,8 @@ class Command(BaseCommand):
             detected = self._detect(path)
             model = services.create_model(
                 owner=user,
-                name=path.stem.replace("_", " ").strip() or path.name,
+                # a label taken from the file name, cut to fit (the file keeps its full name)
+                name=(path.stem.replace("_", " ").strip() or path.name)[:MAX_MODEL_NAME_LENGTH],
                 type=model_type or detected.model_type or ModelType.OTHER,
             )
             version = services.create_version(
