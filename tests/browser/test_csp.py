@@ -16,7 +16,11 @@ def test_no_page_breaks_the_policy_and_the_uploader_and_api_docs_still_work(page
     violations = []
     page.on(
         "console",
-        lambda message: violations.append((page.url, message.text[:160])) if "Content Security Policy" in message.text else None,
+        lambda message: (
+            violations.append((page.url, message.text[:160]))
+            if "Content Security Policy" in message.text
+            else None
+        ),
     )
     log_in(page, "csp-checker", PASSWORD)
     for path in ("/", "/models/", "/search/?q=policy", model.get_absolute_url(), "/user/csp-checker",
