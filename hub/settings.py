@@ -273,7 +273,8 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": ["'self'", *_storage_origins],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
-        "form-action": ["'self'"],
+        # A form's redirects count too: logging in to download sends the browser on to S3.
+        "form-action": ["'self'", *_storage_origins],
         "frame-ancestors": ["'none'"],
     }
 }

@@ -231,9 +231,19 @@ def test_a_finished_file_has_a_final_scan_status_that_agrees_and_the_task_report
     assert model_file.is_finished
 
 
-def test_a_rejected_files_bytes_are_deleted_at_once(creator, run_on_commit):
+def test_a_rejected_files_bytes_are_deleted_at_once(creator, django_capture_on_commit_callbacks):
     """Refused bytes are never served; kept, completed junk uploads would fill the disk."""
-    model_file = upload(creator, struct.pack("<Q", 2**63) + b"{}", "broken.safetensors", run_on_commit)
+    from models_app import services
+    from models_app.tasks import process_file
+
+    version = make_model(creator, publish=False).versions.get()
+    with django_capture_on_commit_callbacks(execute=False):
+        model_file = services.add_file(
+            version=version, name="broken.safetensors", content=io.BytesIO(struct.pack("<Q", 2**63) + b"{}")
+        )
+    uploaded = model_file.upload_key
+    assert model_storage().exists(uploaded)
+    process_file.apply(args=[model_file.id])
+    model_file.refresh_from_db()
     assert model_file.status == FileStatus.REJECTED and model_file.upload_key == ""
-    _, uploaded = model_storage().listdir("uploads")
-    assert uploaded == []
+    assert not model_storage().exists(uploaded)
