@@ -19,7 +19,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticate
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import selectors, services, storage
+from . import preferences, selectors, services, storage
 from .dates import iso_z
 from .models import (
     MAX_DESCRIPTION_LENGTH,
@@ -307,7 +307,7 @@ def browse(request):
     pagination; with `q`, the matches of /search/ instead, best first, in one page. A plain Django
     view rather than DRF: it is the hub's hottest read, public, and bench/load.py measures it against
     a bare Django baseline. The items are built by the database (selectors.browse_models_json)."""
-    show_nsfw = request.GET.get("nsfw", "").lower() in ("1", "true")
+    show_nsfw = preferences.show_mature(request, asked=preferences.asked_flag(request.GET.get("nsfw")))
     try:
         query = selectors.BrowseQuery.from_params(request.GET, show_nsfw=show_nsfw, default_limit=100)
         search = " ".join(request.GET.get("q", "").split())

@@ -223,13 +223,11 @@ def cached_values_list(queryset, *fields) -> list[tuple]:
     return rows
 
 
-def latest_models(user, *, limit: int = 24) -> list[ModelCard]:
-    ids = list(
-        visible_models(user)
-        .filter(status=PublishStatus.PUBLISHED, nsfw=False)
-        .order_by("-published_at", "-id")
-        .values_list("id", flat=True)[:limit]
-    )
+def latest_models(user, *, limit: int = 24, show_nsfw: bool = False) -> list[ModelCard]:
+    models = visible_models(user).filter(status=PublishStatus.PUBLISHED)
+    if not show_nsfw:
+        models = models.filter(nsfw=False)
+    ids = list(models.order_by("-published_at", "-id").values_list("id", flat=True)[:limit])
     return model_cards(ids)
 
 
@@ -282,13 +280,16 @@ def _search_rows(query: str, *, limit: int, include_nsfw: bool) -> list[tuple]:
         return cursor.fetchall()
 
 
-def search_models(user, query: str, *, limit: int = 24) -> list[ModelCard]:
-    """Published, safe-for-work models matching a free-text query, best first (see search_model_ids).
-    On PostgreSQL the search query returns the cards' columns too: one round trip for the page."""
+def search_models(user, query: str, *, limit: int = 24, show_nsfw: bool = False) -> list[ModelCard]:
+    """Published models matching a free-text query, best first (see search_model_ids); mature ones
+    only with `show_nsfw`. On PostgreSQL the search query returns the cards' columns too: one round
+    trip for the page."""
     query = _search_text(query)
     if query and connection.vendor == "postgresql":
-        return [_card_from_search_row(row) for row in _search_rows(query, limit=limit, include_nsfw=False)]
-    return model_cards(search_model_ids(user, query, limit=limit))
+        return [
+            _card_from_search_row(row) for row in _search_rows(query, limit=limit, include_nsfw=show_nsfw)
+        ]
+    return model_cards(search_model_ids(user, query, limit=limit, include_nsfw=show_nsfw))
 
 
 def _card_from_search_row(row) -> ModelCard:

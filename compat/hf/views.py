@@ -10,7 +10,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from models_app import downloads, selectors
+from models_app import downloads, preferences, selectors
 from models_app.dates import iso_z
 from models_app.download_views import BadApiKey, blob_response, caller, over_rate_limit, ranged_response
 from models_app.models import AIModel, ModelType, ModelVersion
@@ -220,6 +220,7 @@ def _list_query(request, user) -> selectors.BrowseQuery:
         limit=min(limit, LIST_PAGE_SIZE),
         cursor=request.GET.get("cursor", ""),
         creator=request.GET.get("author", "").strip()[:150],
+        show_nsfw=preferences.show_mature(request),  # the Hub's API has no such flag: the switch decides
     )
     search, other_author = request.GET.get("search", "").strip(), False
     if "/" in search:  # a repo id, or its beginning: the part before the slash is the author
@@ -228,7 +229,10 @@ def _list_query(request, user) -> selectors.BrowseQuery:
         query.creator = namespace
     if search:
         words = search.replace("-", " ").replace("_", " ")
-        query.ids = [card.id for card in selectors.search_models(user, words, limit=SEARCH_MATCHES)]
+        query.ids = [
+            card.id
+            for card in selectors.search_models(user, words, limit=SEARCH_MATCHES, show_nsfw=query.show_nsfw)
+        ]
     if other_author:
         query.ids = []  # search=bob/x&author=alice: nothing matches both
     _apply_filters(query, _listed(request, "filter") + _listed(request, "pipeline_tag"))
