@@ -10,6 +10,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from community.auth import active_api_key, api_key_from_request
 from models_app import downloads, preferences, selectors
 from models_app.dates import iso_z
 from models_app.download_views import BadApiKey, blob_response, caller, over_rate_limit, ranged_response
@@ -484,3 +485,39 @@ def resolve_file(request, namespace: str, name: str, revision: str, filename: st
         downloads.record_download(version=version, visitor=visitor)
     headers["Content-Type"] = "application/octet-stream"
     return _with_hub_headers(blob_response(request, repo_file.model_file.blob, headers))
+
+
+# --- GET /api/whoami-v2
+
+
+@require_http_methods(["GET", "HEAD"])
+def whoami(request):
+    """Who an API key (sent as the Hub's token) belongs to: `hf auth login --token`, `HfApi().whoami()`
+    and `hf auth whoami` ask this (docs/hf-api.md#whoami). A key that matches nothing is a 401."""
+    raw = api_key_from_request(request)
+    if raw is None or not raw.strip():
+        return _error(HubError(401, "Invalid credentials in Authorization header"))
+    key = active_api_key(raw)
+    if key is None:
+        return _error(HubError(401, "Invalid credentials in Authorization header"))
+    user = key.user
+    return _json(
+        {
+            "type": "user",
+            "id": str(user.id),
+            "name": user.username,
+            "fullname": user.get_full_name() or user.username,
+            "isPro": False,
+            "canPay": False,
+            "orgs": [],
+            "auth": {
+                "type": "access_token",
+                "accessToken": {
+                    "displayName": key.name,
+                    # The Hub's API here is read-only (no uploads), whatever else the key may do.
+                    "role": "read",
+                    "createdAt": iso_z(key.created_at),
+                },
+            },
+        }
+    )
