@@ -27,6 +27,7 @@ from .models import (
     MAX_MODEL_NAME_LENGTH,
     MAX_TRIGGER_WORD_LENGTH,
     MAX_VERSION_NAME_LENGTH,
+    OFFERED_USAGE_CONTROLS,
     TAG_MAX_LENGTH,
     BaseModel,
     FileFormat,
@@ -84,7 +85,10 @@ class VersionInput(serializers.Serializer):
     early_access_days = serializers.IntegerField(
         required=False, default=0, min_value=0, max_value=services.MAX_EARLY_ACCESS_DAYS
     )
-    usage_control = serializers.ChoiceField(choices=UsageControl.choices, required=False, default="Download")
+    # Not the generation-only options: the hub has no generator yet (models.OFFERED_USAGE_CONTROLS).
+    usage_control = serializers.ChoiceField(
+        choices=OFFERED_USAGE_CONTROLS, required=False, default="Download"
+    )
 
 
 class UploadInput(serializers.Serializer):
