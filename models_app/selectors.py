@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from . import sqlite_search
 from .models import (
     AIModel,
     FileFormat,
@@ -309,7 +310,8 @@ def search_model_ids(user, query: str, *, limit: int = 24, include_nsfw: bool = 
     over name, tags, trigger words and description (one stored, weighted tsvector), trigram
     similarity on names and tags for typos, and the creator; the candidates are then ranked by text
     rank plus name similarity.
-    On SQLite: substring matches, most downloaded first.
+    On SQLite: an FTS5 trigram index for substrings and typos, scored by field and by trigram
+    similarity (sqlite_search.py); trigger words are those of published versions, as on PostgreSQL.
     """
     query = _search_text(query)
     if not query:
@@ -319,17 +321,7 @@ def search_model_ids(user, query: str, *, limit: int = 24, include_nsfw: bool = 
     models = visible_models(user).filter(status=PublishStatus.PUBLISHED)
     if not include_nsfw:
         models = models.filter(nsfw=False)
-    rows = (
-        models.filter(
-            Q(name__icontains=query) | Q(description__icontains=query) | Q(tags__name__icontains=query)
-            | Q(tags__name=query.lower()) | Q(owner__username__iexact=query)
-            | Q(trigger_words__icontains=query)  # published versions only (cards.py), as on PostgreSQL
-        )
-        .values_list("id", "download_count")
-        .distinct()
-        .order_by("-download_count", "-id")[:limit]
-    )  # fmt: skip
-    return [row[0] for row in rows]
+    return sqlite_search.search_ids(models, query, limit=limit)
 
 
 # --- Browsing: filters from the URL, sorts, cursor pagination with a constant number of queries.
