@@ -358,7 +358,8 @@ class ModelsCollection(CreateModel):
         operation_id="browse_models",
         summary="Browse published models",
         description="The filters and sorts of the /models/ page, with cursor pagination. Public; "
-        "mature models are left out unless `nsfw=true`.",
+        "mature models are left out unless `nsfw=true` (without `nsfw`: unless the logged-in "
+        'session switched "Show mature models" on).',
         tags=["models"],
         auth=[],
         parameters=[
