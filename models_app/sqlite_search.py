@@ -150,16 +150,18 @@ def score(query: str, row: dict) -> float:
         exact += 1
     if row["creator"].lower() == q:
         exact += 2
-    vocabulary = set(name.split()) | set(tags) | {w for t in tags for w in t.split()} | set(triggers)
-    vocabulary |= {w for t in triggers for w in t.split()}
-    fuzzy = (
-        sum(max((similarity(w, v) for v in vocabulary), default=0.0) for w in words) / len(words)
-        if words
-        else 0.0
-    )
-    if not exact and fuzzy < SIMILARITY_THRESHOLD:
+    others = set(tags) | {w for t in tags for w in t.split()} | set(triggers)
+    others |= {w for t in triggers for w in t.split()}
+
+    def closeness(vocabulary) -> float:
+        """The mean, over the query's words, of the similarity to the closest word of `vocabulary`."""
+        best = [max((similarity(w, v) for v in vocabulary), default=0.0) for w in words]
+        return sum(best) / len(best) if best else 0.0
+
+    in_name, in_others = closeness(set(name.split())), closeness(others)
+    if not exact and max(in_name, in_others) < SIMILARITY_THRESHOLD:
         return 0.0
-    return exact + fuzzy
+    return exact + max(in_name, 0.8 * in_others)  # a near miss in the name counts more than in a tag
 
 
 def search_ids(models, query: str, *, limit: int) -> list[int]:
