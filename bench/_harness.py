@@ -110,6 +110,26 @@ def gunicorn(env: dict, workers: int = 1):
         process.wait(timeout=30)
 
 
+@contextlib.contextmanager
+def make_run_server(env: dict):
+    """The web server of `make run`: bin/run-web (gunicorn with hub/gunicorn_conf.py: threaded
+    workers), with DEBUG on as `make run` sets it (so the code reloader runs too)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(ROOT / "bin" / "run-web")],
+        env={**env, "PORT": str(port), "DEBUG": "true", "VENV": str(VENV_BIN.parent)},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz")
+        yield process, f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 def child_pids(pid: int) -> list[int]:
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
     return [int(line) for line in out.split()]

@@ -1,12 +1,14 @@
-"""Download throughput: a 1 GiB file through the hub's local-storage file URL (gunicorn, 2 workers,
-loopback) against nginx serving the same file from disk, in the same run.
+"""Download throughput: a 1 GiB file through the hub's local-storage file URL, served by `make run`'s
+server (bin/run-web: gunicorn, threaded workers, DEBUG on) or with --server docker by the Docker
+image's command (gunicorn, 2 sync workers), over loopback, against nginx serving the same file from
+disk, in the same run.
 
 The hub is a private instance (its own var/ folder). The file goes through the real pipeline, then
 the benchmark follows the download endpoint's 307 to the signed /files/ URL and fetches it with
 curl (discarding the bytes), alternating hub and nginx runs. It samples the RSS of the gunicorn
 workers during the hub's transfers. Target (issue 5): hub ≥ 0.8× nginx's MB/s, RSS flat.
 
-    .venv/bin/python bench/bench_download.py [--size-mib 1024] [--repeat 3]
+    .venv/bin/python bench/bench_download.py [--size-mib 1024] [--repeat 3] [--server make-run|docker]
 """
 
 import argparse
@@ -23,7 +25,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import ROOT, RssSampler, child_pids, free_port, gunicorn, hub_env, mib, wait_http  # noqa: E402
+from _harness import (  # noqa: E402
+    ROOT,
+    RssSampler,
+    child_pids,
+    free_port,
+    gunicorn,
+    hub_env,
+    make_run_server,
+    mib,
+    wait_http,
+)
+
+SERVERS = {
+    "make-run": ("make run's gunicorn (gthread)", make_run_server),
+    "docker": ("gunicorn x2 sync (Docker)", lambda env: gunicorn(env, workers=2)),
+}
 
 PREPARE = """
 import io, json, sys, django
@@ -96,7 +113,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--server", choices=sorted(SERVERS), default="make-run")
     args = parser.parse_args()
+    label, start_server = SERVERS[args.server]
     nginx = shutil.which("nginx")
     if not nginx:
         sys.exit("nginx is needed for the baseline: apt-get install nginx-light")
@@ -124,7 +143,7 @@ def main():
         server = subprocess.Popen([nginx, "-c", str(conf), "-p", str(prefix)])
         try:
             wait_http(f"http://127.0.0.1:{port}/file")
-            with gunicorn(env, workers=2) as (process, base):
+            with start_server(env) as (process, base):
                 workers = child_pids(process.pid)
                 url = resolve_download(base, info["version"])
                 curl_mb_per_s(url)  # warm both servers and the page cache
@@ -142,9 +161,9 @@ def main():
             server.wait(timeout=30)
     hub_mb, ngx_mb = statistics.median(hub), statistics.median(ngx)
     print(f"download of a {args.size_mib} MiB file over loopback, median of {args.repeat} (alternating)")
-    print(f"{'server':28} {'MB/s':>8} {'x nginx':>8}")
-    print(f"{'nginx (sendfile, baseline)':28} {ngx_mb:>8.0f} {1:>7.2f}x")
-    print(f"{'hub /files/ (gunicorn x2)':28} {hub_mb:>8.0f} {hub_mb / ngx_mb:>7.2f}x")
+    print(f"{'server':44} {'MB/s':>8} {'x nginx':>8}")
+    print(f"{'nginx (sendfile, baseline)':44} {ngx_mb:>8.0f} {1:>7.2f}x")
+    print(f"{'hub /files/, ' + label:44} {hub_mb:>8.0f} {hub_mb / ngx_mb:>7.2f}x")
     print(
         f"gunicorn workers' RSS: before {mib(baseline_rss)}, peak during transfers {mib(max(peaks))}, "
         f"growth {mib(max(peaks) - baseline_rss)}"

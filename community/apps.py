@@ -8,8 +8,10 @@ class CommunityConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth import get_user_model
-        from django.db.models.signals import post_save
+        from django.db.models.signals import post_migrate, post_save
 
-        from .adapter import remember_skeleton
+        from .adapter import remember_skeleton, sync_site
 
         post_save.connect(remember_skeleton, sender=get_user_model(), dispatch_uid="username_skeleton")
+        # After django.contrib.sites made its "example.com" row (sites comes first in INSTALLED_APPS).
+        post_migrate.connect(sync_site, sender=self, dispatch_uid="sync_site")

@@ -9,8 +9,8 @@ from rest_framework import authentication, exceptions
 from .models import ApiKey, hash_api_key
 
 
-def user_for_api_key(raw: str):
-    """The active user an API key belongs to, or None."""
+def active_api_key(raw: str) -> ApiKey | None:
+    """The active key (not revoked, of an active user) this raw key is, with its user, or None."""
     raw = (raw or "").strip()
     if not raw or len(raw) > 200:
         return None
@@ -18,7 +18,13 @@ def user_for_api_key(raw: str):
     if key is None or not key.user.is_active:
         return None
     ApiKey.objects.filter(id=key.id).update(last_used_at=timezone.now())
-    return key.user
+    return key
+
+
+def user_for_api_key(raw: str):
+    """The active user an API key belongs to, or None."""
+    key = active_api_key(raw)
+    return key.user if key else None
 
 
 def api_key_from_request(request) -> str | None:

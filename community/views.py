@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
+from models_app.preferences import show_mature
 from models_app.selectors import can_moderate, model_cards, visible_models
 
 from . import services
@@ -21,6 +22,8 @@ def user_profile(request, username: str):
     person = get_object_or_404(get_user_model(), username=username, is_active=True)
     # The catalog's one visibility rule: drafts show to their creator and to moderators only.
     models = visible_models(request.user).filter(owner=person)
+    if not show_mature(request) and request.user != person:
+        models = models.filter(nsfw=False)
     cards = model_cards(
         list(models.order_by("-published_at", "-created_at").values_list("id", flat=True)[:200])
     )

@@ -19,7 +19,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticate
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import selectors, services, storage
+from . import preferences, selectors, services, storage
 from .dates import iso_z
 from .models import (
     MAX_DESCRIPTION_LENGTH,
@@ -27,6 +27,7 @@ from .models import (
     MAX_MODEL_NAME_LENGTH,
     MAX_TRIGGER_WORD_LENGTH,
     MAX_VERSION_NAME_LENGTH,
+    OFFERED_USAGE_CONTROLS,
     TAG_MAX_LENGTH,
     BaseModel,
     FileFormat,
@@ -84,7 +85,10 @@ class VersionInput(serializers.Serializer):
     early_access_days = serializers.IntegerField(
         required=False, default=0, min_value=0, max_value=services.MAX_EARLY_ACCESS_DAYS
     )
-    usage_control = serializers.ChoiceField(choices=UsageControl.choices, required=False, default="Download")
+    # Not the generation-only options: the hub has no generator yet (models.OFFERED_USAGE_CONTROLS).
+    usage_control = serializers.ChoiceField(
+        choices=OFFERED_USAGE_CONTROLS, required=False, default="Download"
+    )
 
 
 class UploadInput(serializers.Serializer):
@@ -307,7 +311,7 @@ def browse(request):
     pagination; with `q`, the matches of /search/ instead, best first, in one page. A plain Django
     view rather than DRF: it is the hub's hottest read, public, and bench/load.py measures it against
     a bare Django baseline. The items are built by the database (selectors.browse_models_json)."""
-    show_nsfw = request.GET.get("nsfw", "").lower() in ("1", "true")
+    show_nsfw = preferences.show_mature(request, asked=preferences.asked_flag(request.GET.get("nsfw")))
     try:
         query = selectors.BrowseQuery.from_params(request.GET, show_nsfw=show_nsfw, default_limit=100)
         search = " ".join(request.GET.get("q", "").split())
@@ -354,7 +358,8 @@ class ModelsCollection(CreateModel):
         operation_id="browse_models",
         summary="Browse published models",
         description="The filters and sorts of the /models/ page, with cursor pagination. Public; "
-        "mature models are left out unless `nsfw=true`.",
+        "mature models are left out unless `nsfw=true` (without `nsfw`: unless the logged-in "
+        'session switched "Show mature models" on).',
         tags=["models"],
         auth=[],
         parameters=[

@@ -6,6 +6,7 @@ from .models import (
     MAX_LICENSE_LENGTH,
     MAX_MODEL_NAME_LENGTH,
     MAX_VERSION_NAME_LENGTH,
+    OFFERED_USAGE_CONTROLS,
     BaseModel,
     ModelType,
     UsageControl,
@@ -77,10 +78,11 @@ class VersionForm(forms.Form):
         max_value=services.MAX_EARLY_ACCESS_DAYS,
         initial=0,
         label="Early access (days)",
-        help_text="After publishing, only your supporters may download it for this many days. 0 for none.",
+        help_text="After publishing, only you, moderators and people you grant access may download it "
+        "for this many days. 0 for none.",
     )
     usage_control = forms.ChoiceField(
-        choices=UsageControl.choices, initial=UsageControl.DOWNLOAD, label="Who may download the files"
+        choices=OFFERED_USAGE_CONTROLS, initial=UsageControl.DOWNLOAD, label="Who may download the files"
     )
 
     def clean_trained_words(self):

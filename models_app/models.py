@@ -79,6 +79,13 @@ class UsageControl(models.TextChoices):
     EXTERNAL_GENERATION = "ExternalGeneration", "External generation only"
 
 
+# What a creator may choose today. The generation-only options need an on-site generator the hub does
+# not have yet, so forms and the API don't offer them; versions that carry one keep it (downloads stay
+# disabled) and every reader still shows it.
+ON_SITE_GENERATION = {UsageControl.GENERATION, UsageControl.INTERNAL_GENERATION}
+OFFERED_USAGE_CONTROLS = [(v, label) for v, label in UsageControl.choices if v not in ON_SITE_GENERATION]
+
+
 class PublishStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     PUBLISHED = "published", "Published"

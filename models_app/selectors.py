@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from . import sqlite_search
 from .models import (
     AIModel,
     FileFormat,
@@ -223,13 +224,11 @@ def cached_values_list(queryset, *fields) -> list[tuple]:
     return rows
 
 
-def latest_models(user, *, limit: int = 24) -> list[ModelCard]:
-    ids = list(
-        visible_models(user)
-        .filter(status=PublishStatus.PUBLISHED, nsfw=False)
-        .order_by("-published_at", "-id")
-        .values_list("id", flat=True)[:limit]
-    )
+def latest_models(user, *, limit: int = 24, show_nsfw: bool = False) -> list[ModelCard]:
+    models = visible_models(user).filter(status=PublishStatus.PUBLISHED)
+    if not show_nsfw:
+        models = models.filter(nsfw=False)
+    ids = list(models.order_by("-published_at", "-id").values_list("id", flat=True)[:limit])
     return model_cards(ids)
 
 
@@ -282,13 +281,16 @@ def _search_rows(query: str, *, limit: int, include_nsfw: bool) -> list[tuple]:
         return cursor.fetchall()
 
 
-def search_models(user, query: str, *, limit: int = 24) -> list[ModelCard]:
-    """Published, safe-for-work models matching a free-text query, best first (see search_model_ids).
-    On PostgreSQL the search query returns the cards' columns too: one round trip for the page."""
+def search_models(user, query: str, *, limit: int = 24, show_nsfw: bool = False) -> list[ModelCard]:
+    """Published models matching a free-text query, best first (see search_model_ids); mature ones
+    only with `show_nsfw`. On PostgreSQL the search query returns the cards' columns too: one round
+    trip for the page."""
     query = _search_text(query)
     if query and connection.vendor == "postgresql":
-        return [_card_from_search_row(row) for row in _search_rows(query, limit=limit, include_nsfw=False)]
-    return model_cards(search_model_ids(user, query, limit=limit))
+        return [
+            _card_from_search_row(row) for row in _search_rows(query, limit=limit, include_nsfw=show_nsfw)
+        ]
+    return model_cards(search_model_ids(user, query, limit=limit, include_nsfw=show_nsfw))
 
 
 def _card_from_search_row(row) -> ModelCard:
@@ -308,7 +310,8 @@ def search_model_ids(user, query: str, *, limit: int = 24, include_nsfw: bool = 
     over name, tags, trigger words and description (one stored, weighted tsvector), trigram
     similarity on names and tags for typos, and the creator; the candidates are then ranked by text
     rank plus name similarity.
-    On SQLite: substring matches, most downloaded first.
+    On SQLite: an FTS5 trigram index for substrings and typos, scored by field and by trigram
+    similarity (sqlite_search.py); trigger words are those of published versions, as on PostgreSQL.
     """
     query = _search_text(query)
     if not query:
@@ -318,17 +321,7 @@ def search_model_ids(user, query: str, *, limit: int = 24, include_nsfw: bool = 
     models = visible_models(user).filter(status=PublishStatus.PUBLISHED)
     if not include_nsfw:
         models = models.filter(nsfw=False)
-    rows = (
-        models.filter(
-            Q(name__icontains=query) | Q(description__icontains=query) | Q(tags__name__icontains=query)
-            | Q(tags__name=query.lower()) | Q(owner__username__iexact=query)
-            | Q(trigger_words__icontains=query)  # published versions only (cards.py), as on PostgreSQL
-        )
-        .values_list("id", "download_count")
-        .distinct()
-        .order_by("-download_count", "-id")[:limit]
-    )  # fmt: skip
-    return [row[0] for row in rows]
+    return sqlite_search.search_ids(models, query, limit=limit)
 
 
 # --- Browsing: filters from the URL, sorts, cursor pagination with a constant number of queries.

@@ -8,21 +8,25 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
+from . import preferences, selectors, services
 from .forms import ModelForm, VersionForm
 from .models import BaseModel, FileType, ModelType, normalize_tag
 
 
 def home(request):
-    return render(request, "models_app/home.html", {"models": selectors.latest_models(request.user)})
+    models = selectors.latest_models(request.user, show_nsfw=preferences.show_mature(request))
+    return render(request, "models_app/home.html", {"models": models})
 
 
 def search(request):
     query = request.GET.get("q", "")
-    results = selectors.search_models(request.user, query)
+    results = selectors.search_models(request.user, query, show_nsfw=preferences.show_mature(request))
     if request.GET.get("fragment") == "suggestions":  # search as you type, in the header
         return render(request, "models_app/_search_suggestions.html", {"models": results[:8], "query": query})
-    return render(request, "models_app/search.html", {"query": query, "models": results})
+    # search_text: what the header's search box shows (base.html); other pages leave it empty.
+    return render(
+        request, "models_app/search.html", {"query": query, "search_text": query, "models": results}
+    )
 
 
 def model_detail(request, pk: int, slug: str | None = None):
@@ -34,6 +38,14 @@ def model_detail(request, pk: int, slug: str | None = None):
         version.visible_files = selectors.visible_files(request.user, version)
     if not versions and not selectors.can_manage(request.user, model):
         raise Http404("No such model")
+    if (
+        model.nsfw
+        and not preferences.show_mature(request)
+        and not selectors.can_manage(request.user, model)
+        and request.GET.get("mature") != "show"
+    ):
+        # A direct link to a mature model warns first, as lists blur its card.
+        return render(request, "models_app/mature_interstitial.html", {"model": model})
     return render(
         request,
         "models_app/model_detail.html",
@@ -131,7 +143,7 @@ def _browse(request, *, fixed: dict | None = None, template="models_app/browse.h
     params = request.GET.copy()
     for key, value in (fixed or {}).items():
         params[key] = value
-    show_nsfw = bool(request.session.get("show_nsfw")) and request.user.is_authenticated
+    show_nsfw = preferences.show_mature(request)
     try:
         query = selectors.BrowseQuery.from_params(params, show_nsfw=show_nsfw)
         page, next_cursor = selectors.browse_models(request.user, query)
@@ -171,8 +183,7 @@ def tag_page(request, tag: str):
 @require_POST
 def toggle_nsfw(request):
     """Logged-in visitors choose to see mature models; everyone else sees them hidden."""
-    if request.user.is_authenticated:
-        request.session["show_nsfw"] = request.POST.get("show") == "1"
+    preferences.set_show_mature(request, request.POST.get("show") == "1")
     return redirect(_safe_next(request) or "models_app:browse")
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from models_app import downloads, selectors
+from models_app import downloads, preferences, selectors
 from models_app.download_views import BadApiKey, caller, public_user
 from models_app.files import bounded_json
 from models_app.models import (
@@ -244,7 +244,7 @@ def models_list(request):
     limit = _int(params, "limit", default=100, high=selectors.MAX_PAGE_SIZE)
     page = _int(params, "page", high=MAX_PAGE)
     cursor = params.get("cursor", "").strip()
-    nsfw = bool(_bool(params, "nsfw"))
+    nsfw = preferences.show_mature(request, asked=_bool(params, "nsfw"))
     checkpoint_type = params.get("checkpointType", "").strip()
     if checkpoint_type and _word(checkpoint_type) not in CHECKPOINT_TYPES:
         raise BadParam(f"Unknown checkpointType {checkpoint_type[:60]!r}; use Trained or Merge.")

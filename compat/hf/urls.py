@@ -13,6 +13,7 @@ REPO = "api/models/<str:namespace>/<str:name>"
 
 urlpatterns = [
     path("api/models", views.list_models, name="hf_list_models"),
+    path("api/whoami-v2", views.whoami, name="hf_whoami"),
     # A repo id without a namespace ("gpt2"): none exists here, but the client should hear RepoNotFound.
     path("api/models/<str:name>", views.model_info, {"namespace": ""}, name="hf_model_info_bare"),
     path(REPO, views.model_info, name="hf_model_info"),

@@ -10,7 +10,8 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from models_app import downloads, selectors
+from community.auth import active_api_key, api_key_from_request
+from models_app import downloads, preferences, selectors
 from models_app.dates import iso_z
 from models_app.download_views import BadApiKey, blob_response, caller, over_rate_limit, ranged_response
 from models_app.models import AIModel, ModelType, ModelVersion
@@ -220,6 +221,7 @@ def _list_query(request, user) -> selectors.BrowseQuery:
         limit=min(limit, LIST_PAGE_SIZE),
         cursor=request.GET.get("cursor", ""),
         creator=request.GET.get("author", "").strip()[:150],
+        show_nsfw=preferences.show_mature(request),  # the Hub's API has no such flag: the switch decides
     )
     search, other_author = request.GET.get("search", "").strip(), False
     if "/" in search:  # a repo id, or its beginning: the part before the slash is the author
@@ -228,7 +230,10 @@ def _list_query(request, user) -> selectors.BrowseQuery:
         query.creator = namespace
     if search:
         words = search.replace("-", " ").replace("_", " ")
-        query.ids = [card.id for card in selectors.search_models(user, words, limit=SEARCH_MATCHES)]
+        query.ids = [
+            card.id
+            for card in selectors.search_models(user, words, limit=SEARCH_MATCHES, show_nsfw=query.show_nsfw)
+        ]
     if other_author:
         query.ids = []  # search=bob/x&author=alice: nothing matches both
     _apply_filters(query, _listed(request, "filter") + _listed(request, "pipeline_tag"))
@@ -480,3 +485,39 @@ def resolve_file(request, namespace: str, name: str, revision: str, filename: st
         downloads.record_download(version=version, visitor=visitor)
     headers["Content-Type"] = "application/octet-stream"
     return _with_hub_headers(blob_response(request, repo_file.model_file.blob, headers))
+
+
+# --- GET /api/whoami-v2
+
+
+@require_http_methods(["GET", "HEAD"])
+def whoami(request):
+    """Who an API key (sent as the Hub's token) belongs to: `hf auth login --token`, `HfApi().whoami()`
+    and `hf auth whoami` ask this (docs/hf-api.md#whoami). A key that matches nothing is a 401."""
+    raw = api_key_from_request(request)
+    if raw is None or not raw.strip():
+        return _error(HubError(401, "Invalid credentials in Authorization header"))
+    key = active_api_key(raw)
+    if key is None:
+        return _error(HubError(401, "Invalid credentials in Authorization header"))
+    user = key.user
+    return _json(
+        {
+            "type": "user",
+            "id": str(user.id),
+            "name": user.username,
+            "fullname": user.get_full_name() or user.username,
+            "isPro": False,
+            "canPay": False,
+            "orgs": [],
+            "auth": {
+                "type": "access_token",
+                "accessToken": {
+                    "displayName": key.name,
+                    # The Hub's API here is read-only (no uploads), whatever else the key may do.
+                    "role": "read",
+                    "createdAt": iso_z(key.created_at),
+                },
+            },
+        }
+    )

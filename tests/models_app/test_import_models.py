@@ -43,7 +43,11 @@ def test_a_folder_imports_one_model_per_file_and_bad_files_become_lines_not_cras
 
     assert by_name["broken.safetensors"]["status"] == "rejected"
     assert "safetensors" in by_name["broken.safetensors"]["message"]
-    assert by_name["evil.ckpt"]["status"] == "quarantined" and by_name["evil.ckpt"]["message"]
+    evil = by_name["evil.ckpt"]
+    assert evil["status"] == "quarantined"
+    # The message names what was found (the dangerous import), not only "the scan flagged this file".
+    assert "flagged" in evil["message"] and "builtins.exec" in evil["message"], evil["message"]
+    assert "Dangerous import" in evil["message"] and "\n" not in evil["message"]
     assert not (tmp_path / "pwned").exists()
     assert by_name["virus.exe"]["status"] == "rejected" and by_name["virus.exe"]["model_id"] is None
     assert ModelFile.objects.filter(status=FileStatus.READY).count() == 1

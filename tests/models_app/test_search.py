@@ -1,4 +1,4 @@
-"""/search/: full-text on PostgreSQL (with typo tolerance), substring matches on SQLite."""
+"""/search/: full-text on PostgreSQL, an FTS5 trigram index on SQLite; both rank and tolerate typos."""
 
 import pytest
 from django.db import connection
@@ -37,14 +37,31 @@ def test_drafts_and_mature_models_are_not_search_results(catalog, creator):
     assert "Hidden Watercolor" not in results and "Spicy Watercolor" not in results
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="ranking and typos need PostgreSQL")
-def test_on_postgresql_a_name_match_ranks_above_a_description_match(catalog, fan):
+def test_a_name_match_ranks_above_a_description_match(catalog, fan):
     assert found(fan, "watercolor")[0] == "Watercolor Landscapes"
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram similarity needs PostgreSQL")
-def test_on_postgresql_a_typo_still_finds_the_model(catalog, fan):
+def test_a_typo_still_finds_the_model(catalog, fan):
     assert "Cyberpunk City" in found(fan, "cyberpnk cty")
+    assert found(fan, "watercolr")[0] == "Watercolor Landscapes"
+    assert found(fan, "anme") == ["Anime Eyes"]  # the tag and the name, one letter missing
+    assert found(fan, "qzxv") == []
+
+
+def test_typos_rank_the_closest_name_first_and_leave_unrelated_models_out(creator, fan):
+    make_model(creator, name="Watercolor Portraits")
+    make_model(creator, name="Water Lilies")
+    make_model(creator, name="Oil Paint Studies")
+    results = found(fan, "watercolr portrait")
+    assert results[0] == "Watercolor Portraits" and "Oil Paint Studies" not in results
+
+
+def test_the_search_page_and_the_api_find_a_typo(client, catalog):
+    assert "Watercolor Landscapes" in client.get("/search/", {"q": "watercolr"}).content.decode()
+    names = [item["name"] for item in client.get("/api/hub/models", {"q": "watercolr"}).json()["items"]]
+    assert names[0] == "Watercolor Landscapes" and "Spicy Watercolor" not in names
+    civitai = client.get("/api/v1/models", {"query": "watercolr"}).json()["items"]
+    assert "Watercolor Landscapes" in [item["name"] for item in civitai]
 
 
 def test_the_search_page_and_the_suggestions_show_the_results(client, catalog):
@@ -67,13 +84,15 @@ def test_search_follows_renames_tags_unpublishing_nsfw_and_deletes(catalog, crea
     model.name = "Ukiyo-e Prints"
     model.save()
     assert found(fan, "ukiyo") == ["Ukiyo-e Prints"]
+    assert found(fan, "ukiyoe prnts") == ["Ukiyo-e Prints"]  # the new name, with typos
+    assert found(fan, "eyes") == []  # the old name is gone from the index
     model.tags.add(*services.tags_from_names(["woodblock"]))
     cards.refresh_card_fields(model_ids=[model.id])
     assert found(fan, "woodblock") == ["Ukiyo-e Prints"]
     AIModel.objects.filter(id=model.id).update(nsfw=True)
     assert found(fan, "ukiyo") == []
     AIModel.objects.filter(id=model.id).update(nsfw=False, status=PublishStatus.UNPUBLISHED)
-    assert found(fan, "ukiyo") == []
+    assert found(fan, "ukiyo") == [] and found(fan, "ukiyoe prnts") == []
     AIModel.objects.filter(id=model.id).update(status=PublishStatus.PUBLISHED)
     assert found(fan, "ukiyo") == ["Ukiyo-e Prints"]
     model.delete()
@@ -118,3 +137,28 @@ def test_no_search_reveals_the_trigger_words_of_a_draft_version(client, creator,
     for path, (param, shows) in searches.items():
         assert shows not in client.get(path, {param: "unreleasedword"}).content.decode(), path
         assert shows in client.get(path, {param: "tiny"}).content.decode(), path  # its published word
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the FTS5 index is SQLite's")
+def test_on_sqlite_the_trigram_index_finds_typos_and_follows_the_model_rows(catalog, fan, monkeypatch):
+    from django.core.management import call_command
+
+    from models_app import sqlite_search
+
+    def indexed() -> dict[int, str]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT rowid, name FROM {sqlite_search.TABLE}")
+            return dict(cursor.fetchall())
+
+    monkeypatch.setattr(sqlite_search, "FALLBACK_SCAN", 0)  # the index alone
+    assert found(fan, "watercolr")[0] == "Watercolor Landscapes"
+    assert "Cyberpunk City" in found(fan, "cyberpnk")
+    assert indexed() == dict(AIModel.objects.values_list("id", "name"))
+    model = AIModel.objects.get(name="Cyberpunk City")
+    AIModel.objects.filter(id=model.id).update(name="Neon Harbour")
+    assert indexed()[model.id] == "Neon Harbour" and found(fan, "neon harbor") == ["Neon Harbour"]
+    call_command("migrate", verbosity=0)  # installing again is harmless and refills the index
+    assert indexed() == dict(AIModel.objects.values_list("id", "name"))
+    model_id = model.id
+    model.delete()
+    assert model_id not in indexed() and len(indexed()) == AIModel.objects.count()

@@ -134,6 +134,15 @@ def _status(model_file: ModelFile) -> dict:
     out = {"status": model_file.status}
     if model_file.status != "ready":
         out["message"] = model_file.status_message or "Waiting for a worker to process it."
+        if model_file.scan_message:  # what the scan found, as the model page's scan report shows it
+            out["message"] += f" Scan report: {_one_line(model_file.scan_message)}"
     if model_file.blob_id:
         out["sha256"] = model_file.blob.sha256
     return out
+
+
+def _one_line(report: str) -> str:
+    """A scan report (CivitAI-style Markdown over several lines) as one plain line for the JSON output:
+    "Detected Pickle imports (1); Dangerous import detected; builtins.exec; ..."."""
+    lines = (line.replace("```", "").strip(" *") for line in report.splitlines())
+    return "; ".join(line for line in lines if line)

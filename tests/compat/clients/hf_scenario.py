@@ -32,6 +32,16 @@ def error_of(call) -> list[str]:
     return []
 
 
+def status_of(call) -> int | None:
+    """The HTTP status of the error `call` raises (its `response`), or None."""
+    try:
+        call()
+    except Exception as exc:  # the test asserts which one
+        response = getattr(exc, "response", None)
+        return getattr(response, "status_code", None)
+    return None
+
+
 def info_step(api: HfApi, a: dict) -> dict:
     info = api.model_info(a["repo"])
     by_commit = api.model_info(a["repo"], revision=info.sha)
@@ -143,6 +153,32 @@ def resume_step(api: HfApi, a: dict) -> dict:
     return {"sha256": sha256_of(path), "size": os.path.getsize(path), "log": log}
 
 
+def whoami_step(api: HfApi, a: dict) -> dict:
+    """`HfApi().whoami()` with a good and a bad key, then `hf auth login --token` (the CLI, which
+    validates the key with whoami and stores it) and `hf auth whoami`, which reads the stored key."""
+    import subprocess
+
+    me = api.whoami(token=a["good_token"])
+    hf = Path(sys.executable).with_name("hf")
+    env = {**os.environ, "NO_COLOR": "1"}
+    login = subprocess.run(
+        [str(hf), "auth", "login", "--token", a["good_token"]], capture_output=True, text=True, env=env
+    )
+    who = subprocess.run([str(hf), "auth", "whoami"], capture_output=True, text=True, env=env)
+    return {
+        "name": me["name"],
+        "type": me["type"],
+        "token_name": me["auth"]["accessToken"]["displayName"],
+        "bad": error_of(lambda: api.whoami(token=a["bad_token"])),
+        "bad_status": status_of(lambda: api.whoami(token=a["bad_token"])),
+        "login_exit": login.returncode,
+        "login_output": login.stdout + login.stderr,
+        "stored_token": huggingface_hub.get_token() == a["good_token"],
+        "whoami_cli_exit": who.returncode,
+        "whoami_cli_output": who.stdout + who.stderr,
+    }
+
+
 STEPS = {
     "info": info_step,
     "files": files_step,
@@ -152,6 +188,7 @@ STEPS = {
     "errors": errors_step,
     "private": private_step,
     "resume": resume_step,
+    "whoami": whoami_step,
 }
 
 

@@ -154,6 +154,17 @@ def test_a_creator_reads_their_draft_with_an_api_key_as_hf_token(scenario, hub):
     }
 
 
+def test_whoami_and_hf_auth_login_with_an_api_key(scenario, hub):
+    _, key = ApiKey.create(user=hub.alice, name="my laptop")
+    result = scenario(["whoami"], good_token=key, bad_token="hub_not-a-key")["whoami"]
+    assert (result["name"], result["type"], result["token_name"]) == ("alice", "user", "my laptop")
+    # The client's "Invalid user token." (HfHubHTTPError; 0.36: requests' HTTPError) for a 401.
+    assert "HTTPError" in result["bad"] and result["bad_status"] == 401
+    assert result["login_exit"] == 0, result["login_output"]
+    assert result["stored_token"]
+    assert result["whoami_cli_exit"] == 0 and "alice" in result["whoami_cli_output"], result
+
+
 def test_0_36_resumes_an_interrupted_download_with_a_range(hf_python_036, live_server, tmp_path, hub):
     """0.36 resumes across runs from blobs/<etag>.incomplete (1.x and later only retry within one
     process, docs/hf-api.md#client-versions). The part already there is the file's true beginning."""

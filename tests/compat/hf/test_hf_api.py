@@ -488,3 +488,18 @@ def test_paths_info_describes_the_paths_that_exist(client, hub):
         ("file", "README.md"),
         ("directory", "images"),
     ]
+
+
+def test_whoami_names_the_owner_of_an_api_key_and_refuses_any_other(client, creator):
+    key_row, key = ApiKey.create(user=creator, name="my laptop")
+    response = client.get("/api/whoami-v2", HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["name"] == "alice" and body["type"] == "user" and body["orgs"] == []
+    assert body["auth"]["accessToken"]["displayName"] == "my laptop"
+    for headers in ({"HTTP_AUTHORIZATION": "Bearer hub_nope"}, {}):
+        refused = client.get("/api/whoami-v2", **headers)
+        assert refused.status_code == 401
+        assert refused["X-Error-Message"] == "Invalid credentials in Authorization header"
+    ApiKey.objects.filter(id=key_row.id).update(revoked_at="2026-01-01T00:00:00Z")
+    assert client.get("/api/whoami-v2", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 401
