@@ -245,7 +245,7 @@ def file_json(model_file: ModelFile) -> dict:
         "type": model_file.type,
         "format": model_file.format,
         "size": model_file.size,
-        "primary": model_file.is_primary,
+        "primary": model_file.is_primary and model_file.is_downloadable,  # publishing.ensure_primary
         "status": model_file.status,
         "status_label": model_file.get_status_display(),
         "status_message": model_file.status_message,

@@ -277,7 +277,8 @@ class ModelVersion(HasDescription, models.Model):
 
     @property
     def primary_file(self):
-        return next((f for f in self.files.all() if f.is_primary), None)
+        # Only a ready file is primary (publishing.ensure_primary); rows flagged before that rule don't count.
+        return next((f for f in self.files.all() if f.is_primary and f.is_downloadable), None)
 
     def in_early_access(self, now=None) -> bool:
         return self.early_access_ends_at is not None and self.early_access_ends_at > (now or timezone.now())
