@@ -215,6 +215,21 @@ class PartOutput(serializers.Serializer):
     ETag = serializers.CharField()
 
 
+class UploadLookupInput(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    name = serializers.CharField(max_length=1000)
+    size = serializers.IntegerField(min_value=1)
+
+
+class UnfinishedUploadOutput(StartedUploadOutput):
+    parts = PartOutput(many=True, help_text="The parts storage holds, as listing an upload's parts gives.")
+    uploaded_bytes = serializers.IntegerField(help_text="Bytes of the parts that arrived whole.")
+
+
+class UnfinishedUploadsOutput(serializers.Serializer):
+    uploads = UnfinishedUploadOutput(many=True)
+
+
 class SignedPartOutput(serializers.Serializer):
     url = serializers.CharField(help_text="PUT the part's bytes here, with a Content-Length.")
     headers = serializers.DictField(child=serializers.CharField(), help_text="Headers to send with the PUT.")
@@ -489,6 +504,49 @@ class StartUpload(CreatorAPIView):
             },
             status=status.HTTP_201_CREATED,
         )
+
+    @extend_schema(
+        operation_id="find_unfinished_uploads",
+        summary="Unfinished uploads of a file (to resume one from another browser or machine)",
+        description="Your uploads to `version` still in progress for a file of this `name` and `size`, "
+        "newest first, with the parts storage already holds. A part's `ETag` is the MD5 of its bytes "
+        "(quoted, as S3 gives it): compare it with the same slice of your file and send again any part "
+        "that differs, so a different file that happens to share the name and size is never joined "
+        "onto it. Then sign the missing parts and complete, as for any upload.",
+        tags=["uploads"],
+        parameters=[
+            OpenApiParameter("version", int, required=True, description="The version's id."),
+            OpenApiParameter("name", str, required=True, description="The file's name."),
+            OpenApiParameter("size", int, required=True, description="The file's size in bytes."),
+        ],
+        responses={200: UnfinishedUploadsOutput, **_errors(400, 401, 403, 404)},
+    )
+    def get(self, request):
+        query = UploadLookupInput(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        version = _own_version(request, query.validated_data["version"])
+        found = []
+        for model_file in selectors.unfinished_uploads(
+            version, name=query.validated_data["name"], size=query.validated_data["size"]
+        ):
+            try:
+                parts = storage.list_parts(
+                    key=model_file.upload_key, upload_id=model_file.multipart_upload_id
+                )
+            except storage.UploadGone:
+                continue  # completing it will say so; nothing here to resume
+            whole = [p for p in parts if p["Size"] == model_file.expected_part_size(p["PartNumber"])]
+            found.append(
+                {
+                    **file_json(model_file),
+                    "key": str(model_file.id),
+                    "uploadId": model_file.multipart_upload_id,
+                    "part_size": model_file.upload_part_size,
+                    "parts": parts,
+                    "uploaded_bytes": sum(p["Size"] for p in whole),
+                }
+            )
+        return Response({"uploads": found})
 
 
 class UploadParts(CreatorAPIView):
