@@ -142,6 +142,9 @@ class FileOutput(serializers.Serializer):
     size_variant = serializers.CharField(allow_null=True)
     hashes = HashesOutput(allow_null=True, help_text="Once the file is processed.")
     detected = DetectionOutput(allow_null=True, help_text="What the safetensors header says the file is.")
+    detected_summary = serializers.CharField(
+        help_text='`detected` in words, e.g. "LoRA for SDXL 1.0 (95% confidence)"; empty when unknown.'
+    )
     hints = serializers.ListField(child=serializers.CharField())
     duplicate = serializers.BooleanField(help_text="Identical bytes were already stored.")
     upload_id = serializers.CharField(allow_null=True, help_text="While the upload is in progress.")
@@ -272,6 +275,7 @@ def file_json(model_file: ModelFile) -> dict:
         "size_variant": model_file.size_variant or None,
         "hashes": blob.api_hashes() if blob else None,
         "detected": model_file.metadata.get("detected"),
+        "detected_summary": model_file.detection_summary,
         "hints": model_file.metadata.get("hints", []),
         "duplicate": bool(model_file.metadata.get("duplicate_of_existing_blob")),
         "upload_id": model_file.multipart_upload_id or None,

@@ -461,6 +461,23 @@ class ModelFile(models.Model):
         return self.status == FileStatus.READY
 
     @property
+    def detection_summary(self) -> str:
+        """What the file's header says it is, for people: "LoRA for SDXL 1.0 (95% confidence)"; empty
+        when nothing was detected (models_app/files/detection.py keeps one confidence for both)."""
+        detected = self.metadata.get("detected") or {}
+        kind = detected.get("model_type")
+        kind = ModelType(kind).label if kind in ModelType.values else ""
+        base = detected.get("base_model") or ""
+        if not (kind or base):
+            return ""
+        what = f"{kind} for {base}" if kind and base else kind or base
+        try:
+            confidence = round(100 * float(detected.get("confidence") or 0))
+        except (TypeError, ValueError):
+            return what
+        return f"{what} ({confidence}% confidence)"
+
+    @property
     def extension(self) -> str:
         return "." + self.name.rsplit(".", 1)[-1].lower() if "." in self.name else ""
 
