@@ -92,7 +92,13 @@ class UploadInput(serializers.Serializer):
     filename = serializers.CharField(max_length=1000)
     size = serializers.IntegerField(min_value=1)
     type = serializers.ChoiceField(choices=FileType.choices, required=False, default=FileType.MODEL)
-    is_primary = serializers.BooleanField(required=False, allow_null=True, default=None)
+    is_primary = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="true: make it the primary file once it is ready; false: never choose it automatically. "
+        "Left out: the first ready Model file of a version without a ready primary becomes primary.",
+    )
 
 
 # --- What the API answers. The *_json functions below build the answers; these serializers describe
@@ -219,9 +225,9 @@ class PartOutput(serializers.Serializer):
 
 
 class UploadLookupInput(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1)
+    version = serializers.IntegerField(min_value=1, max_value=2**63 - 1)  # what a database id can be
     name = serializers.CharField(max_length=1000)
-    size = serializers.IntegerField(min_value=1)
+    size = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
 
 
 class UnfinishedUploadOutput(StartedUploadOutput):

@@ -48,7 +48,7 @@ def start_and_stop_after_two_parts(browser, live_server, url: str, path) -> None
     context.close()
 
 
-def resume_in_a_fresh_browser(page, url: str, path) -> list:
+def resume_in_a_fresh_browser(page, url: str, path, answer: str = "Resume") -> list:
     sent = part_puts(page)
     log_in(page, "gus", PASSWORD)
     page.goto(url)
@@ -59,7 +59,7 @@ def resume_in_a_fresh_browser(page, url: str, path) -> list:
     offer.wait_for()
     assert f"Resume the unfinished upload of {path.name} (" in offer.inner_text()
     assert "% uploaded)?" in offer.inner_text()
-    offer.get_by_role("button", name="Resume").click()
+    offer.get_by_role("button", name=answer).click()
     page.locator(".uppy-StatusBar-actionBtn--upload").click()
     page.locator("#version-files tr", has_text=path.name).locator("[data-status=ready]").wait_for(
         timeout=60_000
@@ -113,3 +113,21 @@ def test_parts_of_another_file_with_the_same_name_and_size_are_sent_again(browse
     assert len(sent) == 4  # every part: the two stored ones differ from this file
     model_file = ModelFile.objects.get(name=second.name)
     assert model_file.blob.sha256 == hashlib.sha256(payload).hexdigest().upper()
+
+
+def test_starting_over_cancels_the_unfinished_upload_and_sends_the_whole_file(
+    browser, live_server, page, setup
+):
+    url, tmp_path = setup
+    payload = os.urandom(3 * PART + 5)
+    path = tmp_path / "again.zip.txt"
+    path.write_bytes(payload)
+    start_and_stop_after_two_parts(browser, live_server, url, path)
+    old = ModelFile.objects.get(name=path.name)
+
+    sent = resume_in_a_fresh_browser(page, url, path, answer="Start over")
+
+    assert len(sent) == 4
+    assert not ModelFile.objects.filter(id=old.id).exists()  # cancelled, its parts deleted
+    [new] = ModelFile.objects.filter(name=path.name)
+    assert new.blob.sha256 == hashlib.sha256(payload).hexdigest().upper()

@@ -119,3 +119,13 @@ def test_a_part_put_again_replaces_the_earlier_one(client, creator, version, pay
         assert put_part(client, url, data)[0] == 200
     [upload] = lookup(client, version, "again.txt", len(payload)).json()["uploads"]
     assert [p["ETag"].strip('"') for p in upload["parts"]] == [hashlib.md5(payload[:PART]).hexdigest()]
+
+
+def test_numbers_too_large_for_the_database_are_a_400_not_a_crash(client, creator, version):
+    client.force_login(creator)
+    huge = 10**30
+    for params in (
+        {"version": huge, "name": "a.txt", "size": 1},
+        {"version": version.id, "name": "a", "size": huge},
+    ):
+        assert client.get("/api/hub/uploads", params).status_code == 400
