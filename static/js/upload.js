@@ -28,7 +28,8 @@
   const typeSelect = document.getElementById("file-type");
   // An upload resumed from another browser keeps the part size it was started with.
   const partSizes = new WeakMap(); // file.data -> bytes per part
-  const undecided = new Set(); // ids of files whose resume question is still open
+  const undecided = new Set(); // ids of files being looked up on the hub, or whose question is open
+  let uploadWanted = false; // Upload was pressed meanwhile: start once every file is decided
   const uppy = new Uppy.Uppy({
     id: `version-${config.versionId}`, // Golden Retriever keeps state per version
     autoProceed: false,
@@ -42,7 +43,9 @@
     },
     onBeforeUpload(files) {
       if (undecided.size) {
-        uppy.info("First choose whether to resume the unfinished upload, or start over.", "warning", 5000);
+        uploadWanted = true;
+        const asking = document.querySelector("[data-testid=resume-offer]");
+        uppy.info(asking ? "Choose Resume or Start over above; the upload then starts." : "Looking for an unfinished upload of this file...", "info", 4000);
         return false;
       }
       return files;
@@ -167,10 +170,18 @@
     } catch (error) {
       // The question is a convenience: without an answer the file is simply uploaded anew.
     } finally {
-      undecided.delete(file.id);
+      decided(file.id);
     }
   });
-  uppy.on("file-removed", (file) => undecided.delete(file.id));
+  uppy.on("file-removed", (file) => decided(file.id));
+
+  function decided(fileId) {
+    undecided.delete(fileId);
+    if (uploadWanted && !undecided.size) {
+      uploadWanted = false;
+      uppy.upload().catch(() => {}); // errors are shown by the upload-error handler
+    }
+  }
 
   uppy.on("upload-error", (file, error) => {
     uppy.info(`${file.name}: ${error.message}`, "error", 8000);

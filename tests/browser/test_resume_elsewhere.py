@@ -48,7 +48,7 @@ def start_and_stop_after_two_parts(browser, live_server, url: str, path) -> None
     context.close()
 
 
-def resume_in_a_fresh_browser(page, url: str, path, answer: str = "Resume") -> list:
+def resume_in_a_fresh_browser(page, url: str, path, answer: str = "Resume", upload_first=False) -> list:
     sent = part_puts(page)
     log_in(page, "gus", PASSWORD)
     page.goto(url)
@@ -59,8 +59,13 @@ def resume_in_a_fresh_browser(page, url: str, path, answer: str = "Resume") -> l
     offer.wait_for()
     assert f"Resume the unfinished upload of {path.name} (" in offer.inner_text()
     assert "% uploaded)?" in offer.inner_text()
-    offer.get_by_role("button", name=answer).click()
-    page.locator(".uppy-StatusBar-actionBtn--upload").click()
+    if upload_first:  # pressing Upload before answering starts the upload once answered
+        page.locator(".uppy-StatusBar-actionBtn--upload").click()
+        page.get_by_text("Choose Resume or Start over above").wait_for()
+        offer.get_by_role("button", name=answer).click()
+    else:
+        offer.get_by_role("button", name=answer).click()
+        page.locator(".uppy-StatusBar-actionBtn--upload").click()
     page.locator("#version-files tr", has_text=path.name).locator("[data-status=ready]").wait_for(
         timeout=60_000
     )
@@ -125,7 +130,7 @@ def test_starting_over_cancels_the_unfinished_upload_and_sends_the_whole_file(
     start_and_stop_after_two_parts(browser, live_server, url, path)
     old = ModelFile.objects.get(name=path.name)
 
-    sent = resume_in_a_fresh_browser(page, url, path, answer="Start over")
+    sent = resume_in_a_fresh_browser(page, url, path, answer="Start over", upload_first=True)
 
     assert len(sent) == 4
     assert not ModelFile.objects.filter(id=old.id).exists()  # cancelled, its parts deleted
