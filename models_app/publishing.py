@@ -132,10 +132,10 @@ def request_publish(*, version: ModelVersion) -> ModelVersion:
 @transaction.atomic
 def file_finished(*, model_file: ModelFile) -> None:
     """The worker is done with `model_file` (ready, quarantined, rejected or failed). Choose the
-    primary file again (ensure_primary), complete a queued
-    publish once every file of the version is final, and take a public version down when one of its
-    files ends quarantined. The version row is locked, so two workers finishing the last two files
-    at once decide one after the other. Safe to call again."""
+    primary file again (ensure_primary), complete a queued publish once every file of the version is
+    final, and take a public version down when one of its files ends quarantined. The version row is
+    locked, so two workers finishing the last two files at once decide one after the other. Safe to
+    call again."""
     version = ModelVersion.objects.select_for_update().select_related("model").get(id=model_file.version_id)
     ensure_primary(version)
     files = list(version.files.all())
