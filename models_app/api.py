@@ -96,7 +96,13 @@ class UploadInput(serializers.Serializer):
     filename = serializers.CharField(max_length=1000)
     size = serializers.IntegerField(min_value=1)
     type = serializers.ChoiceField(choices=FileType.choices, required=False, default=FileType.MODEL)
-    is_primary = serializers.BooleanField(required=False, allow_null=True, default=None)
+    is_primary = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="true: make it the primary file once it is ready; false: never choose it automatically. "
+        "Left out: the first ready Model file of a version without a ready primary becomes primary.",
+    )
 
 
 # --- What the API answers. The *_json functions below build the answers; these serializers describe
@@ -146,6 +152,9 @@ class FileOutput(serializers.Serializer):
     size_variant = serializers.CharField(allow_null=True)
     hashes = HashesOutput(allow_null=True, help_text="Once the file is processed.")
     detected = DetectionOutput(allow_null=True, help_text="What the safetensors header says the file is.")
+    detected_summary = serializers.CharField(
+        help_text='`detected` in words, e.g. "LoRA for SDXL 1.0 (95% confidence)"; empty when unknown.'
+    )
     hints = serializers.ListField(child=serializers.CharField())
     duplicate = serializers.BooleanField(help_text="Identical bytes were already stored.")
     upload_id = serializers.CharField(allow_null=True, help_text="While the upload is in progress.")
@@ -219,6 +228,21 @@ class PartOutput(serializers.Serializer):
     ETag = serializers.CharField()
 
 
+class UploadLookupInput(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, max_value=2**63 - 1)  # what a database id can be
+    name = serializers.CharField(max_length=1000)
+    size = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+class UnfinishedUploadOutput(StartedUploadOutput):
+    parts = PartOutput(many=True, help_text="The parts storage holds, as listing an upload's parts gives.")
+    uploaded_bytes = serializers.IntegerField(help_text="Bytes of the parts that arrived whole.")
+
+
+class UnfinishedUploadsOutput(serializers.Serializer):
+    uploads = UnfinishedUploadOutput(many=True)
+
+
 class SignedPartOutput(serializers.Serializer):
     url = serializers.CharField(help_text="PUT the part's bytes here, with a Content-Length.")
     headers = serializers.DictField(child=serializers.CharField(), help_text="Headers to send with the PUT.")
@@ -249,7 +273,7 @@ def file_json(model_file: ModelFile) -> dict:
         "type": model_file.type,
         "format": model_file.format,
         "size": model_file.size,
-        "primary": model_file.is_primary,
+        "primary": model_file.is_primary and model_file.is_downloadable,  # publishing.ensure_primary
         "status": model_file.status,
         "status_label": model_file.get_status_display(),
         "status_message": model_file.status_message,
@@ -261,6 +285,7 @@ def file_json(model_file: ModelFile) -> dict:
         "size_variant": model_file.size_variant or None,
         "hashes": blob.api_hashes() if blob else None,
         "detected": model_file.metadata.get("detected"),
+        "detected_summary": model_file.detection_summary,
         "hints": model_file.metadata.get("hints", []),
         "duplicate": bool(model_file.metadata.get("duplicate_of_existing_blob")),
         "upload_id": model_file.multipart_upload_id or None,
@@ -494,6 +519,49 @@ class StartUpload(CreatorAPIView):
             },
             status=status.HTTP_201_CREATED,
         )
+
+    @extend_schema(
+        operation_id="find_unfinished_uploads",
+        summary="Unfinished uploads of a file (to resume one from another browser or machine)",
+        description="Your uploads to `version` still in progress for a file of this `name` and `size`, "
+        "newest first, with the parts storage already holds. A part's `ETag` is the MD5 of its bytes "
+        "(quoted, as S3 gives it): compare it with the same slice of your file and send again any part "
+        "that differs, so a different file that happens to share the name and size is never joined "
+        "onto it. Then sign the missing parts and complete, as for any upload.",
+        tags=["uploads"],
+        parameters=[
+            OpenApiParameter("version", int, required=True, description="The version's id."),
+            OpenApiParameter("name", str, required=True, description="The file's name."),
+            OpenApiParameter("size", int, required=True, description="The file's size in bytes."),
+        ],
+        responses={200: UnfinishedUploadsOutput, **_errors(400, 401, 403, 404)},
+    )
+    def get(self, request):
+        query = UploadLookupInput(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        version = _own_version(request, query.validated_data["version"])
+        found = []
+        for model_file in selectors.unfinished_uploads(
+            version, name=query.validated_data["name"], size=query.validated_data["size"]
+        ):
+            try:
+                parts = storage.list_parts(
+                    key=model_file.upload_key, upload_id=model_file.multipart_upload_id
+                )
+            except storage.UploadGone:
+                continue  # completing it will say so; nothing here to resume
+            whole = [p for p in parts if p["Size"] == model_file.expected_part_size(p["PartNumber"])]
+            found.append(
+                {
+                    **file_json(model_file),
+                    "key": str(model_file.id),
+                    "uploadId": model_file.multipart_upload_id,
+                    "part_size": model_file.upload_part_size,
+                    "parts": parts,
+                    "uploaded_bytes": sum(p["Size"] for p in whole),
+                }
+            )
+        return Response({"uploads": found})
 
 
 class UploadParts(CreatorAPIView):

@@ -284,7 +284,8 @@ class ModelVersion(HasDescription, models.Model):
 
     @property
     def primary_file(self):
-        return next((f for f in self.files.all() if f.is_primary), None)
+        # Only a ready file is primary (publishing.ensure_primary); rows flagged before that rule don't count.
+        return next((f for f in self.files.all() if f.is_primary and f.is_downloadable), None)
 
     def in_early_access(self, now=None) -> bool:
         return self.early_access_ends_at is not None and self.early_access_ends_at > (now or timezone.now())
@@ -465,6 +466,23 @@ class ModelFile(models.Model):
     @property
     def is_ready(self):
         return self.status == FileStatus.READY
+
+    @property
+    def detection_summary(self) -> str:
+        """What the file's header says it is, for people: "LoRA for SDXL 1.0 (95% confidence)"; empty
+        when nothing was detected (models_app/files/detection.py keeps one confidence for both)."""
+        detected = self.metadata.get("detected") or {}
+        kind = detected.get("model_type")
+        kind = ModelType(kind).label if kind in ModelType.values else ""
+        base = detected.get("base_model") or ""
+        if not (kind or base):
+            return ""
+        what = f"{kind} for {base}" if kind and base else kind or base
+        try:
+            confidence = round(100 * float(detected.get("confidence") or 0))
+        except (TypeError, ValueError):
+            return what
+        return f"{what} ({confidence}% confidence)"
 
     @property
     def extension(self) -> str:

@@ -5,6 +5,9 @@ while files are still uploading or processing gets the publish queued, and the w
 when the last file is final (`file_finished`). A file that ends quarantined while its version is
 public takes the version down again. services.publish_version is the entry point for creators; the
 worker calls `file_finished` from processing.py.
+
+The primary file (the one a download without parameters gives) is chosen here too, by
+`ensure_primary`: only a ready file can be primary (docs/downloads.md#the-primary-file).
 """
 
 from datetime import timedelta
@@ -14,11 +17,57 @@ from django.db import transaction
 from django.utils import timezone
 
 from .cards import refresh_card_fields
-from .models import FileStatus, ModelFile, ModelVersion, PublishStatus
+from .models import FileStatus, FileType, ModelFile, ModelVersion, PublishStatus
 
 # Files the worker has yet to decide about. An upload still in progress is not among them: it is
 # invisible to everyone but its creator until it completes, and then goes through the worker too.
 IN_PROCESSING = (FileStatus.PENDING, FileStatus.PROCESSING)
+
+
+# The file types a version's primary file is chosen from when the creator did not name one.
+AUTOMATIC_PRIMARY_TYPES = (FileType.MODEL, FileType.PRUNED_MODEL)
+# In a file's metadata: the creator's wish when the file was added (True: make it primary once it is
+# ready; False: never choose it automatically). A wish waits for the file to pass its checks, so an
+# upload in progress or a rejected file is never primary.
+PRIMARY_WISH = "primary_wish"
+
+
+def ensure_primary(version: ModelVersion) -> ModelFile | None:
+    """Make the version's primary file a ready one, or none; returns it.
+
+    The one rule for every path that changes a file's state (processing, a refused, cancelled or
+    abandoned upload): a ready file the creator asked to be primary wins; else the current primary
+    stays if it is still ready; else the first ready Model (or Pruned Model) file the creator did not
+    exclude. Unfinished, rejected, quarantined and failed files lose the flag. Callers hold the
+    version's row lock (or run where nothing else changes its files); running it again changes nothing.
+    """
+    files = list(ModelFile.objects.filter(version_id=version.id).order_by("id"))
+    ready = [f for f in files if f.is_downloadable]
+    wished = [f for f in ready if f.metadata.get(PRIMARY_WISH) is True]
+    current = next((f for f in ready if f.is_primary), None)
+    automatic = (
+        f for f in ready if f.type in AUTOMATIC_PRIMARY_TYPES and f.metadata.get(PRIMARY_WISH) is not False
+    )
+    chosen = wished[-1] if wished else current or next(automatic, None)
+    stale = [f.id for f in files if f.is_primary and f is not chosen]
+    if stale:
+        ModelFile.objects.filter(id__in=stale).update(is_primary=False)
+    if chosen is not None and not chosen.is_primary:
+        ModelFile.objects.filter(id=chosen.id).update(is_primary=True)
+        chosen.is_primary = True
+    for f in wished:  # granted (or overtaken by a later wish): the creator's next choice decides
+        del f.metadata[PRIMARY_WISH]
+        ModelFile.objects.filter(id=f.id).update(metadata=f.metadata)
+    return chosen
+
+
+def ensure_primary_of(version_ids) -> None:
+    """ensure_primary for each of these versions, each under its row lock."""
+    for version_id in sorted(set(version_ids)):
+        with transaction.atomic():
+            version = ModelVersion.objects.select_for_update().filter(id=version_id).first()
+            if version is not None:
+                ensure_primary(version)
 
 
 def publish_problem(files: list[ModelFile]) -> str | None:
@@ -82,11 +131,13 @@ def request_publish(*, version: ModelVersion) -> ModelVersion:
 
 @transaction.atomic
 def file_finished(*, model_file: ModelFile) -> None:
-    """The worker is done with `model_file` (ready, quarantined, rejected or failed). Complete a queued
-    publish once every file of the version is final, and take a public version down when one of its
-    files ends quarantined. The version row is locked, so two workers finishing the last two files
-    at once decide one after the other. Safe to call again."""
+    """The worker is done with `model_file` (ready, quarantined, rejected or failed). Choose the
+    primary file again (ensure_primary), complete a queued publish once every file of the version is
+    final, and take a public version down when one of its files ends quarantined. The version row is
+    locked, so two workers finishing the last two files at once decide one after the other. Safe to
+    call again."""
     version = ModelVersion.objects.select_for_update().select_related("model").get(id=model_file.version_id)
+    ensure_primary(version)
     files = list(version.files.all())
     if version.status == PublishStatus.PUBLISHED and any(f.status == FileStatus.QUARANTINED for f in files):
         unpublish_version(version=version)

@@ -26,6 +26,7 @@ from .models import (
     PublishStatus,
     normalize_tag,
 )
+from .text import clean_filename
 
 
 def can_moderate(user) -> bool:
@@ -71,6 +72,17 @@ def visible_files(user, version: ModelVersion) -> list[ModelFile]:
         return files
     shown = {FileStatus.READY, FileStatus.PENDING, FileStatus.PROCESSING}
     return [f for f in files if f.status in shown]
+
+
+def unfinished_uploads(version: ModelVersion, *, name: str, size: int) -> list[ModelFile]:
+    """The version's uploads still open for a file of this name and declared size, newest first: what
+    the uploader offers to resume when the same file is picked again, in any browser (issue 12).
+    `name` is compared in the clean form the upload stored."""
+    return list(
+        version.files.filter(name=clean_filename(name), size=size, status=FileStatus.UPLOADING)
+        .exclude(multipart_upload_id="")
+        .order_by("-updated_at", "-id")
+    )
 
 
 def file_is_visible(user, model_file: ModelFile) -> bool:

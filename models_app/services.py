@@ -220,12 +220,10 @@ def _check_owner(version: ModelVersion, by) -> None:
 def _new_file_row(*, version, name, type, is_primary, **fields) -> ModelFile:
     if type not in FileType.values:
         raise ValidationError(f"{type!r} is not a file type; choose one of: {', '.join(FileType.values)}.")
-    if is_primary is None:
-        is_primary = type == FileType.MODEL and not version.files.filter(is_primary=True).exists()
-    elif is_primary:
-        version.files.filter(is_primary=True).update(is_primary=False)
+    # A new file is never primary yet: the wish waits until the file is ready (publishing.ensure_primary).
+    metadata = {} if is_primary is None else {publishing.PRIMARY_WISH: bool(is_primary)}
     return ModelFile.objects.create(
-        version=version, name=name, type=type, format=_guess_format(name), is_primary=is_primary, **fields
+        version=version, name=name, type=type, format=_guess_format(name), metadata=metadata, **fields
     )
 
 
@@ -426,6 +424,7 @@ def _refuse_upload(*, model_file: ModelFile, problem: str) -> NoReturn:
     if not refused:
         _refuse_closed(model_file.id)
     storage.discard_upload(key=key, upload_id=upload_id)
+    publishing.ensure_primary_of([model_file.version_id])
     raise ValidationError(message)
 
 
@@ -487,6 +486,7 @@ def abort_upload(*, model_file: ModelFile, by) -> None:
     if not deleted:
         _refuse_closed(model_file.id)
     storage.discard_upload(key=model_file.upload_key, upload_id=model_file.multipart_upload_id)
+    publishing.ensure_primary_of([model_file.version_id])
 
 
 def publish_version(*, version: ModelVersion, by) -> ModelVersion:

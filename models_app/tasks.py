@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import processing, storage
+from . import processing, publishing, storage
 from .models import FileStatus, ModelFile, ScanStatus
 
 log = logging.getLogger(__name__)
@@ -136,6 +136,9 @@ def sweep_abandoned_uploads() -> int:
             )
         for _, key, upload_id in batch:
             _discard_quietly(key, upload_id)
+        publishing.ensure_primary_of(
+            ModelFile.objects.filter(id__in=[row[0] for row in batch]).values_list("version_id", flat=True)
+        )
         stopped += len(batch)
         if len(batch) < ABANDONED_BATCH:
             break

@@ -205,6 +205,14 @@ def test_real_answers_of_every_operation_match_the_schema(schema, creator, run_o
         check(answer, "put", "/api/hub/parts/{token}")
     parts = check(api.get(f"/api/hub/uploads/{file_id}/parts"), "get", "/api/hub/uploads/{file_id}/parts")
     assert [p["Size"] for p in parts] == [len(content)]
+    found = check(
+        api.get(
+            "/api/hub/uploads", {"version": version["id"], "name": "ink.safetensors", "size": len(content)}
+        ),
+        "get",
+        "/api/hub/uploads",
+    )
+    assert [u["id"] for u in found["uploads"]] == [file_id] and found["uploads"][0]["parts"] == parts
     with run_on_commit():
         completed = check(
             post(f"/api/hub/uploads/{file_id}/complete"), "post", "/api/hub/uploads/{file_id}/complete"

@@ -144,8 +144,11 @@ def shown_files(version: ModelVersion, viewer: Viewer, model: AIModel) -> list[M
 
 def primary_file(files: list[ModelFile]) -> ModelFile | None:
     """The file marked primary, else the one the download endpoint would give without parameters."""
-    marked = next((f for f in files if f.is_primary), None)
-    return marked or downloads.pick_file([f for f in files if f.is_downloadable])
+    marked = next((f for f in files if f.is_primary and f.is_downloadable), None)
+    # A creator also sees their flagged files; a version with nothing downloadable still needs one.
+    return (
+        marked or downloads.pick_file([f for f in files if f.is_downloadable]) or downloads.pick_file(files)
+    )
 
 
 def _file_query(f: ModelFile, downloadable: list[ModelFile]) -> dict:

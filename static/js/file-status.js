@@ -38,10 +38,23 @@
     return cell;
   }
 
+  function copyable(label, value, data, fileName) {
+    const dd = el("dd", {});
+    dd.appendChild(el("code", data, value));
+    dd.appendChild(document.createTextNode(" "));
+    dd.appendChild(el("button", { type: "button", class: "copy", "data-copy": value, "aria-label": `Copy the ${label} of ${fileName}` }, "Copy"));
+    return dd;
+  }
+
+  // The same cells as templates/models_app/_files_table.html.
   function row(file) {
     const tr = el("tr", { "data-file-id": String(file.id) });
-    const name = el("td", {}, file.name);
-    if (file.primary) name.appendChild(el("span", { class: "badge" }, "primary"));
+    const name = el("td", { class: "file-name" }, file.name);
+    if (file.primary) {
+      name.appendChild(document.createTextNode(" "));
+      name.appendChild(el("span", { class: "badge" }, "primary"));
+    }
+    if (file.detected_summary) name.appendChild(el("small", { class: "detected" }, `Detected: ${file.detected_summary}`));
     tr.appendChild(name);
     tr.appendChild(el("td", {}, humanSize(file.size)));
     const format = [file.format, file.fp, file.size_variant].filter(Boolean).join(" · ");
@@ -49,14 +62,21 @@
     tr.appendChild(statusCell(file));
     const hash = el("td", { class: "hash" });
     if (file.hashes) {
-      hash.appendChild(el("code", { title: file.hashes.SHA256, "data-sha256": file.hashes.SHA256 }, `${file.hashes.SHA256.slice(0, 16)}…`));
+      const list = el("dl", { class: "hashes" });
+      list.appendChild(el("dt", {}, "AutoV2"));
+      list.appendChild(copyable("AutoV2", file.hashes.AutoV2, { "data-autov2": file.hashes.AutoV2 }, file.name));
+      list.appendChild(el("dt", {}, "SHA256"));
+      list.appendChild(copyable("SHA256", file.hashes.SHA256, { class: "sha256", "data-sha256": file.hashes.SHA256 }, file.name));
+      hash.appendChild(list);
     } else {
       hash.appendChild(el("span", { class: "muted" }, "not yet computed"));
     }
-    if (file.status === "ready") {
-      hash.appendChild(el("a", { class: "button download", href: `/api/download/models/${file.version_id}?fileId=${file.id}`, "data-testid": `download-${file.id}` }, "Download"));
-    }
     tr.appendChild(hash);
+    const download = el("td", { class: "file-download" });
+    if (file.status === "ready") {
+      download.appendChild(el("a", { class: "button download", href: `/api/download/models/${file.version_id}?fileId=${file.id}`, "data-testid": `download-${file.id}` }, "Download"));
+    }
+    tr.appendChild(download);
     return tr;
   }
 
@@ -68,7 +88,7 @@
     body.replaceChildren(...data.files.map(row));
     if (!data.files.length) {
       const empty = el("tr", {});
-      empty.appendChild(el("td", { colspan: "5", class: "muted" }, "No files yet."));
+      empty.appendChild(el("td", { colspan: "6", class: "muted" }, "No files yet."));
       body.appendChild(empty);
     }
     table.dispatchEvent(new CustomEvent("files-updated", { detail: data.files }));

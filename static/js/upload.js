@@ -2,6 +2,9 @@
 // AwsS3 multipart plugin wired to the hub's upload API (models_app/api.py). On S3 the parts go
 // straight to the bucket through presigned URLs; on local storage to the hub's own part endpoint.
 // Golden Retriever remembers unfinished uploads, so a reload or a dropped connection resumes them.
+// In another browser (no remembered state) the hub is asked for an unfinished upload of the same
+// file (name and size): the creator may resume it, and every part already stored is checked against
+// the file's own bytes (MD5, md5.js) so that only missing or different parts are sent.
 (function () {
   "use strict";
   const config = JSON.parse(document.getElementById("upload-config").textContent);
@@ -23,6 +26,10 @@
   }
 
   const typeSelect = document.getElementById("file-type");
+  // An upload resumed from another browser keeps the part size it was started with.
+  const partSizes = new WeakMap(); // file.data -> bytes per part
+  const undecided = new Set(); // ids of files being looked up on the hub, or whose question is open
+  let uploadWanted = false; // Upload was pressed meanwhile: start once every file is decided
   const uppy = new Uppy.Uppy({
     id: `version-${config.versionId}`, // Golden Retriever keeps state per version
     autoProceed: false,
@@ -33,6 +40,15 @@
     onBeforeFileAdded(file) {
       file.meta.fileType = typeSelect ? typeSelect.value : "Model";
       return file;
+    },
+    onBeforeUpload(files) {
+      if (undecided.size) {
+        uploadWanted = true;
+        const asking = document.querySelector("[data-testid=resume-offer]");
+        uppy.info(asking ? "Choose Resume or Start over above; the upload then starts." : "Looking for an unfinished upload of this file...", "info", 4000);
+        return false;
+      }
+      return files;
     },
   })
     .use(Uppy.Dashboard, {
@@ -48,7 +64,7 @@
     .use(Uppy.AwsS3, {
       shouldUseMultipart: () => true,
       limit: 2,
-      getChunkSize: () => config.partSize,
+      getChunkSize: (data) => partSizes.get(data) || config.partSize, // Uppy passes the file's bytes
       async createMultipartUpload(file) {
         const data = await api("POST", "/api/hub/uploads", {
           version_id: config.versionId,
@@ -60,7 +76,8 @@
         return { uploadId: data.uploadId, key: data.key };
       },
       async listParts(file, { key }) {
-        return api("GET", `/api/hub/uploads/${key}/parts`);
+        const parts = await api("GET", `/api/hub/uploads/${key}/parts`);
+        return samePartsOnly(file, parts);
       },
       async signPart(file, { key, partNumber }) {
         return api("POST", `/api/hub/uploads/${key}/parts/${partNumber}`);
@@ -75,6 +92,96 @@
       },
     })
     .use(Uppy.GoldenRetriever);
+
+  // The parts storage holds that are this file's own bytes: the same length and MD5 (a part's ETag)
+  // as the same slice of the file. Uppy sends the others again, replacing what is stored.
+  async function samePartsOnly(file, parts) {
+    if (!parts.length) return parts;
+    const size = partSizes.get(file.data) || config.partSize;
+    uppy.info(`Checking the ${parts.length} part(s) of ${file.name} already uploaded...`, "info", 3000);
+    const same = [];
+    for (const part of parts) {
+      const start = (part.PartNumber - 1) * size;
+      const end = Math.min(start + size, file.size);
+      if (start >= file.size || part.Size !== end - start) continue;
+      const bytes = new Uint8Array(await file.data.slice(start, end).arrayBuffer());
+      if (window.hubMd5(bytes) === String(part.ETag).replace(/"/g, "").toLowerCase()) same.push(part);
+    }
+    if (same.length < parts.length) {
+      uppy.info(`${parts.length - same.length} uploaded part(s) differ from ${file.name}; sending them again.`, "warning", 6000);
+    }
+    return same;
+  }
+
+  // A question above the uploader, answered by a button; resolves to the button's data-answer.
+  function ask(question, answers) {
+    return new Promise((resolve) => {
+      const box = document.createElement("div");
+      box.className = "resume-offer notice";
+      box.setAttribute("role", "alertdialog");
+      box.setAttribute("data-testid", "resume-offer");
+      const text = document.createElement("p");
+      text.textContent = question;
+      box.appendChild(text);
+      answers.forEach(([answer, label], index) => {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.textContent = label;
+        button.dataset.answer = answer;
+        if (index) button.className = "secondary";
+        box.appendChild(button);
+        box.appendChild(document.createTextNode(" "));
+      });
+      box.addEventListener("click", (event) => {
+        const button = event.target.closest("button[data-answer]");
+        if (!button) return;
+        box.remove();
+        resolve(button.dataset.answer);
+      });
+      const uploader = document.getElementById("uploader");
+      uploader.parentNode.insertBefore(box, uploader);
+      box.querySelector("button").focus();
+    });
+  }
+
+  // A file added here that an unfinished upload on the hub already has (started in another browser,
+  // or here before its state was lost): offer to resume it instead of starting again at part 1.
+  uppy.on("file-added", async (file) => {
+    if (file.s3Multipart && file.s3Multipart.uploadId) return; // Golden Retriever resumes this one
+    undecided.add(file.id);
+    try {
+      const query = new URLSearchParams({ version: config.versionId, name: file.name, size: file.size });
+      const { uploads } = await api("GET", `/api/hub/uploads?${query}`);
+      const upload = uploads[0];
+      if (!upload || !uppy.getFile(file.id)) return;
+      const percent = Math.floor((100 * upload.uploaded_bytes) / upload.size);
+      const answer = await ask(`Resume the unfinished upload of ${file.name} (${percent}% uploaded)?`, [
+        ["resume", "Resume"],
+        ["restart", "Start over"],
+      ]);
+      if (!uppy.getFile(file.id)) return;
+      if (answer === "resume") {
+        partSizes.set(file.data, upload.part_size);
+        uppy.setFileState(file.id, { s3Multipart: { key: upload.key, uploadId: upload.uploadId } });
+      } else {
+        await api("DELETE", `/api/hub/uploads/${upload.key}`).catch(() => {});
+        refreshFiles();
+      }
+    } catch (error) {
+      // The question is a convenience: without an answer the file is simply uploaded anew.
+    } finally {
+      decided(file.id);
+    }
+  });
+  uppy.on("file-removed", (file) => decided(file.id));
+
+  function decided(fileId) {
+    undecided.delete(fileId);
+    if (uploadWanted && !undecided.size) {
+      uploadWanted = false;
+      uppy.upload().catch(() => {}); // errors are shown by the upload-error handler
+    }
+  }
 
   uppy.on("upload-error", (file, error) => {
     uppy.info(`${file.name}: ${error.message}`, "error", 8000);
