@@ -214,6 +214,8 @@ def _with_progress(model_file: ModelFile, chunks, size: int):
 def _store_blob(key: str, size: int, hashes: dict) -> tuple[ContentBlob, bool]:
     content_key = ContentBlob.key_for(hashes["SHA256"])
     copy_object(key, content_key)
+    # The bytes are at the content key again: a blob released earlier (tasks.release_blob) is in use.
+    ContentBlob.objects.filter(sha256=hashes["SHA256"], released_at__isnull=False).update(released_at=None)
     try:
         with transaction.atomic():
             return ContentBlob.objects.get_or_create(

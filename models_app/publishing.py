@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .cards import refresh_card_fields
-from .models import FileStatus, ModelFile, ModelVersion, PublishStatus
+from .models import FileStatus, FileType, ModelFile, ModelVersion, PublishStatus
 
 # Files the worker has yet to decide about. An upload still in progress is not among them: it is
 # invisible to everyone but its creator until it completes, and then goes through the worker too.
@@ -115,3 +115,15 @@ def unpublish_version(*, version: ModelVersion) -> ModelVersion:
         model.save(update_fields=["status", "updated_at"])
     refresh_card_fields(model_ids=[model.id])
     return version
+
+
+def promote_next_primary(*, version: ModelVersion) -> ModelFile | None:
+    """After the primary file was deleted: the oldest ready model file becomes primary (any ready
+    file when the version has no model file left). None when no file is ready."""
+    if version.files.filter(is_primary=True).exclude(status=FileStatus.DELETED).exists():
+        return None
+    ready = version.files.filter(status=FileStatus.READY).order_by("id")
+    candidate = ready.filter(type__in=[FileType.MODEL, FileType.PRUNED_MODEL]).first() or ready.first()
+    if candidate is not None:
+        ModelFile.objects.filter(id=candidate.id).update(is_primary=True)
+    return candidate

@@ -19,7 +19,17 @@ urlpatterns = [
     path("models/<int:pk>/<str:slug>", views.model_detail, name="model_detail_slug"),
     # The hub's own API for creators and scripts (models_app/api.py).
     path("api/hub/models", api.models_collection, name="api_models"),
+    path("api/hub/models/<int:model_id>", api.ManageModel.as_view(), name="api_model"),
+    path("api/hub/models/<int:model_id>/unpublish", api.UnpublishModel.as_view(), name="api_unpublish_model"),
     path("api/hub/models/<int:model_id>/versions", api.CreateVersion.as_view(), name="api_create_version"),
+    path("api/hub/versions/<int:version_id>", api.ManageVersion.as_view(), name="api_version"),
+    path(
+        "api/hub/versions/<int:version_id>/unpublish",
+        api.UnpublishVersion.as_view(),
+        name="api_unpublish_version",
+    ),
+    path("api/hub/files/<int:file_id>", api.ManageFile.as_view(), name="api_file"),
+    path("api/hub/files/<int:file_id>/primary", api.PrimaryFile.as_view(), name="api_primary_file"),
     path(
         "api/hub/versions/<int:version_id>/publish", api.PublishVersion.as_view(), name="api_publish_version"
     ),
