@@ -38,7 +38,27 @@
     return cell;
   }
 
-  function row(file) {
+  // The creator's Remove / Make primary buttons (data-manage-base on the table): plain forms to the
+  // pages' POST views, as the server renders them.
+  function actionForm(table, file, action, label, cls, testid) {
+    const form = el("form", { method: "post", action: `${table.dataset.manageBase}/files/${file.id}/${action}` });
+    form.appendChild(el("input", { type: "hidden", name: "csrfmiddlewaretoken", value: table.dataset.csrf }));
+    form.appendChild(el("input", { type: "hidden", name: "next", value: table.dataset.next || "" }));
+    form.appendChild(el("button", { type: "submit", class: cls, "data-testid": `${testid}-${file.id}` }, label));
+    return form;
+  }
+
+  function actions(table, file) {
+    const cell = el("td", { class: "file-actions" });
+    if (file.status === "ready" && !file.primary && file.type !== "Image") {
+      cell.appendChild(actionForm(table, file, "primary", "Make primary", "secondary", "primary"));
+    }
+    const label = file.status === "uploading" ? "Cancel upload" : "Remove";
+    cell.appendChild(actionForm(table, file, "delete", label, "danger", "remove"));
+    return cell;
+  }
+
+  function row(file, table) {
     const tr = el("tr", { "data-file-id": String(file.id) });
     const name = el("td", {}, file.name);
     if (file.primary) name.appendChild(el("span", { class: "badge" }, "primary"));
@@ -57,6 +77,7 @@
       hash.appendChild(el("a", { class: "button download", href: `/api/download/models/${file.version_id}?fileId=${file.id}`, "data-testid": `download-${file.id}` }, "Download"));
     }
     tr.appendChild(hash);
+    if (table.dataset.manageBase) tr.appendChild(actions(table, file));
     return tr;
   }
 
@@ -65,7 +86,7 @@
     if (!response.ok) return true;
     const data = await response.json();
     const body = table.tBodies[0];
-    body.replaceChildren(...data.files.map(row));
+    body.replaceChildren(...data.files.map((file) => row(file, table)));
     if (!data.files.length) {
       const empty = el("tr", {});
       empty.appendChild(el("td", { colspan: "5", class: "muted" }, "No files yet."));
