@@ -656,6 +656,8 @@ def unpublish_model(*, model: AIModel, by) -> AIModel:
     model.versions.filter(status=PublishStatus.PUBLISHED).update(
         status=PublishStatus.UNPUBLISHED, publish_when_ready=False, updated_at=timezone.now()
     )
+    # A publish queued while files were processed would bring the model back behind the creator's back.
+    model.versions.filter(publish_when_ready=True).update(publish_when_ready=False, updated_at=timezone.now())
     model.status = PublishStatus.UNPUBLISHED
     model.save(update_fields=["status", "updated_at"])
     refresh_card_fields(model_ids=[model.id])

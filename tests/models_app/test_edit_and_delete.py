@@ -466,3 +466,22 @@ def test_deleting_the_primary_file_makes_the_next_ready_file_primary(version, cr
     assert "pruned.safetensors" in response["Location"] or "pruned.safetensors" in response.get(
         "Content-Disposition", ""
     )
+
+
+def test_a_file_deleted_while_it_is_processed_stays_deleted_and_its_bytes_are_released(version, creator):
+    from models_app import processing
+    from models_app.tasks import sweep_unused_blobs
+
+    pending = services.add_file(
+        version=version, name="late.safetensors", content=io.BytesIO(demo.tiny_checkpoint())
+    )  # no commit callbacks run: the worker has not picked it up yet
+    services.delete_file(model_file=pending, by=creator)
+
+    processing.process_file(model_file=pending)  # the worker was already under way with it
+
+    pending.refresh_from_db()
+    assert pending.status == FileStatus.DELETED and pending.blob_id is not None
+    assert storage.model_storage().exists(pending.blob.storage_key)
+    assert sweep_unused_blobs() == 1
+    assert not storage.model_storage().exists(pending.blob.storage_key)
+    assert "late.safetensors" not in as_user(creator).get(version.model.get_absolute_url()).content.decode()
