@@ -302,6 +302,9 @@ def test_an_unpublished_model_leaves_every_list_search_and_api_and_its_downloads
     page = as_user(creator).get(model.get_absolute_url()).content.decode()
     assert "Unpublished" in page and "only you and moderators see this model" in page
     assert as_user(creator).get(f"/api/download/models/{version.id}").status_code in (302, 307)
+    profile = as_user(creator).get("/user/alice").content.decode()
+    assert model.name in profile and "Unpublished" in profile
+    assert model.name not in Client().get("/user/alice").content.decode()
 
 
 def test_an_unpublished_version_can_be_published_again_from_its_page(version, creator):
