@@ -323,6 +323,8 @@ def _check_uploading(model_file: ModelFile) -> None:
         return
     if model_file.status == FileStatus.REJECTED and model_file.status_message:
         raise ValidationError(model_file.status_message)  # refused or swept: say why
+    if model_file.status == FileStatus.DELETED:  # removed with the Remove button (delete_file)
+        raise ValidationError("This upload was cancelled; start a new one to send the file again.")
     raise ValidationError("This upload is already finished; start a new one to send the file again.")
 
 
@@ -472,7 +474,7 @@ def complete_upload(*, model_file: ModelFile, by) -> ModelFile:
     if not updated:
         # Cancelled or swept while storage joined the parts: the joined object belongs to no file.
         current = ModelFile.objects.filter(id=model_file.id).first()
-        if current is None or current.status == FileStatus.REJECTED:
+        if current is None or current.status in (FileStatus.REJECTED, FileStatus.DELETED):
             storage.discard_upload(key=key, upload_id="")
             raise ValidationError("This upload was cancelled; start a new one to send the file again.")
     model_file.refresh_from_db()

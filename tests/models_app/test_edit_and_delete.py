@@ -446,6 +446,9 @@ def test_removing_an_unfinished_upload_cancels_it_and_deletes_its_parts(
         pass
     model_file.refresh_from_db()
     assert model_file.status == FileStatus.DELETED and not model_file.multipart_upload_id
+    late = call(as_user(creator), "post", f"/api/hub/uploads/{model_file.id}/complete")  # another tab
+    assert late.status_code == 400
+    assert late.json() == {"detail": "This upload was cancelled; start a new one to send the file again."}
     assert "big.safetensors" not in as_user(creator).get(version.model.get_absolute_url()).content.decode()
 
 
