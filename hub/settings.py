@@ -206,6 +206,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-files": {"task": "models_app.tasks.sweep_stuck_files", "schedule": 60.0},
     # Uploads nobody finished: their parts would fill the disk (issue 11).
     "sweep-abandoned-uploads": {"task": "models_app.tasks.sweep_abandoned_uploads", "schedule": 3600.0},
+    # Bytes no file uses any more, when the release queued by a delete was lost (docs/editing.md).
+    "sweep-unused-blobs": {"task": "models_app.tasks.sweep_unused_blobs", "schedule": 3600.0},
 }
 # Seconds a file may sit in "pending" or "processing" before the sweep enqueues it again.
 FILE_STUCK_AFTER = env_int("FILE_STUCK_AFTER", 300)
@@ -403,6 +405,8 @@ SPECTACULAR_SETTINGS = {
         "PublishStatusEnum": "models_app.models.PublishStatus",
         "FileStatusEnum": "models_app.models.FileStatus",
         "ScanStatusEnum": "models_app.models.ScanStatus",
+        "UsageControlEnum": "models_app.models.UsageControl",
+        "OfferedUsageControlEnum": "models_app.models.OFFERED_USAGE_CONTROLS",
     },
 }
 

@@ -303,7 +303,7 @@ def version_json(version: ModelVersion) -> dict:
         "publish_when_ready": version.publish_when_ready,
         "early_access_ends_at": iso_z(version.early_access_ends_at),
         "usage_control": version.usage_control,
-        "files": [file_json(f) for f in version.files.all()],
+        "files": [file_json(f) for f in version.files.all() if f.status != FileStatus.DELETED],
     }
 
 
@@ -694,3 +694,250 @@ class LocalPartUpload(APIView):
         response = Response(status=200)
         response["ETag"] = etag
         return response
+
+
+# --- Editing, unpublishing and deleting (issue 12, docs/editing.md): the creator or a moderator.
+
+
+class ModelPatchInput(serializers.Serializer):
+    """Only the fields sent are changed."""
+
+    name = serializers.CharField(max_length=MAX_MODEL_NAME_LENGTH, required=False)
+    type = serializers.ChoiceField(choices=ModelType.choices, required=False)
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=MAX_DESCRIPTION_LENGTH, help_text="Markdown."
+    )
+    tags = serializers.ListField(child=serializers.CharField(max_length=TAG_MAX_LENGTH), required=False)
+    nsfw = serializers.BooleanField(required=False)
+    license = serializers.CharField(required=False, allow_blank=True, max_length=MAX_LICENSE_LENGTH)
+    allow_no_credit = serializers.BooleanField(required=False)
+    allow_derivatives = serializers.BooleanField(required=False)
+    allow_different_license = serializers.BooleanField(required=False)
+    allow_commercial_images = serializers.BooleanField(required=False)
+    allow_commercial_rent = serializers.BooleanField(required=False)
+    allow_commercial_sell = serializers.BooleanField(required=False)
+    require_login = serializers.BooleanField(required=False)
+
+
+class VersionPatchInput(serializers.Serializer):
+    """Only the fields sent are changed."""
+
+    name = serializers.CharField(max_length=MAX_VERSION_NAME_LENGTH, required=False)
+    base_model = serializers.SlugRelatedField(
+        slug_field="name", queryset=BaseModel.objects.filter(is_active=True), required=False
+    )
+    trained_words = serializers.ListField(
+        child=serializers.CharField(max_length=MAX_TRIGGER_WORD_LENGTH), required=False
+    )
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=MAX_DESCRIPTION_LENGTH, help_text="Markdown."
+    )
+    early_access_days = serializers.IntegerField(
+        required=False, min_value=0, max_value=services.MAX_EARLY_ACCESS_DAYS
+    )
+    # Only the options the hub can honour (models.OFFERED_USAGE_CONTROLS), as when the version was created.
+    usage_control = serializers.ChoiceField(choices=OFFERED_USAGE_CONTROLS, required=False)
+
+
+class ModelOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    type = serializers.ChoiceField(choices=ModelType.choices)
+    status = serializers.ChoiceField(choices=PublishStatus.choices)
+    description = serializers.CharField()
+    description_html = serializers.CharField(help_text="The description rendered and sanitised.")
+    tags = serializers.ListField(child=serializers.CharField())
+    nsfw = serializers.BooleanField()
+    license = serializers.CharField()
+    allow_no_credit = serializers.BooleanField()
+    allow_derivatives = serializers.BooleanField()
+    allow_different_license = serializers.BooleanField()
+    allow_commercial_images = serializers.BooleanField()
+    allow_commercial_rent = serializers.BooleanField()
+    allow_commercial_sell = serializers.BooleanField()
+    require_login = serializers.BooleanField()
+    url = serializers.CharField(help_text="The model's page.")
+
+
+def model_json(model) -> dict:
+    return {
+        "id": model.id,
+        "name": model.name,
+        "slug": model.slug,
+        "type": model.type,
+        "status": model.status,
+        "description": model.description,
+        "description_html": model.description_html,
+        "tags": [tag.name for tag in model.tags.all()],
+        "nsfw": model.nsfw,
+        **{name: getattr(model, name) for name in services.LICENSE_FIELDS},
+        "url": model.get_absolute_url(),
+    }
+
+
+def _managed(request, row, model):
+    """`row` (of `model`) when the caller is its creator or a moderator: 404 when they may not even
+    see it (someone's draft or unpublished model stays unconfirmed), 403 when they see it."""
+    if selectors.can_manage(request.user, model):
+        return row
+    if selectors.visible_models(request.user).filter(id=model.id).exists():
+        raise PermissionDenied("Only the creator of this model or a moderator can change it.")
+    raise Http404
+
+
+def _managed_model(request, model_id: int):
+    model = get_object_or_404(selectors.visible_models(request.user), id=model_id)
+    return _managed(request, model, model)
+
+
+def _managed_version(request, version_id: int) -> ModelVersion:
+    version = get_object_or_404(
+        ModelVersion.objects.select_related("model", "base_model").exclude(status=PublishStatus.DELETED),
+        id=version_id,
+    )
+    get_object_or_404(selectors.visible_models(request.user), id=version.model_id)
+    return _managed(request, version, version.model)
+
+
+def _managed_file(request, file_id: int) -> ModelFile:
+    model_file = get_object_or_404(
+        ModelFile.objects.select_related("version__model").exclude(status=FileStatus.DELETED), id=file_id
+    )
+    if selectors.can_manage(request.user, model_file.version.model):
+        if model_file.version.status == PublishStatus.DELETED:
+            raise Http404
+        return model_file
+    if selectors.file_is_visible(request.user, model_file):
+        raise PermissionDenied("Only the creator of this model or a moderator can change its files.")
+    raise Http404
+
+
+class ManageModel(CreatorAPIView):
+    @extend_schema(
+        operation_id="update_model",
+        summary="Change a model's details",
+        description="Creator or moderator. Only the fields sent change. A new name gives the model a "
+        "new slug; the old one keeps working (the page redirects, the Hugging Face repo id resolves).",
+        tags=["models"],
+        request=ModelPatchInput,
+        responses={200: ModelOutput, **_errors(400, 401, 403, 404)},
+    )
+    def patch(self, request, model_id: int):
+        model = _managed_model(request, model_id)
+        data = ModelPatchInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        model = services.update_model(model=model, by=request.user, **data.validated_data)
+        return Response(model_json(model))
+
+    @extend_schema(
+        operation_id="delete_model",
+        summary="Delete a model, its versions and files",
+        description="Creator or moderator. Deleting is final for everyone, the creator included; stored "
+        "bytes are released once no other file uses them.",
+        tags=["models"],
+        responses={204: None, **_errors(400, 401, 403, 404)},
+    )
+    def delete(self, request, model_id: int):
+        model = _managed_model(request, model_id)
+        services.delete_model(model=model, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UnpublishModel(CreatorAPIView):
+    @extend_schema(
+        operation_id="unpublish_model",
+        summary="Unpublish a model and all its versions",
+        description="It leaves every listing, search and API, and its downloads stop; the creator still "
+        "sees it and can publish a version again.",
+        tags=["models"],
+        request=None,
+        responses={200: ModelOutput, **_errors(400, 401, 403, 404)},
+    )
+    def post(self, request, model_id: int):
+        model = _managed_model(request, model_id)
+        model = services.unpublish_model(model=model, by=request.user)
+        return Response(model_json(model))
+
+
+class ManageVersion(CreatorAPIView):
+    @extend_schema(
+        operation_id="update_version",
+        summary="Change a version's details",
+        description="Creator or moderator. Only the fields sent change. The early-access window of a "
+        "published version counts from its publish date.",
+        tags=["models"],
+        request=VersionPatchInput,
+        responses={200: VersionOutput, **_errors(400, 401, 403, 404)},
+    )
+    def patch(self, request, version_id: int):
+        version = _managed_version(request, version_id)
+        data = VersionPatchInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = services.update_version(version=version, by=request.user, **data.validated_data)
+        return Response(version_json(version))
+
+    @extend_schema(
+        operation_id="delete_version",
+        summary="Delete a version (a draft or a published one) and its files",
+        tags=["models"],
+        responses={204: None, **_errors(400, 401, 403, 404)},
+    )
+    def delete(self, request, version_id: int):
+        version = _managed_version(request, version_id)
+        services.delete_version(version=version, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UnpublishVersion(CreatorAPIView):
+    @extend_schema(
+        operation_id="unpublish_version",
+        summary="Unpublish a version",
+        description="It leaves every listing, search and API and its downloads stop (its model too when "
+        "no other version is public); publish it again with the publish operation.",
+        tags=["models"],
+        request=None,
+        responses={200: VersionOutput, **_errors(400, 401, 403, 404)},
+    )
+    def post(self, request, version_id: int):
+        version = _managed_version(request, version_id)
+        version = services.unpublish_version(version=version, by=request.user)
+        return Response(version_json(version))
+
+
+class ManageFile(CreatorAPIView):
+    @extend_schema(
+        operation_id="delete_file",
+        summary="Delete a file (or cancel its unfinished upload)",
+        description="An upload still in progress is stopped and its parts deleted. When the primary file "
+        "goes, the next ready file becomes primary. The bytes stay while another file uses them.",
+        tags=["models"],
+        responses={204: None, **_errors(400, 401, 403, 404)},
+    )
+    def delete(self, request, file_id: int):
+        model_file = _managed_file(request, file_id)
+        services.delete_file(model_file=model_file, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PrimaryFile(CreatorAPIView):
+    @extend_schema(
+        operation_id="set_primary_file",
+        summary="Make a file the version's primary file",
+        description="The file tools download by default. Only a ready file can be primary: 409 for one "
+        "that is uploading, processing, rejected or quarantined.",
+        tags=["models"],
+        request=None,
+        responses={
+            200: FileOutput,
+            409: OpenApiResponse(DetailOutput, description="The file is not ready."),
+            **_errors(401, 403, 404),
+        },
+    )
+    def post(self, request, file_id: int):
+        model_file = _managed_file(request, file_id)
+        try:
+            model_file = services.set_primary_file(model_file=model_file, by=request.user)
+        except services.NotReady as exc:
+            return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_409_CONFLICT)
+        return Response(file_json(model_file))

@@ -95,6 +95,8 @@ def check_download_allowed(user, version: ModelVersion | None) -> None:
     if version is None:
         raise not_found()
     model = version.model
+    if PublishStatus.DELETED in (model.status, version.status):
+        raise not_found()  # gone for everyone, its creator included (docs/editing.md)
     if PublishStatus.ARCHIVED in (model.status, version.status):
         raise DownloadRefused(410, {"error": "Model archived, not available for download"})
     published = model.status == PublishStatus.PUBLISHED and version.status == PublishStatus.PUBLISHED
@@ -326,6 +328,7 @@ def _hash_filter(value: str) -> Q | None:
 
 def _findable_versions(user, versions):
     """Published versions of published models; the creator's own and, for moderators, all."""
+    versions = versions.exclude(status=PublishStatus.DELETED).exclude(model__status=PublishStatus.DELETED)
     if can_moderate(user):
         return versions
     visible = Q(status=PublishStatus.PUBLISHED, model__status=PublishStatus.PUBLISHED)

@@ -91,6 +91,9 @@ class PublishStatus(models.TextChoices):
     PUBLISHED = "published", "Published"
     UNPUBLISHED = "unpublished", "Unpublished"
     ARCHIVED = "archived", "Archived"
+    # Deleting is a status, not a row removal (docs/editing.md): the row stays for the audit trail and
+    # the counters, but nobody sees it any more, its creator included.
+    DELETED = "deleted", "Deleted"
 
 
 TAG_MAX_LENGTH = 60
@@ -224,6 +227,22 @@ class AIModel(HasDescription, models.Model):
         return uses
 
 
+class FormerSlug(models.Model):
+    """A slug a model had before it was renamed, so old links keep working: the page URL carries the id
+    and redirects by itself; the Hugging Face repo id (owner/slug) is looked up here (docs/editing.md)."""
+
+    model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="former_slugs")
+    slug = models.SlugField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["model", "slug"], name="unique_former_slug")]
+        indexes = [models.Index(fields=["slug"])]
+
+    def __str__(self):
+        return self.slug
+
+
 class SearchDocument(models.Model):
     """What search reads of a model, in a narrow table of its own: the text vector, the name for typo
     matching, and whether it is published and mature. PostgreSQL triggers (migration 0012) keep it in step with
@@ -327,6 +346,9 @@ class ContentBlob(models.Model):
     crc32 = models.CharField(max_length=8)
     blake3 = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
+    # When its bytes were deleted from storage because every file using it was deleted
+    # (tasks.release_blob); cleared when an identical upload stores the bytes again.
+    released_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return self.sha256
@@ -385,6 +407,9 @@ class FileStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected"
     QUARANTINED = "quarantined", "Quarantined"
     ERROR = "error", "Error"
+    # Removed by its creator or a moderator (docs/editing.md): never listed or served again; its blob is
+    # released once no other file uses it (tasks.release_blob).
+    DELETED = "deleted", "Deleted"
 
 
 class ScanStatus(models.TextChoices):
@@ -519,6 +544,7 @@ class ModelFile(models.Model):
             FileStatus.REJECTED,
             FileStatus.QUARANTINED,
             FileStatus.ERROR,
+            FileStatus.DELETED,
         )
 
 

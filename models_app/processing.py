@@ -101,7 +101,15 @@ def process_file(*, model_file: ModelFile) -> ModelFile:
         )
     model_file.progress = 100
     model_file.processed_at = timezone.now()
-    model_file.save()
+    with transaction.atomic():
+        # Deleted while being processed (services.delete_file locks the row too): it stays deleted,
+        # and tasks.sweep_unused_blobs releases the blob it now names if nothing else uses it.
+        current = (
+            ModelFile.objects.select_for_update().filter(id=model_file.id).values_list("status", flat=True)
+        )
+        if current.first() == FileStatus.DELETED:
+            model_file.status, model_file.is_primary = FileStatus.DELETED, False
+        model_file.save()
     if model_file.upload_key:
         model_storage().delete(model_file.upload_key)
         ModelFile.objects.filter(id=model_file.id).update(upload_key="", multipart_upload_id="")
@@ -214,6 +222,8 @@ def _with_progress(model_file: ModelFile, chunks, size: int):
 def _store_blob(key: str, size: int, hashes: dict) -> tuple[ContentBlob, bool]:
     content_key = ContentBlob.key_for(hashes["SHA256"])
     copy_object(key, content_key)
+    # The bytes are at the content key again: a blob released earlier (tasks.release_blob) is in use.
+    ContentBlob.objects.filter(sha256=hashes["SHA256"], released_at__isnull=False).update(released_at=None)
     try:
         with transaction.atomic():
             return ContentBlob.objects.get_or_create(

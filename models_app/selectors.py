@@ -44,7 +44,8 @@ def visible_models(user, *, include_archived: bool = False) -> QuerySet[AIModel]
     `include_archived`: archived models too, as CivitAI's API shows them (without files) when asked
     for one by id.
     """
-    models = AIModel.objects.select_related("owner")
+    # Deleted is gone for everyone, moderators and the creator included (docs/editing.md).
+    models = AIModel.objects.select_related("owner").exclude(status=PublishStatus.DELETED)
     if can_moderate(user):
         return models
     published = Q(status=PublishStatus.PUBLISHED)
@@ -56,8 +57,14 @@ def visible_models(user, *, include_archived: bool = False) -> QuerySet[AIModel]
 
 
 def visible_versions(user, model: AIModel) -> QuerySet[ModelVersion]:
-    versions = model.versions.select_related("base_model").prefetch_related(
-        Prefetch("files", queryset=ModelFile.objects.select_related("blob"))
+    versions = (
+        model.versions.select_related("base_model")
+        .prefetch_related(
+            Prefetch(
+                "files", queryset=ModelFile.objects.select_related("blob").exclude(status=FileStatus.DELETED)
+            )
+        )
+        .exclude(status=PublishStatus.DELETED)
     )
     if can_manage(user, model):
         return versions
@@ -67,7 +74,7 @@ def visible_versions(user, model: AIModel) -> QuerySet[ModelVersion]:
 def visible_files(user, version: ModelVersion) -> list[ModelFile]:
     """A version's files as this viewer may see them: the creator and moderators see every file with
     its problems; everyone else only files that passed (or are still being) processed."""
-    files = list(version.files.all())
+    files = [f for f in version.files.all() if f.status != FileStatus.DELETED]
     if can_manage(user, version.model):
         return files
     shown = {FileStatus.READY, FileStatus.PENDING, FileStatus.PROCESSING}
@@ -631,13 +638,21 @@ def api_models(user, ids: list[int]) -> list[AIModel]:
     """
     if not ids:
         return []
-    versions = ModelVersion.objects.select_related("base_model").order_by("-created_at", "-id")
+    versions = (
+        ModelVersion.objects.select_related("base_model")
+        .exclude(status=PublishStatus.DELETED)
+        .order_by("-created_at", "-id")
+    )
     if not can_moderate(user):
         visible = Q(status=PublishStatus.PUBLISHED) | Q(status=PublishStatus.ARCHIVED)
         if user.is_authenticated:
             visible |= Q(model__owner=user)
         versions = versions.filter(visible)
-    files = ModelFile.objects.select_related("blob").order_by("-is_primary", "id")
+    files = (
+        ModelFile.objects.select_related("blob")
+        .exclude(status=FileStatus.DELETED)
+        .order_by("-is_primary", "id")
+    )
     models = AIModel.objects.select_related("owner").prefetch_related(
         Prefetch("versions", queryset=versions),
         Prefetch("versions__files", queryset=files),

@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import BinaryIO, NoReturn
 
 from django.conf import settings
@@ -22,16 +23,19 @@ from .models import (
     FileFormat,
     FileStatus,
     FileType,
+    FormerSlug,
     ModelFile,
     ModelType,
     ModelVersion,
+    PublishStatus,
     ScanStatus,
     Tag,
     UsageControl,
     normalize_tag,
 )
+from .selectors import can_manage
 from .storage import model_storage, new_upload_key
-from .tasks import process_file
+from .tasks import process_file, release_blob
 from .text import clean_filename
 
 log = logging.getLogger(__name__)
@@ -317,6 +321,8 @@ def _check_uploading(model_file: ModelFile) -> None:
         return
     if model_file.status == FileStatus.REJECTED and model_file.status_message:
         raise ValidationError(model_file.status_message)  # refused or swept: say why
+    if model_file.status == FileStatus.DELETED:  # removed with the Remove button (delete_file)
+        raise ValidationError("This upload was cancelled; start a new one to send the file again.")
     raise ValidationError("This upload is already finished; start a new one to send the file again.")
 
 
@@ -467,7 +473,7 @@ def complete_upload(*, model_file: ModelFile, by) -> ModelFile:
     if not updated:
         # Cancelled or swept while storage joined the parts: the joined object belongs to no file.
         current = ModelFile.objects.filter(id=model_file.id).first()
-        if current is None or current.status == FileStatus.REJECTED:
+        if current is None or current.status in (FileStatus.REJECTED, FileStatus.DELETED):
             storage.discard_upload(key=key, upload_id="")
             raise ValidationError("This upload was cancelled; start a new one to send the file again.")
     model_file.refresh_from_db()
@@ -496,3 +502,271 @@ def publish_version(*, version: ModelVersion, by) -> ModelVersion:
     if version.model.owner_id != by.id:
         raise PermissionDenied("Only the creator of this model can publish it.")
     return publishing.request_publish(version=version)
+
+
+# --- Editing, unpublishing and deleting (issue 12, docs/editing.md). The creator or a moderator may;
+# each service runs in one transaction and refuses bad input with a sentence before writing anything.
+
+
+def _check_manage(model: AIModel, by) -> None:
+    if not can_manage(by, model):
+        raise PermissionDenied("Only the creator of this model or a moderator can change it.")
+
+
+def _check_not_deleted(*rows) -> None:
+    for row in rows:
+        if row.status == PublishStatus.DELETED:
+            raise ValidationError("This was deleted; it can't be changed any more.")
+
+
+LICENSE_FIELDS = (
+    "license", "allow_no_credit", "allow_derivatives", "allow_different_license",
+    "allow_commercial_images", "allow_commercial_rent", "allow_commercial_sell", "require_login",
+)  # fmt: skip
+MODEL_EDITABLE = ("name", "type", "description", "tags", "nsfw", *LICENSE_FIELDS)
+VERSION_EDITABLE = (
+    "name",
+    "base_model",
+    "trained_words",
+    "description",
+    "early_access_days",
+    "usage_control",
+)
+
+
+@transaction.atomic
+def update_model(*, model: AIModel, by, **changes) -> AIModel:
+    """Change what a model says about itself (MODEL_EDITABLE). A new name gives it a new slug; the old
+    one is kept as a FormerSlug so links to it keep working. Description HTML is rendered here."""
+    _check_manage(model, by)
+    model = AIModel.objects.select_for_update().get(id=model.id)
+    _check_not_deleted(model)
+    unknown = set(changes) - set(MODEL_EDITABLE)
+    if unknown:
+        raise ValidationError(f"These can't be changed here: {', '.join(sorted(unknown))}.")
+    if "name" in changes:
+        name = str(changes.pop("name")).strip()
+        if not name:
+            raise ValidationError("Give the model a name.")
+        if name != model.name:
+            model.name = name
+            slug = unique_slug(owner=model.owner, name=name, exclude_id=model.id)
+            if slug != model.slug:
+                FormerSlug.objects.get_or_create(model=model, slug=model.slug)
+                FormerSlug.objects.filter(model=model, slug=slug).delete()
+                model.slug = slug
+    if "type" in changes:
+        if changes["type"] not in ModelType.values:
+            raise ValidationError(
+                f"{changes['type']!r} is not a model type; choose one of: {', '.join(ModelType.values)}."
+            )
+        model.type = changes.pop("type")
+    if "description" in changes:
+        model.set_description(changes.pop("description"))
+    tags = clean_tag_names(changes.pop("tags")) if "tags" in changes else None
+    for name, value in changes.items():
+        setattr(model, name, value)
+    model.full_clean(validate_unique=False, validate_constraints=False)
+    model.save()
+    if tags is not None:
+        model.tags.set(tags_from_names(tags))
+    refresh_card_fields(model_ids=[model.id])
+    return model
+
+
+@transaction.atomic
+def update_version(*, version: ModelVersion, by, **changes) -> ModelVersion:
+    """Change a version's details (VERSION_EDITABLE). The early-access window of a published version
+    is recomputed from its publish date, so shortening it to 0 opens the downloads at once."""
+    _check_manage(version.model, by)
+    version = ModelVersion.objects.select_for_update().select_related("model").get(id=version.id)
+    _check_not_deleted(version, version.model)
+    unknown = set(changes) - set(VERSION_EDITABLE)
+    if unknown:
+        raise ValidationError(f"These can't be changed here: {', '.join(sorted(unknown))}.")
+    if "name" in changes:
+        name = str(changes["name"]).strip()
+        if not name:
+            raise ValidationError("Give the version a name, such as v1.0.")
+        if version.model.versions.filter(name=name).exclude(id=version.id).exists():
+            raise ValidationError(f"This model already has a version named {name!r}.")
+        version.name = name
+    if "base_model" in changes:
+        base_model = changes["base_model"]
+        if isinstance(base_model, str):
+            base_model = BaseModel.objects.filter(name=base_model).first()
+            if base_model is None:
+                raise ValidationError(f"Unknown base model {changes['base_model']!r}.")
+        version.base_model = base_model
+    if "trained_words" in changes:
+        version.trained_words = clean_trigger_words(changes["trained_words"])
+    if "description" in changes:
+        version.set_description(changes["description"])
+    if "usage_control" in changes:
+        if changes["usage_control"] not in UsageControl.values:
+            raise ValidationError(f"Unknown usage control {changes['usage_control']!r}.")
+        version.usage_control = changes["usage_control"]
+    if "early_access_days" in changes:
+        days = changes["early_access_days"]
+        if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_EARLY_ACCESS_DAYS:
+            raise ValidationError(f"Early access lasts from 0 to {MAX_EARLY_ACCESS_DAYS} days.")
+        version.early_access_days = days
+        if version.published_at:
+            version.early_access_ends_at = version.published_at + timedelta(days=days) if days else None
+    version.full_clean(validate_unique=False, validate_constraints=False)
+    version.save()
+    refresh_card_fields(model_ids=[version.model_id])
+    return version
+
+
+def detected_base_model(version: ModelVersion) -> BaseModel | None:
+    """The base model the primary file's detection names (docs/detection.md), when it is a known one
+    that differs from the declared one: the version page offers it as a one-click fix."""
+    primary = next(
+        (f for f in version.files.all() if f.is_primary and f.status == FileStatus.READY),
+        None,
+    )
+    detected = ((primary.metadata or {}).get("detected") or {}).get("base_model") if primary else None
+    if not detected or detected == version.base_model.name:
+        return None
+    return BaseModel.objects.filter(name=detected).first()
+
+
+@transaction.atomic
+def unpublish_version(*, version: ModelVersion, by) -> ModelVersion:
+    """Take a published version out of every listing, search and API; its downloads stop. Its model
+    goes too when no other version of it is public. The creator still sees both and can publish the
+    version again (publish_version). Unpublishing twice changes nothing."""
+    _check_manage(version.model, by)
+    version = ModelVersion.objects.select_for_update().select_related("model").get(id=version.id)
+    _check_not_deleted(version, version.model)
+    if version.status != PublishStatus.PUBLISHED:
+        if version.status == PublishStatus.UNPUBLISHED:
+            return version
+        raise ValidationError("Only a published version can be unpublished.")
+    return publishing.unpublish_version(version=version)
+
+
+@transaction.atomic
+def unpublish_model(*, model: AIModel, by) -> AIModel:
+    """Unpublish a model and every published version of it (see unpublish_version)."""
+    _check_manage(model, by)
+    model = AIModel.objects.select_for_update().get(id=model.id)
+    _check_not_deleted(model)
+    if model.status not in (PublishStatus.PUBLISHED, PublishStatus.UNPUBLISHED):
+        raise ValidationError("Only a published model can be unpublished.")
+    model.versions.filter(status=PublishStatus.PUBLISHED).update(
+        status=PublishStatus.UNPUBLISHED, publish_when_ready=False, updated_at=timezone.now()
+    )
+    # A publish queued while files were processed would bring the model back behind the creator's back.
+    model.versions.filter(publish_when_ready=True).update(publish_when_ready=False, updated_at=timezone.now())
+    model.status = PublishStatus.UNPUBLISHED
+    model.save(update_fields=["status", "updated_at"])
+    refresh_card_fields(model_ids=[model.id])
+    return model
+
+
+def republish_version(*, version: ModelVersion, by) -> ModelVersion:
+    """Make an unpublished version (and its model) public again, by the creator or a moderator."""
+    _check_manage(version.model, by)
+    _check_not_deleted(version, version.model)
+    return publishing.request_publish(version=version)
+
+
+def _release_blobs_on_commit(blob_ids) -> None:
+    for blob_id in {b for b in blob_ids if b}:
+        transaction.on_commit(lambda blob_id=blob_id: release_blob.delay(blob_id))
+
+
+def _delete_files(files: Iterable[ModelFile]) -> None:
+    """Mark these files deleted; uploads still open are stopped and their parts deleted after the
+    commit, and each blob is offered for release (it stays while another file uses it)."""
+    files = list(files)
+    uploads = [(f.upload_key, f.multipart_upload_id) for f in files if f.status == FileStatus.UPLOADING]
+    ModelFile.objects.filter(id__in=[f.id for f in files]).update(
+        status=FileStatus.DELETED, is_primary=False, updated_at=timezone.now()
+    )
+    # An open upload's row no longer names its parts, so the abandoned-uploads sweep removes them
+    # should this process die before the on-commit deletion (tasks.sweep_abandoned_uploads).
+    ModelFile.objects.filter(id__in=[f.id for f in files], multipart_upload_id__gt="").update(
+        upload_key="", multipart_upload_id=""
+    )
+    for key, upload_id in uploads:
+        transaction.on_commit(
+            lambda key=key, upload_id=upload_id: storage.discard_upload(key=key, upload_id=upload_id)
+        )
+    _release_blobs_on_commit(f.blob_id for f in files)
+
+
+def _end_version(version: ModelVersion) -> None:
+    version.status = PublishStatus.DELETED
+    version.publish_when_ready = False
+    version.save(update_fields=["status", "publish_when_ready", "updated_at"])
+    _delete_files(version.files.exclude(status=FileStatus.DELETED))
+
+
+@transaction.atomic
+def delete_version(*, version: ModelVersion, by) -> ModelVersion:
+    """Delete a version (a draft or a published one): a status, the row stays. Its files are deleted
+    too; the model is unpublished when no other version of it stays public."""
+    _check_manage(version.model, by)
+    version = ModelVersion.objects.select_for_update().select_related("model").get(id=version.id)
+    _check_not_deleted(version, version.model)
+    _end_version(version)
+    model = version.model
+    if (
+        model.status == PublishStatus.PUBLISHED
+        and not model.versions.filter(status=PublishStatus.PUBLISHED).exists()
+    ):
+        model.status = PublishStatus.UNPUBLISHED
+        model.save(update_fields=["status", "updated_at"])
+    refresh_card_fields(model_ids=[model.id])
+    return version
+
+
+@transaction.atomic
+def delete_model(*, model: AIModel, by) -> AIModel:
+    """Delete a model with all its versions and files: gone for everyone, its creator included."""
+    _check_manage(model, by)
+    model = AIModel.objects.select_for_update().get(id=model.id)
+    _check_not_deleted(model)
+    for version in model.versions.exclude(status=PublishStatus.DELETED):
+        _end_version(version)
+    model.status = PublishStatus.DELETED
+    model.save(update_fields=["status", "updated_at"])
+    refresh_card_fields(model_ids=[model.id])
+    return model
+
+
+@transaction.atomic
+def delete_file(*, model_file: ModelFile, by) -> ModelFile:
+    """Delete one file of a version. An upload still in progress is stopped and its parts deleted; a
+    deleted primary file hands the role to the next ready file (publishing.ensure_primary)."""
+    _check_manage(model_file.version.model, by)
+    model_file = ModelFile.objects.select_for_update().select_related("version__model").get(id=model_file.id)
+    _check_not_deleted(model_file, model_file.version, model_file.version.model)
+    _delete_files([model_file])
+    publishing.ensure_primary(model_file.version)
+    model_file.refresh_from_db()
+    refresh_card_fields(model_ids=[model_file.version.model_id])
+    return model_file
+
+
+class NotReady(ValidationError):
+    """The file can't take this role in its current state (the API answers 409)."""
+
+
+@transaction.atomic
+def set_primary_file(*, model_file: ModelFile, by) -> ModelFile:
+    """Make this ready file the one tools download by default; refuses files that are not ready."""
+    _check_manage(model_file.version.model, by)
+    model_file = ModelFile.objects.select_for_update().select_related("version__model").get(id=model_file.id)
+    if not model_file.is_downloadable:
+        raise NotReady(
+            f"{model_file.name!r} is {model_file.get_status_display().lower()}; only a ready file can be "
+            "the primary file."
+        )
+    model_file.version.files.exclude(id=model_file.id).filter(is_primary=True).update(is_primary=False)
+    ModelFile.objects.filter(id=model_file.id).update(is_primary=True, updated_at=timezone.now())
+    model_file.refresh_from_db()
+    return model_file

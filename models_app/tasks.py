@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import processing, publishing, storage
-from .models import FileStatus, ModelFile, ScanStatus
+from .models import ContentBlob, FileStatus, ModelFile, ScanStatus
 
 log = logging.getLogger(__name__)
 
@@ -158,3 +158,47 @@ def sweep_abandoned_uploads() -> int:
     if stopped or orphans:
         log.info("stopped %d abandoned uploads; deleted the parts of %d orphaned ones", stopped, orphans)
     return stopped
+
+
+# Files whose bytes may be about to join a blob: processing copies the bytes to the blob's key before
+# the file row points at the blob, so a release must wait while a file of the same size is among them.
+_IN_FLIGHT = (FileStatus.PENDING, FileStatus.PROCESSING)
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=3)
+def release_blob(blob_id: int) -> str:
+    """Delete a blob's bytes (and its thumbnail) from storage once no file that is not deleted uses
+    it (docs/editing.md#when-bytes-are-released). Files are content-addressed, so one blob can back
+    files of several versions: deleting one of them leaves the bytes to the others.
+
+    The blob row is locked while deciding, and stays (deleted files still name their hashes), marked
+    released; an identical upload later stores the bytes again and clears the mark. Safe to run
+    twice: deleting bytes that are gone does nothing, and a blob in use is left alone.
+    """
+    with transaction.atomic():
+        blob = ContentBlob.objects.select_for_update().filter(id=blob_id).first()
+        if blob is None:
+            return "skipped"
+        if ModelFile.objects.filter(blob_id=blob.id).exclude(status=FileStatus.DELETED).exists():
+            return "in use"
+        if ModelFile.objects.filter(status__in=_IN_FLIGHT, blob__isnull=True, size=blob.size).exists():
+            return "deferred"  # the sweep comes back to it
+        storage.model_storage().delete(blob.storage_key)
+        storage.model_storage().delete(f"thumbnails/{blob.sha256.lower()}.webp")
+        ContentBlob.objects.filter(id=blob.id).update(released_at=timezone.now())
+    log.info("released blob %s", blob.sha256)
+    return "released"
+
+
+@shared_task
+def sweep_unused_blobs() -> int:
+    """Release the blobs whose files were all deleted but whose release never ran (a lost message,
+    a deferred release). Only blobs that have a deleted file are looked at: a blob that no file
+    names yet belongs to a file being processed. Returns how many were released."""
+    candidates = (
+        ContentBlob.objects.filter(released_at__isnull=True, files__status=FileStatus.DELETED)
+        .exclude(files__status__in=[s for s in FileStatus.values if s != FileStatus.DELETED])
+        .values_list("id", flat=True)
+        .distinct()[:500]
+    )
+    return sum(release_blob(blob_id) == "released" for blob_id in list(candidates))

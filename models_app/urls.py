@@ -16,10 +16,42 @@ urlpatterns = [
     path("models/<int:pk>/compare", views.compare_versions, name="compare_versions"),
     path("models/<int:pk>/versions/<int:version_id>/files", views.upload_files, name="upload_files"),
     path("models/<int:pk>/versions/<int:version_id>/publish", views.publish_version, name="publish_version"),
+    path("models/<int:pk>/edit", views.edit_model, name="edit_model"),
+    path("models/<int:pk>/unpublish", views.unpublish_model, name="unpublish_model"),
+    path("models/<int:pk>/delete", views.delete_model, name="delete_model"),
+    path("models/<int:pk>/versions/<int:version_id>/edit", views.edit_version, name="edit_version"),
+    path(
+        "models/<int:pk>/versions/<int:version_id>/fix-base-model",
+        views.fix_base_model,
+        name="fix_base_model",
+    ),
+    path(
+        "models/<int:pk>/versions/<int:version_id>/unpublish",
+        views.unpublish_version,
+        name="unpublish_version",
+    ),
+    path(
+        "models/<int:pk>/versions/<int:version_id>/republish",
+        views.republish_version,
+        name="republish_version",
+    ),
+    path("models/<int:pk>/versions/<int:version_id>/delete", views.delete_version, name="delete_version"),
+    path("models/<int:pk>/files/<int:file_id>/delete", views.delete_file, name="delete_file"),
+    path("models/<int:pk>/files/<int:file_id>/primary", views.make_primary, name="make_primary"),
     path("models/<int:pk>/<str:slug>", views.model_detail, name="model_detail_slug"),
     # The hub's own API for creators and scripts (models_app/api.py).
     path("api/hub/models", api.models_collection, name="api_models"),
+    path("api/hub/models/<int:model_id>", api.ManageModel.as_view(), name="api_model"),
+    path("api/hub/models/<int:model_id>/unpublish", api.UnpublishModel.as_view(), name="api_unpublish_model"),
     path("api/hub/models/<int:model_id>/versions", api.CreateVersion.as_view(), name="api_create_version"),
+    path("api/hub/versions/<int:version_id>", api.ManageVersion.as_view(), name="api_version"),
+    path(
+        "api/hub/versions/<int:version_id>/unpublish",
+        api.UnpublishVersion.as_view(),
+        name="api_unpublish_version",
+    ),
+    path("api/hub/files/<int:file_id>", api.ManageFile.as_view(), name="api_file"),
+    path("api/hub/files/<int:file_id>/primary", api.PrimaryFile.as_view(), name="api_primary_file"),
     path(
         "api/hub/versions/<int:version_id>/publish", api.PublishVersion.as_view(), name="api_publish_version"
     ),

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from . import preferences, selectors, services
 from .forms import ModelForm, VersionForm
-from .models import BaseModel, FileType, ModelType, normalize_tag
+from .models import BaseModel, FileStatus, FileType, ModelFile, ModelType, normalize_tag
 
 
 def home(request):
@@ -53,6 +53,7 @@ def model_detail(request, pk: int, slug: str | None = None):
             "model": model,
             "versions": versions,
             "is_owner": request.user.is_authenticated and model.owner_id == request.user.id,
+            "can_manage": selectors.can_manage(request.user, model),
         },
     )
 
@@ -99,13 +100,14 @@ def create_version(request, pk: int):
 def upload_files(request, pk: int, version_id: int):
     """Step 3: attach files (resumable uploads, straight to storage) and publish."""
     model = _own_model(request, pk)
-    version = get_object_or_404(model.versions.select_related("base_model"), id=version_id)
+    version = get_object_or_404(selectors.visible_versions(request.user, model), id=version_id)
     return render(
         request,
         "models_app/upload_files.html",
         {
             "model": model,
             "version": version,
+            "files": selectors.visible_files(request.user, version),
             "step": 3,
             "upload_config": {
                 "versionId": version.id,
@@ -220,4 +222,189 @@ def compare_versions(request, pk: int):
             "rows": selectors.compare_versions(a, b),
             "versions": versions.values(),
         },
+    )
+
+
+# --- Editing, unpublishing and deleting (issue 12, docs/editing.md): the creator or a moderator.
+
+
+def _managed_model(request, pk: int):
+    """A model the caller may change: 404 when they may not even see it, 403 when they see it but are
+    neither its creator nor a moderator."""
+    model = get_object_or_404(selectors.visible_models(request.user), pk=pk)
+    if not selectors.can_manage(request.user, model):
+        raise PermissionDenied("Only the creator of this model or a moderator can change it.")
+    return model
+
+
+def _managed_version(request, pk: int, version_id: int):
+    model = _managed_model(request, pk)
+    version = get_object_or_404(selectors.visible_versions(request.user, model), id=version_id)
+    return model, version
+
+
+def _model_initial(model) -> dict:
+    initial = {name: getattr(model, name) for name in services.MODEL_EDITABLE if name != "tags"}
+    return {**initial, "tags": ", ".join(tag.name for tag in model.tags.all())}
+
+
+@login_required
+def edit_model(request, pk: int):
+    model = _managed_model(request, pk)
+    form = ModelForm(request.POST or None, initial=_model_initial(model))
+    if request.method == "POST" and form.is_valid():
+        try:
+            model = services.update_model(model=model, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{model.name} is saved.")
+            return redirect(model)
+    return render(request, "models_app/edit_model.html", {"form": form, "model": model})
+
+
+@login_required
+def edit_version(request, pk: int, version_id: int):
+    model, version = _managed_version(request, pk, version_id)
+    initial = {
+        "name": version.name,
+        "base_model": version.base_model.name,
+        "trained_words": ", ".join(version.trained_words),
+        "description": version.description,
+        "early_access_days": version.early_access_days,
+        "usage_control": version.usage_control,
+    }
+    form = VersionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = services.update_version(version=version, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{model.name} {version.name} is saved.")
+            return redirect(model)
+    return render(
+        request,
+        "models_app/edit_version.html",
+        {"form": form, "model": model, "version": version, "detected": services.detected_base_model(version)},
+    )
+
+
+@login_required
+@require_POST
+def fix_base_model(request, pk: int, version_id: int):
+    """The one-click fix: the version takes the base model its primary file was detected as."""
+    model, version = _managed_version(request, pk, version_id)
+    detected = services.detected_base_model(version)
+    if detected is None:
+        messages.info(request, "The detected base model already matches; nothing to fix.")
+    else:
+        services.update_version(version=version, by=request.user, base_model=detected)
+        messages.success(request, f"{model.name} {version.name} now says {detected.name}.")
+    return redirect("models_app:edit_version", pk=model.pk, version_id=version.id)
+
+
+def _act(request, action, done: str, target):
+    """Run one service; its refusal becomes a message on the page the caller goes back to."""
+    try:
+        action()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done)
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def unpublish_model(request, pk: int):
+    model = _managed_model(request, pk)
+    return _act(
+        request,
+        lambda: services.unpublish_model(model=model, by=request.user),
+        f"{model.name} is unpublished: only you and moderators see it now.",
+        model,
+    )
+
+
+@login_required
+@require_POST
+def unpublish_version(request, pk: int, version_id: int):
+    model, version = _managed_version(request, pk, version_id)
+    return _act(
+        request,
+        lambda: services.unpublish_version(version=version, by=request.user),
+        f"{model.name} {version.name} is unpublished: only you and moderators see it now.",
+        model,
+    )
+
+
+@login_required
+@require_POST
+def republish_version(request, pk: int, version_id: int):
+    model, version = _managed_version(request, pk, version_id)
+    return _act(
+        request,
+        lambda: services.republish_version(version=version, by=request.user),
+        f"{model.name} {version.name} is published again.",
+        model,
+    )
+
+
+@login_required
+def delete_model(request, pk: int):
+    """GET asks to confirm; POST deletes."""
+    model = _managed_model(request, pk)
+    if request.method == "POST":
+        services.delete_model(model=model, by=request.user)
+        messages.success(request, f"{model.name} is deleted.")
+        return redirect("community:user_profile", model.owner.username)
+    return render(request, "models_app/confirm_delete.html", {"model": model, "what": model.name})
+
+
+@login_required
+def delete_version(request, pk: int, version_id: int):
+    model, version = _managed_version(request, pk, version_id)
+    if request.method == "POST":
+        services.delete_version(version=version, by=request.user)
+        messages.success(request, f"{model.name} {version.name} is deleted.")
+        return redirect(model)
+    return render(
+        request,
+        "models_app/confirm_delete.html",
+        {"model": model, "version": version, "what": f"{model.name} {version.name}"},
+    )
+
+
+def _managed_file(request, pk: int, file_id: int):
+    model = _managed_model(request, pk)
+    model_file = get_object_or_404(
+        ModelFile.objects.select_related("version").exclude(status=FileStatus.DELETED),
+        id=file_id,
+        version__model=model,
+    )
+    return model, model_file
+
+
+@login_required
+@require_POST
+def delete_file(request, pk: int, file_id: int):
+    """The Remove button: deletes a file, or cancels its unfinished upload and deletes the parts."""
+    model, model_file = _managed_file(request, pk, file_id)
+    uploading = model_file.status == FileStatus.UPLOADING
+    services.delete_file(model_file=model_file, by=request.user)
+    done = "upload is cancelled" if uploading else "is removed"
+    messages.success(request, f"{model_file.name} {done}.")
+    return redirect(_safe_next(request) or model.get_absolute_url())
+
+
+@login_required
+@require_POST
+def make_primary(request, pk: int, file_id: int):
+    model, model_file = _managed_file(request, pk, file_id)
+    return _act(
+        request,
+        lambda: services.set_primary_file(model_file=model_file, by=request.user),
+        f"{model_file.name} is now the primary file.",
+        model,
     )

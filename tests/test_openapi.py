@@ -243,6 +243,41 @@ def test_real_answers_of_every_operation_match_the_schema(schema, creator, run_o
     check(api.delete(f"/api/hub/uploads/{other['id']}"), "delete", "/api/hub/uploads/{file_id}")
     assert not ModelFile.objects.filter(id=other["id"]).exists()  # the aborted upload is gone
 
+    # Editing, the primary file, unpublishing and deleting (issue 12).
+    def patch(path, data):
+        return api.patch(path, data, content_type="application/json")
+
+    edited = check(
+        patch(f"/api/hub/models/{model['id']}", {"name": "Schema LoRA 2", "tags": ["ink", "pen"]}),
+        "patch",
+        "/api/hub/models/{model_id}",
+    )
+    assert edited["slug"] == "schema-lora-2" and edited["tags"] == ["ink", "pen"]
+    check(
+        patch(f"/api/hub/versions/{version['id']}", {"trained_words": ["inky"]}),
+        "patch",
+        "/api/hub/versions/{version_id}",
+    )
+    check(post(f"/api/hub/files/{file_id}/primary"), "post", "/api/hub/files/{file_id}/primary")
+    unfinished = post(
+        "/api/hub/uploads", {"version_id": version["id"], "filename": "later.safetensors", "size": 9}
+    ).json()
+    refused = check(
+        post(f"/api/hub/files/{unfinished['id']}/primary"), "post", "/api/hub/files/{file_id}/primary"
+    )
+    assert "only a ready file" in refused["detail"]
+    check(api.delete(f"/api/hub/files/{unfinished['id']}"), "delete", "/api/hub/files/{file_id}")
+    unpublished = check(
+        post(f"/api/hub/versions/{version['id']}/unpublish"),
+        "post",
+        "/api/hub/versions/{version_id}/unpublish",
+    )
+    assert unpublished["status"] == "unpublished"
+    check(post(f"/api/hub/models/{model['id']}/unpublish"), "post", "/api/hub/models/{model_id}/unpublish")
+    check(api.delete(f"/api/hub/versions/{version['id']}"), "delete", "/api/hub/versions/{version_id}")
+    check(api.delete(f"/api/hub/models/{model['id']}"), "delete", "/api/hub/models/{model_id}")
+    check(api.delete(f"/api/hub/models/{model['id']}"), "delete", "/api/hub/models/{model_id}")  # 404 now
+
     # The error answers are documented too.
     assert "name" in check(post("/api/hub/models", {"type": "LORA"}), "post", "/api/hub/models")
     check(Client().post("/api/hub/models", {}, content_type="application/json"), "post", "/api/hub/models")

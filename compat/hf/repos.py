@@ -148,6 +148,12 @@ def find_repo(user, namespace: str, name: str) -> AIModel:
         raise repo_not_found(repo)
     candidates = selectors.visible_models(user).filter(owner__username__iexact=namespace, slug__iexact=name)
     models = sorted(candidates, key=lambda m: (m.owner.username != namespace or m.slug != name, m.id))
+    if not models:  # renamed: the old repo id keeps working (docs/editing.md)
+        models = list(
+            selectors.visible_models(user)
+            .filter(owner__username__iexact=namespace, former_slugs__slug__iexact=name)
+            .order_by("-former_slugs__created_at", "-id")[:1]
+        )
     if not models:
         raise repo_not_found(repo)
     return models[0]

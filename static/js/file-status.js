@@ -46,8 +46,28 @@
     return dd;
   }
 
+  // The creator's Remove / Make primary buttons (data-manage-base on the table): plain forms to the
+  // pages' POST views, as the server renders them.
+  function actionForm(table, file, action, label, cls, testid) {
+    const form = el("form", { method: "post", action: `${table.dataset.manageBase}/files/${file.id}/${action}` });
+    form.appendChild(el("input", { type: "hidden", name: "csrfmiddlewaretoken", value: table.dataset.csrf }));
+    form.appendChild(el("input", { type: "hidden", name: "next", value: table.dataset.next || "" }));
+    form.appendChild(el("button", { type: "submit", class: cls, "data-testid": `${testid}-${file.id}` }, label));
+    return form;
+  }
+
+  function actions(table, file) {
+    const cell = el("td", { class: "file-actions" });
+    if (file.status === "ready" && !file.primary && file.type !== "Image") {
+      cell.appendChild(actionForm(table, file, "primary", "Make primary", "secondary", "primary"));
+    }
+    const label = file.status === "uploading" ? "Cancel upload" : "Remove";
+    cell.appendChild(actionForm(table, file, "delete", label, "danger", "remove"));
+    return cell;
+  }
+
   // The same cells as templates/models_app/_files_table.html.
-  function row(file) {
+  function row(file, table) {
     const tr = el("tr", { "data-file-id": String(file.id) });
     const name = el("td", { class: "file-name" }, file.name);
     if (file.primary) {
@@ -77,6 +97,7 @@
       download.appendChild(el("a", { class: "button download", href: `/api/download/models/${file.version_id}?fileId=${file.id}`, "data-testid": `download-${file.id}` }, "Download"));
     }
     tr.appendChild(download);
+    if (table.dataset.manageBase) tr.appendChild(actions(table, file));
     return tr;
   }
 
@@ -85,10 +106,10 @@
     if (!response.ok) return true;
     const data = await response.json();
     const body = table.tBodies[0];
-    body.replaceChildren(...data.files.map(row));
+    body.replaceChildren(...data.files.map((file) => row(file, table)));
     if (!data.files.length) {
       const empty = el("tr", {});
-      empty.appendChild(el("td", { colspan: "6", class: "muted" }, "No files yet."));
+      empty.appendChild(el("td", { colspan: table.dataset.manageBase ? "7" : "6", class: "muted" }, "No files yet."));
       body.appendChild(empty);
     }
     table.dispatchEvent(new CustomEvent("files-updated", { detail: data.files }));

@@ -122,6 +122,14 @@ def errors_step(api: HfApi, a: dict) -> dict:
     }
 
 
+def unpublished_step(api: HfApi, a: dict) -> dict:
+    """A model its creator unpublished: gone from the list, and its repo is not found."""
+    return {
+        "author_all": [m.id for m in api.list_models(author=a["author"])],
+        "info": error_of(lambda: api.model_info(a["unpublished_repo"])),
+    }
+
+
 def private_step(api: HfApi, a: dict) -> dict:
     """With HF_TOKEN set to the creator's hub API key: their draft, which nobody else can see."""
     info = api.model_info(a["draft_repo"])
@@ -187,6 +195,7 @@ STEPS = {
     "list": list_step,
     "errors": errors_step,
     "private": private_step,
+    "unpublished": unpublished_step,
     "resume": resume_step,
     "whoami": whoami_step,
 }

@@ -15,6 +15,7 @@ import pytest
 from community.models import ApiKey
 from compat.hf import repos as hf_repos
 from compat.hf import views as hf_api
+from models_app import services
 from models_app.models import ModelVersion
 from models_app.storage import model_storage
 from tests.compat.hf.catalog import seed
@@ -141,6 +142,15 @@ def test_errors_reach_the_client_as_its_own_exceptions(scenario, hub):
     assert "RepositoryNotFoundError" in errors["draft_file"]
     assert "GatedRepoError" in errors["gated_file"]
     assert len(errors["gated_card"]) == 64  # the model card of a gated repo stays readable
+
+
+def test_an_unpublished_model_leaves_list_models_and_is_repository_not_found(scenario, hub):
+    services.unpublish_model(model=hub.other, by=hub.alice)
+
+    result = scenario(["unpublished"], author="alice", unpublished_repo="alice/pastel-sketch")["unpublished"]
+
+    assert sorted(result["author_all"]) == ["alice/early-bird", REPO]
+    assert "RepositoryNotFoundError" in result["info"]
 
 
 def test_a_creator_reads_their_draft_with_an_api_key_as_hf_token(scenario, hub):
