@@ -47,6 +47,21 @@ class FileRejected(Exception):
     """The file itself is bad: an expected outcome, stored as a status with a readable message."""
 
 
+# Readers that apps above this one add for the content they own (resources registers its ComfyUI
+# workflow and wildcard readers in its AppConfig.ready): models_app knows this list, never those apps.
+# Each is called as reader(model_file=, f=, size=, kind=) with f a seekable reader of the stored
+# bytes and kind what sniff_format found; it returns {metadata key: JSON value} to store on the file
+# (an empty dict when the file is not its kind), or raises FileRejected with a sentence for the creator.
+CONTENT_READERS: list = []
+
+
+def register_content_reader(reader):
+    """Add a reader to CONTENT_READERS once (AppConfig.ready can run more than once in tests)."""
+    if reader not in CONTENT_READERS:
+        CONTENT_READERS.append(reader)
+    return reader
+
+
 def process_file(*, model_file: ModelFile) -> ModelFile:
     """Turn stored upload bytes into a ready (or quarantined, or rejected) file.
 
@@ -154,6 +169,9 @@ def inspect_content(*, model_file: ModelFile, key: str, size: int) -> dict:
             except images.ImageRejected as exc:
                 raise FileRejected(str(exc)) from None
             facts["metadata"]["image"] = {**asdict(info), "text": text, "blurhash": blurhash}
+        for reader in CONTENT_READERS:
+            f.seek(0)
+            facts["metadata"].update(reader(model_file=model_file, f=f, size=size, kind=kind) or {})
         facts["metadata"]["format_sniffed"] = kind
         facts["metadata"]["header_bytes_read"] = f.bytes_fetched
     return facts

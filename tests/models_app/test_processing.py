@@ -100,3 +100,27 @@ def test_add_file_refuses_nothing_but_stores_a_clean_name(creator):
     assert model_file.name == "evil.safetensors"
     assert model_file.upload_key.startswith("uploads/") and "evil" not in model_file.upload_key
     assert model_file.is_primary is False  # the version already has a primary file
+
+
+def test_a_registered_content_reader_adds_metadata_or_rejects_the_file(creator, run_on_commit, monkeypatch):
+    # resources adds its workflow and wildcard readers this way (processing.CONTENT_READERS).
+    def reader(*, model_file, f, size, kind):
+        data = f.read()
+        if b"bad" in data:
+            raise processing.FileRejected("This test file says it is bad.")
+        return {"test_reader": {"size": size, "kind": kind, "first": data[:4].decode()}}
+
+    monkeypatch.setattr(processing, "CONTENT_READERS", [])
+    processing.register_content_reader(reader)
+    processing.register_content_reader(reader)  # registering twice keeps one
+    assert processing.CONTENT_READERS == [reader]
+    with run_on_commit():
+        model = make_model(creator, content=b"good text", filename="notes.txt")
+    good = ModelFile.objects.get(version__model=model)
+    assert good.status == FileStatus.READY
+    assert good.metadata["test_reader"] == {"size": 9, "kind": "unknown", "first": "good"}
+    with run_on_commit():
+        model = make_model(creator, name="Bad", content=b"bad text", filename="bad.txt", publish=False)
+    bad = ModelFile.objects.get(version__model=model)
+    assert bad.status == FileStatus.REJECTED
+    assert bad.status_message == "This test file says it is bad."
