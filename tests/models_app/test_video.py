@@ -312,6 +312,8 @@ def test_an_uploaded_clip_is_ready_with_its_probe_and_poster_and_plays_on_the_mo
         in page
     )
     assert "muted loop controls playsinline" in page
+    # Lists show the poster as the model's preview.
+    assert f'src="/images/thumbnails/{added.id}.webp"' in anonymous.get("/models/").content.decode()
 
 
 @pytest.mark.django_db
