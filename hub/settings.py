@@ -300,7 +300,7 @@ WHITENOISE_USE_FINDERS = True
 MAX_UPLOAD_SIZE = env_int("MAX_UPLOAD_SIZE", 20 * 1024**3)
 ALLOWED_UPLOAD_EXTENSIONS = env_list(
     "ALLOWED_UPLOAD_EXTENSIONS",
-    ".safetensors,.ckpt,.pt,.pth,.bin,.gguf,.zip,.json,.yaml,.yml,.txt,.png,.jpg,.jpeg,.webp",
+    ".safetensors,.ckpt,.pt,.pth,.bin,.gguf,.zip,.json,.yaml,.yml,.txt,.png,.jpg,.jpeg,.webp,.mp4,.webm",
 )
 # Multipart part size: S3 needs at least 5 MiB (but the last part) and at most 10,000 parts.
 UPLOAD_PART_SIZE = env_int("UPLOAD_PART_SIZE", 16 * 1024**2)

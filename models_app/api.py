@@ -89,6 +89,12 @@ class VersionInput(serializers.Serializer):
     usage_control = serializers.ChoiceField(
         choices=OFFERED_USAGE_CONTROLS, required=False, default="Download"
     )
+    recommended_vae_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A published VAE version to recommend with this one; null for none.",
+    )
 
 
 class UploadInput(serializers.Serializer):
@@ -169,6 +175,12 @@ class StartedUploadOutput(FileOutput):
     )
 
 
+class RecommendedVaeOutput(serializers.Serializer):
+    model_id = serializers.IntegerField()
+    version_id = serializers.IntegerField()
+    name = serializers.CharField(help_text="The VAE model's name and the version's, e.g. `Tiny VAE v1.0`.")
+
+
 class VersionOutput(serializers.Serializer):
     id = serializers.IntegerField()
     model_id = serializers.IntegerField()
@@ -182,6 +194,10 @@ class VersionOutput(serializers.Serializer):
     )
     early_access_ends_at = serializers.DateTimeField(allow_null=True)
     usage_control = serializers.ChoiceField(choices=UsageControl.choices)
+    recommended_vae = RecommendedVaeOutput(
+        allow_null=True,
+        help_text="The VAE version the creator recommends, while it is published; else null.",
+    )
     files = FileOutput(many=True)
 
 
@@ -303,8 +319,23 @@ def version_json(version: ModelVersion) -> dict:
         "publish_when_ready": version.publish_when_ready,
         "early_access_ends_at": iso_z(version.early_access_ends_at),
         "usage_control": version.usage_control,
+        "recommended_vae": _recommended_vae_json(version),
         "files": [file_json(f) for f in version.files.all() if f.status != FileStatus.DELETED],
     }
+
+
+def _recommended_vae_json(version: ModelVersion) -> dict | None:
+    vae = version.recommended_vae_shown
+    if vae is None:
+        return None
+    return {"model_id": vae.model_id, "version_id": vae.id, "name": f"{vae.model.name} {vae.name}"}
+
+
+def _vae_choice(validated: dict) -> dict:
+    """The API names the VAE by `recommended_vae_id`; the service takes `recommended_vae`."""
+    if "recommended_vae_id" in validated:
+        validated["recommended_vae"] = validated.pop("recommended_vae_id")
+    return validated
 
 
 def _own_version(request, version_id: int) -> ModelVersion:
@@ -440,7 +471,7 @@ class CreateVersion(CreatorAPIView):
             raise PermissionDenied("Only the creator of this model can add versions.")
         data = VersionInput(data=request.data)
         data.is_valid(raise_exception=True)
-        version = services.create_version(model=model, **data.validated_data)
+        version = services.create_version(model=model, **_vae_choice(data.validated_data))
         return Response(version_json(version), status=status.HTTP_201_CREATED)
 
 
@@ -737,6 +768,11 @@ class VersionPatchInput(serializers.Serializer):
     )
     # Only the options the hub can honour (models.OFFERED_USAGE_CONTROLS), as when the version was created.
     usage_control = serializers.ChoiceField(choices=OFFERED_USAGE_CONTROLS, required=False)
+    recommended_vae_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="A published VAE version to recommend with this one; null removes the recommendation.",
+    )
 
 
 class ModelOutput(serializers.Serializer):
@@ -874,7 +910,9 @@ class ManageVersion(CreatorAPIView):
         version = _managed_version(request, version_id)
         data = VersionPatchInput(data=request.data)
         data.is_valid(raise_exception=True)
-        version = services.update_version(version=version, by=request.user, **data.validated_data)
+        version = services.update_version(
+            version=version, by=request.user, **_vae_choice(data.validated_data)
+        )
         return Response(version_json(version))
 
     @extend_schema(

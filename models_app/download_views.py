@@ -276,6 +276,7 @@ def blob_response(request, blob, headers: dict):
 
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp", "image/gif"}
+VIDEO_TYPES = {"video/mp4", "video/webm"}  # example clips (docs/video.md)
 THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024
 
 
@@ -306,9 +307,10 @@ def serve_image(request, file_id: int, name: str):
     model_file, public = _visible_image(request, file_id)
     if model_file is None:
         return _image_not_found()
-    mime_type = (model_file.metadata.get("image") or {}).get("mime_type")
+    facts = model_file.metadata.get("image") or model_file.metadata.get("video") or {}
+    mime_type = facts.get("mime_type")
     headers = {
-        "Content-Type": mime_type if mime_type in IMAGE_TYPES else "application/octet-stream",
+        "Content-Type": mime_type if mime_type in IMAGE_TYPES | VIDEO_TYPES else "application/octet-stream",
         "Content-Disposition": downloads.content_disposition(model_file.name, inline=True),
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "public, max-age=86400" if public else "private, no-store",
@@ -322,7 +324,9 @@ def serve_image(request, file_id: int, name: str):
 def serve_thumbnail(request, file_id: int):
     """The small WebP the worker made of an example image (cards, galleries); same rules as serve_image."""
     model_file, public = _visible_image(request, file_id)
-    key = ((model_file.metadata.get("image") or {}).get("thumbnail_key") if model_file else None) or ""
+    # A clip's poster is its thumbnail (processing._store_poster).
+    facts = (model_file.metadata.get("image") or model_file.metadata.get("video") or {}) if model_file else {}
+    key = facts.get("thumbnail_key") or ""
     if not key or not storage.model_storage().exists(key):
         return _image_not_found()
     with storage.model_storage().open(key, "rb") as f:

@@ -9,6 +9,8 @@ from .models import (
     OFFERED_USAGE_CONTROLS,
     BaseModel,
     ModelType,
+    ModelVersion,
+    PublishStatus,
     UsageControl,
 )
 
@@ -60,6 +62,11 @@ class ModelForm(forms.Form):
         return services.clean_tag_names(_split(self.cleaned_data["tags"]))
 
 
+class VaeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.model.name} {obj.name}"
+
+
 class VersionForm(forms.Form):
     name = forms.CharField(max_length=MAX_VERSION_NAME_LENGTH, initial="v1.0")
     base_model = forms.ModelChoiceField(
@@ -84,6 +91,27 @@ class VersionForm(forms.Form):
     usage_control = forms.ChoiceField(
         choices=OFFERED_USAGE_CONTROLS, initial=UsageControl.DOWNLOAD, label="Who may download the files"
     )
+
+    recommended_vae = VaeChoiceField(
+        queryset=ModelVersion.objects.none(),
+        required=False,
+        label="Recommended VAE",
+        empty_label="None",
+        help_text="A published VAE on this hub that works best with this version.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Built per form, so a VAE published a moment ago is offered (services checks it again).
+        self.fields["recommended_vae"].queryset = (
+            ModelVersion.objects.filter(
+                status=PublishStatus.PUBLISHED,
+                model__status=PublishStatus.PUBLISHED,
+                model__type=ModelType.VAE,
+            )
+            .select_related("model")
+            .order_by("model__name", "name")
+        )
 
     def clean_trained_words(self):
         return services.clean_trigger_words(_split(self.cleaned_data["trained_words"]))

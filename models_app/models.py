@@ -283,13 +283,19 @@ class ModelVersion(HasDescription, models.Model):
     publish_when_ready = models.BooleanField(default=False)
     download_count = models.PositiveBigIntegerField(default=0)
     early_access_days = models.PositiveSmallIntegerField(
-        default=0, help_text="Days after publishing during which only the creator, moderators and people granted early access may download."
+        default=0,
+        help_text="Days after publishing during which only the creator, moderators and people granted early access may download.",
     )
     early_access_ends_at = models.DateTimeField(
         null=True, blank=True, help_text="Until then only people with a grant (and the creator) may download."
     )
     usage_control = models.CharField(
         max_length=24, choices=UsageControl.choices, default=UsageControl.DOWNLOAD
+    )
+    # The VAE version the creator recommends with this one (services.clean_recommended_vae checks it
+    # is a published VAE); shown only while it stays published (recommended_vae_shown).
+    recommended_vae = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="recommended_with"
     )
 
     class Meta:
@@ -305,6 +311,17 @@ class ModelVersion(HasDescription, models.Model):
     def primary_file(self):
         # Only a ready file is primary (publishing.ensure_primary); rows flagged before that rule don't count.
         return next((f for f in self.files.all() if f.is_primary and f.is_downloadable), None)
+
+    @property
+    def recommended_vae_shown(self):
+        """The recommended VAE version while it is still a published VAE, else None (it was unpublished,
+        deleted or retyped after it was chosen: the recommendation simply stops showing)."""
+        vae = self.recommended_vae
+        if vae is None or vae.status != PublishStatus.PUBLISHED:
+            return None
+        if vae.model.status != PublishStatus.PUBLISHED or vae.model.type != ModelType.VAE:
+            return None
+        return vae
 
     def in_early_access(self, now=None) -> bool:
         return self.early_access_ends_at is not None and self.early_access_ends_at > (now or timezone.now())

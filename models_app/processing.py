@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from . import publishing
 from .cards import refresh_card_fields
-from .files import clamav, images
+from .files import clamav, images, video
 from .files.detection import detect, suggested_trigger_words, training_metadata
 from .files.hashing import hash_chunks
 from .files.safetensors import HeaderError, read_header
@@ -35,6 +35,7 @@ from .text import clean_json
 log = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".webp"}
+VIDEO_EXTENSIONS = {".mp4", ".webm"}  # short example clips (docs/video.md)
 # Base models that share one architecture: a Pony LoRA looks exactly like an SDXL one.
 FAMILIES = {
     "SD 1.4": "sd1", "SD 1.5": "sd1", "SD 2.0": "sd2", "SD 2.1": "sd2",
@@ -94,6 +95,8 @@ def process_file(*, model_file: ModelFile) -> ModelFile:
         blob, created = _store_blob(key, size, hashes)
         if facts["metadata"].get("image"):
             facts["metadata"]["image"]["thumbnail_key"] = _store_thumbnail(blob)
+        if facts["metadata"].get("video"):
+            facts["metadata"]["video"].update(_store_poster(blob, facts["metadata"]["video"]))
         model_file.blob = blob
         model_file.size = blob.size
         model_file.metadata = clean_json({**model_file.metadata, **facts["metadata"]})
@@ -169,6 +172,12 @@ def inspect_content(*, model_file: ModelFile, key: str, size: int) -> dict:
             except images.ImageRejected as exc:
                 raise FileRejected(str(exc)) from None
             facts["metadata"]["image"] = {**asdict(info), "text": text, "blurhash": blurhash}
+        elif model_file.extension in VIDEO_EXTENSIONS:
+            try:  # the container's own headers only: no codec runs in this step (docs/video.md)
+                info = video.probe_video(f, size)
+            except video.VideoRejected as exc:
+                raise FileRejected(str(exc)) from None
+            facts["metadata"]["video"] = {**asdict(info), "mime_type": info.mime_type}
         for reader in CONTENT_READERS:
             f.seek(0)
             facts["metadata"].update(reader(model_file=model_file, f=f, size=size, kind=kind) or {})
@@ -267,6 +276,20 @@ def _store_thumbnail(blob: ContentBlob) -> str:
         with RangeReader(blob.storage_key) as f:
             storage.save(key, ContentFile(images.make_thumbnail(f)))
     return key
+
+
+def _store_poster(blob: ContentBlob, facts: dict) -> dict:
+    """A clip's WebP poster at the thumbnail key of its hash (served and released like an image's
+    thumbnail). ffmpeg draws it here in the worker, never in a web request; "placeholder" says a
+    neutral frame stands in because no decoder could draw one."""
+    key = f"thumbnails/{blob.sha256.lower()}.webp"
+    info = video.VideoInfo(facts["container"], facts["duration_seconds"], facts["width"], facts["height"])
+    with RangeReader(blob.storage_key) as f:
+        poster, how = video.make_poster(f, info)
+    storage = model_storage()
+    if not storage.exists(key):
+        storage.save(key, ContentFile(poster))
+    return {"thumbnail_key": key, "poster": how}
 
 
 def mark_file_failed(*, model_file: ModelFile, status: str, message: str) -> ModelFile:

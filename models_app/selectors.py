@@ -58,7 +58,7 @@ def visible_models(user, *, include_archived: bool = False) -> QuerySet[AIModel]
 
 def visible_versions(user, model: AIModel) -> QuerySet[ModelVersion]:
     versions = (
-        model.versions.select_related("base_model")
+        model.versions.select_related("base_model", "recommended_vae__model")
         .prefetch_related(
             Prefetch(
                 "files", queryset=ModelFile.objects.select_related("blob").exclude(status=FileStatus.DELETED)

@@ -142,6 +142,7 @@ def create_version(
     description: str = "",
     early_access_days: int = 0,
     usage_control: str = UsageControl.DOWNLOAD,
+    recommended_vae: ModelVersion | int | None = None,
 ) -> ModelVersion:
     """Add a draft version to a model. Early access starts when it is published."""
     if isinstance(base_model, str):
@@ -165,11 +166,36 @@ def create_version(
         trained_words=clean_trigger_words(trained_words),
         early_access_days=early_access_days,
         usage_control=usage_control,
+        recommended_vae=clean_recommended_vae(recommended_vae),
     )
     version.set_description(description)
     version.full_clean()
     version.save()
     return version
+
+
+def clean_recommended_vae(vae: ModelVersion | int | None, *, for_version: ModelVersion | None = None):
+    """The VAE version to recommend (given as a row or an id), or None to recommend none.
+
+    Only a published version of a published VAE model can be recommended: a draft or someone's
+    unpublished VAE would be a dead link on the model page."""
+    if vae is None:
+        return None
+    vae_id = vae.id if isinstance(vae, ModelVersion) else vae
+    if isinstance(vae_id, bool) or not isinstance(vae_id, int):
+        raise ValidationError("The recommended VAE must be given as a version id.")
+    row = ModelVersion.objects.select_related("model").filter(id=vae_id).first()
+    published = PublishStatus.PUBLISHED
+    if row is None or row.status != published or row.model.status != published:
+        raise ValidationError(f"There is no published version {vae_id} to recommend as the VAE.")
+    if row.model.type != ModelType.VAE:
+        raise ValidationError(
+            f"{row.model.name} {row.name} is a {row.model.type}, not a VAE: only a VAE version can be "
+            "recommended as the VAE."
+        )
+    if for_version is not None and row.id == for_version.id:
+        raise ValidationError("A version can't recommend itself as its VAE.")
+    return row
 
 
 def _guess_format(name: str) -> str:
@@ -531,6 +557,7 @@ VERSION_EDITABLE = (
     "description",
     "early_access_days",
     "usage_control",
+    "recommended_vae",
 )
 
 
@@ -606,6 +633,8 @@ def update_version(*, version: ModelVersion, by, **changes) -> ModelVersion:
         if changes["usage_control"] not in UsageControl.values:
             raise ValidationError(f"Unknown usage control {changes['usage_control']!r}.")
         version.usage_control = changes["usage_control"]
+    if "recommended_vae" in changes:
+        version.recommended_vae = clean_recommended_vae(changes["recommended_vae"], for_version=version)
     if "early_access_days" in changes:
         days = changes["early_access_days"]
         if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_EARLY_ACCESS_DAYS:

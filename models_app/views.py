@@ -273,6 +273,7 @@ def edit_version(request, pk: int, version_id: int):
         "description": version.description,
         "early_access_days": version.early_access_days,
         "usage_control": version.usage_control,
+        "recommended_vae": version.recommended_vae_id,
     }
     form = VersionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

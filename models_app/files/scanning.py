@@ -136,7 +136,7 @@ _FORMAT_LABELS = {
 _UNSUPPORTED = {"7z": "7z archives", "tar": "TAR archives", "gzip": "gzip-compressed files"}
 _PICKLE_EXTENSIONS = {".ckpt", ".pt", ".pth", ".bin"}
 # Extensions whose content is checked elsewhere (text, images); they must not hide a model file.
-_NON_MODEL_EXTENSIONS = {".json", ".yaml", ".yml", ".txt", ".png", ".jpg", ".jpeg", ".webp"}
+_NON_MODEL_EXTENSIONS = {".json", ".yaml", ".yml", ".txt", ".png", ".jpg", ".jpeg", ".webp", ".mp4", ".webm"}
 
 _ERROR_PREFIX = "This file could not be scanned: "
 

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from models_app import demo, services
-from models_app.models import AIModel, FileType, ModelType
+from models_app.models import AIModel, FileType, ModelType, ModelVersion
 from models_app.tasks import process_file
 from moderation.roles import grant_moderator
 
@@ -59,6 +59,7 @@ DEMO_MODELS = [
                 "base_model": "SD 1.5",
                 "trained_words": [],
                 "description": "Pruned fp16 release.",
+                "recommended_vae": ("Tiny VAE", "v1.0"),
                 "files": [("tiny-realism-fp16.safetensors", demo.tiny_checkpoint)],
                 "images": [
                     (
@@ -98,6 +99,7 @@ class Command(BaseCommand):
         grant_moderator(user=moderator)
         for spec in DEMO_MODELS:
             self._model(creator, spec)
+        self._recommend_vaes(creator)
 
     def _user(self, username: str, email: str):
         User = get_user_model()
@@ -118,6 +120,24 @@ class Command(BaseCommand):
                 f"user {username!r} created; set a password with: manage.py changepassword {username}"
             )
         return user
+
+    def _recommend_vaes(self, creator):
+        """Link each demo version to the demo VAE it recommends, once the VAE is published (it is
+        seeded after the models that recommend it). Also fills in the link on an older demo."""
+        for spec in DEMO_MODELS:
+            for v in spec["versions"]:
+                if "recommended_vae" not in v:
+                    continue
+                vae_model, vae_version = v["recommended_vae"]
+                vae = ModelVersion.objects.filter(
+                    model__owner=creator, model__name=vae_model, name=vae_version
+                ).first()
+                version = ModelVersion.objects.filter(
+                    model__owner=creator, model__name=spec["name"], name=v["name"], recommended_vae=None
+                ).first()
+                if vae is not None and version is not None:
+                    services.update_version(version=version, by=creator, recommended_vae=vae)
+                    self.stdout.write(f"{spec['name']} {v['name']} recommends {vae_model} {vae_version}")
 
     @transaction.atomic
     def _model(self, creator, spec):
