@@ -2,8 +2,8 @@
 
 `resolve(resources)` takes genmeta's list, [{kind, name, hash, weight}], and returns it with
 `resolved: {model_id, version_id, sha256} | None` and `matched_by` ("AutoV1", "AutoV2", "AutoV3",
-"SHA256", "BLAKE3", "filename" or None) on each entry. The rules per hash length and kind are those
-of the docs; the hash lookup rules (normalising, the empty-file AutoV1, what counts as a findable
+"SHA256", "BLAKE3", "modelVersionId", "filename" or None) on each entry. The rules per hash length
+and kind are those of the docs; the hash lookup rules (normalising, the empty-file AutoV1, what counts as a findable
 version, oldest published first) are models_app.downloads' own. Embedded hashes are claims: they only
 point at versions, they never change what a stored file is. One query for the whole list.
 """
@@ -75,6 +75,7 @@ def resolve(resources: list[dict], *, user=None) -> list[dict]:
     out = [{**r, "resolved": None, "matched_by": None} for r in resources]
     wanted: list[tuple[int, list[tuple[str, str]]]] = []
     by_name: dict[int, str] = {}
+    by_version: dict[int, int] = {}
     condition = Q()
     for i, r in enumerate(out[:MAX_RESOURCES]):
         value = normalize_hash(r.get("hash"))
@@ -83,16 +84,19 @@ def resolve(resources: list[dict], *, user=None) -> list[dict]:
             wanted.append((i, keys))
             for key, v in keys:
                 condition |= _filter(key, v)
+        elif isinstance(version_id := r.get("civitai_version_id"), int) and 0 < version_id < 2**31:
+            by_version[i] = version_id
+            condition |= Q(version_id=version_id)
         elif not r.get("hash") and (filename := _filename(r.get("name"))):
             by_name[i] = filename
             condition |= Q(name__iexact=filename)
-    if not wanted and not by_name:
+    if not (wanted or by_name or by_version):
         return out
     versions = findable_versions(user or AnonymousUser(), ModelVersion.objects.all())
     rows = list(
         ModelFile.objects.filter(condition, status=FileStatus.READY, blob__isnull=False, version__in=versions)
         .exclude(type=FileType.IMAGE)
-        .order_by(F("version__published_at").asc(nulls_last=True), "version_id", "id")
+        .order_by(F("version__published_at").asc(nulls_last=True), "version_id", "-is_primary", "id")
         .values(
             "name",
             "version_id",
@@ -118,6 +122,10 @@ def resolve(resources: list[dict], *, user=None) -> list[dict]:
             if row is not None:
                 link(i, row, key)
                 break
+    for i, version_id in by_version.items():  # its primary file when it has one
+        row = next((row for row in rows if row["version_id"] == version_id), None)
+        if row is not None:
+            link(i, row, "modelVersionId")
     for i, filename in by_name.items():
         row = next((row for row in rows if row["name"].lower() == filename.lower()), None)
         if row is not None:

@@ -25,7 +25,8 @@ class GenerationMetadata:
     Model, clipSkip, ... and every other setting verbatim, plus `hashes` and `resources` as CivitAI
     adds them), or None when the image says nothing.
     resources: what the image names as used, [{kind, name, hash, weight}] (kind: checkpoint, lora,
-    embedding, vae; hash and weight may be None), not yet linked to hub versions (resources.linking).
+    embedding, vae; hash and weight may be None; `civitai_version_id` when the image names a version
+    id through `Civitai resources`), not yet linked to hub versions (resources.linking).
     workflow / prompt_graph: ComfyUI's UI graph and API graph as the raw text found, or None. The text
     may not be JSON (a damaged or hand-made file): show it as text then.
     source: "a1111", "comfyui", "novelai" or None.
@@ -81,6 +82,8 @@ def _read(f: BinaryIO) -> GenerationMetadata:
         hashes, result.resources = infotext.infotext_resources(meta)
         result.meta = meta
         _add_civitai_keys(meta, hashes, result.resources)
+        if civitai := infotext.civitai_resources_list(meta.get("Civitai resources")):
+            meta["civitaiResources"] = civitai
     elif texts.get("Software", "").strip() == "NovelAI" or _looks_like_novelai(texts):
         result.meta = _clean_values(_novelai_meta(texts))
         result.source = "novelai" if result.meta else None
@@ -100,8 +103,8 @@ def _read(f: BinaryIO) -> GenerationMetadata:
 def _add_civitai_keys(meta: dict, hashes: dict, resources: list[dict]) -> None:
     if hashes:
         meta["hashes"] = hashes
-    if resources:
-        meta["resources"] = infotext.civitai_resources(resources)
+    if listed := infotext.civitai_resources(resources):
+        meta["resources"] = listed
 
 
 # NovelAI --------------------------------------------------------------------------------------------------

@@ -219,13 +219,61 @@ def infotext_resources(meta: dict) -> tuple[dict[str, str], list[dict]]:
                     continue
             add(kind, _name(name), digest)
             hashes.setdefault(key if kind not in ("checkpoint", "vae") else prefix, digest)
+        for item in civitai_resources_list(meta.get("Civitai resources")):
+            version_id = item.get("modelVersionId")
+            kind = _CIVITAI_KINDS.get(str(item.get("type", "")).lower(), "checkpoint")
+            key = ("civitai", str(version_id))
+            if key in found or len(found) >= MAX_RESOURCES:
+                continue
+            weight = item.get("weight")
+            found[key] = {
+                "kind": kind,
+                "name": _name(item.get("modelName")),
+                "hash": None,
+                "weight": float(weight)
+                if isinstance(weight, int | float) and not isinstance(weight, bool)
+                else None,
+                "civitai_version_id": version_id,
+            }
     except Exception:  # a meta of unexpected shape: what was gathered so far
         pass
     return hashes, list(found.values())
 
 
+_CIVITAI_KINDS = {
+    "checkpoint": "checkpoint",
+    "lora": "lora",
+    "lycoris": "lora",
+    "embed": "embedding",
+    "embedding": "embedding",
+    "textualinversion": "embedding",
+    "vae": "vae",
+}
+
+
+def civitai_resources_list(value) -> list[dict]:
+    """`Civitai resources: [{"type": …, "modelVersionId": …, "weight": …}]` (CivitAI's generator writes
+    it unquoted) → the entries with an integer `modelVersionId`; [] for anything else."""
+    if isinstance(value, str) and len(value) <= MAX_HASHES_JSON and value.lstrip().startswith("["):
+        try:
+            value = json.loads(value, parse_constant=lambda _c: None)
+        except (ValueError, RecursionError):
+            return []
+    if not isinstance(value, list):
+        return []
+    return [
+        item
+        for item in value[:MAX_RESOURCES]
+        if isinstance(item, dict)
+        and isinstance(item.get("modelVersionId"), int)
+        and not isinstance(item.get("modelVersionId"), bool)
+        and 0 < item["modelVersionId"] < 2**31
+    ]
+
+
 def civitai_resources(resources: list[dict]) -> list[dict]:
-    """`meta.resources` as CivitAI writes it: [{type, name, weight, hash}] (type "model" for a checkpoint)."""
+    """`meta.resources` as CivitAI writes it: [{type, name, weight, hash}] (type "model" for a checkpoint).
+    Entries that come from `Civitai resources` are left out: CivitAI keeps those in `civitaiResources`."""
     return [
         {
             "type": CIVITAI_TYPES.get(r["kind"], r["kind"]),
@@ -234,4 +282,5 @@ def civitai_resources(resources: list[dict]) -> list[dict]:
             **({"hash": r["hash"]} if r.get("hash") else {}),
         }
         for r in resources
+        if "civitai_version_id" not in r
     ]

@@ -464,3 +464,18 @@ def test_no_cut_or_flipped_byte_of_any_carrier_raises():
             for _ in range(rng.randint(1, 8)):
                 data[rng.randrange(len(data))] = rng.randrange(256)
             genmeta._read(io.BytesIO(bytes(data)))  # must not raise
+
+
+def test_civitai_resources_give_version_id_hints():
+    text = (
+        "a cat\nSteps: 20, Sampler: Euler, Seed: 1, "
+        'Civitai resources: [{"type": "checkpoint", "modelVersionId": 12, "modelName": "Tiny"}, '
+        '{"type": "lora", "weight": 0.6, "modelVersionId": 34}, {"type": "lora", "modelVersionId": "x"}]'
+    )
+    result = read_generation_metadata(io.BytesIO(png_text(parameters=text)))
+    assert result.resources == [
+        {"kind": "checkpoint", "name": "Tiny", "hash": None, "weight": None, "civitai_version_id": 12},
+        {"kind": "lora", "name": None, "hash": None, "weight": 0.6, "civitai_version_id": 34},
+    ]
+    assert [r["modelVersionId"] for r in result.meta["civitaiResources"]] == [12, 34]
+    assert "resources" not in result.meta  # CivitAI keeps these in civitaiResources only

@@ -204,3 +204,19 @@ def test_a_long_list_is_one_query_and_capped(hub, django_assert_num_queries):
     assert len(out) == 300 and out[5]["matched_by"] == "AutoV3"
     assert sum(r["resolved"] is not None for r in out) == 1
     assert resolve([]) == []
+
+
+def test_civitai_version_ids_link_only_when_they_exist_here(hub):
+    version = hub["lora"][0]
+    claims = [
+        {"kind": "lora", "name": None, "hash": None, "weight": 0.6, "civitai_version_id": version.id},
+        {"kind": "lora", "name": None, "hash": None, "weight": 0.6, "civitai_version_id": 999_999},
+    ]
+    out = resolve(claims)
+    assert out[0]["resolved"] == {
+        "model_id": version.model_id,
+        "version_id": version.id,
+        "sha256": hub["lora"][1].sha256,
+    }
+    assert out[0]["matched_by"] == "modelVersionId"
+    assert out[1]["resolved"] is None
