@@ -17,6 +17,7 @@ MAX_WEBP_EXIF_BYTES = 1024 * 1024 + 4096  # one text as large as a PNG text chun
 MAX_TIFF_IFDS = 8  # IFD0, Exif, IFD1 and a few more; nothing here needs more
 MAX_IFD_ENTRIES = 512
 MAX_JPEG_SEGMENTS = 1024
+MAX_JPEG_FILL_BYTES = 64
 MAX_WEBP_CHUNKS = 1024
 MAX_GIF_BLOCKS = 100_000  # extension and image blocks
 MAX_GIF_SUB_BLOCKS = 1_000_000  # data sub-blocks skipped, all blocks together
@@ -100,6 +101,11 @@ def decode_user_comment(value: bytes, order: str = ">") -> str:
     if prefix == b"UNICODE\0":
         body = body[: len(body) // 2 * 2]
         first, second = ("utf-16-be", "utf-16-le") if order == ">" else ("utf-16-le", "utf-16-be")
+        if body[:2] in (b"\xfe\xff", b"\xff\xfe"):  # a byte-order mark overrides the guess
+            first, second = (
+                ("utf-16-be", "utf-16-le") if body[:2] == b"\xfe\xff" else ("utf-16-le", "utf-16-be")
+            )
+            body = body[2:]
         for codec in (first, second):
             text = _strict(body, codec)
             if text is not None and _plausible(text):
@@ -181,11 +187,15 @@ def _jpeg_exif(f: BinaryIO) -> bytes | None:
         marker = f.read(2)
         if len(marker) < 2 or marker[0] != 0xFF:
             return None
-        while marker[1] == 0xFF:  # fill bytes
+        for _ in range(MAX_JPEG_FILL_BYTES):  # a marker may be preceded by fill bytes (0xFF)
+            if marker[1] != 0xFF:
+                break
             byte = f.read(1)
             if not byte:
                 return None
             marker = b"\xff" + byte
+        else:
+            return None
         code = marker[1]
         if code == 0x01 or 0xD0 <= code <= 0xD7:
             continue

@@ -17,6 +17,7 @@ from . import bounded_json, carriers, images, infotext
 
 MAX_GRAPH_NODES = 5_000  # API-graph nodes looked at when reading ComfyUI settings
 _GRAPH_DEPTH = 64
+_EXIF_GRAPH_TAGS = ("Model", "Make", "ImageDescription")  # where ComfyUI's WebP writer puts its graphs
 
 
 @dataclass
@@ -60,13 +61,18 @@ def _read(f: BinaryIO) -> GenerationMetadata:
         texts = {"Comment": comment} if comment else {}
     elif head.startswith(b"\xff\xd8\xff") or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
         texts = carriers.exif_texts(f)
-    texts = {k: _clean(v) for k, v in texts.items()}
+    # Camera make and model are personal, not generation settings: kept only when they carry a graph.
+    texts = {
+        k: _clean(v)
+        for k, v in texts.items()
+        if k not in _EXIF_GRAPH_TAGS or v.startswith(("workflow:", "prompt:"))
+    }
     result = GenerationMetadata(texts=texts)
 
     # ComfyUI: PNG chunks, or EXIF tags (Model/Make/ImageDescription) holding "prompt:" / "workflow:".
     result.workflow = texts.get("workflow")
     result.prompt_graph = texts.get("prompt")
-    for key in ("Model", "Make", "ImageDescription"):
+    for key in _EXIF_GRAPH_TAGS:
         label, sep, rest = texts.get(key, "").partition(":")
         if sep and label in ("workflow", "prompt") and rest.lstrip().startswith("{"):
             if label == "workflow":

@@ -479,3 +479,21 @@ def test_civitai_resources_give_version_id_hints():
     ]
     assert [r["modelVersionId"] for r in result.meta["civitaiResources"]] == [12, 34]
     assert "resources" not in result.meta  # CivitAI keeps these in civitaiResources only
+
+
+def test_camera_make_and_model_are_not_returned_but_the_settings_are():
+    block = tiff(
+        "<",
+        {0x010F: (2, b"SecretCam\0"), 0x0110: (2, b"X-100 serial 1234\0")},
+        {0x9286: (7, b"UNICODE\0" + b"\xff\xfe" + INFOTEXT.encode("utf-16-le"))},  # with a byte-order mark
+    )
+    result = read_generation_metadata(io.BytesIO(jpeg_with_exif(block)))
+    check_a1111(result)
+    assert "SecretCam" not in json.dumps(result.texts) and "serial" not in json.dumps(result.texts)
+
+
+def test_endless_jpeg_fill_bytes_end_the_walk():
+    upload = b"\xff\xd8" + b"\xff" * 5_000_000
+    started = time.monotonic()
+    assert carriers.exif_texts(io.BytesIO(upload)) == {}
+    assert time.monotonic() - started < 1
