@@ -326,7 +326,7 @@ def _hash_filter(value: str) -> Q | None:
     return None
 
 
-def _findable_versions(user, versions):
+def findable_versions(user, versions):
     """Published versions of published models; the creator's own and, for moderators, all."""
     versions = versions.exclude(status=PublishStatus.DELETED).exclude(model__status=PublishStatus.DELETED)
     if can_moderate(user):
@@ -353,7 +353,7 @@ def find_version_by_hash(user, raw_hash) -> ModelVersion | None:
         .exclude(type=FileType.IMAGE)
         .values("version_id")
     )
-    versions = _findable_versions(user, ModelVersion.objects.filter(id__in=file_versions))
+    versions = findable_versions(user, ModelVersion.objects.filter(id__in=file_versions))
     return versions.select_related("model", "base_model").order_by(*_OLDEST_FIRST).first()
 
 
@@ -364,7 +364,7 @@ def find_versions_by_sha256(user, sha256s: list[str]) -> dict[str, int]:
     thousand hashes."""
     found: dict[str, int] = {}
     unique = sorted(set(sha256s))
-    versions = _findable_versions(user, ModelVersion.objects.all())
+    versions = findable_versions(user, ModelVersion.objects.all())
     for start in range(0, len(unique), 1000):
         rows = (
             ModelFile.objects.filter(
