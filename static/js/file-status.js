@@ -125,7 +125,10 @@
       else timer = null;
     };
     table.hubRefresh = () => { if (timer) clearTimeout(timer); tick(); };
-    tick();
+    // The server drew the rows: poll only while one of them is still changing, so a finished table is
+    // never redrawn under the visitor's finger (or a test's click).
+    const changing = table.querySelector('[data-status="uploading"], [data-status="pending"], [data-status="processing"]');
+    if (changing || table.dataset.alwaysPoll) tick();
   }
 
   window.hubFileStatus = { refresh: (table) => table && table.hubRefresh && table.hubRefresh() };
