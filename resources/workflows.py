@@ -118,9 +118,10 @@ def _check_count(what: str, n: int, cap: int) -> None:
 def _text(value, limit: int = MAX_TEXT) -> str:
     if value is None or isinstance(value, dict | list):
         return ""
-    text = str(value).replace("\x00", "")
-    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates
-    return text[:limit]
+    text = (value if type(value) is str else str(value))[:limit]
+    if not text.isascii():
+        text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates
+    return text.replace("\x00", "") if "\x00" in text else text
 
 
 def _num(value, default: float = 0.0) -> float:

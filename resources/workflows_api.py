@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from models_app import selectors
+from models_app.api import DetailOutput
 from models_app.models import ModelVersion
 
 from .workflows import resolve_models, workflow_of
@@ -55,7 +56,9 @@ class VersionWorkflow(APIView):
         tags=["resources"],
         responses={
             200: WorkflowOutput,
-            404: OpenApiResponse(description="No such version, not yours to see, or no workflow."),
+            404: OpenApiResponse(
+                DetailOutput, description="No such version, not yours to see, or no workflow."
+            ),
         },
     )
     def get(self, request, version_id: int):
