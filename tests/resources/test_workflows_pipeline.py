@@ -141,13 +141,21 @@ def test_the_model_page_draws_the_graph_and_lists_what_it_needs(client, creator)
     make_model(creator, name="SDXL base", type=ModelType.CHECKPOINT, filename="sd_xl_base_1.0.safetensors",
                content=demo.tiny_lora(), base_model="SDXL 1.0")  # fmt: skip
     workflow = ui_04(title='<script>alert("x")</script>')
+    workflow["nodes"].append(
+        {"id": 12, "type": "CLIPVisionLoader", "pos": [0, 900], "size": [300, 60], "mode": 2,
+         "widgets_values": ["<b onmouseover=alert(1)>vision</b>.safetensors"], "color": "javascript:alert(1)"}
+    )  # fmt: skip
+    workflow["models"].append({"name": '"><svg onload=alert(1)>.safetensors', "directory": "loras"})
     model = workflow_model(creator, dumps(workflow))
     page = client.get(model.get_absolute_url()).content.decode()
     svg = page[page.index("<svg") : page.index("</svg>")]
-    assert sorted(re.findall(r'data-node-id="(\d+)"', svg)) == sorted(
-        ["3", "4", "5", "6", "7", "8", "9", "10", "11"]
-    )
+    assert sorted(re.findall(r'data-node-id="(\d+)"', svg)) == sorted("3 4 5 6 7 8 9 10 11 12".split())
     assert svg.count('class="wf-link"') == 9
+    assert "<b onmouseover" not in page and "<svg onload" not in page and "javascript:" not in page
+    assert (
+        "&lt;b onmouseover=alert(1)&gt;vision&lt;/b&gt;.safet</text>" in svg
+    )  # the muted node's widget, as text (cut at 40 characters)
+    assert "&quot;&gt;&lt;svg onload=alert(1)&gt;.safetensors" in page  # listed as needed, as text
     assert "<script>alert" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in svg
     assert "UltimateSDUpscale" in page and "comfyui_ultimatesdupscale" in page
     assert "not on this hub" in page  # the embedding and the upscaler
