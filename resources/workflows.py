@@ -76,7 +76,9 @@ def read_workflow_text(f: BinaryIO, *, name: str = "") -> str | None:
     f.seek(0)
     if head.startswith(b"\x89PNG") or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
         meta = genmeta.read_generation_metadata(f)
-        return meta.workflow or meta.prompt_graph
+        if meta.workflow or meta.prompt_graph:
+            return meta.workflow or meta.prompt_graph
+        return _webp_exif_workflow(f) if head[:4] == b"RIFF" else None
     data = f.read(MAX_WORKFLOW_BYTES + 1)
     if len(data) > MAX_WORKFLOW_BYTES:
         raise WorkflowRejected(f"The workflow is over the hub's limit of {MAX_WORKFLOW_BYTES:,} bytes.")
@@ -84,6 +86,45 @@ def read_workflow_text(f: BinaryIO, *, name: str = "") -> str | None:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise WorkflowRejected("The workflow is not UTF-8 text.") from None
+
+
+def _webp_exif_workflow(f: BinaryIO) -> str | None:
+    """ComfyUI's SaveAnimatedWEBP writes `workflow:<json>` into EXIF Make (0x010F) and `prompt:<json>`
+    into Model (0x0110). The RIFF chunks are walked here (capped); only the EXIF chunk is read."""
+    from PIL import Image
+
+    f.seek(12)
+    data = None
+    for _ in range(1000):
+        head = f.read(8)
+        if len(head) < 8:
+            return None
+        size = int.from_bytes(head[4:], "little")
+        if head[:4] == b"EXIF":
+            if size > MAX_WORKFLOW_BYTES:
+                raise WorkflowRejected(
+                    f"The image's EXIF is over the hub's limit of {MAX_WORKFLOW_BYTES:,} bytes."
+                )
+            data = f.read(size)
+            break
+        f.seek(size + (size & 1), 1)
+    if not data:
+        return None
+    data = data[6:] if data.startswith(b"Exif\x00\x00") else data
+    exif = Image.Exif()
+    try:
+        exif.load(data)
+        values = [exif.get(tag) for tag in (0x010F, 0x0110, 0x010E)]
+    except Exception:  # a damaged EXIF block is no workflow; Pillow raises many kinds here
+        return None
+    texts = {}
+    for value in values:
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        if isinstance(value, str) and ":" in value:
+            key, _, rest = value.partition(":")
+            texts.setdefault(key.strip().lower(), rest)
+    return texts.get("workflow") or texts.get("prompt")
 
 
 def parse_workflow(text: str | bytes) -> dict:

@@ -16,7 +16,7 @@ from resources.workflows import (
     read_workflow_text,
 )
 
-from .workflow_samples import api_format, big_ui, dumps, png_with, ui_04, ui_1
+from .workflow_samples import api_format, big_ui, dumps, png_with, ui_04, ui_1, webp_with
 
 
 def needed(summary) -> set[tuple]:
@@ -194,3 +194,22 @@ def test_graph_context_for_an_image_answers_an_error_sentence_not_an_exception(d
     context = graph_context(json.dumps(api_format()))
     assert context["summary"]["nodes"] == 8 and 'data-node-id="4"' in context["svg"]
     assert all(m["resolved"] is None for m in context["summary"]["models"])
+
+
+def test_a_webp_carries_the_workflow_in_exif_as_comfyui_writes_it():
+    webp = webp_with({0x010F: "workflow:" + json.dumps(ui_1()), 0x0110: "prompt:" + json.dumps(api_format())})
+    assert parse_workflow(read_workflow_text(io.BytesIO(webp)))["summary"]["nodes"] == 3
+    only_prompt = webp_with({0x0110: "prompt:" + json.dumps(api_format())})
+    assert parse_workflow(read_workflow_text(io.BytesIO(only_prompt)))["summary"]["format"] == "api"
+    assert read_workflow_text(io.BytesIO(webp_with({0x010F: "Canon"}))) is None
+    damaged = webp.replace(b"EXIF", b"EXIF", 1)[:40] + b"\x00" * 20
+    assert read_workflow_text(io.BytesIO(damaged)) is None
+
+
+def test_the_graph_template_draws_graph_context_or_shows_its_sentence(db):
+    from django.template.loader import render_to_string
+
+    html = render_to_string("resources/workflows/_graph.html", graph_context(json.dumps(api_format())))
+    assert html.count("data-node-id=") == 8 and "not on this hub" in html
+    html = render_to_string("resources/workflows/_graph.html", graph_context('{"nodes": 1}'))
+    assert "This JSON is not a ComfyUI workflow" in html and "<svg" not in html

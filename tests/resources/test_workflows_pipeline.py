@@ -12,7 +12,7 @@ from models_app.models import AIModel, FileStatus, FileType, ModelFile, ModelTyp
 from models_app.tasks import process_file
 from tests.factories import make_model, make_user
 
-from .workflow_samples import api_format, big_ui, dumps, png_with, ui_04
+from .workflow_samples import api_format, big_ui, dumps, png_with, ui_04, webp_with
 
 
 def workflow_model(owner, content: bytes, *, filename="txt2img.json", publish=True):
@@ -39,8 +39,11 @@ def test_a_json_workflow_upload_ends_ready_with_its_summary(creator):
     assert len(model_file.metadata["workflow"]["layout"]["nodes"]) == 9
 
 
-def test_a_png_carrying_a_workflow_is_accepted_for_a_workflows_model(creator):
+def test_a_png_or_webp_carrying_a_workflow_is_accepted_for_a_workflows_model(creator):
     model_file = upload(creator, png_with({"workflow": json.dumps(ui_04())}), "fox.png")
+    assert model_file.status == FileStatus.READY, model_file.status_message
+    assert model_file.metadata["workflow"]["summary"]["nodes"] == 9
+    model_file = upload(creator, webp_with({0x010F: "workflow:" + json.dumps(ui_04())}), "fox.webp")
     assert model_file.status == FileStatus.READY, model_file.status_message
     assert model_file.metadata["workflow"]["summary"]["nodes"] == 9
 
@@ -199,3 +202,18 @@ def test_import_models_detects_a_workflow_and_takes_type_workflows(base_models, 
     )
     line = json.loads(out.getvalue())
     assert line["status"] == "rejected" and "not a ComfyUI workflow" in line["message"]
+
+
+def test_the_upload_api_accepts_workflow_files_and_the_upload_page_preselects_workflow(client, creator):
+    model = workflow_model(creator, dumps(api_format()), publish=False)
+    version = model.versions.get()
+    client.force_login(creator)
+    for name in ("txt2img.json", "fox.png", "fox.webp"):
+        response = client.post(
+            "/api/hub/uploads",
+            {"version_id": version.id, "filename": name, "size": 1234},
+            content_type="application/json",
+        )
+        assert response.status_code == 201, response.content
+    page = client.get(f"/models/{model.id}/versions/{version.id}/files").content.decode()
+    assert '<option value="Workflow" selected>' in page

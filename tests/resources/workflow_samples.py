@@ -144,3 +144,14 @@ def png_with(chunks: dict[str, str]) -> bytes:
 
 def dumps(workflow) -> bytes:
     return json.dumps(workflow).encode()
+
+
+def webp_with(tags: dict[int, str]) -> bytes:
+    """A small real WebP with EXIF tags, as ComfyUI's SaveAnimatedWEBP writes its workflow."""
+    image = Image.new("RGB", (32, 24), (200, 90, 40))
+    exif = image.getexif()
+    for tag, value in tags.items():
+        exif[tag] = value
+    out = io.BytesIO()
+    image.save(out, format="WEBP", exif=exif.tobytes())
+    return out.getvalue()
