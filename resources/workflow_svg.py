@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 TITLE_HEIGHT = 30
 SLOT_HEIGHT = 20
 PADDING = 40
+CHAR_WIDTH = 8  # about one character of the 12-14 px sans-serif the stylesheet sets
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{3,8}$")
 DEFAULT_NODE = "#353535"
 DEFAULT_TITLE = "#222222"
@@ -83,18 +84,24 @@ def render_svg(layout: dict) -> SafeString:
             parts.append(
                 f'<rect class="wf-node-body" width="{_f(w)}" height="{_f(float(h) + TITLE_HEIGHT)}" rx="6" fill="{body}"/>'
             )
+        fits = max(4, int(float(w) / CHAR_WIDTH))  # characters that fit the node's width
         parts.append(
             f'<rect class="wf-node-title" width="{_f(w)}" height="{TITLE_HEIGHT}" rx="6" fill="{head}"/>'
-            f'<text x="10" y="20" class="wf-title">{escape(title)}</text>'
+            f'<text x="10" y="20" class="wf-title">{escape(_cut(title, fits))}</text>'
         )
         if not collapsed:
             for i, text in enumerate(widgets or []):
-                parts.append(
-                    f'<text x="10" y="{TITLE_HEIGHT + 20 + i * SLOT_HEIGHT}" class="wf-widget">{escape(text)}</text>'
-                )
+                y_text = TITLE_HEIGHT + 20 + i * SLOT_HEIGHT
+                parts.append(f'<text x="10" y="{y_text}" class="wf-widget">{escape(_cut(text, fits))}</text>')
         parts.append("</g>")
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every workflow string above went through escape()
+
+
+def _cut(text, limit: int) -> str:
+    """Text cut to what fits a node; the full value stays in the file (and in the summary)."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _slot_y(box, slot) -> float:

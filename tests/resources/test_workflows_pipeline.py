@@ -155,9 +155,8 @@ def test_the_model_page_draws_the_graph_and_lists_what_it_needs(client, creator)
     assert sorted(re.findall(r'data-node-id="(\d+)"', svg)) == sorted("3 4 5 6 7 8 9 10 11 12".split())
     assert svg.count('class="wf-link"') == 9
     assert "<b onmouseover" not in page and "<svg onload" not in page and "javascript:" not in page
-    assert (
-        "&lt;b onmouseover=alert(1)&gt;vision&lt;/b&gt;.safet</text>" in svg
-    )  # the muted node's widget, as text (cut at 40 characters)
+    # The muted node's widget, as text (cut to fit the node).
+    assert ">&lt;b onmouseover=alert(1)&gt;vision&lt;/b&gt;.s…</text>" in svg
     assert "&quot;&gt;&lt;svg onload=alert(1)&gt;.safetensors" in page  # listed as needed, as text
     assert "<script>alert" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in svg
     assert "UltimateSDUpscale" in page and "comfyui_ultimatesdupscale" in page
