@@ -173,9 +173,11 @@ def _num(value, default: float = 0.0) -> float:
             value = float(value)
         except ValueError:
             return default
-    if not isinstance(value, int | float) or not math.isfinite(value):
+    if not isinstance(value, int | float):
         return default
-    return max(-MAX_COORD, min(MAX_COORD, float(value)))
+    if isinstance(value, int):  # float() of a 400-digit int raises OverflowError
+        return float(max(-MAX_COORD, min(MAX_COORD, value)))
+    return max(-MAX_COORD, min(MAX_COORD, value)) if math.isfinite(value) else default
 
 
 def _pair(value, default: tuple[float, float]) -> tuple[float, float]:
@@ -259,10 +261,9 @@ def _parse_ui(data: dict) -> dict:
                 "color": _colour(raw.get("color")),
             }  # fmt: skip
         )
-    subgraphs = (
-        data.get("definitions", {}).get("subgraphs") if isinstance(data.get("definitions"), dict) else None
-    )
-    subgraph_ids = {_text(s.get("id")) for s in subgraphs or [] if isinstance(s, dict)}
+    definitions = data.get("definitions") if isinstance(data.get("definitions"), dict) else {}
+    subgraphs = definitions.get("subgraphs") if isinstance(definitions.get("subgraphs"), list) else []
+    subgraph_ids = {_text(s.get("id")) for s in subgraphs[:MAX_GROUPS] if isinstance(s, dict)}
     return {
         "format": "ui",
         "version": 1 if data.get("version") == 1 else 0.4,

@@ -213,3 +213,45 @@ def test_the_graph_template_draws_graph_context_or_shows_its_sentence(db):
     assert html.count("data-node-id=") == 8 and "not on this hub" in html
     html = render_to_string("resources/workflows/_graph.html", graph_context('{"nodes": 1}'))
     assert "This JSON is not a ComfyUI workflow" in html and "<svg" not in html
+
+
+JUNK = [None, True, 10**400, -1e308, "x", "", [], {}, [None, "a"], {"0": "a"}, [[[[]]]], "\x00\ud800"]
+
+
+def test_junk_of_every_type_in_every_field_gives_a_graph_or_a_sentence_never_an_exception():
+    base = ui_04()
+    fields = set().union(*(node.keys() for node in base["nodes"]))
+    for junk in JUNK:
+        for field in fields:
+            workflow = ui_04()
+            for node in workflow["nodes"]:
+                node[field] = junk
+            _parses_or_refuses(workflow)
+        for key in ("links", "groups", "models", "definitions", "version", "nodes", "extra"):
+            workflow = ui_04()
+            workflow[key] = junk
+            _parses_or_refuses(workflow)
+        workflow = ui_04()
+        workflow["links"] = [junk, [junk] * 6, {"origin_id": junk, "target_id": 4}]
+        workflow["groups"] = [{"title": junk, "bounding": [junk] * 4, "color": junk}]
+        workflow["definitions"] = {"subgraphs": [{"id": junk}, junk]}
+        _parses_or_refuses(workflow)
+        api = api_format()
+        api["3"]["inputs"]["model"] = [junk, junk]
+        api["4"]["inputs"]["ckpt_name"] = junk
+        api["4"]["_meta"] = junk
+        _parses_or_refuses(api)
+
+
+def _parses_or_refuses(workflow):
+    try:
+        text = json.dumps(workflow)
+    except ValueError:
+        return  # 10**400 is valid JSON for json.dumps only up to Python's digit limit
+    try:
+        parsed = parse_workflow(text)
+    except WorkflowRejected as exc:
+        assert str(exc).endswith(".")
+        return
+    render_svg(parsed["layout"])
+    json.dumps(parsed)
