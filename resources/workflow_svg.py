@@ -11,6 +11,8 @@ import re
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+# Bump when the drawing changes: the model page caches each file's SVG under this version.
+RENDER_VERSION = 1
 TITLE_HEIGHT = 30
 SLOT_HEIGHT = 20
 PADDING = 40
