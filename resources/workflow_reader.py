@@ -25,7 +25,7 @@ def read_workflow(*, model_file, f, size: int, kind: str) -> dict:
     if not required and extension != ".json" and model_file.type != FileType.IMAGE:
         return {}
     try:
-        text = read_workflow_text(f, name=model_file.name)
+        text = read_workflow_text(f)
         if text is None:
             if required:
                 raise WorkflowRejected(
@@ -45,7 +45,7 @@ def guess_type(*, name: str, f) -> str | None:
     if "." not in name or "." + name.rsplit(".", 1)[-1].lower() not in _WORKFLOW_CARRIERS:
         return None
     try:
-        text = read_workflow_text(f, name=name)
+        text = read_workflow_text(f)
         if text is None:
             return None
         parse_workflow(text)

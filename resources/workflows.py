@@ -67,7 +67,7 @@ class WorkflowRejected(ValueError):
 # --- Reading -----------------------------------------------------------------------------------------
 
 
-def read_workflow_text(f: BinaryIO, *, name: str = "") -> str | None:
+def read_workflow_text(f: BinaryIO) -> str | None:
     """The workflow JSON text in a file: a .json file's text, or a PNG/WebP's ComfyUI `workflow` chunk
     (else its `prompt` chunk). None when an image carries neither. Raises WorkflowRejected when the
     file is too large to be a workflow."""
