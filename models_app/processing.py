@@ -63,6 +63,19 @@ def register_content_reader(reader):
     return reader
 
 
+# How import_models guesses a model type from content it has no header detection for: apps above
+# this one add guessers for the kinds they own (resources: ComfyUI workflows). Each is called as
+# guesser(name=, f=) with f the open local file, and returns a ModelType value or None.
+TYPE_GUESSERS: list = []
+
+
+def register_type_guesser(guesser):
+    """Add a guesser to TYPE_GUESSERS once."""
+    if guesser not in TYPE_GUESSERS:
+        TYPE_GUESSERS.append(guesser)
+    return guesser
+
+
 def process_file(*, model_file: ModelFile) -> ModelFile:
     """Turn stored upload bytes into a ready (or quarantined, or rejected) file.
 

@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from community.models import ApiKey
 from models_app import demo
 from models_app.models import ModelFile
+from tests.factories import make_model
 
 pytestmark = pytest.mark.django_db
 
@@ -285,6 +286,18 @@ def test_real_answers_of_every_operation_match_the_schema(schema, creator, run_o
     check(api.get("/api/hub/versions/999999/files"), "get", "/api/hub/versions/{version_id}/files")
     expired = Client().put("/api/hub/parts/not-a-token", b"x", content_type="application/octet-stream")
     check(expired, "put", "/api/hub/parts/{token}")
+
+    workflow = make_model(
+        creator,
+        type="Workflows",
+        filename="wf.json",
+        content=b'{"1": {"class_type": "KSampler", "inputs": {}}}',
+    )
+    path = "/api/hub/versions/{version_id}/workflow"
+    assert (
+        check(api.get(f"/api/hub/versions/{workflow.versions.get().id}/workflow"), "get", path)["nodes"] == 1
+    )
+    check(api.get("/api/hub/versions/999999/workflow"), "get", path)
 
     documented = {(path, method) for path, item in schema["paths"].items() for method in item}
     assert documented == check.seen

@@ -19,14 +19,20 @@ def _no_constants(name: str):
 
 
 def depth_exceeds(value, limit: int) -> bool:
-    """True when `value` nests lists/objects deeper than `limit` (walked without recursion)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
+    """True when `value` nests lists/objects deeper than `limit` (walked level by level, without
+    recursion; one list per level keeps a large flat document cheap to check)."""
+    level = [value]
+    depth = 1
+    while level:
         if depth > limit:
             return True
-        children = item.values() if isinstance(item, dict) else item
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+        level = [
+            child
+            for item in level
+            for child in (item.values() if type(item) is dict else item)
+            if type(child) is dict or type(child) is list
+        ]
+        depth += 1
     return False
 
 

@@ -10,10 +10,13 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
-from models_app import services
+from models_app import processing, services
 from models_app.files.detection import Detection, detect
 from models_app.files.safetensors import HeaderError, read_header
-from models_app.models import MAX_MODEL_NAME_LENGTH, BaseModel, ModelFile, ModelType
+from models_app.models import MAX_MODEL_NAME_LENGTH, BaseModel, FileType, ModelFile, ModelType
+
+# The file type a model type's single file gets (a workflow's .json is its Workflow file).
+_FILE_TYPES = {ModelType.WORKFLOWS: FileType.WORKFLOW}
 
 
 class Command(BaseCommand):
@@ -77,11 +80,12 @@ class Command(BaseCommand):
                 raise ValidationError("No such file.")
             services.check_upload_allowed(filename=path.name, size=path.stat().st_size)
             detected = self._detect(path)
+            model_type = model_type or detected.model_type or self._guess_type(path) or ModelType.OTHER
             model = services.create_model(
                 owner=user,
                 # a label taken from the file name, cut to fit (the file keeps its full name)
                 name=(path.stem.replace("_", " ").strip() or path.name)[:MAX_MODEL_NAME_LENGTH],
-                type=model_type or detected.model_type or ModelType.OTHER,
+                type=model_type,
             )
             version = services.create_version(
                 model=model,
@@ -91,7 +95,10 @@ class Command(BaseCommand):
             line.update(model_id=model.id, version_id=version.id)
             with path.open("rb") as f:
                 model_file = services.add_file(
-                    version=version, name=path.name, content=File(f, name=path.name)
+                    version=version,
+                    name=path.name,
+                    content=File(f, name=path.name),
+                    type=_FILE_TYPES.get(model_type, FileType.MODEL),
                 )
             model_file.refresh_from_db()
             line.update(file_id=model_file.id, **_status(model_file))
@@ -111,6 +118,15 @@ class Command(BaseCommand):
                 return detect(read_header(f, path.stat().st_size))
         except HeaderError:
             return unknown  # the pipeline rejects it with the reason
+
+    def _guess_type(self, path: Path) -> str | None:
+        """A type from content the apps above models_app recognise (processing.TYPE_GUESSERS)."""
+        for guesser in processing.TYPE_GUESSERS:
+            with path.open("rb") as f:
+                guessed = guesser(name=path.name, f=f)
+            if guessed:
+                return guessed
+        return None
 
     def _known_base(self, name: str | None) -> str:
         return name if name and BaseModel.objects.filter(name=name).exists() else "Other"

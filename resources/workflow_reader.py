@@ -1,0 +1,54 @@
+"""The upload pipeline's reader for ComfyUI workflows (registered in apps.ResourcesConfig.ready).
+
+models_app.processing calls it for every stored upload; it answers only for workflow files: any file
+of a Workflows model (or of file type Workflow) must be a workflow (.json, or a PNG/WebP carrying
+one), and a `.json` elsewhere that happens to be a workflow gets its summary too.
+"""
+
+from models_app.models import FileType, ModelType
+from models_app.processing import FileRejected
+
+from .workflows import WorkflowRejected, parse_workflow, read_workflow_text
+
+_WORKFLOW_CARRIERS = {".json", ".png", ".webp"}
+
+
+def read_workflow(*, model_file, f, size: int, kind: str) -> dict:
+    """{"workflow": {"summary", "layout"}} for a workflow file, {} for anything else; raises
+    FileRejected with the reason when a file that must be a workflow is not one."""
+    extension = model_file.extension
+    if extension not in _WORKFLOW_CARRIERS or kind != "unknown":
+        return {}
+    required = model_file.type == FileType.WORKFLOW or (
+        model_file.version.model.type == ModelType.WORKFLOWS and model_file.type != FileType.IMAGE
+    )
+    if not required and extension != ".json" and model_file.type != FileType.IMAGE:
+        return {}
+    try:
+        text = read_workflow_text(f)
+        if text is None:
+            if required:
+                raise WorkflowRejected(
+                    "This image carries no ComfyUI workflow (no `workflow` or `prompt` text)."
+                )
+            return {}
+        parsed = parse_workflow(text)
+    except WorkflowRejected as exc:
+        if required:
+            raise FileRejected(str(exc)) from None
+        return {}
+    return {"workflow": {"summary": parsed["summary"], "layout": parsed["layout"]}}
+
+
+def guess_type(*, name: str, f) -> str | None:
+    """ModelType.WORKFLOWS when the file is a ComfyUI workflow (import_models without --type)."""
+    if "." not in name or "." + name.rsplit(".", 1)[-1].lower() not in _WORKFLOW_CARRIERS:
+        return None
+    try:
+        text = read_workflow_text(f)
+        if text is None:
+            return None
+        parse_workflow(text)
+    except WorkflowRejected:
+        return None
+    return ModelType.WORKFLOWS
