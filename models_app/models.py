@@ -283,7 +283,8 @@ class ModelVersion(HasDescription, models.Model):
     publish_when_ready = models.BooleanField(default=False)
     download_count = models.PositiveBigIntegerField(default=0)
     early_access_days = models.PositiveSmallIntegerField(
-        default=0, help_text="Days after publishing during which only the creator, moderators and people granted early access may download."
+        default=0,
+        help_text="Days after publishing during which only the creator, moderators and people granted early access may download.",
     )
     early_access_ends_at = models.DateTimeField(
         null=True, blank=True, help_text="Until then only people with a grant (and the creator) may download."

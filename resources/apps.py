@@ -5,3 +5,10 @@ class ResourcesConfig(AppConfig):
     """ComfyUI workflows, wildcard sets and example images with their generation settings."""
 
     name = "resources"
+
+    def ready(self):
+        from models_app import processing
+
+        from . import wildcard_packs
+
+        processing.register_content_reader(wildcard_packs.read_wildcard_file)

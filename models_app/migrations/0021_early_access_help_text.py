@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('models_app', '0020_edit_and_delete'),
+        ("models_app", "0020_edit_and_delete"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='modelversion',
-            name='early_access_days',
-            field=models.PositiveSmallIntegerField(default=0, help_text='Days after publishing during which only the creator, moderators and people granted early access may download.'),
+            model_name="modelversion",
+            name="early_access_days",
+            field=models.PositiveSmallIntegerField(
+                default=0,
+                help_text="Days after publishing during which only the creator, moderators and people granted early access may download.",
+            ),
         ),
     ]
