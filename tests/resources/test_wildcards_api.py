@@ -1,0 +1,211 @@
+"""Wildcard packs through the real upload pipeline, their lists in the API, and trying templates."""
+
+import io
+import json
+import time
+
+import pytest
+from django.test import Client
+
+from models_app import services
+from models_app.models import FileStatus, ModelFile, ModelType
+from tests.factories import make_model
+from tests.resources.test_wildcards_formats import make_zip
+
+ANIMALS = b"# animals\ncat\ndog\nfox\n"
+
+
+def pack(owner, *, name="Animals", content=ANIMALS, filename="animal.txt", publish=True):
+    model = make_model(
+        owner, name=name, type=ModelType.WILDCARDS, content=content, filename=filename, publish=publish
+    )
+    return model.versions.get()
+
+
+def expand(client, **body):
+    return client.post("/api/hub/wildcards/expand", json.dumps(body), content_type="application/json")
+
+
+@pytest.mark.django_db
+def test_an_uploaded_txt_pack_is_ready_and_its_lists_are_in_the_api(creator, client):
+    version = pack(creator)
+    model_file = version.files.get()
+    assert model_file.status == FileStatus.READY, model_file.status_message
+    response = client.get(f"/api/hub/versions/{version.id}/wildcards")
+    assert response.status_code == 200
+    assert response.json() == {"version_id": version.id, "lists": {"animal": ["cat", "dog", "fox"]}}
+
+
+@pytest.mark.django_db
+def test_a_zip_pack_with_folders_is_read_through_the_pipeline(creator, client):
+    data = make_zip({"animal.txt": b"cat\n", "style/paint.txt": b"oil\nink\n"})
+    version = pack(creator, content=data, filename="pack.zip")
+    lists = client.get(f"/api/hub/versions/{version.id}/wildcards").json()["lists"]
+    assert lists == {"animal": ["cat"], "style/paint": ["oil", "ink"]}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "filename, content, words",
+    [
+        ("evil.zip", make_zip({"../../etc/x.txt": b"a"}), "outside the pack"),
+        ("loop.json", json.dumps({"a": ["__b__"], "b": ["__a__"]}).encode(), "cycle"),
+        ("bomb.yaml", b"a: &a [x, x]\nb: [*a, *a]\n", "aliases"),
+    ],
+)
+def test_a_bad_pack_is_rejected_with_a_sentence_and_nothing_stored(creator, filename, content, words):
+    model = services.create_model(owner=creator, name="Bad pack", type=ModelType.WILDCARDS)
+    version = services.create_version(model=model, name="v1", base_model="Other")
+    from models_app.tasks import process_file
+
+    model_file = services.add_file(version=version, name=filename, content=io.BytesIO(content))
+    process_file.apply(args=[model_file.id])
+    model_file = ModelFile.objects.get(id=model_file.id)
+    assert model_file.status == FileStatus.REJECTED
+    assert words in model_file.status_message
+    assert model_file.blob_id is None
+
+
+@pytest.mark.django_db
+def test_txt_files_in_other_model_types_are_not_read_as_wildcards(creator):
+    model = make_model(
+        creator, type=ModelType.LORA, content=b"a\n__x__\n", filename="notes.txt", publish=False
+    )
+    from models_app.tasks import process_file
+
+    model_file = model.versions.get().files.get()
+    process_file.apply(args=[model_file.id])
+    model_file.refresh_from_db()
+    assert "wildcards" not in model_file.metadata
+
+
+@pytest.mark.django_db
+def test_visibility_of_a_draft_pack_owner_moderator_other_anonymous(creator, fan, moderator):
+    version = pack(creator, publish=False)
+    url = f"/api/hub/versions/{version.id}/wildcards"
+    owner, other, mod = Client(), Client(), Client()
+    owner.force_login(creator)
+    other.force_login(fan)
+    mod.force_login(moderator)
+    assert owner.get(url).status_code == 200
+    assert mod.get(url).status_code == 200
+    assert other.get(url).status_code == 404  # a draft is not confirmed to exist
+    assert Client().get(url).status_code == 404
+    assert expand(other, template="__animal__", version_ids=[version.id]).status_code == 404
+    assert expand(owner, template="__animal__", version_ids=[version.id]).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_version_that_is_not_a_pack_is_404(creator, client):
+    lora = make_model(creator).versions.get()
+    assert client.get(f"/api/hub/versions/{lora.id}/wildcards").status_code == 404
+    assert client.get("/api/hub/versions/99999999/wildcards").status_code == 404
+
+
+@pytest.mark.django_db
+def test_random_expansions_are_reproducible_under_a_seed(creator, client):
+    version = pack(creator)
+    body = dict(template="a {red|blue|green} __animal__", version_ids=[version.id], count=20, seed=42)
+    first = expand(client, **body)
+    assert first.status_code == 200, first.json()
+    prompts = first.json()["prompts"]
+    assert len(prompts) == 20
+    assert all(
+        p.split()[1] in {"red", "blue", "green"} and p.split()[2] in {"cat", "dog", "fox"} for p in prompts
+    )
+    assert len(set(prompts)) > 1
+    assert expand(client, **body).json()["prompts"] == prompts
+    assert expand(client, **{**body, "seed": 43}).json()["prompts"] != prompts
+    assert first.json()["seed"] == 42
+
+
+@pytest.mark.django_db
+def test_combinatorial_prompts_and_count(creator, client):
+    version = pack(creator)
+    data = expand(
+        client, template="{red|blue} __animal__", version_ids=[version.id], mode="combinatorial", count=100
+    ).json()
+    assert sorted(data["prompts"]) == sorted(
+        f"{c} {a}" for c in ("red", "blue") for a in ("cat", "dog", "fox")
+    )
+    assert data["combinatorial_count"] == 6 and data["combinatorial_count_more"] is False
+    # Counting stops at the cap and says "more than" instead of building 2^40 prompts.
+    big = expand(client, template="{a|b}" * 40, mode="random", count=3, seed=1, with_count=True).json()
+    assert big["combinatorial_count"] == 10_000 and big["combinatorial_count_more"] is True
+    assert len(big["prompts"]) == 3
+
+
+@pytest.mark.django_db
+def test_packs_combine_by_name_and_missing_wildcards_are_named(creator, fan, client):
+    animals = pack(creator)
+    colors = pack(fan, name="Colors", content=b"red\nblue\n", filename="color.txt")
+    data = expand(
+        client, template="__color__ __animal__ __nope__", version_ids=[animals.id, colors.id], count=5, seed=1
+    ).json()
+    assert all(p.split()[0] in {"red", "blue"} for p in data["prompts"])
+    assert data["missing"] == ["nope"]
+    found = client.get("/api/hub/wildcards/packs", {"q": "colo"}).json()
+    assert [p["version_id"] for p in found] == [colors.id]
+
+
+@pytest.mark.django_db
+def test_a_cycle_formed_by_combining_packs_is_a_400_with_a_sentence(creator, fan, client):
+    a = pack(creator, name="A", content=b"__b__\n", filename="a.txt")
+    b = pack(fan, name="B", content=b"__a__\n", filename="b.txt")
+    response = expand(client, template="__a__", version_ids=[a.id, b.id])
+    assert response.status_code == 400
+    assert "cycle" in response.json()["detail"] and "__a__" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ({"template": "x" * 2001}, "2000 characters|2,000"),
+        ({"template": "{" * 10_000 + "a" + "}" * 10_000}, "2000 characters|2,000"),
+        ({"template": "{" * 30 + "a" + "}" * 30}, "braces deep"),
+        ({"template": "a", "count": 101}, "100"),
+        ({"template": "a", "count": 0}, "1"),
+        ({"template": "a", "mode": "everything"}, "valid choice"),
+        ({"template": "a", "seed": -1}, "0"),
+        ({"template": "a", "version_ids": ["x"]}, "integer"),
+        ({"template": ""}, "blank"),
+    ],
+)
+def test_caps_and_junk_are_400_with_a_sentence(client, body, words):
+    response = expand(client, **body)
+    assert response.status_code == 400
+    import re
+
+    assert re.search(words, json.dumps(response.json())), response.json()
+
+
+@pytest.mark.django_db
+def test_a_template_that_would_take_forever_is_stopped_within_the_time_limit(client, settings):
+    settings.WILDCARD_EXPAND_TIMEOUT = 1.5
+    # 2^40 combinations with 100 ten-way pick-without-repetition permutations: no cap short-cuts this.
+    template = "{10$$a|b|c|d|e|f|g|h|i|j|k|l}" * 10
+    started = time.monotonic()
+    response = expand(client, template=template, mode="combinatorial", count=100)
+    elapsed = time.monotonic() - started
+    assert response.status_code == 400, response.json()
+    assert elapsed < 6
+    assert "longer than 1.5 seconds" in response.json()["detail"] or "too long" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_deep_nesting_in_a_pack_never_escapes_as_a_500(creator, client):
+    deep = "{" * 18 + "x" + "}" * 18
+    version = pack(creator, content=(deep + "\n").encode(), filename="deep.txt")
+    response = expand(client, template="__deep__ " * 50, version_ids=[version.id], count=100, seed=1)
+    assert response.status_code in (200, 400)
+    assert "detail" in response.json() or response.json()["prompts"]
+
+
+@pytest.mark.django_db
+def test_expansions_are_rate_limited(client, settings):
+    settings.WILDCARD_EXPAND_RATE_LIMIT = 2
+    assert expand(client, template="a", seed=1).status_code == 200
+    assert expand(client, template="a", seed=1).status_code == 200
+    response = expand(client, template="a", seed=1)
+    assert response.status_code == 429 and "Too many" in response.json()["detail"]
