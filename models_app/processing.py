@@ -62,6 +62,18 @@ def register_content_reader(reader):
     return reader
 
 
+# What `import_models` asks when no --type is given and the file is not safetensors: each detector is
+# called as detector(path=) (a local pathlib.Path) and returns a ModelType value, or None when the file
+# is not its kind. Registered like CONTENT_READERS by the apps that own those kinds.
+TYPE_DETECTORS: list = []
+
+
+def register_type_detector(detector):
+    if detector not in TYPE_DETECTORS:
+        TYPE_DETECTORS.append(detector)
+    return detector
+
+
 def process_file(*, model_file: ModelFile) -> ModelFile:
     """Turn stored upload bytes into a ready (or quarantined, or rejected) file.
 

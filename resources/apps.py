@@ -12,3 +12,4 @@ class ResourcesConfig(AppConfig):
         from . import wildcard_packs
 
         processing.register_content_reader(wildcard_packs.read_wildcard_file)
+        processing.register_type_detector(wildcard_packs.detect_wildcards)

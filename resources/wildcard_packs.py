@@ -38,6 +38,19 @@ def read_wildcard_file(*, model_file, f, size, kind) -> dict:
     }
 
 
+def detect_wildcards(*, path) -> str | None:
+    """processing.TYPE_DETECTORS: "Wildcards" for a local file that reads as a wildcard pack."""
+    if path.suffix.lower() not in PACK_EXTENSIONS:
+        return None
+    try:
+        if path.stat().st_size > wildcards.MAX_ZIP_BYTES:
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return ModelType.WILDCARDS if wildcards.looks_like_wildcards(data, path.name) else None
+
+
 def version_lists(version: ModelVersion) -> dict[str, list[str]]:
     """The lists of a version's ready files, merged (a version may hold several .txt files)."""
     files = version.files.filter(status=FileStatus.READY).order_by("id")

@@ -249,6 +249,38 @@ def read_zip(data: bytes) -> dict[str, list[str]]:
     return lists
 
 
+def looks_like_wildcards(data: bytes, filename: str) -> bool:
+    """For import_models without --type: a .txt of lines, a .json/.yaml whose every leaf is a list of
+    text (so a config file or a ComfyUI workflow is not mistaken for one), or a zip of such files."""
+    ext = PurePosixPath(filename.lower()).suffix
+    if ext == ".zip":
+        try:
+            names = [
+                i.filename.lower() for i in zipfile.ZipFile(io.BytesIO(data)).infolist() if not i.is_dir()
+            ]
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+            return False
+        texts = [n for n in names if n.endswith(TEXT_EXTENSIONS)]
+        others = [n for n in names if not n.endswith(TEXT_EXTENSIONS + (".md",))]
+        if not texts or others:
+            return False
+    try:
+        lists = read_pack(data, filename)
+    except WildcardError:
+        return False
+    if ext in (".json", ".yaml", ".yml"):
+        tree = json.loads(_decode(data)) if ext == ".json" else yaml.load(_decode(data), Loader=_YamlLoader)
+        stack = [tree]
+        while stack:
+            node = stack.pop()
+            for value in node.values():
+                if isinstance(value, dict):
+                    stack.append(value)
+                elif not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                    return False
+    return bool(lists)
+
+
 # --- Checking --------------------------------------------------------------------------------------
 
 

@@ -209,3 +209,87 @@ def test_expansions_are_rate_limited(client, settings):
     assert expand(client, template="a", seed=1).status_code == 200
     response = expand(client, template="a", seed=1)
     assert response.status_code == 429 and "Too many" in response.json()["detail"]
+
+
+def run_import(*args) -> list[dict]:
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("import_models", *args, stdout=out)
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_models_detects_wildcard_files_and_packs_from_content(base_models, tmp_path):
+    from tests.factories import make_user
+
+    make_user("wendy")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "colors.txt").write_bytes(b"red\nblue\n")
+    (folder / "pack.zip").write_bytes(make_zip({"a.txt": b"x\n", "sub/b.yaml": b"c: [y, z]\n"}))
+    (folder / "styles.yaml").write_bytes(b"style:\n  paint: [oil, ink]\n")
+    (folder / "config.yaml").write_bytes(b"model:\n  target: ldm.models.Diffusion\n")  # not a pack
+    (folder / "loop.json").write_bytes(json.dumps({"a": ["__a__"]}).encode())
+    lines = {
+        line["path"].rsplit("/", 1)[-1]: line
+        for line in run_import(str(folder), "--owner", "wendy", "--wait")
+    }
+    from models_app.models import AIModel
+
+    for name in ("colors.txt", "pack.zip", "styles.yaml"):
+        assert lines[name]["status"] == "ready", lines[name]
+        assert AIModel.objects.get(id=lines[name]["model_id"]).type == "Wildcards"
+    assert AIModel.objects.get(id=lines["config.yaml"]["model_id"]).type == "Other"
+    assert "wildcards" not in ModelFile.objects.get(version_id=lines["config.yaml"]["version_id"]).metadata
+    # Given the type, a pack with a cycle is imported and rejected with the sentence naming it.
+    [loop] = run_import(str(folder / "loop.json"), "--owner", "wendy", "--type", "Wildcards", "--wait")
+    assert loop["status"] == "rejected" and "__a__ → __a__" in loop["message"]
+    pack_version = lines["pack.zip"]["version_id"]
+    lists = Client().get(f"/api/hub/versions/{pack_version}/wildcards")
+    assert lists.status_code == 404  # imported without --publish: a draft
+
+
+@pytest.mark.django_db
+def test_the_model_page_previews_each_list_and_escapes_values(creator, client):
+    values = b"cat\n<script>alert(1)</script>\n" + b"".join(b"animal %d\n" % i for i in range(20))
+    version = pack(creator, content=values)
+    page = client.get(version.model.get_absolute_url()).content.decode()
+    assert "__animal__" in page and "<td>22</td>" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
+    assert "animal 5" in page and "animal 19" not in page  # the first entries only
+    assert 'data-testid="wildcard-try"' in page and "js/wildcards.js" in page
+    lora = make_model(creator, name="Plain LoRA")
+    assert "wildcard-panel" not in client.get(lora.get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db
+def test_real_answers_of_the_wildcard_operations_match_the_openapi_schema(creator, client, settings):
+    from django.core.management import call_command
+
+    from tests.test_openapi import Checker
+
+    out = io.StringIO()
+    call_command("spectacular", "--format", "openapi-json", stdout=out)
+    schema = json.loads(out.getvalue())
+    check = Checker(schema)
+    version = pack(creator)
+    check(
+        client.get(f"/api/hub/versions/{version.id}/wildcards"),
+        "get",
+        "/api/hub/versions/{version_id}/wildcards",
+    )
+    check(client.get("/api/hub/versions/424242/wildcards"), "get", "/api/hub/versions/{version_id}/wildcards")
+    path = "/api/hub/wildcards/expand"
+    check(expand(client, template="__animal__", version_ids=[version.id], seed=3), "post", path)
+    check(expand(client, template="{a|b}", mode="combinatorial"), "post", path)
+    check(expand(client, template="__x__", version_ids=[version.id], count=500), "post", path)
+    check(expand(client, template="a", version_ids=[424242]), "post", path)
+    settings.WILDCARD_EXPAND_RATE_LIMIT = 1
+    check(expand(client, template="a"), "post", path)
+    check(client.get("/api/hub/wildcards/packs", {"q": "anim"}), "get", "/api/hub/wildcards/packs")
+    documented = {(p, m) for p, item in schema["paths"].items() for m in item if "/wildcards" in p}
+    assert documented == check.seen
+    assert {"version_wildcards", "expand_wildcards", "list_wildcard_packs"} <= {
+        op["operationId"] for item in schema["paths"].values() for op in item.values()
+    }

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
-from models_app import services
+from models_app import processing, services
 from models_app.files.detection import Detection, detect
 from models_app.files.safetensors import HeaderError, read_header
 from models_app.models import MAX_MODEL_NAME_LENGTH, BaseModel, ModelFile, ModelType
@@ -105,6 +105,11 @@ class Command(BaseCommand):
         """Guess type and base model from a safetensors header (only the header is read)."""
         unknown = Detection(None, None, "", "", 0.0, [])
         if path.suffix.lower() != ".safetensors":
+            # Workflows, wildcard packs...: the apps that own them say (processing.TYPE_DETECTORS).
+            for detector in processing.TYPE_DETECTORS:
+                model_type = detector(path=path)
+                if model_type:
+                    return Detection(model_type, None, "", "", 0.5, [f"content looks like {model_type}"])
             return unknown
         try:
             with path.open("rb") as f:
