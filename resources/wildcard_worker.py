@@ -31,8 +31,15 @@ def root_map(lists: dict[str, list[str]]) -> dict:
     return {folder: [names] for folder, names in folders.items()}
 
 
-def expand(lists, template, mode, count, seed, count_cap):
-    """Run dynamicprompts; returns {"prompts": [...], "combinatorial_count": int|None, "more": bool}."""
+def expand(lists, template, mode, count, seed, count_cap, count_seconds=1.0):
+    """Run dynamicprompts; returns {"prompts": [...], "combinatorial_count": int|None, "more": bool}.
+
+    The count walks the combinations lazily and stops at `count_cap` or after `count_seconds`
+    (a big pack makes each combination cost a millisecond or more): "more" then says it stopped early,
+    so the count is a true lower bound ("more than N")."""
+    import itertools
+    import time
+
     from dynamicprompts.generators import CombinatorialPromptGenerator, RandomPromptGenerator
     from dynamicprompts.wildcards import WildcardManager
 
@@ -53,11 +60,18 @@ def expand(lists, template, mode, count, seed, count_cap):
     counted = None
     more = False
     if count_cap:
-        # Generated lazily and cut at the cap: counting never builds the whole product.
-        gen = CombinatorialPromptGenerator(wildcard_manager=wm)
-        counted = len(gen.generate(template, max_prompts=count_cap + 1))
-        more = counted > count_cap
-        counted = min(counted, count_cap)
+        if mode == "combinatorial" and len(prompts) < count:
+            counted = len(prompts)  # all of them are already here
+        else:
+            context = CombinatorialPromptGenerator(wildcard_manager=wm)._context
+            deadline = time.monotonic() + count_seconds
+            counted = 0
+            for _ in itertools.islice(context.sample_prompts(template, None), count_cap + 1):
+                counted += 1
+                if counted > count_cap or (counted % 50 == 0 and time.monotonic() > deadline):
+                    more = True
+                    break
+            counted = min(counted, count_cap)
     return {"prompts": prompts, "combinatorial_count": counted, "more": more}
 
 
@@ -90,7 +104,7 @@ def _get_context():
     if _context is None:
         if "forkserver" in multiprocessing.get_all_start_methods():
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["resources.wildcard_worker", "dynamicprompts.generators"])
+            ctx.set_forkserver_preload(["resources.wildcard_worker", "resources.wildcard_warm"])
         else:
             ctx = multiprocessing.get_context("spawn")
         _context = ctx
@@ -102,7 +116,9 @@ def run_limited(*, lists, template, mode, count, seed, count_cap, timeout: float
     ctx = _get_context()
     receiver, sender = ctx.Pipe(duplex=False)
     process = ctx.Process(
-        target=_child, args=(sender, (lists, template, mode, count, seed, count_cap)), daemon=True
+        target=_child,
+        args=(sender, (lists, template, mode, count, seed, count_cap, min(1.0, timeout / 3))),
+        daemon=True,
     )
     process.start()
     sender.close()
