@@ -298,3 +298,15 @@ def test_real_answers_of_the_wildcard_operations_match_the_openapi_schema(creato
     assert {"version_wildcards", "expand_wildcards", "list_wildcard_packs"} <= {
         op["operationId"] for item in schema["paths"].values() for op in item.values()
     }
+
+
+@pytest.mark.django_db
+def test_text_the_database_refuses_is_cleaned_and_markup_is_kept_as_text(creator, client):
+    content = b'{"odd": ["a\\u0000b", "c\\ud800d", "<img src=x onerror=alert(1)>", "javascript:alert(1)"]}'
+    version = pack(creator, content=content, filename="odd.json")
+    assert version.files.get().status == FileStatus.READY
+    values = client.get(f"/api/hub/versions/{version.id}/wildcards").json()["lists"]["odd"]
+    assert values[0] == "ab" and "\ud800" not in values[1] and values[1].startswith("c")
+    assert "<img src=x onerror=alert(1)>" in values
+    page = client.get(version.model.get_absolute_url()).content.decode()
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "<img src=x onerror" not in page
