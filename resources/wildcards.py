@@ -202,9 +202,13 @@ def read_zip(data: bytes) -> dict[str, list[str]]:
         )
     wanted = []
     for info in members:
-        raw = info.filename
+        raw = info.orig_filename  # zipfile cuts `filename` at a NUL; the original keeps it
         shown = raw[:100].encode("unicode_escape").decode()
-        if "\\" in raw or "\x00" in raw or raw.startswith("/") or re.match(r"^[A-Za-z]:", raw):
+        if "\x00" in raw:
+            raise WildcardError(
+                f"The zip entry {shown!r} has a NUL character in its name; the pack is refused."
+            )
+        if "\\" in raw or raw.startswith("/") or re.match(r"^[A-Za-z]:", raw):
             raise WildcardError(
                 f"The zip entry {shown!r} has an absolute or Windows path; the pack is refused."
             )

@@ -71,6 +71,13 @@ def test_zip_slip_and_nested_archives_are_refused_naming_the_entry(member, words
         read_pack(make_zip({"ok.txt": b"a\n", member: b"x\n"}), "pack.zip")
 
 
+def test_a_nul_in_a_zip_entry_name_is_refused():
+    # zipfile would cut the name at the NUL ("evil.txt"); the bytes are patched after writing.
+    data = make_zip({"ok.txt": b"a", "evil.txtX.png": b"x"}).replace(b"evil.txtX.png", b"evil.txt\x00.png")
+    with pytest.raises(WildcardError, match="NUL character"):
+        read_pack(data, "pack.zip")
+
+
 def test_a_symlink_in_a_zip_is_refused():
     with pytest.raises(WildcardError, match="symbolic link"):
         read_pack(make_zip({"link.txt": b"/etc/passwd", "ok.txt": b"a"}, symlinks={"link.txt"}), "pack.zip")
