@@ -7,8 +7,9 @@
   window.hubWildcardsBound = true;
 
   function jsonHeaders(form) {
-    const token = form.querySelector("[name=csrfmiddlewaretoken]");
-    return { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": token ? token.value : "" };
+    // The token is on the panel, not in the form: without JavaScript the form is a GET (no token in URLs).
+    const panel = form.closest("[data-csrf]");
+    return { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": panel ? panel.dataset.csrf : "" };
   }
 
   function bind(form) {

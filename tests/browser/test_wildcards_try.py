@@ -4,7 +4,9 @@ import pytest
 from playwright.sync_api import expect
 
 from models_app.models import ModelType
-from tests.factories import make_model, make_user
+from tests.factories import PASSWORD, make_model, make_user
+
+from .conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,6 +20,7 @@ def test_try_a_wildcard_template_on_the_model_page_and_add_another_pack(page):
     )
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    log_in(page, "wilma", PASSWORD)  # signed in, the API checks the CSRF token the panel carries
     page.goto(model.get_absolute_url())
     panel = page.locator("[data-testid=wildcard-panel]")
     assert "__animal__" in panel.inner_text() and "cat" in panel.inner_text()

@@ -310,3 +310,25 @@ def test_text_the_database_refuses_is_cleaned_and_markup_is_kept_as_text(creator
     assert "<img src=x onerror=alert(1)>" in values
     page = client.get(version.model.get_absolute_url()).content.decode()
     assert "&lt;img src=x onerror=alert(1)&gt;" in page and "<img src=x onerror" not in page
+
+
+@pytest.mark.django_db
+def test_without_javascript_the_try_form_expands_on_the_page_itself(creator, client):
+    version = pack(creator)
+    url = version.model.get_absolute_url()
+    page = client.get(url).content.decode()
+    assert "csrfmiddlewaretoken" not in page.split('data-testid="wildcard-try"')[1].split("</form>")[0]
+    query = {
+        "wc_version": version.id,
+        "template": "{red|blue} __animal__",
+        "mode": "combinatorial",
+        "count": 10,
+    }
+    page = client.get(url, query).content.decode()
+    for prompt in ("red cat", "blue fox"):
+        assert f"<li>{prompt}</li>" in page
+    assert "6 combinations" in page
+    page = client.get(url, {**query, "template": "__a__" + "{" * 25 + "}" * 25}).content.decode()
+    assert "braces deep" in page
+    page = client.get(url, {**query, "count": "500"}).content.decode()
+    assert "100" in page.split('data-testid="wildcard-error"')[1][:200]
