@@ -213,6 +213,10 @@ CELERY_BEAT_SCHEDULE = {
 FILE_STUCK_AFTER = env_int("FILE_STUCK_AFTER", 300)
 # Download requests per visitor (user, else address) and minute before 429; 0 turns the limit off.
 DOWNLOAD_RATE_LIMIT = env_int("DOWNLOAD_RATE_LIMIT", 60)
+# Wildcard template expansions (docs/wildcards.md#expansion-limits): seconds before the child process
+# running one is killed, and expansions per visitor and minute before 429 (0 turns the limit off).
+WILDCARD_EXPAND_TIMEOUT = env_int("WILDCARD_EXPAND_TIMEOUT", 3)
+WILDCARD_EXPAND_RATE_LIMIT = env_int("WILDCARD_EXPAND_RATE_LIMIT", 30)
 
 # --- Files. Local disk under var/media unless S3_BUCKET is set; code asks for storages["models"].
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))

@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("community.urls")),
     path("", include("models_app.urls")),
     path("", include("resources.urls_workflows")),
+    path("", include("resources.urls_wildcards")),
     path("", include("compat.hf.urls")),
     # Last: /<namespace>/<name>/resolve/<rev>/<path> must never shadow the hub's own pages.
     path("", include(hf_urls.resolve_urlpatterns)),

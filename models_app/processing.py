@@ -63,17 +63,16 @@ def register_content_reader(reader):
     return reader
 
 
-# How import_models guesses a model type from content it has no header detection for: apps above
-# this one add guessers for the kinds they own (resources: ComfyUI workflows). Each is called as
-# guesser(name=, f=) with f the open local file, and returns a ModelType value or None.
-TYPE_GUESSERS: list = []
+# What `import_models` asks when no --type is given and the file is not safetensors: each detector is
+# called as detector(path=) (a local pathlib.Path) and returns a ModelType value, or None when the file
+# is not its kind. Registered like CONTENT_READERS by the apps that own those kinds.
+TYPE_DETECTORS: list = []
 
 
-def register_type_guesser(guesser):
-    """Add a guesser to TYPE_GUESSERS once."""
-    if guesser not in TYPE_GUESSERS:
-        TYPE_GUESSERS.append(guesser)
-    return guesser
+def register_type_detector(detector):
+    if detector not in TYPE_DETECTORS:
+        TYPE_DETECTORS.append(detector)
+    return detector
 
 
 def process_file(*, model_file: ModelFile) -> ModelFile:

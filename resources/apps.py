@@ -9,7 +9,9 @@ class ResourcesConfig(AppConfig):
     def ready(self):
         from models_app import processing
 
-        from . import workflow_reader
+        from . import wildcard_packs, workflow_reader
 
         processing.register_content_reader(workflow_reader.read_workflow)
-        processing.register_type_guesser(workflow_reader.guess_type)
+        processing.register_type_detector(workflow_reader.detect_workflow)
+        processing.register_content_reader(wildcard_packs.read_wildcard_file)
+        processing.register_type_detector(wildcard_packs.detect_wildcards)

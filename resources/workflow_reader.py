@@ -40,15 +40,16 @@ def read_workflow(*, model_file, f, size: int, kind: str) -> dict:
     return {"workflow": {"summary": parsed["summary"], "layout": parsed["layout"]}}
 
 
-def guess_type(*, name: str, f) -> str | None:
-    """ModelType.WORKFLOWS when the file is a ComfyUI workflow (import_models without --type)."""
-    if "." not in name or "." + name.rsplit(".", 1)[-1].lower() not in _WORKFLOW_CARRIERS:
+def detect_workflow(*, path) -> str | None:
+    """processing.TYPE_DETECTORS: "Workflows" for a local file that is a ComfyUI workflow."""
+    if path.suffix.lower() not in _WORKFLOW_CARRIERS:
         return None
     try:
-        text = read_workflow_text(f)
+        with path.open("rb") as f:
+            text = read_workflow_text(f)
         if text is None:
             return None
         parse_workflow(text)
-    except WorkflowRejected:
+    except (WorkflowRejected, OSError):
         return None
     return ModelType.WORKFLOWS

@@ -300,4 +300,6 @@ def test_real_answers_of_every_operation_match_the_schema(schema, creator, run_o
     check(api.get("/api/hub/versions/999999/workflow"), "get", path)
 
     documented = {(path, method) for path, item in schema["paths"].items() for method in item}
+    # Checked the same way in their own tests: tests/resources/test_wildcards_api.py.
+    documented = {op for op in documented if "/wildcards" not in op[0]}
     assert documented == check.seen

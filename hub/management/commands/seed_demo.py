@@ -5,6 +5,7 @@ moderation); the apps themselves never import upwards.
 """
 
 import io
+import zipfile
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -88,6 +89,40 @@ DEMO_MODELS = [
         ],
     },
 ]
+
+
+def _wildcard_pack() -> bytes:
+    """A small wildcard pack (docs/wildcards.md): folders are nested names, one list uses another."""
+    files = {
+        "animal.txt": "# what the picture shows\ncat\nred fox\nbarn owl\nhare\n",
+        "style/paint.txt": "watercolor\ngouache\nink wash\n",
+        "style/light.txt": "soft morning light\ngolden hour\noverhead sun\n",
+        "scene.txt": "a __animal__ in a meadow\na {sleeping|curious} __animal__ by a river\n",
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+DEMO_MODELS.append(
+    {
+        "name": "Meadow Wildcards",
+        "type": ModelType.WILDCARDS,
+        "tags": ["wildcards", "animals"],
+        "description": "Wildcards for Dynamic Prompts. Try `__scene__, __style/paint__, __style/light__`.",
+        "versions": [
+            {
+                "name": "v1.0",
+                "base_model": "Other",
+                "trained_words": [],
+                "description": "",
+                "files": [("meadow-wildcards.zip", _wildcard_pack)],
+            }
+        ],
+    }
+)
 
 
 class Command(BaseCommand):

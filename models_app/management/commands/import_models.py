@@ -80,7 +80,7 @@ class Command(BaseCommand):
                 raise ValidationError("No such file.")
             services.check_upload_allowed(filename=path.name, size=path.stat().st_size)
             detected = self._detect(path)
-            model_type = model_type or detected.model_type or self._guess_type(path) or ModelType.OTHER
+            model_type = model_type or detected.model_type or ModelType.OTHER
             model = services.create_model(
                 owner=user,
                 # a label taken from the file name, cut to fit (the file keeps its full name)
@@ -112,21 +112,17 @@ class Command(BaseCommand):
         """Guess type and base model from a safetensors header (only the header is read)."""
         unknown = Detection(None, None, "", "", 0.0, [])
         if path.suffix.lower() != ".safetensors":
+            # Workflows, wildcard packs...: the apps that own them say (processing.TYPE_DETECTORS).
+            for detector in processing.TYPE_DETECTORS:
+                model_type = detector(path=path)
+                if model_type:
+                    return Detection(model_type, None, "", "", 0.5, [f"content looks like {model_type}"])
             return unknown
         try:
             with path.open("rb") as f:
                 return detect(read_header(f, path.stat().st_size))
         except HeaderError:
             return unknown  # the pipeline rejects it with the reason
-
-    def _guess_type(self, path: Path) -> str | None:
-        """A type from content the apps above models_app recognise (processing.TYPE_GUESSERS)."""
-        for guesser in processing.TYPE_GUESSERS:
-            with path.open("rb") as f:
-                guessed = guesser(name=path.name, f=f)
-            if guessed:
-                return guessed
-        return None
 
     def _known_base(self, name: str | None) -> str:
         return name if name and BaseModel.objects.filter(name=name).exists() else "Other"
