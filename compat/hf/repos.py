@@ -39,7 +39,7 @@ from models_app.text import clean_filename
 RESERVED_NAMESPACES = frozenset(
     {
         "accounts", "admin", "api", "collections", "datasets", "docs", "files", "healthz", "images", "login",
-        "logout", "media", "models", "new", "organizations", "preferences", "search", "settings",
+        "logout", "media", "models", "new", "organizations", "posts", "preferences", "search", "settings",
         "spaces", "static", "tag", "tags", "user", "users",
     }
 )  # fmt: skip
