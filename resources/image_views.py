@@ -146,7 +146,10 @@ class PostForm(forms.Form):
 def create_post(request):
     """Post images: the files are stored and processed by the worker like any upload; the post page
     shows each one when it is ready, or why it was refused."""
-    form = PostForm(request.POST or None, initial={"versions": request.GET.get("version", "")})
+    form = PostForm(
+        request.POST if request.method == "POST" else None,
+        initial={"versions": request.GET.get("version", "")},
+    )
     files = request.FILES.getlist("images") if request.method == "POST" else []
     if request.method == "POST" and form.is_valid():
         if not files:

@@ -42,7 +42,10 @@ def _public_versions() -> Q:
 def visible_images(user) -> QuerySet[Image]:
     """Ready images `user` may see: community posts, examples of published versions, their own, and
     everything for moderators."""
-    images = Image.objects.filter(status=ImageStatus.READY, blob__isnull=False)
+    # An example image goes with its file when the creator deletes that (models_app's delete_file).
+    images = Image.objects.filter(status=ImageStatus.READY, blob__isnull=False).exclude(
+        source_file__status=FileStatus.DELETED
+    )
     if selectors.can_moderate(user):
         return images
     rule = (
@@ -64,12 +67,16 @@ def is_public(image: Image) -> bool:
 
 def example_images(version_ids) -> QuerySet[Image]:
     """The creator's example images of these versions, ready, in upload order."""
-    return Image.objects.filter(
-        status=ImageStatus.READY,
-        blob__isnull=False,
-        version_links__version_id__in=list(version_ids),
-        version_links__role=ImageVersion.Role.EXAMPLE,
-    ).order_by("id")
+    return (
+        Image.objects.filter(
+            status=ImageStatus.READY,
+            blob__isnull=False,
+            version_links__version_id__in=list(version_ids),
+            version_links__role=ImageVersion.Role.EXAMPLE,
+        )
+        .exclude(source_file__status=FileStatus.DELETED)
+        .order_by("id")
+    )
 
 
 def images_made_with(user, *, model) -> QuerySet[Image]:
@@ -98,8 +105,9 @@ def find_previews(*, versions: dict[int, list[int]]) -> dict[int, int]:
 
 
 def blob_in_use(blob_id: int) -> bool:
-    """tasks.BLOB_USE_CHECKS: an image (in any state) still serves these bytes."""
-    return Image.objects.filter(blob_id=blob_id).exists()
+    """tasks.BLOB_USE_CHECKS: an image still serves these bytes (an example image whose file was
+    deleted no longer does)."""
+    return Image.objects.filter(blob_id=blob_id).exclude(source_file__status=FileStatus.DELETED).exists()
 
 
 def image_resources(image: Image) -> list[dict]:

@@ -24,6 +24,7 @@ from models_app.files import bounded_json
 from models_app.models import (
     BaseModel,
     FileFormat,
+    FileStatus,
     ModelType,
     ModelVersion,
     PublishStatus,
@@ -542,6 +543,7 @@ def api_models(user, ids):
         ImageVersion.objects.filter(
             role=ImageVersion.Role.EXAMPLE, image__status=ImageStatus.READY, image__blob__isnull=False
         )
+        .exclude(image__source_file__status=FileStatus.DELETED)
         .select_related("image")
         .order_by("image_id")
     )
