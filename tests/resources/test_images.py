@@ -275,3 +275,20 @@ def test_a_blob_an_image_uses_is_not_released_when_the_example_file_is_deleted(
     assert Client().get(f"/images/{copy.id}/same.png").status_code == 200
     Image.objects.filter(id=copy.id).delete()
     assert release_blob(example.blob_id) == "released"
+
+
+def test_a_posted_image_whose_message_was_lost_is_processed_by_the_sweep(fan, run_on_commit):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from resources import images
+    from resources.tasks import sweep_stuck_images
+
+    image = images.add_image(owner=fan, name="late.png", content=io.BytesIO(png()))  # its message is lost
+    assert sweep_stuck_images() == 0  # not late yet
+    Image.objects.filter(id=image.id).update(created_at=timezone.now() - timedelta(hours=1))
+    with run_on_commit():
+        assert sweep_stuck_images() == 1
+    image.refresh_from_db()
+    assert image.status == "ready" and image.upload_key == ""
