@@ -15,6 +15,7 @@ import zlib
 
 from PIL import Image
 
+MAX_EXIF_BYTES = 64 * 1024  # as models_app.files.images: larger EXIF blocks are never parsed
 GPS_IFD = 0x8825
 EXIF_IFD = 0x8769
 # IFD0: Make, Model, CameraSerialNumber. Exif IFD: MakerNote, CameraOwnerName, BodySerialNumber,
@@ -33,6 +34,8 @@ _PNG_DROPPED_KEYWORDS = {b"XML:com.adobe.xmp", b"Raw profile type exif", b"Raw p
 def clean_exif(data: bytes) -> bytes | None:
     """The EXIF block (TIFF bytes, with or without the "Exif\\0\\0" prefix) without the private tags,
     or None when nothing worth keeping is left or the block cannot be read."""
+    if len(data) > MAX_EXIF_BYTES:
+        return None  # larger than a JPEG segment can hold: nobody's generation text, not parsed
     try:
         exif = Image.Exif()
         exif.load(data)

@@ -242,6 +242,10 @@ def image_from_file(*, model_file: ModelFile) -> Image | None:
 def finish_image(*, image: Image, blob, facts: dict) -> Image:
     """Read the generation settings, store the served copy without GPS and camera facts, link the
     resources it names, and mark it ready."""
+    if blob.size >= MAX_SERVED_READ:  # the image checks refuse these first; never serve a cut copy
+        image.status, image.status_message = ImageStatus.REJECTED, "The image is over the hub's 50 MB limit."
+        image.save(update_fields=["status", "status_message"])
+        return image
     with model_storage().open(blob.storage_key, "rb") as f:
         data = f.read(MAX_SERVED_READ)
     found = genmeta.read_generation_metadata(io.BytesIO(data))
