@@ -292,3 +292,15 @@ def test_a_posted_image_whose_message_was_lost_is_processed_by_the_sweep(fan, ru
         assert sweep_stuck_images() == 1
     image.refresh_from_db()
     assert image.status == "ready" and image.upload_key == ""
+
+
+def test_a_mature_community_image_is_left_out_of_the_gallery_for_visitors_who_hide_mature(
+    client, fan, lora, run_on_commit
+):
+    client.force_login(fan)
+    post_images(client, run_on_commit, [upload("m.png", png("red"))], versions=str(lora.id), nsfw="on")
+    image = Image.objects.get(owner=fan)
+    assert image.nsfw
+    page = Client().get(lora.model.get_absolute_url()).content.decode()
+    assert f"/images/thumbnails/{image.id}.webp" not in page
+    assert "No one has posted images made with it yet." in page
