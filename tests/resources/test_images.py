@@ -304,3 +304,16 @@ def test_a_mature_community_image_is_left_out_of_the_gallery_for_visitors_who_hi
     page = Client().get(lora.model.get_absolute_url()).content.decode()
     assert f"/images/thumbnails/{image.id}.webp" not in page
     assert "No one has posted images made with it yet." in page
+
+
+def test_refresh_images_strips_an_image_stored_before_and_links_its_resources(fan, lora, run_on_commit):
+    """As after migration 0002: an example image whose bytes were never cleaned."""
+    example = add_example_image(lora, run_on_commit, name="old.jpg", content=gps_jpeg())
+    raw_blob = lora.files.get(type=FileType.IMAGE).blob
+    Image.objects.filter(id=example.id).update(blob=raw_blob)  # the bytes as uploaded, GPS and all
+    example.resources.all().delete()
+    out = io.StringIO()
+    call_command("refresh_images", stdout=out, stderr=io.StringIO())
+    assert json.loads(out.getvalue()) == {"image_id": example.id, "status": "ready", "stripped": True}
+    served = b"".join(Client().get(f"/images/{example.id}/old.jpg").streaming_content)
+    assert not PILImage.open(io.BytesIO(served)).getexif().get_ifd(0x8825)
