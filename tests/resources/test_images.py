@@ -317,3 +317,24 @@ def test_refresh_images_strips_an_image_stored_before_and_links_its_resources(fa
     assert json.loads(out.getvalue()) == {"image_id": example.id, "status": "ready", "stripped": True}
     served = b"".join(Client().get(f"/images/{example.id}/old.jpg").streaming_content)
     assert not PILImage.open(io.BytesIO(served)).getexif().get_ifd(0x8825)
+
+
+def test_a_drafts_example_image_is_for_its_creator_and_moderators_only(
+    creator, fan, moderator, run_on_commit
+):
+    draft = publish_model(creator, run_on_commit, name="Draft LoRA")
+    example = add_example_image(draft, run_on_commit, name="d.png", content=png("olive"))
+    services.unpublish_version(version=draft, by=creator)
+
+    def as_user(user):
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    assert as_user(creator).get(f"/api/hub/images/{example.id}").status_code == 200
+    assert as_user(moderator).get(f"/api/hub/images/{example.id}").status_code == 200
+    assert as_user(fan).get(f"/api/hub/images/{example.id}").status_code == 404
+    assert as_user(None).get(f"/api/hub/images/{example.id}").status_code == 404
+    assert as_user(None).get(f"/images/{example.id}").status_code == 404
+    assert as_user(creator).get(f"/images/{example.id}").status_code == 200
