@@ -208,6 +208,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-abandoned-uploads": {"task": "models_app.tasks.sweep_abandoned_uploads", "schedule": 3600.0},
     # Bytes no file uses any more, when the release queued by a delete was lost (docs/editing.md).
     "sweep-unused-blobs": {"task": "models_app.tasks.sweep_unused_blobs", "schedule": 3600.0},
+    # Posted images whose message was lost (docs/images.md#example-images).
+    "sweep-stuck-images": {"task": "resources.tasks.sweep_stuck_images", "schedule": 60.0},
 }
 # Seconds a file may sit in "pending" or "processing" before the sweep enqueues it again.
 FILE_STUCK_AFTER = env_int("FILE_STUCK_AFTER", 300)

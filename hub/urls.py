@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from compat.hf import urls as hf_urls
+from resources import urls_images as image_urls
 
 from . import views
 
@@ -23,6 +24,8 @@ urlpatterns = [
         name="api_docs",
     ),
     path("", include("models_app.download_urls")),
+    path("", include(image_urls.file_urlpatterns)),
+    path("", include("resources.urls_images")),
     path("", include("compat.civitai.urls")),
     path("", include("community.urls")),
     path("", include("models_app.urls")),

@@ -1,13 +1,14 @@
 """The copies of a model's related rows that lists, cards and search read from the model row itself
-(AIModel.tag_names, base_model_names, trigger_words, preview_image), so a page of cards is one query.
+(AIModel.tag_names, base_model_names, trigger_words, preview_image_id), so a page of cards is one query.
 
 Anything that changes what a card shows calls refresh_card_fields: the catalog services, the worker
 after an example image is processed, the admin, bulk imports.
 """
 
 from django.db import connection
+from django.db.models import F
 
-from .models import AIModel, FileType, PublishStatus
+from .models import AIModel, ModelVersion, PublishStatus
 
 # Migrations 0008 and 0009 fill these columns for rows that existed before them.
 CARD_FIELDS_SQL = """
@@ -20,13 +21,40 @@ UPDATE models_app_aimodel m SET
     trigger_words = COALESCE((SELECT jsonb_agg(DISTINCT w) FROM models_app_modelversion v,
                               jsonb_array_elements_text(v.trained_words) w
                               WHERE v.model_id = m.id AND v.status = 'published'
-                              AND jsonb_typeof(v.trained_words) = 'array'), '[]'::jsonb),
-    preview_image_id = (SELECT f.id FROM models_app_modelfile f
-                        JOIN models_app_modelversion v ON v.id = f.version_id
-                        WHERE v.model_id = m.id AND v.status = 'published' AND f.type = 'Image'
-                        AND f.status = 'ready' AND f.scan_status = 'clean'
-                        ORDER BY v.published_at DESC NULLS LAST, v.id DESC, f.id LIMIT 1)
+                              AND jsonb_typeof(v.trained_words) = 'array'), '[]'::jsonb)
 """
+
+
+# Example images live in resources, above this app: it registers a finder, called as
+# finder(versions={model_id: [published version ids, newest first]}) -> {model_id: image id}, that
+# names each model's preview (its first example image of the newest version that has one).
+PREVIEW_FINDERS: list = []
+
+
+def register_preview_finder(finder):
+    """Add a finder to PREVIEW_FINDERS once (AppConfig.ready can run more than once in tests)."""
+    if finder not in PREVIEW_FINDERS:
+        PREVIEW_FINDERS.append(finder)
+    return finder
+
+
+def _refresh_previews(model_ids=None) -> None:
+    """Point each model's preview_image_id at what the finders name (None without one)."""
+    versions = ModelVersion.objects.filter(status=PublishStatus.PUBLISHED)
+    models = AIModel.objects.all()
+    if model_ids is not None:
+        versions = versions.filter(model_id__in=model_ids)
+        models = models.filter(id__in=model_ids)
+    newest_first: dict[int, list[int]] = {}
+    order = (F("published_at").desc(nulls_last=True), "-id")
+    for model_id, version_id in versions.order_by(*order).values_list("model_id", "id"):
+        newest_first.setdefault(model_id, []).append(version_id)
+    found: dict[int, int] = {}
+    for finder in PREVIEW_FINDERS:
+        found.update(finder(versions=newest_first))
+    for model_id, current in models.values_list("id", "preview_image_id"):
+        if found.get(model_id) != current:
+            AIModel.objects.filter(id=model_id).update(preview_image_id=found.get(model_id))
 
 
 def refresh_card_fields(*, model_ids=None) -> None:
@@ -41,21 +69,13 @@ def refresh_card_fields(*, model_ids=None) -> None:
                 cursor.execute(CARD_FIELDS_SQL)
             else:
                 cursor.execute(CARD_FIELDS_SQL + " WHERE m.id = ANY(%s)", [list(model_ids)])
+        _refresh_previews(model_ids)
         return
     models = AIModel.objects.all() if model_ids is None else AIModel.objects.filter(id__in=model_ids)
-    for model in models.prefetch_related("tags", "versions__base_model", "versions__files"):
+    for model in models.prefetch_related("tags", "versions__base_model"):
         model.tag_names = sorted(tag.name for tag in model.tags.all())
         published = [v for v in model.versions.all() if v.status == PublishStatus.PUBLISHED]
         model.base_model_names = sorted({v.base_model.name for v in published})
         model.trigger_words = sorted({word for v in published for word in v.trained_words})
-        newest_first = sorted(
-            published, key=lambda v: (v.published_at is not None, v.published_at, v.id), reverse=True
-        )
-        previews = [
-            f
-            for v in newest_first
-            for f in sorted(v.files.all(), key=lambda f: f.id)
-            if f.type == FileType.IMAGE and f.is_downloadable
-        ]
-        model.preview_image = previews[0] if previews else None
-        model.save(update_fields=["tag_names", "base_model_names", "trigger_words", "preview_image"])
+        model.save(update_fields=["tag_names", "base_model_names", "trigger_words"])
+    _refresh_previews(model_ids)

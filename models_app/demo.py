@@ -90,9 +90,11 @@ def tiny_vae() -> bytes:
     return make_safetensors(_tensors(spec, 3))
 
 
-def example_image(top: tuple[int, int, int], bottom: tuple[int, int, int], *, prompt: str = "") -> bytes:
+def example_image(
+    top: tuple[int, int, int], bottom: tuple[int, int, int], *, prompt: str = "", extra_settings: str = ""
+) -> bytes:
     """A small PNG for demo content: a vertical gradient with a sun, and A1111 generation settings in
-    its `parameters` text chunk, as WebUI saves them."""
+    its `parameters` text chunk, as WebUI saves them (`extra_settings`, e.g. hashes, end the line)."""
     from PIL import Image, ImageDraw, PngImagePlugin
 
     width, height = 384, 480
@@ -112,7 +114,8 @@ def example_image(top: tuple[int, int, int], bottom: tuple[int, int, int], *, pr
         info.add_text(
             "parameters",
             f"{prompt}\nNegative prompt: lowres, blurry\n"
-            "Steps: 25, Sampler: DPM++ 2M Karras, CFG scale: 6, Seed: 1234, Size: 384x480, Model: tiny-realism",
+            "Steps: 25, Sampler: DPM++ 2M Karras, CFG scale: 6, Seed: 1234, Size: 384x480, Model: tiny-realism"
+            + (f", {extra_settings}" if extra_settings else ""),
         )
     out = io.BytesIO()
     image.save(out, "PNG", pnginfo=info)

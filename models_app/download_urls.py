@@ -11,6 +11,4 @@ urlpatterns = [
     path("api/download/models/<int:version_id>", download_views.download_version, name="download_version"),
     # <path:...> so that any name or junk (an encoded "/", NUL) still reaches the view and gets JSON.
     path("files/<str:sha256>/<path:name>", download_views.serve_file, name="serve_file"),
-    path("images/thumbnails/<int:file_id>.webp", download_views.serve_thumbnail, name="serve_thumbnail"),
-    path("images/<int:file_id>/<path:name>", download_views.serve_image, name="serve_image"),
 ]

@@ -8,7 +8,6 @@ import re
 import socket
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -19,7 +18,7 @@ from django.utils.module_loading import import_string
 from django.views.decorators.http import require_http_methods
 
 from . import downloads, storage
-from .models import FileType, ModelFile, ModelVersion
+from .models import ModelFile, ModelVersion
 from .storage import RangeReader
 
 MAX_ID = 2**63 - 1  # larger ids can't be in the table, and SQLite refuses to bind them
@@ -273,71 +272,6 @@ def blob_response(request, blob, headers: dict):
         read_range=lambda start, length: _stream(blob.storage_key, start, length),
         open_whole=open_whole,
     )
-
-
-IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp", "image/gif"}
-VIDEO_TYPES = {"video/mp4", "video/webm"}  # example clips (docs/video.md)
-THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024
-
-
-def _visible_image(request, file_id: int) -> tuple[ModelFile | None, bool]:
-    """The example image `file_id` when it passed processing and the caller may see it (a draft's only
-    its creator and moderators), and whether it is public, so anyone may cache it."""
-    if file_id > MAX_ID:
-        return None, False
-    model_file = (
-        ModelFile.objects.select_related("blob", "version__model")
-        .filter(downloads.DOWNLOADABLE, id=file_id, type=FileType.IMAGE)
-        .first()
-    )
-    if model_file is None or not downloads.image_visible(public_user(request), model_file):
-        return None, False
-    return model_file, downloads.image_visible(AnonymousUser(), model_file)
-
-
-def _image_not_found() -> JsonResponse:
-    return _json({"error": "Image not found"}, 404, Cache_Control="no-store")
-
-
-@require_http_methods(["GET", "HEAD"])
-def serve_image(request, file_id: int, name: str):
-    """An example image, shown inline at a stable address: the APIs hand these links to tools, which
-    keep them (a signed /files/ link expires). The type is the one the worker checked, and nosniff
-    holds it."""
-    model_file, public = _visible_image(request, file_id)
-    if model_file is None:
-        return _image_not_found()
-    facts = model_file.metadata.get("image") or model_file.metadata.get("video") or {}
-    mime_type = facts.get("mime_type")
-    headers = {
-        "Content-Type": mime_type if mime_type in IMAGE_TYPES | VIDEO_TYPES else "application/octet-stream",
-        "Content-Disposition": downloads.content_disposition(model_file.name, inline=True),
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "public, max-age=86400" if public else "private, no-store",
-    }
-    if public:
-        headers["Access-Control-Allow-Origin"] = "*"
-    return blob_response(request, model_file.blob, headers)
-
-
-@require_http_methods(["GET", "HEAD"])
-def serve_thumbnail(request, file_id: int):
-    """The small WebP the worker made of an example image (cards, galleries); same rules as serve_image."""
-    model_file, public = _visible_image(request, file_id)
-    # A clip's poster is its thumbnail (processing._store_poster).
-    facts = (model_file.metadata.get("image") or model_file.metadata.get("video") or {}) if model_file else {}
-    key = facts.get("thumbnail_key") or ""
-    if not key or not storage.model_storage().exists(key):
-        return _image_not_found()
-    with storage.model_storage().open(key, "rb") as f:
-        body = f.read(THUMBNAIL_MAX_BYTES + 1)
-    if len(body) > THUMBNAIL_MAX_BYTES:  # the worker makes small ones; anything else is not one of them
-        return _image_not_found()
-    response = HttpResponse(body if request.method == "GET" else b"", content_type="image/webp")
-    response["Content-Length"] = str(len(body))
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "public, max-age=86400" if public else "private, no-store"
-    return response
 
 
 @require_http_methods(["GET", "HEAD"])

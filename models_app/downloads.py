@@ -65,15 +65,6 @@ def not_found() -> DownloadRefused:
 # --- Who may download.
 
 
-def image_visible(user, model_file: ModelFile) -> bool:
-    """May `user` see this example image? Everyone when its version and model are published (early
-    access gates the model files, not their previews); otherwise its creator and moderators."""
-    version = model_file.version
-    if version.status == PublishStatus.PUBLISHED and version.model.status == PublishStatus.PUBLISHED:
-        return True
-    return can_manage(user, version.model)
-
-
 def has_early_access(user, version: ModelVersion) -> bool:
     """May `user` download `version` now? Everyone once early access has ended; before that the
     creator, moderators and people holding a grant."""
@@ -247,11 +238,6 @@ def content_disposition(name: str, *, inline: bool = False) -> str:
     """The header for the file response: the ASCII fallback plus the real name per RFC 5987."""
     value = f"{attachment_value(name)}; filename*=UTF-8''{quote(clean_filename(name), safe='')}"
     return value.replace("attachment;", "inline;", 1) if inline else value
-
-
-def image_path(model_file: ModelFile) -> str:
-    """The stable URL of an example image (download_views.serve_image); tools keep these links."""
-    return reverse("serve_image", kwargs={"file_id": model_file.id, "name": clean_filename(model_file.name)})
 
 
 # --- The file URL the redirect points at.

@@ -187,9 +187,9 @@ class AIModel(HasDescription, models.Model):
     rating = models.FloatField(default=0)
     # Copies for lists, so a page of cards is one single-table query. The truth is the tags relation
     # and the published versions; cards.refresh_card_fields keeps these in step.
-    preview_image = models.ForeignKey(
-        "ModelFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
-    )  # the first example image of the newest published version; kept by cards.refresh_card_fields
+    # The id of the first example image of the newest published version (a resources Image: an id,
+    # not a foreign key, since models_app never imports resources); kept by cards.refresh_card_fields.
+    preview_image_id = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
     tag_names = models.JSONField(default=list, blank=True, editable=False)
     base_model_names = models.JSONField(default=list, blank=True, editable=False)
     trigger_words = models.JSONField(default=list, blank=True, editable=False)  # of published versions

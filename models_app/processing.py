@@ -75,6 +75,23 @@ def register_type_detector(detector):
     return detector
 
 
+# Called as hook(model_file=) once a file's processing ended (ready, quarantined, rejected or error):
+# resources turns a finished example image into its Image row (docs/images.md#example-images).
+FILE_FINISHED_HOOKS: list = []
+
+
+def register_file_finished_hook(hook):
+    """Add a hook to FILE_FINISHED_HOOKS once."""
+    if hook not in FILE_FINISHED_HOOKS:
+        FILE_FINISHED_HOOKS.append(hook)
+    return hook
+
+
+def _run_finished_hooks(model_file: ModelFile) -> None:
+    for hook in FILE_FINISHED_HOOKS:
+        hook(model_file=model_file)
+
+
 def process_file(*, model_file: ModelFile) -> ModelFile:
     """Turn stored upload bytes into a ready (or quarantined, or rejected) file.
 
@@ -106,7 +123,7 @@ def process_file(*, model_file: ModelFile) -> ModelFile:
             facts["metadata"]["virus_scan"] = {"result": verdict, "message": message}
         blob, created = _store_blob(key, size, hashes)
         if facts["metadata"].get("image"):
-            facts["metadata"]["image"]["thumbnail_key"] = _store_thumbnail(blob)
+            facts["metadata"]["image"]["thumbnail_key"] = store_thumbnail(blob)
         if facts["metadata"].get("video"):
             facts["metadata"]["video"].update(_store_poster(blob, facts["metadata"]["video"]))
         model_file.blob = blob
@@ -144,6 +161,7 @@ def process_file(*, model_file: ModelFile) -> ModelFile:
         model_storage().delete(model_file.upload_key)
         ModelFile.objects.filter(id=model_file.id).update(upload_key="", multipart_upload_id="")
         model_file.upload_key = model_file.multipart_upload_id = ""
+    _run_finished_hooks(model_file)
     if model_file.type == FileType.IMAGE:
         refresh_card_fields(model_ids=[model_file.version.model_id])  # it may be the model's new preview
     publishing.file_finished(model_file=model_file)
@@ -176,14 +194,7 @@ def inspect_content(*, model_file: ModelFile, key: str, size: int) -> dict:
             elif result.verdict == "Error":
                 facts["scan_status"] = ScanStatus.ERROR
         elif model_file.extension in IMAGE_EXTENSIONS:
-            try:
-                info = images.inspect_image(f)
-                f.seek(0)
-                text = images.image_text_chunks(f)
-                blurhash = images.make_blurhash(f)  # the placeholder CivitAI's API sends as `hash`
-            except images.ImageRejected as exc:
-                raise FileRejected(str(exc)) from None
-            facts["metadata"]["image"] = {**asdict(info), "text": text, "blurhash": blurhash}
+            facts["metadata"]["image"] = _inspect_image(f)
         elif model_file.extension in VIDEO_EXTENSIONS:
             try:  # the container's own headers only: no codec runs in this step (docs/video.md)
                 info = video.probe_video(f, size)
@@ -196,6 +207,78 @@ def inspect_content(*, model_file: ModelFile, key: str, size: int) -> dict:
         facts["metadata"]["format_sniffed"] = kind
         facts["metadata"]["header_bytes_read"] = f.bytes_fetched
     return facts
+
+
+def _inspect_image(f) -> dict:
+    try:
+        info = images.inspect_image(f)
+        f.seek(0)
+        text = images.image_text_chunks(f)
+        f.seek(0)
+        blurhash = images.make_blurhash(f)  # the placeholder CivitAI's API sends as `hash`
+    except images.ImageRejected as exc:
+        raise FileRejected(str(exc)) from None
+    return {**asdict(info), "text": text, "blurhash": blurhash}
+
+
+def store_image(*, key: str, name: str) -> tuple[ContentBlob, dict]:
+    """The pipeline's steps for an image that is not a version's file (resources' posts and imports):
+    the same size limits, sniffing, image checks, one-pass hashes, ClamAV, content-addressed blob and
+    thumbnail as process_file, then the upload bytes are deleted. Returns the blob and the image facts
+    ({width, height, format, mime_type, text, blurhash, thumbnail_key}); raises FileRejected with a
+    sentence. Safe to re-run until the upload is deleted: every write is keyed by the content hash."""
+    if not key or not model_storage().exists(key):
+        raise FileRejected("The uploaded bytes are missing; upload the image again.")
+    size = object_size(key)
+    if size > images.MAX_FILE_BYTES:
+        raise FileRejected(f"The image is {size:,} bytes, over the hub's limit of {images.MAX_FILE_BYTES:,}.")
+    if size == 0:
+        raise FileRejected("The file is empty.")
+    extension = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    with RangeReader(key) as f:
+        kind = sniff_format(f.read(SNIFF_BYTES))
+        problem = check_declared_format(extension, kind)
+        if problem:
+            raise FileRejected(problem)
+        if extension not in IMAGE_EXTENSIONS:
+            raise FileRejected(images.NOT_AN_IMAGE)
+        f.seek(0)
+        facts = _inspect_image(f)
+    hashes = hash_chunks(iter_object(key), None)
+    if clamav.clamav_configured():
+        verdict, message = clamav.scan_stream(iter_object(key))
+        if verdict != "Success":
+            raise FileRejected(f"The virus scan did not pass this image (ClamAV: {message}).")
+    blob, _ = _store_blob(key, size, hashes)
+    facts["thumbnail_key"] = store_thumbnail(blob)
+    model_storage().delete(key)
+    return blob, clean_json(facts)
+
+
+def store_bytes(data: bytes) -> ContentBlob:
+    """A blob for bytes the hub made itself (resources' copy of an image without its GPS EXIF): hashed
+    in one pass and stored by content like any upload, so storing them twice stores one blob."""
+    hashes = hash_chunks(iter([data]), None)
+    content_key = ContentBlob.key_for(hashes["SHA256"])
+    if not model_storage().exists(content_key):
+        model_storage().save(content_key, ContentFile(data))
+    ContentBlob.objects.filter(sha256=hashes["SHA256"], released_at__isnull=False).update(released_at=None)
+    try:
+        with transaction.atomic():
+            blob, _ = ContentBlob.objects.get_or_create(
+                sha256=hashes["SHA256"],
+                defaults={
+                    "size": len(data),
+                    "storage_key": content_key,
+                    "autov1": hashes["AutoV1"],
+                    "autov3": hashes.get("AutoV3_full"),
+                    "crc32": hashes["CRC32"],
+                    "blake3": hashes["BLAKE3"],
+                },
+            )
+    except IntegrityError:
+        blob = ContentBlob.objects.get(sha256=hashes["SHA256"])
+    return blob
 
 
 def _inspect_safetensors(model_file: ModelFile, f, size: int, facts: dict) -> None:
@@ -280,7 +363,7 @@ def _store_blob(key: str, size: int, hashes: dict) -> tuple[ContentBlob, bool]:
         return ContentBlob.objects.get(sha256=hashes["SHA256"]), False
 
 
-def _store_thumbnail(blob: ContentBlob) -> str:
+def store_thumbnail(blob: ContentBlob) -> str:
     """A WebP thumbnail next to the image, keyed by the image's hash (so a re-run rewrites nothing)."""
     key = f"thumbnails/{blob.sha256.lower()}.webp"
     storage = model_storage()
@@ -323,5 +406,6 @@ def mark_file_failed(*, model_file: ModelFile, status: str, message: str) -> Mod
     model_file.save(update_fields=fields)
     if refused_bytes:  # after the row no longer names them, so a crash here leaves only an orphan
         discard_upload(key=refused_bytes[0], upload_id=refused_bytes[1])
+    _run_finished_hooks(model_file)
     publishing.file_finished(model_file=model_file)
     return model_file

@@ -160,6 +160,26 @@ def sweep_abandoned_uploads() -> int:
     return stopped
 
 
+# Checks that apps above this one add for the blobs their own rows use (resources' images): each is
+# called as check(blob_id) -> bool, True while the blob's bytes are still needed. models_app knows
+# this list, never those apps (docs/editing.md#when-bytes-are-released).
+BLOB_USE_CHECKS: list = []
+
+
+def register_blob_use_check(check):
+    """Add a check to BLOB_USE_CHECKS once (AppConfig.ready can run more than once in tests)."""
+    if check not in BLOB_USE_CHECKS:
+        BLOB_USE_CHECKS.append(check)
+    return check
+
+
+def blob_in_use(blob_id: int) -> bool:
+    """Does a file that is not deleted, or a row of another app, still use this blob?"""
+    if ModelFile.objects.filter(blob_id=blob_id).exclude(status=FileStatus.DELETED).exists():
+        return True
+    return any(check(blob_id) for check in BLOB_USE_CHECKS)
+
+
 # Files whose bytes may be about to join a blob: processing copies the bytes to the blob's key before
 # the file row points at the blob, so a release must wait while a file of the same size is among them.
 _IN_FLIGHT = (FileStatus.PENDING, FileStatus.PROCESSING)
@@ -179,7 +199,7 @@ def release_blob(blob_id: int) -> str:
         blob = ContentBlob.objects.select_for_update().filter(id=blob_id).first()
         if blob is None:
             return "skipped"
-        if ModelFile.objects.filter(blob_id=blob.id).exclude(status=FileStatus.DELETED).exists():
+        if blob_in_use(blob.id):
             return "in use"
         if ModelFile.objects.filter(status__in=_IN_FLIGHT, blob__isnull=True, size=blob.size).exists():
             return "deferred"  # the sweep comes back to it

@@ -7,11 +7,15 @@ class ResourcesConfig(AppConfig):
     name = "resources"
 
     def ready(self):
-        from models_app import processing
+        from models_app import cards, processing, tasks
 
-        from . import wildcard_packs, workflow_reader
+        from . import images, wildcard_packs, workflow_reader
+        from . import tasks as image_tasks  # noqa: F401 - registers process_image with Celery
 
         processing.register_content_reader(workflow_reader.read_workflow)
         processing.register_type_detector(workflow_reader.detect_workflow)
         processing.register_content_reader(wildcard_packs.read_wildcard_file)
         processing.register_type_detector(wildcard_packs.detect_wildcards)
+        processing.register_file_finished_hook(images.image_from_file)
+        tasks.register_blob_use_check(images.blob_in_use)
+        cards.register_preview_finder(images.find_previews)

@@ -76,3 +76,15 @@ def add_file(version, run_on_commit, *, name, content, type=FileType.MODEL, **fi
     model_file.refresh_from_db()
     assert model_file.status == FileStatus.READY, model_file.status_message
     return model_file
+
+
+def image_of(model_file: ModelFile):
+    """The resources Image an example image file became when the worker finished it."""
+    from resources.models import Image
+
+    return Image.objects.get(source_file=model_file)
+
+
+def add_example_image(version, run_on_commit, *, name, content):
+    """An example image uploaded with the version's files, processed; returns its Image row."""
+    return image_of(add_file(version, run_on_commit, name=name, content=content, type=FileType.IMAGE))

@@ -299,6 +299,40 @@ def test_real_answers_of_every_operation_match_the_schema(schema, creator, run_o
     )
     check(api.get("/api/hub/versions/999999/workflow"), "get", path)
 
+    # Images (resources): a script posts one, the worker processes it, the API describes it.
+    def image_upload(name: str, data: bytes):
+        f = io.BytesIO(data)
+        f.name = name
+        return f
+
+    with run_on_commit():
+        posted = check(
+            api.post(
+                "/api/hub/images",
+                {"file": image_upload("a.png", demo.example_image((1, 2, 3), (4, 5, 6), prompt="ink"))},
+            ),
+            "post",
+            "/api/hub/images",
+        )
+        junk = check(
+            api.post("/api/hub/images", {"file": image_upload("b.png", b"no image")}),
+            "post",
+            "/api/hub/images",
+        )
+    assert (
+        check(api.get(f"/api/hub/images/{posted['id']}"), "get", "/api/hub/images/{image_id}")["meta"][
+            "prompt"
+        ]
+        == "ink"
+    )
+    assert (
+        check(api.get(f"/api/hub/images/{junk['id']}"), "get", "/api/hub/images/{image_id}")["status"]
+        == "rejected"
+    )
+    check(api.get("/api/hub/images/999999"), "get", "/api/hub/images/{image_id}")
+    check(api.post("/api/hub/images", {}), "post", "/api/hub/images")
+    check(Client().post("/api/hub/images", {}), "post", "/api/hub/images")
+
     documented = {(path, method) for path, item in schema["paths"].items() for method in item}
     # Checked the same way in their own tests: tests/resources/test_wildcards_api.py.
     documented = {op for op in documented if "/wildcards" not in op[0]}

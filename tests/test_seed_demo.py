@@ -9,6 +9,7 @@ from django.core.management import call_command
 
 from models_app.models import AIModel, ModelFile, PublishStatus
 from models_app.storage import model_storage
+from resources.models import Image
 
 pytestmark = pytest.mark.django_db
 
@@ -37,9 +38,13 @@ def test_seed_creates_a_creator_a_moderator_and_published_models_with_real_files
             tensors = dict(safetensors.deserialize(f.read()))  # the reference parser accepts them
         assert tensors
     # Example images with their generation settings, shown as the cards' previews.
-    images = ModelFile.objects.filter(type="Image")
-    assert images.count() == 2 and all(i.metadata["image"]["text"].get("parameters") for i in images)
+    images = Image.objects.filter(owner=demo_user)
+    assert images.count() == 2 and all(i.status == "ready" and i.meta["prompt"] for i in images)
     assert {m.preview_image_id for m in models} == {*images.values_list("id", flat=True), None}
+    # One community image in a post, made with two of the demo models, which its page links.
+    [community] = Image.objects.exclude(owner=demo_user)
+    assert community.status == "ready" and community.post.title == "Lighthouse in watercolor"
+    assert {r.version.model.name for r in community.resources.all()} == {"Tiny Realism", "Tiny Watercolor"}
     lora = ModelFile.objects.get(version__model__type="LORA", type="Model")
     with model_storage().open(lora.blob.storage_key, "rb") as f:
         header = f.read(8 + int.from_bytes(f.read(8), "little"))

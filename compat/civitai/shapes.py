@@ -15,7 +15,6 @@ from django.utils.text import slugify
 
 from models_app import downloads
 from models_app.dates import iso_z
-from models_app.files.infotext import parse_infotext
 from models_app.models import (
     AIModel,
     FileStatus,
@@ -27,6 +26,9 @@ from models_app.models import (
 )
 from models_app.selectors import can_manage
 from models_app.text import clean_filename
+from resources import images as resources_images
+from resources.image_views import image_path
+from resources.models import Image
 
 # The model types one strict client accepts (docs/civitai-api.md#enums); anything else is sent as "Other".
 EMITTED_MODEL_TYPES = (
@@ -193,46 +195,44 @@ def file_json(
 # --- Images
 
 
-def version_images(version: ModelVersion) -> list[ModelFile]:
-    """The version's example images that finished processing, in upload order."""
-    return [f for f in version.files.all() if f.type == FileType.IMAGE and f.is_downloadable]
+def version_images(version: ModelVersion) -> list[Image]:
+    """The version's example images that finished processing, in upload order (views.py prefetches
+    them as `example_links`)."""
+    links = getattr(version, "example_links", None)
+    if links is None:
+        return list(resources_images.example_images([version.id]))
+    return [link.image for link in links]
 
 
-def image_url(viewer: Viewer, f: ModelFile) -> str:
-    """The image's bytes, shown inline at a stable address (download_views.serve_image)."""
-    return viewer.origin + downloads.image_path(f)
+def image_url(viewer: Viewer, image: Image) -> str:
+    """The image's bytes, shown inline at a stable address (resources.image_views.serve_image)."""
+    return viewer.origin + image_path(image)
 
 
-def _image_facts(f: ModelFile) -> dict:
-    return (f.metadata or {}).get("image") or {}
-
-
-def image_meta(f: ModelFile) -> dict | None:
+def image_meta(image: Image) -> dict | None:
     """The generation settings embedded in an image, as CivitAI's loose `meta` object, or None."""
-    text = _image_facts(f).get("text") or {}
-    if text.get("parameters"):
-        return parse_infotext(text["parameters"])
-    if text.get("prompt") or text.get("workflow"):
+    if isinstance(image.meta, dict):
+        return image.meta
+    if image.workflow or image.prompt_graph:
         graphs = {}
-        for key in ("prompt", "workflow"):
+        for key, text in (("prompt", image.prompt_graph), ("workflow", image.workflow)):
             try:
-                graphs[key] = json.loads(text[key]) if text.get(key) else None
+                graphs[key] = json.loads(text) if text else None
             except (ValueError, RecursionError):
                 graphs[key] = None
         return {"comfy": json.dumps(graphs)}
     return None
 
 
-def version_image_json(f: ModelFile, *, viewer: Viewer, model: AIModel) -> dict:
-    facts = _image_facts(f)
+def version_image_json(f: Image, *, viewer: Viewer, model: AIModel) -> dict:
     meta = image_meta(f)
     return {
         "id": f.id,
         "url": image_url(viewer, f),
         "nsfwLevel": nsfw_level(model),
-        "width": facts.get("width"),
-        "height": facts.get("height"),
-        "hash": facts.get("blurhash") or PLACEHOLDER_BLURHASH,
+        "width": f.width,
+        "height": f.height,
+        "hash": f.blurhash or PLACEHOLDER_BLURHASH,
         "type": "image",
         "hasMeta": meta is not None,
         "onSite": False,
@@ -240,30 +240,29 @@ def version_image_json(f: ModelFile, *, viewer: Viewer, model: AIModel) -> dict:
     }
 
 
-def image_json(f: ModelFile, *, viewer: Viewer, with_meta: bool) -> dict:
-    """An item of /images. `f` has its version, the version's base model and model, and the model's
-    owner loaded."""
+def image_json(f: Image, *, viewer: Viewer, with_meta: bool) -> dict:
+    """An item of /images. `f` has its owner and post loaded, and `version_ids` (the versions it is
+    linked to) and `version` (the first of them, with its base model and model, or None) set."""
     version = f.version
-    model = version.model
-    facts = _image_facts(f)
-    level = nsfw_level(model)
+    model = version.model if version else None
+    level = MATURE_LEVEL if f.nsfw or (model is not None and model.nsfw) else SAFE_LEVEL
     return {
         "id": f.id,
         "url": image_url(viewer, f),
-        "hash": facts.get("blurhash") or PLACEHOLDER_BLURHASH,
-        "width": facts.get("width"),
-        "height": facts.get("height"),
+        "hash": f.blurhash or PLACEHOLDER_BLURHASH,
+        "width": f.width,
+        "height": f.height,
         "type": "image",
         "nsfwLevel": LEVEL_NAMES[level],
         "nsfw": level > SAFE_LEVEL,
         "browsingLevel": level,
         "createdAt": iso_z(f.created_at),
-        "postId": None,  # the hub has no posts: images belong to their version
-        "username": model.owner.username,
-        "baseModel": version.base_model.name,
-        "modelVersionIds": [version.id],
-        "modelId": model.id,
-        "modelVersionId": version.id,
+        "postId": f.post_id,
+        "username": f.owner.username,
+        "baseModel": version.base_model.name if version else None,
+        "modelVersionIds": list(f.version_ids),
+        "modelId": model.id if model else None,
+        "modelVersionId": version.id if version else None,
         "stats": {
             "cryCount": 0,
             "laughCount": 0,

@@ -11,7 +11,8 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Count, Prefetch, Q, prefetch_related_objects
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -23,14 +24,15 @@ from models_app.files import bounded_json
 from models_app.models import (
     BaseModel,
     FileFormat,
-    FileType,
-    ModelFile,
+    FileStatus,
     ModelType,
     ModelVersion,
     PublishStatus,
     Tag,
     normalize_tag,
 )
+from resources import images as resources_images
+from resources.models import ImageStatus, ImageVersion
 
 from . import shapes
 from .shapes import Viewer
@@ -297,7 +299,7 @@ def models_list(request):
     primary_only = bool(_bool(params, "primaryFileOnly"))
     items = [
         shapes.model_json(model, viewer=viewer, primary_file_only=primary_only)
-        for model in selectors.api_models(user, [row["id"] for row in rows])
+        for model in api_models(user, [row["id"] for row in rows])
     ]
     metadata = _metadata(
         request, total=total, limit=limit, current=current, page_mode=page_mode, next_cursor=next_cursor
@@ -312,7 +314,7 @@ def model_detail(request, model_id: str):
     user = public_user(request)
     pk = _id(model_id, "id")
     visible = selectors.visible_models(user, include_archived=True).filter(id=pk).exists()
-    models = selectors.api_models(user, [pk]) if visible else []
+    models = api_models(user, [pk]) if visible else []
     if not models:
         return _error(404, f"No model with id {pk}")
     data = shapes.model_json(
@@ -334,7 +336,7 @@ def _version_answer(request, user, version_id: int | None, *, cache: str = PUBLI
         or not selectors.visible_models(user, include_archived=True).filter(id=model_id).exists()
     ):
         return _error(404, "Model not found")
-    [model] = selectors.api_models(user, [model_id])
+    [model] = api_models(user, [model_id])
     versions = list(model.versions.all())
     version = next((v for v in versions if v.id == version_id), None)
     if version is None:
@@ -410,7 +412,7 @@ def versions_by_hashes(request):
     )
     viewer = _viewer(request, user)
     items = []
-    for model in selectors.api_models(user, model_ids):
+    for model in api_models(user, model_ids):
         for index, version in enumerate(model.versions.all()):
             if version.id in version_ids:
                 data = shapes.version_json(version, viewer=viewer, model=model, index=index)
@@ -452,29 +454,31 @@ def images_list(request):
         if nsfw not in IMAGE_NSFW_LEVELS:
             raise BadParam("nsfw takes None, Soft, Mature, X, true or false.")
         levels = IMAGE_NSFW_LEVELS[nsfw]
-    images = ModelFile.objects.filter(
-        downloads.DOWNLOADABLE,  # the rule /images/<id>/<name> serves by, so every listed url works
-        type=FileType.IMAGE,
-        version__status=PublishStatus.PUBLISHED,
-        version__model__status=PublishStatus.PUBLISHED,
-    )
-    # The hub's images are safe (level 1) or mature (level 4), as their model is.
-    nsfw_shown = [
-        nsfw for nsfw, level in ((False, shapes.SAFE_LEVEL), (True, shapes.MATURE_LEVEL)) if levels & level
-    ]
-    images = images.filter(version__model__nsfw__in=nsfw_shown)
-    for name, field in (("modelId", "version__model_id"), ("modelVersionId", "version_id"), ("imageId", "id"),
-                        ("userId", "version__model__owner_id")):  # fmt: skip
+    # Public images only: the answer may be cached for everyone (the rule /images/<id>/<name> serves by).
+    images = resources_images.visible_images(AnonymousUser())
+    # The hub's images are safe (level 1) or mature (level 4): their own flag, or their model's.
+    mature = Q(nsfw=True) | Q(post__version__model__nsfw=True)
+    if not levels & shapes.MATURE_LEVEL:
+        images = images.exclude(mature)
+    if not levels & shapes.SAFE_LEVEL:
+        images = images.filter(mature)
+    linked = False
+    for name, field in (("modelId", "version_links__version__model_id"), ("modelVersionId", "version_links__version_id"),
+                        ("imageId", "id"), ("userId", "owner_id"), ("postId", "post_id")):  # fmt: skip
         value = _int(params, name)
         if value is not None:
             images = images.filter(**{field: value})
+            linked |= field.startswith("version_links")
     if params.get("username", "").strip():
-        images = images.filter(version__model__owner__username=params["username"].strip()[:150])
+        images = images.filter(owner__username=params["username"].strip()[:150])
     base_models = _values(params, "baseModels")
     if base_models:
-        images = images.filter(version__base_model__name__in=base_models)
-    if params.get("postId") or params.get("tags"):
-        images = images.none()  # the hub has neither posts nor image tags
+        images = images.filter(version_links__version__base_model__name__in=base_models)
+        linked = True
+    if linked:  # one row per image, however many of its links matched
+        images = images.filter(id__in=images.values("id"))
+    if params.get("tags"):
+        images = images.none()  # the hub has no image tags
     media_type = params.get("type", "").strip().lower()
     if media_type and media_type not in ("image", "video", "audio"):
         raise BadParam("type takes image, video or audio.")
@@ -499,7 +503,8 @@ def images_list(request):
             after = ordered.filter(id__gt=after_id) if ascending else ordered.filter(id__lt=after_id)
         window = after[: limit + 1]
         current = (total - selectors.cached_count(after)) // limit + 1 if cursor else 1
-    rows = list(window.select_related("version__base_model", "version__model__owner", "blob"))
+    rows = list(window.select_related("owner"))
+    _attach_versions(rows)
     next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
     viewer = _viewer(request, user)
     with_meta = bool(_bool(params, "withMeta"))
@@ -509,6 +514,41 @@ def images_list(request):
     )
     metadata["nextCursor"] = next_cursor
     return _answer(user, {"items": items, "metadata": metadata})
+
+
+def _attach_versions(rows) -> None:
+    """Each image's linked version ids and its first public version (with model and base model), in
+    two queries for the page."""
+    links: dict[int, list[int]] = {}
+    for image_id, version_id in (
+        ImageVersion.objects.filter(image__in=rows).order_by("id").values_list("image_id", "version_id")
+    ):
+        links.setdefault(image_id, []).append(version_id)
+    versions = ModelVersion.objects.filter(
+        id__in={v for ids in links.values() for v in ids},
+        status=PublishStatus.PUBLISHED,
+        model__status=PublishStatus.PUBLISHED,
+    ).select_related("model", "base_model")
+    public = {v.id: v for v in versions}
+    for image in rows:
+        image.version_ids = [v for v in links.get(image.id, []) if v in public]
+        image.version = public[image.version_ids[0]] if image.version_ids else None
+
+
+def api_models(user, ids):
+    """selectors.api_models plus each version's example images (`example_links`), one query more."""
+    models = selectors.api_models(user, ids)
+    versions = [version for model in models for version in model.versions.all()]
+    links = (
+        ImageVersion.objects.filter(
+            role=ImageVersion.Role.EXAMPLE, image__status=ImageStatus.READY, image__blob__isnull=False
+        )
+        .exclude(image__source_file__status=FileStatus.DELETED)
+        .select_related("image")
+        .order_by("image_id")
+    )
+    prefetch_related_objects(versions, Prefetch("image_links", queryset=links, to_attr="example_links"))
+    return models
 
 
 # --- /tags, /creators

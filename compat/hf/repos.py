@@ -23,6 +23,7 @@ from models_app import downloads, selectors
 from models_app.dates import iso_z
 from models_app.models import (
     AIModel,
+    ContentBlob,
     FileFormat,
     FileType,
     ModelFile,
@@ -32,6 +33,7 @@ from models_app.models import (
     UsageControl,
 )
 from models_app.text import clean_filename
+from resources.models import Image, ImageStatus
 
 # First path segments that belong to the hub's own pages, APIs and files (hub/urls.py), plus the
 # Hub's own prefixes. `/<namespace>/<name>/resolve/...` can't reach the HF view for these, so a
@@ -39,7 +41,7 @@ from models_app.text import clean_filename
 RESERVED_NAMESPACES = frozenset(
     {
         "accounts", "admin", "api", "collections", "datasets", "docs", "files", "healthz", "images", "login",
-        "logout", "media", "models", "new", "organizations", "preferences", "search", "settings",
+        "logout", "media", "models", "new", "organizations", "posts", "preferences", "search", "settings",
         "spaces", "static", "tag", "tags", "user", "users",
     }
 )  # fmt: skip
@@ -237,6 +239,7 @@ class RepoFile:
     sha256: str | None = None  # lowercase
     model_file: ModelFile | None = None
     content: bytes | None = None
+    blob: ContentBlob | None = None  # the bytes served: an example image's copy without GPS EXIF
 
     @property
     def pointer_size(self) -> int:
@@ -252,16 +255,28 @@ class RepoFile:
         return self.model_file is not None and self.model_file.type != FileType.IMAGE
 
 
+def _served_images(model_files: list[ModelFile]) -> dict[int, ContentBlob]:
+    """The served blob of each example image among the files (resources.Image, by its upload)."""
+    ids = [f.id for f in model_files if f.type == FileType.IMAGE]
+    if not ids:
+        return {}
+    images = Image.objects.filter(source_file_id__in=ids, status=ImageStatus.READY, blob__isnull=False)
+    return {image.source_file_id: image.blob for image in images.select_related("blob")}
+
+
 def _stored_files(model_files: list[ModelFile]) -> list[RepoFile]:
     files, taken = [], set()
+    served = _served_images(model_files)
     for model_file in sorted(model_files, key=lambda f: f.id):
+        if model_file.type == FileType.IMAGE and model_file.id not in served:
+            continue
         name = clean_filename(model_file.name)
         path = f"{IMAGES_DIR}/{name}" if model_file.type == FileType.IMAGE else name
         if path in taken:  # two uploads with one name: both stay reachable
             stem, dot, ext = path.rpartition(".")
             path = f"{stem}-{model_file.id}.{ext}" if dot else f"{path}-{model_file.id}"
         taken.add(path)
-        blob = model_file.blob
+        blob = served.get(model_file.id) or model_file.blob
         sha = blob.sha256.lower()
         files.append(
             RepoFile(
@@ -270,6 +285,7 @@ def _stored_files(model_files: list[ModelFile]) -> list[RepoFile]:
                 oid=git_blob_oid(lfs_pointer(sha, blob.size)),
                 sha256=sha,
                 model_file=model_file,
+                blob=blob,
             )
         )
     return files

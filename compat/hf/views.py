@@ -484,7 +484,7 @@ def resolve_file(request, namespace: str, name: str, revision: str, filename: st
             return response
         downloads.record_download(version=version, visitor=visitor)
     headers["Content-Type"] = "application/octet-stream"
-    return _with_hub_headers(blob_response(request, repo_file.model_file.blob, headers))
+    return _with_hub_headers(blob_response(request, repo_file.blob or repo_file.model_file.blob, headers))
 
 
 # --- GET /api/whoami-v2

@@ -7,16 +7,18 @@ from django.test import Client
 
 from models_app import cards, demo, services
 from models_app.models import AIModel, FileType, ModelVersion, PublishStatus
-from tests.factories import make_model
+from tests.factories import image_of, make_model
 
 pytestmark = pytest.mark.django_db
 
 
 def add_image(version, run_on_commit, name="hills.png", colors=((10, 20, 30), (200, 180, 90))):
+    """The example image's Image row (resources), whose id is in its URLs."""
     with run_on_commit():
-        return services.add_file(
+        model_file = services.add_file(
             version=version, name=name, content=io.BytesIO(demo.example_image(*colors)), type=FileType.IMAGE
         )
+    return image_of(model_file)
 
 
 @pytest.fixture

@@ -14,12 +14,15 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from models_app import demo, services
-from models_app.models import AIModel, FileType, ModelType, ModelVersion
+from models_app.models import AIModel, FileType, ModelFile, ModelType, ModelVersion
 from models_app.tasks import process_file
 from moderation.roles import grant_moderator
+from resources import images as resources_images
+from resources.models import Post
+from resources.tasks import process_image
 
 # Well-known passwords, for DEBUG only: a newcomer can log in right after `make run`.
-DEV_PASSWORDS = {"demo": "demo-creator-pw", "moderator": "demo-moderator-pw"}
+DEV_PASSWORDS = {"demo": "demo-creator-pw", "moderator": "demo-moderator-pw", "artist": "demo-artist-pw"}
 
 DEMO_MODELS = [
     {
@@ -135,6 +138,54 @@ class Command(BaseCommand):
         for spec in DEMO_MODELS:
             self._model(creator, spec)
         self._recommend_vaes(creator)
+        self._community_post(self._user("artist", "artist@example.com"))
+
+    @transaction.atomic
+    def _community_post(self, artist):
+        """A community image made with two demo models, its hashes naming them (so its page links
+        them), in a post: the model pages show it under "Images made with this model"."""
+        if Post.objects.filter(owner=artist).exists():
+            self.stdout.write("community post already exists")
+            return
+        checkpoint = (
+            ModelFile.objects.filter(
+                version__model__name="Tiny Realism",
+                version__model__owner__username="demo",
+                type=FileType.MODEL,
+            )
+            .select_related("blob", "version")
+            .first()
+        )
+        lora = (
+            ModelFile.objects.filter(
+                version__model__name="Tiny Watercolor",
+                version__model__owner__username="demo",
+                type=FileType.MODEL,
+            )
+            .select_related("blob", "version")
+            .first()
+        )
+        if checkpoint is None or lora is None or checkpoint.blob is None or lora.blob is None:
+            return
+        settings_line = (
+            f"Model hash: {checkpoint.blob.autov2.lower()}, "
+            f'Lora hashes: "tinywatercolor: {lora.blob.sha256[:12].lower()}"'
+        )
+        content = demo.example_image(
+            (60, 90, 140), (250, 220, 170),
+            prompt="tinywatercolor, a lighthouse on a cliff, <lora:tinywatercolor:0.8>",
+            extra_settings=settings_line,
+        )  # fmt: skip
+        post = resources_images.create_post(
+            owner=artist,
+            title="Lighthouse in watercolor",
+            version_ids=[checkpoint.version_id, lora.version_id],
+        )
+        image = resources_images.add_image(
+            owner=artist, name="lighthouse.png", content=io.BytesIO(content), post=post
+        )
+        process_image.apply(args=[image.id])  # ready now; the queued message then finds nothing to do
+        self.stdout.write(f"community post created at /posts/{post.id}")
 
     def _user(self, username: str, email: str):
         User = get_user_model()

@@ -6,9 +6,10 @@ import pytest
 
 from compat.civitai import shapes
 from models_app.files.images import blurhash_of_pixels
-from models_app.models import FileType, ModelFile
+from resources.models import Image
+from tests.factories import add_example_image
 
-from .conftest import add_file, png, publish
+from .conftest import png, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -23,13 +24,13 @@ def test_the_encoder_matches_the_reference_implementation():
 
 def test_the_worker_stores_a_blurhash_and_the_api_sends_it(client, creator, run_on_commit):
     version = publish(creator, run_on_commit)
-    red = add_file(version, run_on_commit, name="red.png", content=png(color="red"), type=FileType.IMAGE)
-    blue = add_file(version, run_on_commit, name="blue.png", content=png(color="blue"), type=FileType.IMAGE)
-    hashes = {f.id: f.metadata["image"]["blurhash"] for f in (red, blue)}
+    red = add_example_image(version, run_on_commit, name="red.png", content=png(color="red"))
+    blue = add_example_image(version, run_on_commit, name="blue.png", content=png(color="blue"))
+    hashes = {f.id: f.blurhash for f in (red, blue)}
     assert len(set(hashes.values())) == 2 and all(len(h) == 28 for h in hashes.values())
     sent = {i["id"]: i["hash"] for i in client.get("/api/v1/images").json()["items"]}
     assert sent == hashes
     # An image processed before the hub computed BlurHashes gets a valid placeholder.
-    ModelFile.objects.filter(id=red.id).update(metadata={"image": {"width": 96, "height": 64}})
+    Image.objects.filter(id=red.id).update(blurhash="")
     sent = {i["id"]: i["hash"] for i in client.get(f"/api/v1/model-versions/{version.id}").json()["images"]}
     assert sent[red.id] == shapes.PLACEHOLDER_BLURHASH and sent[blue.id] == hashes[blue.id]

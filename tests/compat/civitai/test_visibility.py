@@ -57,9 +57,11 @@ def test_mature_models_only_when_asked(client, mature):
 
 
 def test_mature_images_follow_the_nsfw_levels(client, mature, run_on_commit):
+    from tests.factories import image_of
+
     from .conftest import png
 
-    image = add_file(mature, run_on_commit, name="m.png", content=png(), type="Image")
+    image = image_of(add_file(mature, run_on_commit, name="m.png", content=png(), type="Image"))
     assert client.get("/api/v1/images").json()["items"] == []
     for query in ("?nsfw=Mature", "?nsfw=X", "?nsfw=true", "?browsingLevel=4", "?browsingLevel=31"):
         [item] = client.get(f"/api/v1/images{query}").json()["items"]

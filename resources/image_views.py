@@ -1,0 +1,176 @@
+"""Image pages, posts and the image files (docs/images.md). Thin: parse, call images.py, render."""
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from models_app import downloads, storage
+from models_app.download_views import MAX_ID, _json, blob_response, public_user
+
+from . import images
+from .models import Image, Post
+
+IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp", "image/gif"}
+VIDEO_TYPES = {"video/mp4", "video/webm"}  # example clips (docs/video.md)
+THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024
+# The settings the panel shows first, in this order; any other key of `meta` follows.
+MAIN_SETTINGS = ("steps", "sampler", "Schedule type", "cfgScale", "seed", "Size", "Model", "clipSkip")
+NOT_SETTINGS = {"prompt", "negativePrompt", "hashes", "resources", "civitaiResources", "comfy"}
+
+
+def _visible(request, image_id: int) -> tuple[Image | None, bool]:
+    """The image when the caller may see it, and whether anyone may (so it may be cached)."""
+    if image_id > MAX_ID:
+        return None, False
+    user = public_user(request)
+    image = images.visible_images(user).select_related("blob").filter(id=image_id).first()
+    if image is None:
+        return None, False
+    return image, images.is_public(image)
+
+
+def _image_not_found():
+    return _json({"error": "Image not found"}, 404, Cache_Control="no-store")
+
+
+@require_http_methods(["GET", "HEAD"])
+def serve_image(request, image_id: int, name: str):
+    """The image at its stable address: the APIs hand these links to tools, which keep them (a
+    signed /files/ link expires). The bytes are the served copy, without GPS or camera facts; the
+    type is the one the worker checked, and nosniff holds it."""
+    image, public = _visible(request, image_id)
+    if image is None:
+        return _image_not_found()
+    headers = {
+        "Content-Type": image.mime_type
+        if image.mime_type in IMAGE_TYPES | VIDEO_TYPES
+        else "application/octet-stream",
+        "Content-Disposition": downloads.content_disposition(image.name, inline=True),
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "public, max-age=86400" if public else "private, no-store",
+    }
+    if public:
+        headers["Access-Control-Allow-Origin"] = "*"
+    return blob_response(request, image.blob, headers)
+
+
+@require_http_methods(["GET", "HEAD"])
+def serve_thumbnail(request, image_id: int):
+    """The small WebP the worker made of an image (cards, galleries); same rules as serve_image."""
+    image, public = _visible(request, image_id)
+    key = image.thumbnail_key if image else ""
+    if not key or not storage.model_storage().exists(key):
+        return _image_not_found()
+    with storage.model_storage().open(key, "rb") as f:
+        body = f.read(THUMBNAIL_MAX_BYTES + 1)
+    if len(body) > THUMBNAIL_MAX_BYTES:  # the worker makes small ones; anything else is not one of them
+        return _image_not_found()
+    response = HttpResponse(body if request.method == "GET" else b"", content_type="image/webp")
+    response["Content-Length"] = str(len(body))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "public, max-age=86400" if public else "private, no-store"
+    return response
+
+
+def image_path(image: Image) -> str:
+    """The stable URL of an image's bytes (serve_image)."""
+    return reverse("serve_image", kwargs={"image_id": image.id, "name": downloads.clean_filename(image.name)})
+
+
+def settings_rows(meta: dict | None) -> list[tuple[str, str]]:
+    """(name, value) of every setting in `meta`, the usual ones first."""
+    if not isinstance(meta, dict):
+        return []
+    keys = [k for k in MAIN_SETTINGS if k in meta] + [
+        k for k in meta if k not in MAIN_SETTINGS and k not in NOT_SETTINGS
+    ]
+    return [(k, str(meta[k])) for k in keys if meta[k] not in (None, "")]
+
+
+def image_detail(request, image_id: int):
+    """The image page: the picture, its post, and the metadata panel (prompt, negative prompt and
+    each setting with a copy button; the resources it used, linked or "not on this hub")."""
+    image, _ = _visible(request, image_id)
+    if image is None:
+        raise Http404("No such image")
+    meta = image.meta if isinstance(image.meta, dict) else None
+    resources = images.image_resources(image)
+    return render(
+        request,
+        "resources/images/image_detail.html",
+        {
+            "image": image,
+            "image_url": image_path(image),
+            "meta": meta,
+            "settings": settings_rows(meta),
+            "resources": resources,
+            "versions": image.version_links.select_related("version__model").filter(
+                version__status="published"
+            ),
+        },
+    )
+
+
+def post_detail(request, post_id: int):
+    post = get_object_or_404(Post.objects.select_related("owner"), id=post_id)
+    if post.owner_id == request.user.id:  # the author also sees images still processing or refused
+        shown = list(post.images.all())
+    else:
+        shown = list(images.visible_images(public_user(request)).filter(post=post))
+    if not shown and post.owner_id != request.user.id:
+        raise Http404("No such post")
+    return render(request, "resources/images/post_detail.html", {"post": post, "images": shown})
+
+
+class PostForm(forms.Form):
+    title = forms.CharField(required=False, max_length=200, help_text="Optional.")
+    versions = forms.CharField(
+        required=False,
+        label="Made with (version ids)",
+        help_text="Ids of the model versions you used, separated by commas; each one lists your images "
+        "under “Images made with this model”.",
+    )
+    nsfw = forms.BooleanField(required=False, label="Mature content")
+
+    def clean_versions(self):
+        raw = self.cleaned_data["versions"].replace(" ", "")
+        try:
+            return [int(v) for v in raw.split(",") if v][:20]
+        except ValueError:
+            raise ValidationError("Version ids are numbers separated by commas.") from None
+
+
+@login_required
+def create_post(request):
+    """Post images: the files are stored and processed by the worker like any upload; the post page
+    shows each one when it is ready, or why it was refused."""
+    form = PostForm(
+        request.POST if request.method == "POST" else None,
+        initial={"versions": request.GET.get("version", "")},
+    )
+    files = request.FILES.getlist("images") if request.method == "POST" else []
+    if request.method == "POST" and form.is_valid():
+        if not files:
+            form.add_error(None, "Choose at least one image.")
+        elif len(files) > images.MAX_IMAGES_PER_POST:
+            form.add_error(None, f"A post holds at most {images.MAX_IMAGES_PER_POST} images.")
+        else:
+            try:
+                with transaction.atomic():
+                    post = images.create_post(
+                        owner=request.user, title=form.cleaned_data["title"],
+                        version_ids=form.cleaned_data["versions"],
+                    )  # fmt: skip
+                    for upload in files:
+                        images.add_image(owner=request.user, name=upload.name, content=upload, post=post,
+                                         nsfw=form.cleaned_data["nsfw"])  # fmt: skip
+            except (ValidationError, PermissionDenied) as exc:
+                form.add_error(None, "; ".join(getattr(exc, "messages", [str(exc)])))
+            else:
+                return redirect("resources:post_detail", post_id=post.id)
+    return render(request, "resources/images/create_post.html", {"form": form})

@@ -1,0 +1,315 @@
+"""Images and posts: every write (services) and the reads with rules (selectors) (docs/images.md).
+
+Bytes go through models_app's pipeline, never a second one: an example image uploaded with a
+version's files is processed as that version's ModelFile and becomes an Image when the worker
+finishes it (image_from_file, a processing hook); an image posted here is stored at an upload key
+and processed by resources.tasks.process_image with processing.store_image, the same checks,
+hashes and content-addressed blobs.
+"""
+
+import io
+import logging
+from typing import BinaryIO
+
+from celery import current_app
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from models_app import processing, selectors
+from models_app.cards import refresh_card_fields
+from models_app.files import genmeta
+from models_app.models import FileStatus, FileType, ModelFile, ModelVersion, PublishStatus, ScanStatus
+from models_app.storage import model_storage, new_upload_key
+
+from . import image_privacy, linking
+from .models import MAX_POST_TITLE_LENGTH, Image, ImageResource, ImageStatus, ImageVersion, Post
+
+log = logging.getLogger(__name__)
+
+MAX_IMAGES_PER_POST = 20
+MAX_SERVED_READ = 50 * 1024 * 1024 + 1  # models_app.files.images.MAX_FILE_BYTES, plus one
+
+
+# --- Reads
+
+
+def _public_versions() -> Q:
+    return Q(version__status=PublishStatus.PUBLISHED, version__model__status=PublishStatus.PUBLISHED)
+
+
+def visible_images(user) -> QuerySet[Image]:
+    """Ready images `user` may see: community posts, examples of published versions, their own, and
+    everything for moderators."""
+    # An example image goes with its file when the creator deletes that (models_app's delete_file).
+    images = Image.objects.filter(status=ImageStatus.READY, blob__isnull=False).exclude(
+        source_file__status=FileStatus.DELETED
+    )
+    if selectors.can_moderate(user):
+        return images
+    rule = (
+        Q(post__isnull=True)
+        | Q(post__version__isnull=True)
+        | Q(
+            post__version__status=PublishStatus.PUBLISHED,
+            post__version__model__status=PublishStatus.PUBLISHED,
+        )
+    )
+    if user.is_authenticated:
+        rule |= Q(owner=user)
+    return images.filter(rule)
+
+
+def is_public(image: Image) -> bool:
+    return visible_images(AnonymousUser()).filter(id=image.id).exists()
+
+
+def example_images(version_ids) -> QuerySet[Image]:
+    """The creator's example images of these versions, ready, in upload order."""
+    return (
+        Image.objects.filter(
+            status=ImageStatus.READY,
+            blob__isnull=False,
+            version_links__version_id__in=list(version_ids),
+            version_links__role=ImageVersion.Role.EXAMPLE,
+        )
+        .exclude(source_file__status=FileStatus.DELETED)
+        .order_by("id")
+    )
+
+
+def images_made_with(user, *, model) -> QuerySet[Image]:
+    """Other people's images linked to the model's published versions, newest first."""
+    versions = ModelVersion.objects.filter(model=model, status=PublishStatus.PUBLISHED)
+    return (
+        visible_images(user)
+        .filter(version_links__version__in=versions, version_links__role=ImageVersion.Role.USED)
+        .exclude(owner_id=model.owner_id)
+        .distinct()
+        .order_by("-id")
+    )
+
+
+def find_previews(*, versions: dict[int, list[int]]) -> dict[int, int]:
+    """cards.PREVIEW_FINDERS: each model's first example image of its newest version that has one."""
+    all_ids = [v for ids in versions.values() for v in ids]
+    first: dict[int, int] = {}
+    for version_id, image_id in example_images(all_ids).values_list("version_links__version_id", "id"):
+        first.setdefault(version_id, image_id)
+    return {
+        model_id: next(first[v] for v in ids if v in first)
+        for model_id, ids in versions.items()
+        if any(v in first for v in ids)
+    }
+
+
+def blob_in_use(blob_id: int) -> bool:
+    """tasks.BLOB_USE_CHECKS: an image still serves these bytes (an example image whose file was
+    deleted no longer does)."""
+    return Image.objects.filter(blob_id=blob_id).exclude(source_file__status=FileStatus.DELETED).exists()
+
+
+def image_resources(image: Image) -> list[dict]:
+    """What the image names as used, in the API's shape ({kind, name, hash, weight, resolved})."""
+    out = []
+    for r in image.resources.select_related("version__model", "version"):
+        resolved = None
+        if r.version is not None and r.version.status == PublishStatus.PUBLISHED:
+            resolved = {
+                "model_id": r.version.model_id,
+                "version_id": r.version_id,
+                "sha256": r.resolved_sha256 or None,
+            }
+        out.append({"kind": r.kind, "name": r.name, "hash": r.hash or None, "weight": r.weight,
+                    "resolved": resolved})  # fmt: skip
+    return out
+
+
+# --- Writes
+
+
+def _clean_title(title: str) -> str:
+    title = " ".join((title or "").split())
+    if len(title) > MAX_POST_TITLE_LENGTH:
+        raise ValidationError(f"A post title is at most {MAX_POST_TITLE_LENGTH} characters.")
+    return title
+
+
+def _linkable_versions(user, version_ids) -> list[ModelVersion]:
+    """The versions an image may name: published ones, and the user's own."""
+    ids = {int(v) for v in version_ids or []}
+    if not ids:
+        return []
+    versions = list(
+        ModelVersion.objects.filter(id__in=ids)
+        .filter(
+            Q(status=PublishStatus.PUBLISHED, model__status=PublishStatus.PUBLISHED) | Q(model__owner=user)
+        )
+        .exclude(status=PublishStatus.DELETED)
+        .select_related("model")
+    )
+    missing = ids - {v.id for v in versions}
+    if missing:
+        raise ValidationError(f"There is no published version with id {min(missing)}.")
+    return versions
+
+
+@transaction.atomic
+def create_post(*, owner, title: str = "", version_ids=()) -> Post:
+    """A new post of `owner`; `version_ids` are the versions its images were made with (links)."""
+    if not owner.is_authenticated:
+        raise PermissionDenied("Sign in to post images.")
+    versions = _linkable_versions(owner, version_ids)
+    post = Post.objects.create(owner=owner, title=_clean_title(title))
+    post._versions = versions  # add_image links each image to them
+    return post
+
+
+@transaction.atomic
+def add_image(
+    *, owner, name: str, content: BinaryIO, post: Post | None = None, version_ids=(), nsfw: bool = False
+) -> Image:
+    """Store an image's bytes at an upload key and queue them for processing (tasks.process_image).
+
+    Without a post, a new untitled post holds it. The versions it names are linked as "used"; when
+    the uploader owns the version, as one of its example images instead. The bytes are written
+    before the row exists, so a failed write leaves no row."""
+    if post is None:
+        post = create_post(owner=owner, version_ids=version_ids)
+    elif post.owner_id != owner.id:
+        raise PermissionDenied("Only the author of this post can add images to it.")
+    if post.images.count() >= MAX_IMAGES_PER_POST:
+        raise ValidationError(f"A post holds at most {MAX_IMAGES_PER_POST} images.")
+    versions = getattr(post, "_versions", None)
+    if versions is None or version_ids:
+        versions = _linkable_versions(owner, version_ids)
+    name = (name or "image").replace("/", "_").replace("\\", "_")[-255:]
+    key = model_storage().save(new_upload_key(name), content)
+    image = Image.objects.create(owner=owner, post=post, name=name, upload_key=key, nsfw=bool(nsfw))
+    for version in versions:
+        role = ImageVersion.Role.EXAMPLE if version.model.owner_id == owner.id else ImageVersion.Role.USED
+        ImageVersion.objects.get_or_create(image=image, version=version, defaults={"role": role})
+    # By name: tasks.py imports this module (AppConfig.ready registers the task).
+    transaction.on_commit(lambda: current_app.tasks["resources.tasks.process_image"].delay(image.id))
+    return image
+
+
+def process_image(*, image: Image) -> Image:
+    """Run the pipeline's image steps on a posted image, then read its generation settings. A refused
+    file ends `rejected` with the pipeline's sentence and its bytes deleted. Safe to re-run."""
+    try:
+        blob, facts = processing.store_image(key=image.upload_key, name=image.name)
+    except processing.FileRejected as exc:
+        if image.upload_key:
+            model_storage().delete(image.upload_key)
+        image.status, image.status_message, image.upload_key = ImageStatus.REJECTED, str(exc), ""
+        image.save(update_fields=["status", "status_message", "upload_key"])
+        return image
+    image.upload_key = ""
+    return finish_image(image=image, blob=blob, facts=facts)
+
+
+def image_from_file(*, model_file: ModelFile) -> Image | None:
+    """processing.FILE_FINISHED_HOOKS: a version's example image the worker finished becomes (or
+    updates) its Image row, in the post of that version's examples. Safe to run twice: the row is
+    found by its source file."""
+    if model_file.type != FileType.IMAGE:
+        return None
+    version = model_file.version
+    model = version.model
+    image = Image.objects.filter(source_file=model_file).first()
+    if image is None:
+        post, _ = Post.objects.get_or_create(
+            owner_id=model.owner_id, version=version,
+            defaults={"title": f"{model.name} {version.name}"[:MAX_POST_TITLE_LENGTH]},
+        )  # fmt: skip
+        image = Image.objects.create(
+            owner_id=model.owner_id, post=post, source_file=model_file, name=model_file.name, nsfw=model.nsfw
+        )
+        ImageVersion.objects.get_or_create(image=image, version=version, defaults={"role": "example"})
+    ready = model_file.status == FileStatus.READY and model_file.scan_status == ScanStatus.CLEAN
+    if not ready or model_file.blob_id is None:
+        image.status = ImageStatus.REJECTED
+        image.status_message = model_file.status_message or "This image did not pass processing."
+        image.save(update_fields=["status", "status_message"])
+        return image
+    metadata = model_file.metadata or {}
+    if metadata.get("video"):
+        return finish_clip(image=image, blob=model_file.blob, facts=metadata["video"])
+    return finish_image(image=image, blob=model_file.blob, facts=metadata.get("image") or {})
+
+
+def finish_clip(*, image: Image, blob, facts: dict) -> Image:
+    """An example clip (docs/video.md): served as stored (the worker read only its container headers
+    and drew the poster, which is its thumbnail); a clip carries no generation settings we read."""
+    with transaction.atomic():
+        image.blob = blob
+        image.width, image.height = facts.get("width"), facts.get("height")
+        image.mime_type = facts.get("mime_type") or ""
+        image.thumbnail_key = facts.get("thumbnail_key") or ""
+        image.status, image.status_message = ImageStatus.READY, ""
+        image.save()
+    _refresh_example_cards(image)
+    return image
+
+
+def finish_image(*, image: Image, blob, facts: dict) -> Image:
+    """Read the generation settings, store the served copy without GPS and camera facts, link the
+    resources it names, and mark it ready."""
+    if blob.size >= MAX_SERVED_READ:  # the image checks refuse these first; never serve a cut copy
+        image.status, image.status_message = ImageStatus.REJECTED, "The image is over the hub's 50 MB limit."
+        image.save(update_fields=["status", "status_message"])
+        return image
+    with model_storage().open(blob.storage_key, "rb") as f:
+        data = f.read(MAX_SERVED_READ)
+    found = genmeta.read_generation_metadata(io.BytesIO(data))
+    served = image_privacy.strip_private_metadata(data)
+    thumbnail_key = facts.get("thumbnail_key") or ""
+    if served != data:
+        blob = processing.store_bytes(served)
+        thumbnail_key = processing.store_thumbnail(blob)
+    resolved = linking.resolve(list(found.resources or []))
+    with transaction.atomic():
+        image.blob = blob
+        image.width, image.height = facts.get("width"), facts.get("height")
+        image.blurhash = facts.get("blurhash") or ""
+        image.mime_type = facts.get("mime_type") or ""
+        image.thumbnail_key = thumbnail_key
+        image.meta = found.meta
+        image.workflow = found.workflow
+        image.prompt_graph = found.prompt_graph
+        image.status, image.status_message = ImageStatus.READY, ""
+        image.save()
+        image.resources.all().delete()
+        for item in resolved:
+            version_id = (item["resolved"] or {}).get("version_id")
+            ImageResource.objects.create(
+                image=image, kind=str(item.get("kind") or "other")[:32], name=str(item.get("name") or "")[:255],
+                hash=str(item.get("hash") or "")[:64], weight=_weight(item.get("weight")),
+                version_id=version_id, matched_by=item.get("matched_by", "")[:32],
+                resolved_sha256=(item["resolved"] or {}).get("sha256") or "",
+            )  # fmt: skip
+            if version_id and image.source_file_id is None:
+                ImageVersion.objects.get_or_create(
+                    image=image, version_id=version_id, defaults={"role": "used"}
+                )
+    _refresh_example_cards(image)
+    return image
+
+
+def _refresh_example_cards(image: Image) -> None:
+    model_ids = set(
+        ImageVersion.objects.filter(image=image, role=ImageVersion.Role.EXAMPLE).values_list(
+            "version__model_id", flat=True
+        )
+    )
+    if model_ids:
+        refresh_card_fields(model_ids=model_ids)  # it may be a model's new preview
+
+
+def _weight(value) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
