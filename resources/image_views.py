@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from models_app import downloads, storage
 from models_app.download_views import MAX_ID, _json, blob_response, public_user
 
-from . import images
+from . import images, workflows
 from .models import Image, Post
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp", "image/gif"}
@@ -109,6 +109,10 @@ def image_detail(request, image_id: int):
             "meta": meta,
             "settings": settings_rows(meta),
             "resources": resources,
+            # "Open as workflow": the same graph a Workflows model page draws (resources/workflows.py).
+            "graph": workflows.graph_context(image.workflow or image.prompt_graph)
+            if (image.workflow or image.prompt_graph)
+            else None,
             "versions": image.version_links.select_related("version__model").filter(
                 version__status="published"
             ),

@@ -287,7 +287,7 @@ def finish_image(*, image: Image, blob, facts: dict) -> Image:
             ImageResource.objects.create(
                 image=image, kind=str(item.get("kind") or "other")[:32], name=str(item.get("name") or "")[:255],
                 hash=str(item.get("hash") or "")[:64], weight=_weight(item.get("weight")),
-                version_id=version_id, matched_by=item.get("matched_by", "")[:32],
+                version_id=version_id, matched_by=(item.get("matched_by") or "")[:32],
                 resolved_sha256=(item["resolved"] or {}).get("sha256") or "",
             )  # fmt: skip
             if version_id and image.source_file_id is None:

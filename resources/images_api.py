@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from models_app.api import _errors
 from models_app.download_views import MAX_ID, public_user
 
-from . import images
+from . import images, workflows
 from .image_views import image_path
 from .models import Image, ImageStatus, Post
 
@@ -43,7 +43,9 @@ class ImageOutput(serializers.Serializer):
     )
     resources = ResourceOutput(many=True)
     workflow = serializers.DictField(
-        allow_null=True, help_text="A summary of the ComfyUI workflow the image carries, or null."
+        allow_null=True,
+        help_text="The ComfyUI workflow the image carries, as GET /api/hub/versions/<id>/workflow "
+        "describes one (format, nodes, links, models with `resolved`, custom node types and packs), or null.",
     )
 
 
@@ -69,7 +71,7 @@ def image_json(request, image: Image) -> dict:
         "height": image.height,
         "meta": image.meta if isinstance(image.meta, dict) else None,
         "resources": images.image_resources(image),
-        "workflow": None,  # the workflow summary arrives with resources/workflows.py
+        "workflow": workflows.summary_of_text(image.workflow or image.prompt_graph),
     }
 
 

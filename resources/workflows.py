@@ -545,6 +545,34 @@ def resolve_models(models: list[dict]) -> list[dict]:
     ]
 
 
+def summary_json(summary: dict) -> dict:
+    """The API's shape of a workflow summary (GET /api/hub/versions/<id>/workflow, and `workflow` in
+    GET /api/hub/images/<id>), its needed models resolved to hub versions."""
+    models = [
+        {k: m.get(k) for k in ("node_id", "node_type", "filename", "kind", "resolved")}
+        for m in resolve_models(summary["models"])
+    ]
+    return {
+        "format": summary["format"],
+        "nodes": summary["nodes"],
+        "links": summary["links"],
+        "models": models,
+        "custom_node_types": summary["custom_node_types"],
+        "custom_node_packs": summary["custom_node_packs"],
+    }
+
+
+def summary_of_text(json_text: str | None) -> dict | None:
+    """summary_json of raw workflow text (an image's `workflow` or `prompt` chunk), or None when there
+    is none or it is not a workflow the hub reads."""
+    if not json_text:
+        return None
+    try:
+        return summary_json(parse_workflow(json_text)["summary"])
+    except WorkflowRejected:
+        return None
+
+
 def graph_context(json_text: str) -> dict:
     """For templates/resources/workflows/_graph.html from raw workflow text (an image's `workflow`
     chunk, say): {"layout", "summary", "svg"} or {"error": sentence}."""

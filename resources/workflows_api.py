@@ -12,7 +12,7 @@ from models_app import selectors
 from models_app.api import DetailOutput
 from models_app.models import ModelVersion
 
-from .workflows import resolve_models, workflow_of
+from .workflows import summary_json, workflow_of
 
 
 class ResolvedOutput(serializers.Serializer):
@@ -70,18 +70,4 @@ class VersionWorkflow(APIView):
         _, workflow = workflow_of(selectors.visible_files(request.user, version))
         if workflow is None:
             raise Http404("This version has no workflow.")
-        summary = workflow["summary"]
-        models = [
-            {k: m.get(k) for k in ("node_id", "node_type", "filename", "kind", "resolved")}
-            for m in resolve_models(summary["models"])
-        ]
-        return Response(
-            {
-                "format": summary["format"],
-                "nodes": summary["nodes"],
-                "links": summary["links"],
-                "models": models,
-                "custom_node_types": summary["custom_node_types"],
-                "custom_node_packs": summary["custom_node_packs"],
-            }
-        )
+        return Response(summary_json(workflow["summary"]))

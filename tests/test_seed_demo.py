@@ -28,12 +28,20 @@ def test_seed_creates_a_creator_a_moderator_and_published_models_with_real_files
     assert moderator.has_perm("models_app.moderate_content")
     assert not demo_user.has_perm("models_app.moderate_content")
     models = AIModel.objects.filter(owner=demo_user)
-    assert {m.type for m in models} == {"LORA", "Checkpoint", "VAE", "Wildcards"}
+    assert {m.type for m in models} == {"LORA", "Checkpoint", "VAE", "Wildcards", "Workflows"}
     assert all(m.status == PublishStatus.PUBLISHED for m in models)
     assert all(model_file.status == "ready" for model_file in ModelFile.objects.all())
     pack = ModelFile.objects.get(version__model__type="Wildcards")
     assert pack.metadata["wildcards"]["lists"]["style/paint"] == ["watercolor", "gouache", "ink wash"]
-    for model_file in ModelFile.objects.exclude(type="Image").exclude(id=pack.id):
+    # The demo workflow needs the demo checkpoint and LoRA, which its page links.
+    flow = ModelFile.objects.get(version__model__type="Workflows")
+    summary = flow.metadata["workflow"]["summary"]
+    assert (summary["nodes"], summary["links"]) == (8, 11)
+    assert {m["filename"] for m in summary["models"]} == {
+        "tiny-realism-fp16.safetensors",
+        "tiny-watercolor.safetensors",
+    }
+    for model_file in ModelFile.objects.exclude(type="Image").exclude(id__in=[pack.id, flow.id]):
         with model_storage().open(model_file.blob.storage_key, "rb") as f:
             tensors = dict(safetensors.deserialize(f.read()))  # the reference parser accepts them
         assert tensors

@@ -53,4 +53,6 @@ def test_layout_fits_a_phone_screen(page):
     page.goto("/")
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= 390, "the page scrolls sideways on a phone"
-    assert page.locator(".model-card").count() == 4  # seed_demo: LoRA, checkpoint, VAE, wildcard pack
+    assert (
+        page.locator(".model-card").count() == 5
+    )  # seed_demo: LoRA, checkpoint, VAE, wildcard pack, workflow

@@ -17,6 +17,7 @@ from models_app.files import video
 from models_app.files.video import VideoRejected, probe_video
 from models_app.models import FileStatus, FileType, ModelFile
 from models_app.storage import model_storage
+from resources.models import Image
 from tests.factories import publish_model
 
 # MP4 -----------------------------------------------------------------------------------------------
@@ -300,20 +301,22 @@ def test_an_uploaded_clip_is_ready_with_its_probe_and_poster_and_plays_on_the_mo
     assert facts["poster"] == ("frame" if video.find_ffmpeg() else "placeholder")
     assert model_storage().exists(facts["thumbnail_key"])
 
+    # The example becomes an image row of resources (docs/images.md), served at its own id.
+    image_id = Image.objects.get(source_file=added).id
     anonymous = Client()
-    poster = anonymous.get(f"/images/thumbnails/{added.id}.webp")
+    poster = anonymous.get(f"/images/thumbnails/{image_id}.webp")
     assert poster.status_code == 200 and poster["Content-Type"] == "image/webp"
-    served = anonymous.get(f"/images/{added.id}/dancing.{container}")
+    served = anonymous.get(f"/images/{image_id}/dancing.{container}")
     assert served.status_code == 200 and served["Content-Type"] == f"video/{container}"
     assert b"".join(served.streaming_content) == clip
     page = anonymous.get(version.model.get_absolute_url()).content.decode()
     assert (
-        f'<video src="/images/{added.id}/dancing.{container}" poster="/images/thumbnails/{added.id}.webp"'
+        f'<video src="/images/{image_id}/dancing.{container}" poster="/images/thumbnails/{image_id}.webp"'
         in page
     )
     assert "muted loop controls playsinline" in page
     # Lists show the poster as the model's preview.
-    assert f'src="/images/thumbnails/{added.id}.webp"' in anonymous.get("/models/").content.decode()
+    assert f'src="/images/thumbnails/{image_id}.webp"' in anonymous.get("/models/").content.decode()
 
 
 @pytest.mark.django_db

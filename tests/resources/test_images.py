@@ -132,6 +132,8 @@ def test_the_hub_api_gives_an_image_with_meta_and_resources(client, fan, lora, r
     assert data["meta"]["negativePrompt"] == "lowres, bad hands" and data["meta"]["cfgScale"] == 7
     sha = lora.files.get(type=FileType.MODEL).blob.sha256
     assert data["resources"] == [
+        # "Model: tiny" names the checkpoint without a hash: listed, not on this hub
+        {"kind": "checkpoint", "name": "tiny", "hash": None, "weight": None, "resolved": None},
         {"kind": "lora", "name": "tiny", "hash": sha[:12].lower(), "weight": 0.8,
          "resolved": {"model_id": lora.model_id, "version_id": lora.id, "sha256": sha}},
         {"kind": "lora", "name": "missing", "hash": "0123456789ab", "weight": None, "resolved": None},
@@ -338,3 +340,32 @@ def test_a_drafts_example_image_is_for_its_creator_and_moderators_only(
     assert as_user(None).get(f"/api/hub/images/{example.id}").status_code == 404
     assert as_user(None).get(f"/images/{example.id}").status_code == 404
     assert as_user(creator).get(f"/images/{example.id}").status_code == 200
+
+
+def test_an_image_carrying_a_comfyui_workflow_opens_as_that_workflow(client, fan, creator, run_on_commit):
+    from tests.resources.workflow_samples import ui_04
+
+    checkpoint = publish_model(
+        creator, run_on_commit, name="SDXL Base", type="Checkpoint", filename="sd_xl_base_1.0.safetensors"
+    )
+    info = PngImagePlugin.PngInfo()
+    info.add_text("workflow", json.dumps(ui_04(title="<script>alert(1)</script>")))
+    out = io.BytesIO()
+    PILImage.new("RGB", (64, 64), "navy").save(out, "PNG", pnginfo=info)
+    client.force_login(fan)
+    post_images(client, run_on_commit, [upload("comfy.png", out.getvalue())])
+    image = Image.objects.get(owner=fan)
+
+    data = client.get(f"/api/hub/images/{image.id}").json()
+    flow = data["workflow"]
+    assert (
+        flow["format"] == "ui" and flow["nodes"] == 9 and flow["links"] == 9
+    )  # the dangling link is not one
+    [loader] = [m for m in flow["models"] if m["filename"].endswith("sd_xl_base_1.0.safetensors")]
+    assert loader["resolved"]["version_id"] == checkpoint.id  # publish_model gives the version
+    assert flow["custom_node_types"] == ["UltimateSDUpscale"]
+
+    page = client.get(f"/images/{image.id}").content.decode()
+    assert "Open as workflow" in page and 'href="#workflow"' in page
+    assert page.count("data-node-id=") == 9
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -5,6 +5,7 @@ moderation); the apps themselves never import upwards.
 """
 
 import io
+import json
 import zipfile
 
 from allauth.account.models import EmailAddress
@@ -122,6 +123,70 @@ DEMO_MODELS.append(
                 "trained_words": [],
                 "description": "",
                 "files": [("meadow-wildcards.zip", _wildcard_pack)],
+            }
+        ],
+    }
+)
+
+
+def _demo_workflow() -> bytes:
+    """A small ComfyUI text-to-image graph (UI format 0.4, docs/workflows.md) that loads the demo
+    checkpoint and LoRA by file name, so its page links both."""
+
+    def node(id, type, pos, size, widgets, inputs=(), outputs=()):
+        return {
+            "id": id, "type": type, "pos": pos, "size": size, "flags": {}, "mode": 0, "properties": {},
+            "inputs": [{"name": n, "type": t, "link": link} for n, t, link in inputs],
+            "outputs": [{"name": n, "type": t, "links": links} for n, t, links in outputs],
+            "widgets_values": widgets,
+        }  # fmt: skip
+
+    nodes = [
+        node(1, "CheckpointLoaderSimple", [20, 200], [300, 100], ["tiny-realism-fp16.safetensors"],
+             outputs=[("MODEL", "MODEL", [1]), ("CLIP", "CLIP", [2]), ("VAE", "VAE", [9])]),
+        node(2, "LoraLoader", [360, 200], [300, 130], ["tiny-watercolor.safetensors", 0.8, 0.8],
+             inputs=[("model", "MODEL", 1), ("clip", "CLIP", 2)],
+             outputs=[("MODEL", "MODEL", [3]), ("CLIP", "CLIP", [4, 5])]),
+        node(3, "CLIPTextEncode", [700, 60], [320, 120], ["tinywatercolor, a lighthouse at dusk"],
+             inputs=[("clip", "CLIP", 4)], outputs=[("CONDITIONING", "CONDITIONING", [6])]),
+        node(4, "CLIPTextEncode", [700, 220], [320, 120], ["blurry, lowres"],
+             inputs=[("clip", "CLIP", 5)], outputs=[("CONDITIONING", "CONDITIONING", [7])]),
+        node(5, "EmptyLatentImage", [700, 380], [320, 110], [512, 768, 1],
+             outputs=[("LATENT", "LATENT", [8])]),
+        node(6, "KSampler", [1060, 120], [300, 260], [42, "fixed", 25, 6, "euler_ancestral", "karras", 1],
+             inputs=[("model", "MODEL", 3), ("positive", "CONDITIONING", 6), ("negative", "CONDITIONING", 7),
+                     ("latent_image", "LATENT", 8)],
+             outputs=[("LATENT", "LATENT", [10])]),
+        node(7, "VAEDecode", [1400, 120], [200, 60], [],
+             inputs=[("samples", "LATENT", 10), ("vae", "VAE", 9)], outputs=[("IMAGE", "IMAGE", [11])]),
+        node(8, "SaveImage", [1640, 120], [260, 280], ["lighthouse"], inputs=[("images", "IMAGE", 11)]),
+    ]  # fmt: skip
+    links = [
+        [1, 1, 0, 2, 0, "MODEL"], [2, 1, 1, 2, 1, "CLIP"], [3, 2, 0, 6, 0, "MODEL"], [4, 2, 1, 3, 0, "CLIP"],
+        [5, 2, 1, 4, 0, "CLIP"], [6, 3, 0, 6, 1, "CONDITIONING"], [7, 4, 0, 6, 2, "CONDITIONING"],
+        [8, 5, 0, 6, 3, "LATENT"], [9, 1, 2, 7, 1, "VAE"], [10, 6, 0, 7, 0, "LATENT"], [11, 7, 0, 8, 0, "IMAGE"],
+    ]  # fmt: skip
+    workflow = {
+        "last_node_id": 8, "last_link_id": 11, "nodes": nodes, "links": links,
+        "groups": [{"id": 1, "title": "Prompts", "bounding": [680, 20, 360, 490], "color": "#3f789e"}],
+        "config": {}, "extra": {}, "version": 0.4,
+    }  # fmt: skip
+    return json.dumps(workflow, indent=1).encode()
+
+
+DEMO_MODELS.append(
+    {
+        "name": "Lighthouse Workflow",
+        "type": ModelType.WORKFLOWS,
+        "tags": ["workflow", "comfyui"],
+        "description": "A ComfyUI text-to-image workflow with the Tiny Realism checkpoint and the Tiny Watercolor LoRA.",
+        "versions": [
+            {
+                "name": "v1.0",
+                "base_model": "SD 1.5",
+                "trained_words": [],
+                "description": "",
+                "files": [("lighthouse-workflow.json", _demo_workflow)],
             }
         ],
     }
