@@ -17,7 +17,7 @@ from .image_views import image_path
 from .models import Image, ImageStatus, Post
 
 
-class ResolvedOutput(serializers.Serializer):
+class ImageResourceVersionOutput(serializers.Serializer):
     model_id = serializers.IntegerField()
     version_id = serializers.IntegerField()
     sha256 = serializers.CharField(allow_null=True)
@@ -28,7 +28,7 @@ class ResourceOutput(serializers.Serializer):
     name = serializers.CharField(allow_blank=True)
     hash = serializers.CharField(allow_null=True)
     weight = serializers.FloatField(allow_null=True)
-    resolved = ResolvedOutput(allow_null=True, help_text="The hub version holding a file with this hash.")
+    resolved = ImageResourceVersionOutput(allow_null=True, help_text="The hub version holding a file with this hash.")
 
 
 class ImageOutput(serializers.Serializer):

@@ -15,7 +15,7 @@ from models_app.models import ModelVersion
 from .workflows import summary_json, workflow_of
 
 
-class ResolvedOutput(serializers.Serializer):
+class WorkflowModelVersionOutput(serializers.Serializer):
     model_id = serializers.IntegerField()
     version_id = serializers.IntegerField()
     sha256 = serializers.CharField()
@@ -30,7 +30,7 @@ class NeededModelOutput(serializers.Serializer):
     kind = serializers.CharField(
         help_text="ComfyUI's folder: checkpoints, loras, vae, embeddings, ... or unknown."
     )
-    resolved = ResolvedOutput(
+    resolved = WorkflowModelVersionOutput(
         allow_null=True, help_text="The published hub version holding this file, by hash then filename."
     )
 
