@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from models_app import downloads, storage
 from models_app.download_views import MAX_ID, _json, blob_response, public_user
 
-from . import images, workflows
+from . import image_privacy, images, workflows
 from .models import Image, Post
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp", "image/gif"}
@@ -56,6 +56,13 @@ def serve_image(request, image_id: int, name: str):
     }
     if public:
         headers["Access-Control-Allow-Origin"] = "*"
+    if not image.stripped:  # moved by migration 0002, its served copy not stored yet: strip it now
+        with storage.model_storage().open(image.blob.storage_key, "rb") as f:
+            body = image_privacy.strip_private_metadata(f.read(images.MAX_SERVED_READ))
+        response = HttpResponse(body if request.method == "GET" else b"", status=200)
+        for name, value in {**headers, "Content-Length": str(len(body))}.items():
+            response[name] = value
+        return response
     return blob_response(request, image.blob, headers)
 
 

@@ -280,6 +280,7 @@ def finish_image(*, image: Image, blob, facts: dict) -> Image:
         image.workflow = found.workflow
         image.prompt_graph = found.prompt_graph
         image.status, image.status_message = ImageStatus.READY, ""
+        image.stripped = True
         image.save()
         image.resources.all().delete()
         for item in resolved:
@@ -313,3 +314,11 @@ def _weight(value) -> float | None:
         return float(value) if value is not None else None
     except (TypeError, ValueError):
         return None
+
+
+def refresh_moved_image(image: Image) -> Image:
+    """Store the served copy of an image migration 0002 moved (and read and link its settings), as the
+    worker does for a new one: finish_image with the facts the row already has."""
+    facts = {"width": image.width, "height": image.height, "blurhash": image.blurhash,
+             "mime_type": image.mime_type, "thumbnail_key": image.thumbnail_key}  # fmt: skip
+    return finish_image(image=image, blob=image.blob, facts=facts)

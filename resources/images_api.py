@@ -28,7 +28,9 @@ class ResourceOutput(serializers.Serializer):
     name = serializers.CharField(allow_blank=True)
     hash = serializers.CharField(allow_null=True)
     weight = serializers.FloatField(allow_null=True)
-    resolved = ImageResourceVersionOutput(allow_null=True, help_text="The hub version holding a file with this hash.")
+    resolved = ImageResourceVersionOutput(
+        allow_null=True, help_text="The hub version holding a file with this hash."
+    )
 
 
 class ImageOutput(serializers.Serializer):

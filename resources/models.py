@@ -62,6 +62,10 @@ class Image(models.Model):
     prompt_graph = models.TextField(null=True, blank=True, help_text="The ComfyUI API graph it carries.")
     status = models.CharField(max_length=16, choices=ImageStatus.choices, default=ImageStatus.PENDING)
     status_message = models.TextField(blank=True)
+    # False only for example images moved by migration 0002 until the sweep has stored their served
+    # copy (tasks.refresh_moved_image); meanwhile serve_image strips them on the way out
+    # (docs/images.md#what-is-served).
+    stripped = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     versions = models.ManyToManyField(ModelVersion, through="ImageVersion", related_name="+")
 

@@ -46,4 +46,24 @@ def sweep_stuck_images() -> int:
         Image.objects.filter(id__in=stuck).update(status=ImageStatus.PENDING)
         for image_id in stuck:
             transaction.on_commit(lambda image_id=image_id: process_image.delay(image_id))
+    # Images migration 0002 moved, not yet stripped: their served copies are made here, a batch a minute.
+    moved = Image.objects.filter(stripped=False, status=ImageStatus.READY, blob__isnull=False)
+    for image_id in moved.values_list("id", flat=True)[:100]:
+        refresh_moved_image.delay(image_id)
     return len(stuck)
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=3)
+def refresh_moved_image(image_id: int) -> str:
+    """Store the served copy of one moved image (images.refresh_moved_image); a duplicate message, or
+    one for an image already stripped, finds nothing to do."""
+    with transaction.atomic():
+        image = (
+            Image.objects.select_for_update(skip_locked=True)
+            .select_related("blob")
+            .filter(id=image_id, stripped=False, status=ImageStatus.READY, blob__isnull=False)
+            .first()
+        )
+        if image is None:
+            return "skipped"
+        return images.refresh_moved_image(image).status

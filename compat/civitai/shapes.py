@@ -224,6 +224,11 @@ def image_meta(image: Image) -> dict | None:
     return None
 
 
+def media_kind(f: Image) -> str:
+    """CivitAI's image `type`: "video" for an example clip (docs/video.md), else "image"."""
+    return "video" if (f.mime_type or "").startswith("video/") else "image"
+
+
 def version_image_json(f: Image, *, viewer: Viewer, model: AIModel) -> dict:
     meta = image_meta(f)
     return {
@@ -233,7 +238,7 @@ def version_image_json(f: Image, *, viewer: Viewer, model: AIModel) -> dict:
         "width": f.width,
         "height": f.height,
         "hash": f.blurhash or PLACEHOLDER_BLURHASH,
-        "type": "image",
+        "type": media_kind(f),
         "hasMeta": meta is not None,
         "onSite": False,
         "meta": meta,
@@ -252,7 +257,7 @@ def image_json(f: Image, *, viewer: Viewer, with_meta: bool) -> dict:
         "hash": f.blurhash or PLACEHOLDER_BLURHASH,
         "width": f.width,
         "height": f.height,
-        "type": "image",
+        "type": media_kind(f),
         "nsfwLevel": LEVEL_NAMES[level],
         "nsfw": level > SAFE_LEVEL,
         "browsingLevel": level,

@@ -482,7 +482,11 @@ def images_list(request):
     media_type = params.get("type", "").strip().lower()
     if media_type and media_type not in ("image", "video", "audio"):
         raise BadParam("type takes image, video or audio.")
-    if media_type in ("video", "audio"):
+    if media_type == "video":
+        images = images.filter(mime_type__startswith="video/")
+    elif media_type == "image":
+        images = images.exclude(mime_type__startswith="video/")
+    elif media_type == "audio":
         images = images.none()
     if period != "all":
         since = timezone.now() - timedelta(days=selectors.PERIODS[period])

@@ -260,7 +260,10 @@ def _served_images(model_files: list[ModelFile]) -> dict[int, ContentBlob]:
     ids = [f.id for f in model_files if f.type == FileType.IMAGE]
     if not ids:
         return {}
-    images = Image.objects.filter(source_file_id__in=ids, status=ImageStatus.READY, blob__isnull=False)
+    # A moved image not yet stripped (resources 0003) is left out until the sweep stored its copy.
+    images = Image.objects.filter(
+        source_file_id__in=ids, status=ImageStatus.READY, blob__isnull=False, stripped=True
+    )
     return {image.source_file_id: image.blob for image in images.select_related("blob")}
 
 

@@ -56,3 +56,13 @@ def test_layout_fits_a_phone_screen(page):
     assert (
         page.locator(".model-card").count() == 5
     )  # seed_demo: LoRA, checkpoint, VAE, wildcard pack, workflow
+    # Every demo model's page (graph, wildcard lists, files table) and every image page fit too.
+    from models_app.models import AIModel
+    from resources.models import Image
+
+    paths = [m.get_absolute_url() for m in AIModel.objects.all()]
+    paths += [f"/images/{image_id}" for image_id in Image.objects.values_list("id", flat=True)]
+    assert len(paths) >= 7
+    for path in paths:
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, f"{path} scrolls sideways"

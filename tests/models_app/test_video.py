@@ -317,6 +317,10 @@ def test_an_uploaded_clip_is_ready_with_its_probe_and_poster_and_plays_on_the_mo
     assert "muted loop controls playsinline" in page
     # Lists show the poster as the model's preview.
     assert f'src="/images/thumbnails/{image_id}.webp"' in anonymous.get("/models/").content.decode()
+    # CivitAI's /images calls it a video, and its type filter finds it there only.
+    videos = anonymous.get("/api/v1/images?type=video").json()["items"]
+    assert [(i["id"], i["type"], i["width"]) for i in videos] == [(image_id, "video", 64)]
+    assert image_id not in [i["id"] for i in anonymous.get("/api/v1/images?type=image").json()["items"]]
 
 
 @pytest.mark.django_db

@@ -312,8 +312,17 @@ def test_refresh_images_strips_an_image_stored_before_and_links_its_resources(fa
     """As after migration 0002: an example image whose bytes were never cleaned."""
     example = add_example_image(lora, run_on_commit, name="old.jpg", content=gps_jpeg())
     raw_blob = lora.files.get(type=FileType.IMAGE).blob
-    Image.objects.filter(id=example.id).update(blob=raw_blob)  # the bytes as uploaded, GPS and all
+    # the bytes as uploaded, GPS and all, marked as migration 0003 marks the moved images
+    Image.objects.filter(id=example.id).update(blob=raw_blob, stripped=False)
     example.resources.all().delete()
+    # Until then the image is stripped on the way out, and the HF repo leaves it out of images/.
+    response = Client().get(f"/images/{example.id}/old.jpg")
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert not PILImage.open(io.BytesIO(response.content)).getexif().get_ifd(0x8825)
+    assert b"Canon" not in response.content
+    repo = f"{lora.model.owner.username}/{lora.model.slug}"
+    siblings = Client().get(f"/api/models/{repo}").json()["siblings"]
+    assert not [s for s in siblings if s["rfilename"].startswith("images/")]
     out = io.StringIO()
     call_command("refresh_images", stdout=out, stderr=io.StringIO())
     assert json.loads(out.getvalue()) == {"image_id": example.id, "status": "ready", "stripped": True}
@@ -369,3 +378,20 @@ def test_an_image_carrying_a_comfyui_workflow_opens_as_that_workflow(client, fan
     assert "Open as workflow" in page and 'href="#workflow"' in page
     assert page.count("data-node-id=") == 9
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_the_worker_sweep_stores_the_served_copy_of_a_moved_image(fan, lora, run_on_commit):
+    from resources.tasks import sweep_stuck_images
+
+    example = add_example_image(lora, run_on_commit, name="old.jpg", content=gps_jpeg())
+    raw_blob = lora.files.get(type=FileType.IMAGE).blob
+    Image.objects.filter(id=example.id).update(blob=raw_blob, stripped=False)  # as after migration 0003
+    with run_on_commit():
+        sweep_stuck_images()  # tasks run inline in tests
+    example.refresh_from_db()
+    assert example.stripped and example.blob_id != raw_blob.id
+    with model_storage().open(example.blob.storage_key, "rb") as f:
+        assert not PILImage.open(io.BytesIO(f.read())).getexif().get_ifd(0x8825)
+    repo = f"{lora.model.owner.username}/{lora.model.slug}"
+    siblings = Client().get(f"/api/models/{repo}").json()["siblings"]
+    assert [s["rfilename"] for s in siblings if s["rfilename"].startswith("images/")] == ["images/old.jpg"]
