@@ -145,6 +145,7 @@ class FileOutput(serializers.Serializer):
     name = serializers.CharField()
     type = serializers.ChoiceField(choices=FileType.choices)
     format = serializers.ChoiceField(choices=FileFormat.choices)
+    format_label = serializers.CharField(help_text='The format in words, as pages show it ("safetensors").')
     size = serializers.IntegerField(help_text="Bytes; the declared size until the file is processed.")
     primary = serializers.BooleanField()
     status = serializers.ChoiceField(choices=FileStatus.choices)
@@ -288,6 +289,7 @@ def file_json(model_file: ModelFile) -> dict:
         "name": model_file.name,
         "type": model_file.type,
         "format": model_file.format,
+        "format_label": model_file.get_format_display(),
         "size": model_file.size,
         "primary": model_file.is_primary and model_file.is_downloadable,  # publishing.ensure_primary
         "status": model_file.status,

@@ -77,7 +77,7 @@
     if (file.detected_summary) name.appendChild(el("small", { class: "detected" }, `Detected: ${file.detected_summary}`));
     tr.appendChild(name);
     tr.appendChild(el("td", {}, humanSize(file.size)));
-    const format = [file.format, file.fp, file.size_variant].filter(Boolean).join(" · ");
+    const format = [file.format_label || file.format, file.fp, file.size_variant].filter(Boolean).join(" · ");
     tr.appendChild(el("td", {}, format));
     tr.appendChild(statusCell(file));
     const hash = el("td", { class: "hash" });

@@ -29,6 +29,8 @@ def test_the_files_api_gives_the_same_detection_in_words(client, creator):
     version = model.versions.get()
     [shown] = client.get(f"/api/hub/versions/{version.id}/files").json()["files"]
     assert shown["detected_summary"].startswith("LoRA for SD 1.5 (") and shown["hashes"]["AutoV2"]
+    # The live table (file-status.js) words the format as the server-drawn one does.
+    assert (shown["format"], shown["format_label"]) == ("SafeTensor", "safetensors")
 
 
 def test_a_file_without_a_detection_shows_no_detected_line(client, creator, run_on_commit):
