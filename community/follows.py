@@ -30,7 +30,7 @@ class RateLimited(Exception):
 def _over_rate_limit(user) -> bool:
     """More than FOLLOW_RATE_LIMIT follow writes this minute by this user: a fixed window in the cache,
     as downloads do (models_app/download_views.py), shared by every process on Redis."""
-    limit = getattr(settings, "FOLLOW_RATE_LIMIT", 60)
+    limit = settings.FOLLOW_RATE_LIMIT
     if limit <= 0:
         return False
     key = f"follow-rate:{user.id}:{int(timezone.now().timestamp() // 60)}"
