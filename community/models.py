@@ -48,3 +48,39 @@ class UsernameSkeleton(models.Model):
 
     def __str__(self):
         return self.skeleton
+
+
+class Follow(models.Model):
+    """A user following a creator or a model: what /feed/ shows them (docs/follows.md). Exactly one
+    target is set (a check constraint), at most once per follower (partial unique constraints)."""
+
+    follower = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows")
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="followers"
+    )
+    model = models.ForeignKey(
+        "models_app.AIModel", null=True, blank=True, on_delete=models.CASCADE, related_name="followers"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(creator__isnull=False, model__isnull=True))
+                | models.Q(creator__isnull=True, model__isnull=False),
+                name="follow_exactly_one_target",
+            ),
+            models.UniqueConstraint(
+                fields=["follower", "creator"],
+                condition=models.Q(creator__isnull=False),
+                name="follow_creator_once",
+            ),
+            models.UniqueConstraint(
+                fields=["follower", "model"],
+                condition=models.Q(model__isnull=False),
+                name="follow_model_once",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.follower_id} → {'user ' + str(self.creator_id) if self.creator_id else 'model ' + str(self.model_id)}"

@@ -215,6 +215,8 @@ CELERY_BEAT_SCHEDULE = {
 FILE_STUCK_AFTER = env_int("FILE_STUCK_AFTER", 300)
 # Download requests per visitor (user, else address) and minute before 429; 0 turns the limit off.
 DOWNLOAD_RATE_LIMIT = env_int("DOWNLOAD_RATE_LIMIT", 60)
+# New follows a user may make a minute (docs/follows.md); 0 turns the limit off.
+FOLLOW_RATE_LIMIT = env_int("FOLLOW_RATE_LIMIT", 60)
 # Wildcard template expansions (docs/wildcards.md#expansion-limits): seconds before the child process
 # running one is killed, and expansions per visitor and minute before 429 (0 turns the limit off).
 WILDCARD_EXPAND_TIMEOUT = env_int("WILDCARD_EXPAND_TIMEOUT", 3)
