@@ -148,6 +148,17 @@ def delete_review(user, version: ModelVersion) -> bool:
     return True
 
 
+def set_review_status(review: Review, status: str) -> None:
+    """Hides or shows a review again (moderation), moving its vote out of or back into the counts in
+    the same transaction."""
+    with transaction.atomic():
+        review = Review.objects.select_for_update().select_related("version").get(id=review.id)
+        old = _counted(review)
+        review.status = status
+        review.save(update_fields=["status"])
+        _apply_vote(review.version.model_id, old, _counted(review))
+
+
 def review_json(review: Review) -> dict:
     return {
         "id": review.id,

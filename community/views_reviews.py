@@ -26,8 +26,7 @@ def review_version(request, version_id: int):
         )
     except reviews.ReviewRefused as refused:
         messages.error(request, refused.message)
-        response = _back(version)
-        return response
+        return _back(version)
     messages.success(request, "Your review is saved." if created else "Your review is updated.")
     return _back(version)
 

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from community import reviews
 from community.models import ApiKey, Review, ReviewStatus
-from models_app.models import AIModel
 from tests.factories import make_model, make_user
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +43,10 @@ def test_anonymous_can_read_but_not_write(model):
     assert Client().delete(f"/api/hub/versions/{version.id}/review").status_code == 401
     listed = Client().get(f"/api/hub/versions/{version.id}/reviews")
     assert listed.status_code == 200 and listed.json()["items"] == []
+
+
+def test_a_moderator_reviews_like_anyone(model, moderator):
+    assert _put(_api(moderator), model.versions.get().id, {"recommended": True}).status_code == 201
 
 
 def test_the_creator_cannot_review_their_own_version(model, creator):
@@ -96,14 +99,19 @@ def test_a_version_you_cannot_see_is_a_404(creator, fan):
 def test_hidden_reviews_do_not_count_and_are_not_listed(model, fan):
     version = model.versions.get()
     review, _ = reviews.submit_review(fan, version, True, "spam")
-    Review.objects.filter(id=review.id).update(status=ReviewStatus.HIDDEN)
-    AIModel.objects.filter(id=model.id).update(thumbs_up_count=0, rating=0)  # as moderation will
+    assert _counts(model) == (1, 0, 1.0)
+    reviews.set_review_status(review, ReviewStatus.HIDDEN)  # as moderation will
+    assert _counts(model) == (0, 0, 0)
     assert Client().get(f"/api/hub/versions/{version.id}/reviews").json()["count"] == 0
     # Editing a hidden review keeps it hidden and uncounted; deleting it changes nothing.
     _put(_api(fan), version.id, {"recommended": False})
     assert _counts(model) == (0, 0, 0)
     assert _api(fan).delete(f"/api/hub/versions/{version.id}/review").status_code == 204
     assert _counts(model) == (0, 0, 0)
+    review, _ = reviews.submit_review(fan, version, False, "")
+    reviews.set_review_status(review, ReviewStatus.HIDDEN)
+    reviews.set_review_status(review, ReviewStatus.VISIBLE)
+    assert _counts(model) == (0, 1, 0.0)
 
 
 def test_new_unconfirmed_accounts_wait_and_writes_are_rate_limited(model, settings):
