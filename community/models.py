@@ -84,3 +84,32 @@ class Follow(models.Model):
 
     def __str__(self):
         return f"{self.follower_id} → {'user ' + str(self.creator_id) if self.creator_id else 'model ' + str(self.model_id)}"
+
+
+class ReviewStatus(models.TextChoices):
+    VISIBLE = "visible", "Visible"
+    HIDDEN = "hidden", "Hidden"  # set by moderation; a hidden review is kept but counts nowhere
+
+
+MAX_REVIEW_LENGTH = 5000
+
+
+class Review(models.Model):
+    """One person's verdict on one version: recommend or not, with optional Markdown text. Its vote is
+    counted in the model's thumbs_up_count / thumbs_down_count by community/reviews.py (docs/reviews.md)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews")
+    version = models.ForeignKey("models_app.ModelVersion", on_delete=models.CASCADE, related_name="reviews")
+    recommended = models.BooleanField()
+    text = models.TextField(blank=True, default="", max_length=MAX_REVIEW_LENGTH)
+    text_html = models.TextField(blank=True, default="")  # rendered once, when written
+    status = models.CharField(max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.VISIBLE)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "version"], name="one_review_per_version")]
+        indexes = [models.Index(fields=["version", "status", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.user} on {self.version_id}: {'+' if self.recommended else '-'}"

@@ -221,6 +221,10 @@ FOLLOW_RATE_LIMIT = env_int("FOLLOW_RATE_LIMIT", 60)
 # running one is killed, and expansions per visitor and minute before 429 (0 turns the limit off).
 WILDCARD_EXPAND_TIMEOUT = env_int("WILDCARD_EXPAND_TIMEOUT", 3)
 WILDCARD_EXPAND_RATE_LIMIT = env_int("WILDCARD_EXPAND_RATE_LIMIT", 30)
+# Reviews (docs/reviews.md#abuse): writes per user and minute before 429 (0: off), and the account
+# age in seconds under which a user without a confirmed email may not review.
+REVIEW_RATE_LIMIT = env_int("REVIEW_RATE_LIMIT", 10)
+REVIEW_MIN_ACCOUNT_AGE = env_int("REVIEW_MIN_ACCOUNT_AGE", 3600)
 
 # --- Files. Local disk under var/media unless S3_BUCKET is set; code asks for storages["models"].
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))

@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("resources.urls_images")),
     path("", include("compat.civitai.urls")),
     path("", include("community.urls")),
+    path("", include("community.urls_reviews")),
     path("", include("models_app.urls")),
     path("", include("resources.urls_workflows")),
     path("", include("resources.urls_wildcards")),

@@ -19,7 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from community.models import ApiKey
 from models_app import demo
 from models_app.models import ModelFile
-from tests.factories import make_model
+from tests.factories import make_model, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -332,6 +332,30 @@ def test_real_answers_of_every_operation_match_the_schema(schema, creator, run_o
     check(api.get("/api/hub/images/999999"), "get", "/api/hub/images/{image_id}")
     check(api.post("/api/hub/images", {}), "post", "/api/hub/images")
     check(Client().post("/api/hub/images", {}), "post", "/api/hub/images")
+
+    # Reviews (community): by someone else than the creator, with their own key.
+    reviewed = make_model(creator, name="Reviewed").versions.get()
+    reviewer = make_user("reviewer")
+    _, reviewer_key = ApiKey.create(user=reviewer, name="script")
+    reviewer_api = Client(headers={"Authorization": f"Bearer {reviewer_key}"})
+    path = "/api/hub/versions/{version_id}/review"
+
+    def put_review(client, data):
+        return client.put(f"/api/hub/versions/{reviewed.id}/review", data, content_type="application/json")
+
+    assert check(put_review(reviewer_api, {"recommended": True, "text": "*ok*"}), "put", path)["recommended"]
+    check(put_review(reviewer_api, {"recommended": False}), "put", path)
+    check(put_review(api, {"recommended": True}), "put", path)  # the creator: 400
+    check(put_review(Client(), {"recommended": True}), "put", path)
+    listed = check(
+        Client().get(f"/api/hub/versions/{reviewed.id}/reviews"),
+        "get",
+        "/api/hub/versions/{version_id}/reviews",
+    )
+    assert listed["count"] == 1 and listed["next_page"] is None
+    check(Client().get("/api/hub/versions/999999/reviews"), "get", "/api/hub/versions/{version_id}/reviews")
+    check(reviewer_api.delete(f"/api/hub/versions/{reviewed.id}/review"), "delete", path)
+    check(reviewer_api.delete(f"/api/hub/versions/{reviewed.id}/review"), "delete", path)  # 404 now
 
     documented = {(path, method) for path, item in schema["paths"].items() for method in item}
     # Checked the same way in their own tests: tests/resources/test_wildcards_api.py, and the follows

@@ -1,0 +1,172 @@
+"""Reviews: one per user per version, recommend or not, optional Markdown text (docs/reviews.md).
+
+A review's vote lives in the model's thumbs_up_count / thumbs_down_count / rating, which cards, model
+pages and the CivitAI API read. Each write applies only its DELTA with F() updates inside the same
+transaction that changes the review row, so the counts stay exact under concurrent votes
+(docs/reviews.md#counts)."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, FloatField, QuerySet, Value, When
+from django.db.models.functions import Cast
+from django.http import Http404
+from django.utils import timezone
+
+from models_app import selectors
+from models_app.dates import iso_z
+from models_app.models import AIModel, ModelVersion
+from models_app.text import render_markdown
+
+from .models import MAX_REVIEW_LENGTH, Review, ReviewStatus
+
+
+@dataclass
+class ReviewRefused(Exception):
+    status: int
+    message: str
+
+
+def reviewable_version(user, version_id: int) -> ModelVersion:
+    """The version if `user` may see it, else Http404 (a draft is not confirmed to exist)."""
+    try:
+        version = ModelVersion.objects.select_related("model").get(id=version_id)
+    except ModelVersion.DoesNotExist:
+        raise Http404 from None
+    if not selectors.visible_models(user).filter(id=version.model_id).exists():
+        raise Http404
+    if not selectors.visible_versions(user, version.model).filter(id=version.id).exists():
+        raise Http404
+    return version
+
+
+def visible_reviews(version: ModelVersion) -> QuerySet[Review]:
+    """The reviews everyone sees, newest first; hidden ones are kept but listed nowhere."""
+    return (
+        Review.objects.filter(version=version, status=ReviewStatus.VISIBLE)
+        .select_related("user")
+        .order_by("-created_at", "-id")
+    )
+
+
+def _over_rate_limit(user) -> bool:
+    """More than REVIEW_RATE_LIMIT review writes this minute by this user: the fixed window in the cache
+    the download limit uses (models_app/download_views.py), shared by every process on Redis."""
+    limit = settings.REVIEW_RATE_LIMIT
+    if limit <= 0:
+        return False
+    key = f"review-rate:{user.id}:{int(timezone.now().timestamp() // 60)}"
+    cache.add(key, 0, timeout=120)
+    try:
+        return cache.incr(key) > limit
+    except ValueError:  # the key expired between add and incr
+        return False
+
+
+def _check_writer(user, version: ModelVersion) -> None:
+    if version.model.owner_id == user.id:
+        raise ReviewRefused(400, "You can't review your own model.")
+    young = timezone.now() - user.date_joined < timedelta(seconds=settings.REVIEW_MIN_ACCOUNT_AGE)
+    if young and not EmailAddress.objects.filter(user=user, verified=True).exists():
+        raise ReviewRefused(
+            403, "Confirm your email address first, or wait until your account is an hour old, to review."
+        )
+    if _over_rate_limit(user):
+        raise ReviewRefused(429, "Too many reviews in a minute; try again shortly.")
+
+
+def _apply_vote(model_id: int, old: bool | None, new: bool | None) -> None:
+    """Moves the model's counters from vote `old` to vote `new` (None: no counted vote), in the caller's
+    transaction. F() makes the database add the delta to the current value, whatever others did."""
+    up = int(new is True) - int(old is True)
+    down = int(new is False) - int(old is False)
+    if not up and not down:
+        return
+    AIModel.objects.filter(id=model_id).update(
+        thumbs_up_count=F("thumbs_up_count") + up, thumbs_down_count=F("thumbs_down_count") + down
+    )
+    # The same transaction holds the row lock the first UPDATE took, so this reads our own counts.
+    AIModel.objects.filter(id=model_id).update(
+        rating=Case(
+            When(thumbs_up_count=0, thumbs_down_count=0, then=Value(0.0)),
+            default=Cast(F("thumbs_up_count"), FloatField())
+            / Cast(F("thumbs_up_count") + F("thumbs_down_count"), FloatField()),
+            output_field=FloatField(),
+        )
+    )
+
+
+def _counted(review: Review | None) -> bool | None:
+    if review is None or review.status != ReviewStatus.VISIBLE:
+        return None
+    return review.recommended
+
+
+def submit_review(user, version: ModelVersion, recommended: bool, text: str = "") -> tuple[Review, bool]:
+    """Creates or replaces `user`'s review of `version`; returns it and whether it is new."""
+    _check_writer(user, version)
+    text = (text or "").strip()
+    if len(text) > MAX_REVIEW_LENGTH:
+        raise ReviewRefused(400, f"A review is at most {MAX_REVIEW_LENGTH:,} characters.")
+    now = timezone.now()
+    html = render_markdown(text) if text else ""
+    with transaction.atomic():
+        review = Review.objects.select_for_update().filter(user=user, version=version).first()
+        created = False
+        if review is None:
+            try:
+                with transaction.atomic():  # a savepoint: a racing first review of the same user
+                    review = Review.objects.create(
+                        user=user, version=version, recommended=recommended, text=text, text_html=html
+                    )
+                    created = True
+            except IntegrityError:
+                review = Review.objects.select_for_update().get(user=user, version=version)
+        if created:
+            _apply_vote(version.model_id, None, _counted(review))
+            return review, True
+        old = _counted(review)
+        review.recommended, review.text, review.text_html, review.updated_at = recommended, text, html, now
+        review.save(update_fields=["recommended", "text", "text_html", "updated_at"])
+        _apply_vote(version.model_id, old, _counted(review))
+    return review, False
+
+
+def delete_review(user, version: ModelVersion) -> bool:
+    """Deletes `user`'s review of `version`; False when there was none."""
+    with transaction.atomic():
+        review = Review.objects.select_for_update().filter(user=user, version=version).first()
+        if review is None:
+            return False
+        old = _counted(review)
+        review.delete()
+        _apply_vote(version.model_id, old, None)
+    return True
+
+
+def set_review_status(review: Review, status: str) -> None:
+    """Hides or shows a review again (moderation), moving its vote out of or back into the counts in
+    the same transaction."""
+    with transaction.atomic():
+        review = Review.objects.select_for_update().select_related("version").get(id=review.id)
+        old = _counted(review)
+        review.status = status
+        review.save(update_fields=["status"])
+        _apply_vote(review.version.model_id, old, _counted(review))
+
+
+def review_json(review: Review) -> dict:
+    return {
+        "id": review.id,
+        "version_id": review.version_id,
+        "user": review.user.username,
+        "recommended": review.recommended,
+        "text": review.text,
+        "text_html": review.text_html,
+        "created_at": iso_z(review.created_at),
+        "updated_at": iso_z(review.updated_at),
+    }

@@ -1,0 +1,40 @@
+"""The reviews block of a version on the model page (docs/reviews.md): counts, your review with its
+form, and the newest reviews. models_app's template loads this; models_app never imports community."""
+
+from django import template
+
+from community import reviews
+from community.models import MAX_REVIEW_LENGTH
+
+register = template.Library()
+
+SHOWN = 10  # the newest reviews on the page; the rest through the API's pages
+
+
+@register.inclusion_tag("community/reviews/_version_reviews.html", takes_context=True)
+def version_reviews(context, version, model):
+    user = context["request"].user
+    visible = reviews.visible_reviews(version)
+    shown = list(visible[: SHOWN + 1])
+    mine = None
+    if user.is_authenticated:
+        mine = next((r for r in shown if r.user_id == user.id), None) or (
+            version.reviews.filter(user=user).first()
+        )
+    counts = {
+        "up": visible.filter(recommended=True).count(),
+        "down": visible.filter(recommended=False).count(),
+    }
+    return {
+        "version": version,
+        "user": user,
+        "csrf_token": context.get("csrf_token"),
+        "can_review": user.is_authenticated and user.id != model.owner_id,
+        "mine": mine,
+        "reviews": shown[:SHOWN],
+        "more": len(shown) > SHOWN,
+        "up": counts["up"],
+        "down": counts["down"],
+        "max_length": MAX_REVIEW_LENGTH,
+        "login_url": f"/accounts/login/?next={model.get_absolute_url()}%23version-{version.id}",
+    }

@@ -1,0 +1,40 @@
+"""The model page's review form posts here (plain POST, no script); the API is reviews_api.py."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from . import reviews
+
+
+def _back(version):
+    return redirect(f"{version.model.get_absolute_url()}#version-{version.id}")
+
+
+@login_required
+@require_POST
+def review_version(request, version_id: int):
+    version = reviews.reviewable_version(request.user, version_id)
+    choice = request.POST.get("recommended")
+    if choice not in ("yes", "no"):
+        messages.error(request, "Choose Recommend or Not recommend.")
+        return _back(version)
+    try:
+        _, created = reviews.submit_review(
+            request.user, version, choice == "yes", request.POST.get("text", "")
+        )
+    except reviews.ReviewRefused as refused:
+        messages.error(request, refused.message)
+        return _back(version)
+    messages.success(request, "Your review is saved." if created else "Your review is updated.")
+    return _back(version)
+
+
+@login_required
+@require_POST
+def delete_review(request, version_id: int):
+    version = reviews.reviewable_version(request.user, version_id)
+    if reviews.delete_review(request.user, version):
+        messages.success(request, "Your review is deleted.")
+    return _back(version)
