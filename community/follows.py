@@ -7,12 +7,11 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
 
+from models_app import rate_limits
 from models_app.models import ModelVersion, PublishStatus
 from models_app.selectors import visible_models
 from resources.images import visible_images
@@ -28,17 +27,8 @@ class RateLimited(Exception):
 
 
 def _over_rate_limit(user) -> bool:
-    """More than FOLLOW_RATE_LIMIT follow writes this minute by this user: a fixed window in the cache,
-    as downloads do (models_app/download_views.py), shared by every process on Redis."""
-    limit = settings.FOLLOW_RATE_LIMIT
-    if limit <= 0:
-        return False
-    key = f"follow-rate:{user.id}:{int(timezone.now().timestamp() // 60)}"
-    cache.add(key, 0, timeout=120)
-    try:
-        return cache.incr(key) > limit
-    except ValueError:  # the key expired between add and incr
-        return False
+    """More than FOLLOW_RATE_LIMIT follow writes this minute by this user."""
+    return rate_limits.over_limit("follow-rate", user.id, settings.FOLLOW_RATE_LIMIT)
 
 
 def find_target(user, target_type: str, target_id) -> dict | None:

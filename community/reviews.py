@@ -10,14 +10,13 @@ from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, FloatField, QuerySet, Value, When
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
 
-from models_app import selectors
+from models_app import rate_limits, selectors
 from models_app.dates import iso_z
 from models_app.models import AIModel, ModelVersion
 from models_app.text import render_markdown
@@ -54,17 +53,8 @@ def visible_reviews(version: ModelVersion) -> QuerySet[Review]:
 
 
 def _over_rate_limit(user) -> bool:
-    """More than REVIEW_RATE_LIMIT review writes this minute by this user: the fixed window in the cache
-    the download limit uses (models_app/download_views.py), shared by every process on Redis."""
-    limit = settings.REVIEW_RATE_LIMIT
-    if limit <= 0:
-        return False
-    key = f"review-rate:{user.id}:{int(timezone.now().timestamp() // 60)}"
-    cache.add(key, 0, timeout=120)
-    try:
-        return cache.incr(key) > limit
-    except ValueError:  # the key expired between add and incr
-        return False
+    """More than REVIEW_RATE_LIMIT review writes this minute by this user."""
+    return rate_limits.over_limit("review-rate", user.id, settings.REVIEW_RATE_LIMIT)
 
 
 def _check_writer(user, version: ModelVersion) -> None:

@@ -9,15 +9,13 @@ import socket
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.core.cache import cache
 from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseRedirectBase
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_http_methods
 
-from . import downloads, storage
+from . import downloads, rate_limits, storage
 from .models import ModelFile, ModelVersion
 from .storage import RangeReader
 
@@ -75,17 +73,8 @@ def _wants_html(request) -> bool:
 
 
 def over_rate_limit(visitor: str) -> bool:
-    """More than DOWNLOAD_RATE_LIMIT download requests this minute by this visitor (docs/downloads.md, step 1).
-    A fixed window in the cache: shared by every web process on Redis, per process otherwise."""
-    limit = settings.DOWNLOAD_RATE_LIMIT
-    if limit <= 0:
-        return False
-    key = f"download-rate:{visitor}:{int(timezone.now().timestamp() // 60)}"
-    cache.add(key, 0, timeout=120)
-    try:
-        return cache.incr(key) > limit
-    except ValueError:  # the key expired between add and incr
-        return False
+    """More than DOWNLOAD_RATE_LIMIT download requests this minute by this visitor (docs/downloads.md, step 1)."""
+    return rate_limits.over_limit("download-rate", visitor, settings.DOWNLOAD_RATE_LIMIT)
 
 
 def _refusal(request, user, refused: downloads.DownloadRefused):

@@ -3,14 +3,14 @@
 import secrets
 
 from django.conf import settings
-from django.core.cache import cache
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from models_app import rate_limits
 
 from . import wildcard_packs, wildcards
 from .wildcard_worker import ExpansionError
@@ -150,14 +150,6 @@ class WildcardPacks(APIView):
 
 
 def _over_rate_limit(request) -> bool:
-    """A fixed window per visitor in the cache, as downloads do (shared by processes on Redis)."""
-    limit = settings.WILDCARD_EXPAND_RATE_LIMIT
-    if limit <= 0:
-        return False
+    """More than WILDCARD_EXPAND_RATE_LIMIT expansions this minute by this visitor."""
     who = f"u{request.user.id}" if request.user.is_authenticated else request.META.get("REMOTE_ADDR", "")
-    key = f"wildcard-expand:{who}:{int(timezone.now().timestamp() // 60)}"
-    cache.add(key, 0, timeout=120)
-    try:
-        return cache.incr(key) > limit
-    except ValueError:
-        return False
+    return rate_limits.over_limit("wildcard-expand", who, settings.WILDCARD_EXPAND_RATE_LIMIT)
