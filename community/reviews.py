@@ -69,13 +69,18 @@ def _check_writer(user, version: ModelVersion) -> None:
         raise ReviewRefused(429, "Too many reviews in a minute; try again shortly.")
 
 
-def _apply_vote(model_id: int, old: bool | None, new: bool | None) -> None:
-    """Moves the model's counters from vote `old` to vote `new` (None: no counted vote), in the caller's
-    transaction. F() makes the database add the delta to the current value, whatever others did."""
+def _apply_vote(version: ModelVersion, old: bool | None, new: bool | None) -> None:
+    """Moves the version's and the model's counters from vote `old` to vote `new` (None: no counted
+    vote), in the caller's transaction. F() makes the database add the delta to the current value,
+    whatever others did; version first, then model, in every path, so two writers never deadlock."""
     up = int(new is True) - int(old is True)
     down = int(new is False) - int(old is False)
     if not up and not down:
         return
+    model_id = version.model_id
+    ModelVersion.objects.filter(id=version.id).update(
+        thumbs_up_count=F("thumbs_up_count") + up, thumbs_down_count=F("thumbs_down_count") + down
+    )
     AIModel.objects.filter(id=model_id).update(
         thumbs_up_count=F("thumbs_up_count") + up, thumbs_down_count=F("thumbs_down_count") + down
     )
@@ -117,12 +122,12 @@ def submit_review(user, version: ModelVersion, recommended: bool, text: str = ""
             except IntegrityError:
                 review = Review.objects.select_for_update().get(user=user, version=version)
         if created:
-            _apply_vote(version.model_id, None, _counted(review))
+            _apply_vote(version, None, _counted(review))
             return review, True
         old = _counted(review)
         review.recommended, review.text, review.text_html, review.updated_at = recommended, text, html, now
         review.save(update_fields=["recommended", "text", "text_html", "updated_at"])
-        _apply_vote(version.model_id, old, _counted(review))
+        _apply_vote(version, old, _counted(review))
     return review, False
 
 
@@ -134,7 +139,7 @@ def delete_review(user, version: ModelVersion) -> bool:
             return False
         old = _counted(review)
         review.delete()
-        _apply_vote(version.model_id, old, None)
+        _apply_vote(version, old, None)
     return True
 
 
@@ -146,7 +151,7 @@ def set_review_status(review: Review, status: str) -> None:
         old = _counted(review)
         review.status = status
         review.save(update_fields=["status"])
-        _apply_vote(review.version.model_id, old, _counted(review))
+        _apply_vote(review.version, old, _counted(review))
 
 
 def review_json(review: Review) -> dict:

@@ -21,10 +21,6 @@ def version_reviews(context, version, model):
         mine = next((r for r in shown if r.user_id == user.id), None) or (
             version.reviews.filter(user=user).first()
         )
-    counts = {
-        "up": visible.filter(recommended=True).count(),
-        "down": visible.filter(recommended=False).count(),
-    }
     return {
         "version": version,
         "user": user,
@@ -33,8 +29,8 @@ def version_reviews(context, version, model):
         "mine": mine,
         "reviews": shown[:SHOWN],
         "more": len(shown) > SHOWN,
-        "up": counts["up"],
-        "down": counts["down"],
+        "up": version.thumbs_up_count,  # kept by community/reviews.py, no count query per version
+        "down": version.thumbs_down_count,
         "max_length": MAX_REVIEW_LENGTH,
         "login_url": f"/accounts/login/?next={model.get_absolute_url()}%23version-{version.id}",
     }

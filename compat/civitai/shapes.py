@@ -331,7 +331,11 @@ def version_json(
         "paidAccess": None,
         "supportsGeneration": False,
         "air": air(model, version),
-        "stats": {"downloadCount": version.download_count, "thumbsUpCount": 0, "thumbsDownCount": 0},
+        "stats": {
+            "downloadCount": version.download_count,
+            "thumbsUpCount": version.thumbs_up_count,
+            "thumbsDownCount": version.thumbs_down_count,
+        },
         "model": model_summary,
         "files": []
         if archived

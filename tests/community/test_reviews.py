@@ -154,9 +154,14 @@ def test_the_model_page_form_cards_and_civitai_api_show_real_reviews(client, mod
     )  # CivitAI rates out of 5
     assert "👍 1" in Client().get("/models/").content.decode()
 
+    version_stats = Client().get(f"/api/v1/model-versions/{version.id}").json()["stats"]
+    assert (version_stats["thumbsUpCount"], version_stats["thumbsDownCount"]) == (1, 0)
+
     client.post(f"/reviews/versions/{version.id}", {"recommended": "no"})
-    stats = Client().get(f"/api/v1/models/{model.id}").json()["stats"]
-    assert (stats["thumbsUpCount"], stats["thumbsDownCount"]) == (0, 1)
+    data = Client().get(f"/api/v1/models/{model.id}").json()
+    assert (data["stats"]["thumbsUpCount"], data["stats"]["thumbsDownCount"]) == (0, 1)
+    version_stats = data["modelVersions"][0]["stats"]
+    assert (version_stats["thumbsUpCount"], version_stats["thumbsDownCount"]) == (0, 1)
 
     client.post(f"/reviews/versions/{version.id}/delete")
     page = client.get(model.get_absolute_url()).content.decode()
@@ -215,3 +220,5 @@ def test_concurrent_reviews_keep_the_counts_exact(base_models):
     up = Review.objects.filter(version=version, recommended=True).count()
     down = Review.objects.filter(version=version, recommended=False).count()
     assert _counts(model) == (up, down, up / (up + down) if up + down else 0)
+    version.refresh_from_db()
+    assert (version.thumbs_up_count, version.thumbs_down_count) == (up, down)
