@@ -21,6 +21,7 @@ from models_app.dates import iso_z
 from models_app.models import AIModel, ModelVersion
 from models_app.text import render_markdown
 
+from . import notifications
 from .models import MAX_REVIEW_LENGTH, Review, ReviewStatus
 
 
@@ -118,6 +119,7 @@ def submit_review(user, version: ModelVersion, recommended: bool, text: str = ""
                 review = Review.objects.select_for_update().get(user=user, version=version)
         if created:
             _apply_vote(version.model_id, None, _counted(review))
+            notifications.notify_review(review)  # a new review only; editing tells nobody again
             return review, True
         old = _counted(review)
         review.recommended, review.text, review.text_html, review.updated_at = recommended, text, html, now
