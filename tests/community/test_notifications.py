@@ -4,6 +4,7 @@ page, email opt-ins, and the batched digest sent to a real SMTP server."""
 
 import re
 import socket
+import threading
 from datetime import timedelta
 
 import pytest
@@ -480,3 +481,63 @@ def test_bad_api_input_is_a_400(creator, query, body):
     else:
         response = api.post("/api/hub/notifications/read", body, content_type="application/json")
     assert response.status_code == 400, response.content
+
+
+# --- Real concurrency: threads, each with its own database connection (PostgreSQL in CI).
+
+
+def _in_threads(count, work):
+    barrier = threading.Barrier(count)
+    errors = []
+
+    def run(i):
+        try:
+            barrier.wait()
+            work(i)
+        except Exception as exc:  # surfaced below, in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+
+
+def test_concurrent_fan_outs_and_notifies_leave_one_notification_each(base_models):
+    owner, fans = make_user("owner"), [make_user(f"fan{i}") for i in range(6)]
+    model = make_model(owner)
+    for person in fans:
+        follow(api_client(person), "model", model.id)
+    version = model.versions.get()
+    Notification.objects.all().delete()
+
+    def work(i):
+        notify_version_published.apply(args=[version.id])
+        notifications.notify(fans[0], Kind.MENTION, actor=owner, key="comment:1", target_name="x")
+
+    _in_threads(6, work)
+    assert Notification.objects.filter(key=f"new_version:{version.id}").count() == len(fans)
+    assert Notification.objects.filter(key="comment:1").count() == 1
+
+
+def test_concurrent_digest_runs_email_each_event_once(base_models, mail):
+    owner = make_user("owner")
+    model = make_model(owner)
+    fans = [make_user(f"fan{i}") for i in range(4)]
+    for person in fans:
+        review(api_client(person), model.versions.get().id)
+        comment_event(person.id, owner, f"@{person.username} thanks", model=model)
+    sent = []
+    _in_threads(4, lambda i: sent.append(notifications.send_digests()))
+    assert sum(sent) == len(mail.messages) == 5
+    assert sorted(m["To"] for m in mail.messages) == sorted(
+        ["owner@example.com"] + [f"{p.username}@example.com" for p in fans]
+    )
+    assert (
+        "4 new notifications" in next(m for m in mail.messages if m["To"] == "owner@example.com")["Subject"]
+    )
+    assert not Notification.objects.filter(emailed_at__isnull=True).exists()
