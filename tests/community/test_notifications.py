@@ -2,6 +2,7 @@
 each recipient once, never about their own action nor about what they may not see; the bell, the
 page, email opt-ins, and the batched digest sent to a real SMTP server."""
 
+import io
 import re
 import socket
 import threading
@@ -18,6 +19,7 @@ from community.models import ApiKey, Notification, NotificationKind
 from community.tasks import notify_version_published, send_notification_digests
 from models_app import demo, services
 from models_app.models import PublishStatus
+from models_app.tasks import process_file
 from tests.community.conftest import SITE_NAME, body_of
 from tests.conftest import ClosingClient as Client
 from tests.factories import add_file, make_model, make_user
@@ -161,6 +163,23 @@ def test_a_new_version_tells_each_follower_of_the_model_or_creator_once(model, c
     with run_on_commit():
         services.republish_version(version=version, by=creator)
     assert Notification.objects.filter(key=f"new_version:{version.id}").count() == 3
+
+
+def test_a_publish_completed_by_the_worker_tells_the_followers(model, creator, fan, run_on_commit):
+    follow(api_client(fan), "model", model.id)
+    version = services.create_version(model=model, name="v2.0", base_model="SD 1.5", trained_words=[])
+    model_file = services.add_file(
+        version=version, name="v2.safetensors", content=io.BytesIO(demo.tiny_lora())
+    )
+    services.publish_version(version=version, by=creator)  # the file is still waiting: queued
+    version.refresh_from_db()
+    assert version.publish_when_ready and version.status != PublishStatus.PUBLISHED
+    assert kinds_of(fan) == []
+    with run_on_commit():
+        process_file.apply(args=[model_file.id])  # the worker finishes the file and publishes
+    assert [(n.kind, n.version_id) for n in notifications.notifications_of(fan)] == [
+        (Kind.NEW_VERSION, version.id)
+    ]
 
 
 def test_a_version_taken_down_before_the_fan_out_tells_nobody(model, creator, fan):
@@ -541,3 +560,11 @@ def test_concurrent_digest_runs_email_each_event_once(base_models, mail):
         "4 new notifications" in next(m for m in mail.messages if m["To"] == "owner@example.com")["Subject"]
     )
     assert not Notification.objects.filter(emailed_at__isnull=True).exists()
+
+
+def test_names_and_excerpts_are_escaped_on_the_page(creator, fan):
+    model = make_model(creator, name="<img src=x onerror=alert(1)>")
+    review(api_client(fan), model.versions.get().id, "<script>alert(2)</script>")
+    page = logged_in(creator).get("/notifications").content.decode()
+    assert "<img src=x" not in page and "<script>alert(2)" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "&lt;script&gt;alert(2)&lt;/script&gt;" in page
