@@ -149,6 +149,7 @@ def set_review_status(review: Review, status: str) -> None:
         review.status = status
         review.save(update_fields=["status"])
         _apply_vote(review.version.model_id, old, _counted(review))
+        notifications.withdraw(f"review:{review.id}", hidden=review.status != ReviewStatus.VISIBLE)
 
 
 def review_json(review: Review) -> dict:

@@ -104,6 +104,17 @@ def test_a_review_tells_the_owner_once_and_editing_it_tells_nobody_again(model, 
     assert kinds_of(fan) == []
 
 
+def test_a_review_hidden_by_moderation_takes_its_notification_along(model, creator, fan):
+    from community.models import ReviewStatus
+    from community.reviews import set_review_status
+
+    review(api_client(fan), model.versions.get().id, "Rude words")
+    set_review_status(fan.reviews.get(), ReviewStatus.HIDDEN)
+    assert kinds_of(creator) == [] and notifications.unread_count(creator) == 0
+    set_review_status(fan.reviews.get(), ReviewStatus.VISIBLE)
+    assert kinds_of(creator) == [Kind.REVIEW]
+
+
 def test_repeating_the_same_event_leaves_one_notification(model, creator, fan):
     version = model.versions.get()
     review(api_client(fan), version.id)
