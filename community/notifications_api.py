@@ -2,6 +2,7 @@
 notifications, with an API key (or the session). The same service as the pages."""
 
 from django.core.paginator import Paginator
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -47,11 +48,6 @@ class MarkReadInput(serializers.Serializer):
     )
     all = serializers.BooleanField(required=False, default=False, help_text="Mark every notification read.")
 
-    def validate(self, data):
-        if not data.get("all") and "ids" not in data:
-            raise serializers.ValidationError({"detail": 'Send {"ids": [...]} or {"all": true}.'})
-        return data
-
 
 class UnreadOutput(serializers.Serializer):
     unread_count = serializers.IntegerField()
@@ -91,10 +87,10 @@ class Notifications(APIView):
         except ValueError:
             number = 0
         if number < 1:
-            return Response({"detail": "page must be a whole number, 1 or more."}, status=400)
+            return Response({"detail": gettext("page must be a whole number, 1 or more.")}, status=400)
         unread = request.query_params.get("unread", "false").lower()
         if unread not in ("true", "false", "1", "0"):
-            return Response({"detail": "unread must be true or false."}, status=400)
+            return Response({"detail": gettext("unread must be true or false.")}, status=400)
         rows = notifications.notifications_of(request.user, unread_only=unread in ("true", "1"))
         paginator = Paginator(rows, PAGE_SIZE)
         page = paginator.get_page(number) if number <= max(paginator.num_pages, 1) else None
@@ -122,6 +118,8 @@ class MarkRead(APIView):
     def post(self, request):
         data = MarkReadInput(data=request.data)
         data.is_valid(raise_exception=True)
+        if not data.validated_data["all"] and "ids" not in data.validated_data:
+            return Response({"detail": gettext('Send {"ids": [...]} or {"all": true}.')}, status=400)
         count = notifications.mark_read(
             request.user, ids=data.validated_data.get("ids", []), everything=data.validated_data["all"]
         )

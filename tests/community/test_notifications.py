@@ -511,6 +511,12 @@ def test_bad_api_input_is_a_400(creator, query, body):
     else:
         response = api.post("/api/hub/notifications/read", body, content_type="application/json")
     assert response.status_code == 400, response.content
+    assert response.json()  # a sentence or the invalid fields, never an empty answer
+
+
+def test_marking_read_without_ids_or_all_says_what_to_send(creator):
+    response = api_client(creator).post("/api/hub/notifications/read", {}, content_type="application/json")
+    assert response.json() == {"detail": 'Send {"ids": [...]} or {"all": true}.'}
 
 
 # --- Real concurrency: threads, each with its own database connection (PostgreSQL in CI).
