@@ -88,6 +88,8 @@ def visible_to(user) -> Q:
 def _row(recipient_id: int, kind: str, *, actor, key: str, **fields) -> Notification:
     fields["excerpt"] = _excerpt(fields.get("excerpt", ""))
     fields["target_name"] = (fields.get("target_name") or "")[:200]
+    if len(fields.get("url") or "") > 500:  # a cut link leads nowhere; the page still lists it
+        fields["url"] = ""
     return Notification(
         recipient_id=recipient_id,
         kind=kind,
