@@ -16,6 +16,7 @@ from models_app.models import ModelVersion, PublishStatus
 from models_app.selectors import visible_models
 from resources.images import visible_images
 
+from . import notifications
 from .models import Follow
 
 FEED_PAGE_SIZE = 30
@@ -57,7 +58,9 @@ def follow(*, follower, target: dict) -> tuple[Follow, bool]:
         raise RateLimited("Too many follows in a minute; wait a minute and try again.")
     try:
         with transaction.atomic():
-            return Follow.objects.create(follower=follower, **target), True
+            row = Follow.objects.create(follower=follower, **target)
+            notifications.notify_follower(row)
+            return row, True
     except IntegrityError:  # a concurrent request followed it first
         return Follow.objects.get(follower=follower, **target), False
 

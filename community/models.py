@@ -6,6 +6,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 API_KEY_PREFIX = "hub_"
 
@@ -113,3 +114,81 @@ class Review(models.Model):
 
     def __str__(self):
         return f"{self.user} on {self.version_id}: {'+' if self.recommended else '-'}"
+
+
+class NotificationKind(models.TextChoices):
+    REPLY = "reply", _("Replies to your comments")
+    MENTION = "mention", _("Mentions of you")
+    COMMENT = "comment", _("Comments on your models and images")
+    REVIEW = "review", _("Reviews of your models")
+    NEW_VERSION = "new_version", _("New versions of what you follow")
+    FOLLOWER = "follower", _("New followers")
+    MODERATION = "moderation", _("Moderation decisions")
+
+
+class Notification(models.Model):
+    """One event told to one person (docs/notifications.md). `key` names the event (`review:12`); the
+    unique (recipient, key) pair makes a repeated event (a retry, a double click, two workers) an
+    insert that is ignored, so each event reaches each recipient once."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    key = models.CharField(max_length=200)
+    target_name = models.CharField(max_length=200, blank=True, default="")
+    excerpt = models.CharField(max_length=300, blank=True, default="")
+    url = models.CharField(max_length=500, blank=True, default="")  # a path on this hub
+    # What it points at, so it disappears when the recipient may no longer see it.
+    model = models.ForeignKey(
+        "models_app.AIModel", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    version = models.ForeignKey(
+        "models_app.ModelVersion", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    object_type = models.CharField(max_length=30, blank=True, default="")  # "comment", "image", ...
+    object_id = models.BigIntegerField(null=True, blank=True)
+    hidden = models.BooleanField(
+        default=False
+    )  # withdrawn (its comment deleted or hidden): kept, listed nowhere
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    # A digest run that took this row for its email (docs/notifications.md#the-email-digest).
+    email_claim = models.CharField(max_length=32, blank=True, default="")
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "key"], name="notification_once_per_recipient")
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_list"),
+            models.Index(
+                fields=["recipient"], condition=models.Q(read_at__isnull=True), name="notification_unread"
+            ),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(emailed_at__isnull=True, read_at__isnull=True),
+                name="notification_to_email",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} → {self.recipient_id} ({self.key})"
+
+
+class NotificationSettings(models.Model):
+    """The kinds of notification a user wants emailed (the others only show under the bell). No row:
+    the defaults in community/notifications.py."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    email_kinds = models.JSONField(default=list, blank=True)
+
+    def __str__(self):
+        return f"{self.user_id}: {', '.join(self.email_kinds)}"

@@ -21,6 +21,7 @@ from models_app.dates import iso_z
 from models_app.models import AIModel, ModelVersion
 from models_app.text import render_markdown
 
+from . import notifications
 from .models import MAX_REVIEW_LENGTH, Review, ReviewStatus
 
 
@@ -123,6 +124,7 @@ def submit_review(user, version: ModelVersion, recommended: bool, text: str = ""
                 review = Review.objects.select_for_update().get(user=user, version=version)
         if created:
             _apply_vote(version, None, _counted(review))
+            notifications.notify_review(review)  # a new review only; editing tells nobody again
             return review, True
         old = _counted(review)
         review.recommended, review.text, review.text_html, review.updated_at = recommended, text, html, now
@@ -152,6 +154,7 @@ def set_review_status(review: Review, status: str) -> None:
         review.status = status
         review.save(update_fields=["status"])
         _apply_vote(review.version, old, _counted(review))
+        notifications.withdraw(f"review:{review.id}", hidden=review.status != ReviewStatus.VISIBLE)
 
 
 def review_json(review: Review) -> dict:

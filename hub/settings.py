@@ -225,6 +225,13 @@ WILDCARD_EXPAND_RATE_LIMIT = env_int("WILDCARD_EXPAND_RATE_LIMIT", 30)
 # age in seconds under which a user without a confirmed email may not review.
 REVIEW_RATE_LIMIT = env_int("REVIEW_RATE_LIMIT", 10)
 REVIEW_MIN_ACCOUNT_AGE = env_int("REVIEW_MIN_ACCOUNT_AGE", 3600)
+# Notifications (docs/notifications.md#the-email-digest): seconds between two runs of the email digest,
+# which sends each person one batched email of their unread notifications of the kinds they opted into.
+NOTIFICATION_DIGEST_INTERVAL = env_int("NOTIFICATION_DIGEST_INTERVAL", 3600)
+CELERY_BEAT_SCHEDULE["send-notification-digests"] = {
+    "task": "community.tasks.send_notification_digests",
+    "schedule": float(NOTIFICATION_DIGEST_INTERVAL),
+}
 
 # --- Files. Local disk under var/media unless S3_BUCKET is set; code asks for storages["models"].
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))

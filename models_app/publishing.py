@@ -26,6 +26,21 @@ IN_PROCESSING = (FileStatus.PENDING, FileStatus.PROCESSING)
 
 # The file types a version's primary file is chosen from when the creator did not name one.
 AUTOMATIC_PRIMARY_TYPES = (FileType.MODEL, FileType.PRUNED_MODEL)
+
+# Called as hook(version=) inside the transaction that made a version public (it was not before):
+# community tells the followers (docs/notifications.md#new-versions). Hooks must defer their work to
+# transaction.on_commit and be safe to run again: a version unpublished and published again calls them
+# again.
+VERSION_PUBLISHED_HOOKS: list = []
+
+
+def register_version_published_hook(hook):
+    """Add a hook to VERSION_PUBLISHED_HOOKS once."""
+    if hook not in VERSION_PUBLISHED_HOOKS:
+        VERSION_PUBLISHED_HOOKS.append(hook)
+    return hook
+
+
 # In a file's metadata: the creator's wish when the file was added (True: make it primary once it is
 # ready; False: never choose it automatically). A wish waits for the file to pass its checks, so an
 # upload in progress or a rejected file is never primary.
@@ -87,6 +102,7 @@ def publish_problem(files: list[ModelFile]) -> str | None:
 def make_public(version: ModelVersion) -> ModelVersion:
     """Publish the version and, the first time, its model. Safe to call again."""
     now = timezone.now()
+    was_public = version.status == PublishStatus.PUBLISHED
     version.status = PublishStatus.PUBLISHED
     version.publish_when_ready = False
     version.published_at = version.published_at or now
@@ -101,6 +117,9 @@ def make_public(version: ModelVersion) -> ModelVersion:
         model.published_at = model.published_at or now
         model.save(update_fields=["status", "published_at", "updated_at"])
     refresh_card_fields(model_ids=[model.id])
+    if not was_public:
+        for hook in VERSION_PUBLISHED_HOOKS:
+            hook(version=version)
     return version
 
 

@@ -361,6 +361,7 @@ def test_real_answers_of_every_operation_match_the_schema(schema, creator, run_o
     # Checked the same way in their own tests: tests/resources/test_wildcards_api.py, and the follows
     # test below.
     documented = {op for op in documented if "/wildcards" not in op[0] and not _is_follows(op[0])}
+    documented = {op for op in documented if not op[0].startswith("/api/hub/notifications")}  # below
     assert documented == check.seen
 
 
@@ -395,3 +396,31 @@ def test_real_answers_of_the_follow_operations_match_the_schema(schema, creator,
     check(send("delete", {"target_type": "user"}), "delete", "/api/hub/follows")  # 400
     documented = {(path, method) for path, item in schema["paths"].items() for method in item}
     assert {op for op in documented if _is_follows(op[0])} == check.seen
+
+
+def test_real_answers_of_the_notification_operations_match_the_schema(schema, creator, fan):
+    from community import notifications
+
+    check = Checker(schema)
+    _, raw = ApiKey.create(user=creator, name="script")
+    api = Client(headers={"Authorization": f"Bearer {raw}"})
+    notifications.notify(creator, "follower", actor=fan, key="schema:1", url="/user/bob", target_name="bob")
+    notifications.notify(creator, "moderation", actor=None, key="schema:2", target_name="Something")
+    listed = check(api.get("/api/hub/notifications"), "get", "/api/hub/notifications")
+    assert listed["unread_count"] == 2 and {i["actor"] for i in listed["items"]} == {"bob", None}
+    check(api.get("/api/hub/notifications?page=0"), "get", "/api/hub/notifications")  # 400
+    check(Client().get("/api/hub/notifications"), "get", "/api/hub/notifications")  # 401
+    path = "/api/hub/notifications/read"
+    ids = [listed["items"][0]["id"]]
+    assert (
+        check(api.post(path, {"ids": ids}, content_type="application/json"), "post", path)["unread_count"]
+        == 1
+    )
+    check(api.post(path, {"all": True}, content_type="application/json"), "post", path)
+    check(api.post(path, {}, content_type="application/json"), "post", path)  # 400
+    check(Client().post(path, {"all": True}, content_type="application/json"), "post", path)  # 401
+    assert (
+        check(api.get("/api/hub/notifications?unread=true"), "get", "/api/hub/notifications")["items"] == []
+    )
+    documented = {(path, method) for path, item in schema["paths"].items() for method in item}
+    assert {op for op in documented if op[0].startswith("/api/hub/notifications")} == check.seen

@@ -1,51 +1,14 @@
 """Account emails (sign-up confirmation, password reset) name the hub (SITE_NAME) and the host the
 visitor used, never django.contrib.sites' "example.com". Sent through Django's SMTP backend to a real
-SMTP server (aiosmtpd) on a free port."""
-
-import email
-import email.policy
-import socket
+SMTP server (aiosmtpd) on a free port (the `smtp` fixture, tests/community/conftest.py)."""
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.contrib.sites.models import Site
 
+from tests.community.conftest import HOST, SITE_NAME, body_of
 from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
-
-SITE_NAME = "Watercolor Commons"
-HOST = "hub.example.org"
-
-
-class Inbox:
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp(settings):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS, settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD = False, "", ""
-    settings.SITE_NAME = SITE_NAME
-    settings.ALLOWED_HOSTS = [HOST]
-    yield inbox
-    controller.stop()
-
-
-def body_of(message) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
 
 
 def test_the_sign_up_confirmation_names_the_hub_and_its_host(client, smtp):
