@@ -13,13 +13,14 @@ number of users whose favourites hold the model, also under concurrent clicks
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from models_app import selectors
+from models_app import rate_limits, selectors
 from models_app.models import AIModel, ModelVersion, PublishStatus
 from resources.images import visible_images
 
@@ -173,6 +174,12 @@ def favourite_model_ids(user) -> list[int]:
 # --- Writes
 
 
+def check_rate(user) -> None:
+    """More than COLLECTION_RATE_LIMIT collection and profile writes this minute by `user`: 429."""
+    if rate_limits.over_limit("collection-rate", user.id, settings.COLLECTION_RATE_LIMIT):
+        raise CollectionRefused(429, _("Too many changes in a minute; wait a minute and try again."))
+
+
 def _clean_name(name) -> str:
     name = " ".join(str(name or "").split())
     if not name:
@@ -211,6 +218,7 @@ def create_collection(
         _clean_description(description),
         _clean_visibility(visibility),
     )
+    check_rate(owner)
     if Collection.objects.filter(owner=owner).count() >= MAX_COLLECTIONS_PER_USER:
         raise CollectionRefused(
             400,
@@ -269,6 +277,7 @@ def add_item(*, collection: Collection, by, target: dict) -> tuple[CollectionIte
     existing = CollectionItem.objects.filter(collection=collection, **target).first()
     if existing:
         return existing, False
+    check_rate(by)
     with transaction.atomic():
         # The collection row's lock orders concurrent adds to one collection, so the size limit holds.
         locked = Collection.objects.select_for_update().get(id=collection.id)

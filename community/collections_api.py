@@ -6,14 +6,14 @@ from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from models_app.api import _errors
+from models_app.api import DetailOutput, _errors
 from models_app.dates import iso_z
 
 from . import collections
@@ -32,6 +32,9 @@ COLLECTION_ID = OpenApiParameter(
     OpenApiParameter.PATH,
     description="A collection's id, or `favorites` for your own Favourites (made on first use).",
 )
+
+
+TOO_MANY = OpenApiResponse(DetailOutput, description="More than COLLECTION_RATE_LIMIT writes a minute.")
 
 
 class CollectionInput(serializers.Serializer):
@@ -157,7 +160,7 @@ class Collections(APIView):
         summary="Create a collection",
         tags=["collections"],
         request=CollectionInput,
-        responses={201: CollectionOutput, **_errors(400, 401, 403)},
+        responses={201: CollectionOutput, **_errors(400, 401, 403), 429: TOO_MANY},
     )
     def post(self, request):
         if not request.user.is_authenticated:
@@ -279,7 +282,7 @@ class CollectionItems(APIView):
         tags=["collections"],
         parameters=[COLLECTION_ID],
         request=ItemInput,
-        responses={201: ItemOutput, 200: ItemOutput, **_errors(400, 401, 403, 404)},
+        responses={201: ItemOutput, 200: ItemOutput, **_errors(400, 401, 403, 404), 429: TOO_MANY},
     )
     def post(self, request, collection_id: str):
         if not request.user.is_authenticated:

@@ -18,6 +18,7 @@ from models_app.text import render_markdown
 from resources import images
 from resources.models import ImageStatus
 
+from .collections import CollectionRefused, check_rate
 from .models import MAX_BIO_LENGTH, MAX_LINK_LENGTH, MAX_PROFILE_LINKS, Follow, Profile
 
 AVATAR_EXTENSIONS = {".png", ".jpg", ".jpeg", ".webp"}  # the pipeline's IMAGE_EXTENSIONS
@@ -79,9 +80,17 @@ def clean_links(links) -> list[str]:
     return cleaned
 
 
+def _check_rate(user) -> None:
+    try:
+        check_rate(user)
+    except CollectionRefused as refused:
+        raise ProfileRefused(refused.status, refused.message) from None
+
+
 def update_profile(*, user, changes: dict) -> Profile:
     """Sets the bio (Markdown, rendered and sanitised once here) and/or the links; only the keys given
     change. Made on first use. Safe to repeat."""
+    _check_rate(user)
     fields = {}
     if "bio" in changes:
         bio = str(changes["bio"] or "").strip()
@@ -113,6 +122,7 @@ def set_avatar(*, user, name: str, content, size: int) -> Profile:
         )
     if size == 0:
         raise ProfileRefused(400, _("The file is empty."))
+    _check_rate(user)
     with transaction.atomic():
         post = images.create_post(owner=user, title=_("Avatar"))
         image = images.add_image(owner=user, name=name, content=content, post=post)

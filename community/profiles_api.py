@@ -13,6 +13,7 @@ from models_app.api import _errors
 from models_app.dates import iso_z
 
 from . import profiles
+from .collections_api import TOO_MANY
 from .models import MAX_BIO_LENGTH, MAX_LINK_LENGTH, MAX_PROFILE_LINKS
 
 
@@ -100,7 +101,7 @@ class OwnProfile(APIView):
         "(400). The avatar is set on /settings/profile.",
         tags=["profiles"],
         request=ProfilePatchInput,
-        responses={200: ProfileOutput, **_errors(400, 401, 403)},
+        responses={200: ProfileOutput, **_errors(400, 401, 403), 429: TOO_MANY},
     )
     def patch(self, request):
         data = ProfilePatchInput(data=request.data)

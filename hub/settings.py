@@ -225,6 +225,9 @@ WILDCARD_EXPAND_RATE_LIMIT = env_int("WILDCARD_EXPAND_RATE_LIMIT", 30)
 # age in seconds under which a user without a confirmed email may not review.
 REVIEW_RATE_LIMIT = env_int("REVIEW_RATE_LIMIT", 10)
 REVIEW_MIN_ACCOUNT_AGE = env_int("REVIEW_MIN_ACCOUNT_AGE", 3600)
+# Collections and profiles (docs/collections.md#abuse): new collections, items added and profile
+# edits per user and minute before 429 (0: off).
+COLLECTION_RATE_LIMIT = env_int("COLLECTION_RATE_LIMIT", 60)
 
 # --- Files. Local disk under var/media unless S3_BUCKET is set; code asks for storages["models"].
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))

@@ -365,3 +365,17 @@ def test_concurrent_favourites_keep_the_like_count_exact(base_models):
     holding = CollectionItem.objects.filter(collection__is_favorites=True, model=model).count()
     assert likes(model) == holding
     assert Collection.objects.filter(is_favorites=True).count() == len(users)
+
+
+def test_too_many_additions_in_a_minute_get_429_and_add_nothing(creator, fan, settings):
+    settings.COLLECTION_RATE_LIMIT = 2
+    models = [make_model(creator, name=f"M{i}", filename=f"m{i}.safetensors") for i in range(3)]
+    api = api_client(fan)
+    answers = [
+        post(api, "/api/hub/collections/favorites/items", {"item_type": "model", "item_id": m.id}).status_code
+        for m in models
+    ]
+    assert answers == [201, 201, 429]
+    assert likes(models[2]) == 0 and not CollectionItem.objects.filter(model=models[2]).exists()
+    refused = post(api, "/api/hub/collections", {"name": "One more"})
+    assert refused.status_code == 429 and "minute" in refused.json()["detail"]
