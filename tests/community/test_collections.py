@@ -379,3 +379,19 @@ def test_too_many_additions_in_a_minute_get_429_and_add_nothing(creator, fan, se
     assert likes(models[2]) == 0 and not CollectionItem.objects.filter(model=models[2]).exists()
     refused = post(api, "/api/hub/collections", {"name": "One more"})
     assert refused.status_code == 429 and "minute" in refused.json()["detail"]
+
+
+def test_the_image_page_heart_makes_the_image_a_favourite(creator, fan, run_on_commit):
+    image = add_example_image(
+        make_model(creator).versions.get(), run_on_commit, name="cat.png", content=png()
+    )
+    browser = Client()
+    browser.force_login(fan)
+    url = image.get_absolute_url()
+    assert "Add to favourites" in browser.get(url).content.decode()
+    browser.post(f"/favourite/image/{image.id}", {"action": "add", "next": url})
+    assert "In your favourites" in browser.get(url).content.decode()
+    fav = collections.favourites_of(fan)
+    assert [i.image_id for i in fav.items.all()] == [image.id]
+    favourites = browser.get("/collections/favorites", follow=True).content.decode()
+    assert f"/images/thumbnails/{image.id}.webp" in favourites
