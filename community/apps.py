@@ -15,3 +15,6 @@ class CommunityConfig(AppConfig):
         post_save.connect(remember_skeleton, sender=get_user_model(), dispatch_uid="username_skeleton")
         # After django.contrib.sites made its "example.com" row (sites comes first in INSTALLED_APPS).
         post_migrate.connect(sync_site, sender=self, dispatch_uid="sync_site")
+        from .collections import connect_signals  # docs/collections.md#like-count
+
+        connect_signals()

@@ -315,6 +315,20 @@ def remove_item(
     return bool(deleted)
 
 
+def uncount_deleted_favourites(sender, instance: Collection, **kwargs) -> None:
+    """pre_delete of a Collection (community/apps.py): a Favourites deleted with its owner's account
+    takes its models out of their like counts, before the cascade deletes its items."""
+    if instance.is_favorites:
+        model_ids = CollectionItem.objects.filter(collection=instance, model__isnull=False).values("model_id")
+        AIModel.objects.filter(id__in=model_ids).update(like_count=F("like_count") - 1)
+
+
+def connect_signals() -> None:
+    from django.db.models.signals import pre_delete
+
+    pre_delete.connect(uncount_deleted_favourites, sender=Collection, dispatch_uid="uncount_favourites")
+
+
 def set_favourite(*, user, target: dict, on: bool) -> bool:
     """Adds to or removes from `user`'s Favourites (made on first use); returns whether it is a
     favourite now."""

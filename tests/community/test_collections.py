@@ -395,3 +395,11 @@ def test_the_image_page_heart_makes_the_image_a_favourite(creator, fan, run_on_c
     assert [i.image_id for i in fav.items.all()] == [image.id]
     favourites = browser.get("/collections/favorites", follow=True).content.decode()
     assert f"/images/thumbnails/{image.id}.webp" in favourites
+
+
+def test_deleting_an_account_takes_its_favourites_out_of_the_like_counts(model, fan):
+    collections.set_favourite(user=fan, target={"model": model}, on=True)
+    collections.set_favourite(user=make_user("dora"), target={"model": model}, on=True)
+    assert likes(model) == 2
+    fan.delete()
+    assert likes(model) == 1
