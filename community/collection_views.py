@@ -50,8 +50,10 @@ def save_to_collection(request, item_type: str, item_id: int):
             collection = collections.create_collection(
                 owner=request.user, name=new_name, visibility=request.POST.get("visibility", "public")
             )
+        elif request.POST.get("collection", "").isdigit():
+            collection = collections.writable_collection(request.user, request.POST["collection"])
         else:
-            collection = collections.writable_collection(request.user, request.POST.get("collection", ""))
+            raise collections.CollectionRefused(400, _("Choose a collection, or name a new one."))
         collections.add_item(collection=collection, by=request.user, target=target)
     except collections.CollectionRefused as refused:
         _refused_message(request, refused)

@@ -29,6 +29,7 @@ from .models import (
     MAX_COLLECTION_NAME_LENGTH,
     Collection,
     CollectionItem,
+    CollectionStatus,
     CollectionVisibility,
 )
 
@@ -52,8 +53,8 @@ def favourites_name() -> str:
 
 
 def viewable_collection(user, collection_id) -> Collection:
-    """The collection if `user` may see it (public, or theirs), else Http404: a private collection is
-    not confirmed to exist."""
+    """The collection if `user` may see it (public and not hidden, or theirs), else Http404: a private
+    or hidden collection is not confirmed to exist."""
     try:
         collection_id = int(collection_id)
     except (TypeError, ValueError):
@@ -79,7 +80,7 @@ def collections_of(owner, viewer) -> QuerySet[Collection]:
     with `item_count` (all items; the page shows those the viewer may see)."""
     rows = Collection.objects.filter(owner=owner)
     if getattr(viewer, "id", None) != owner.id:
-        rows = rows.filter(visibility=CollectionVisibility.PUBLIC)
+        rows = rows.filter(visibility=CollectionVisibility.PUBLIC, status=CollectionStatus.VISIBLE)
     return rows.annotate(item_count=Count("items")).order_by("-is_favorites", "-updated_at", "-id")
 
 

@@ -126,6 +126,11 @@ class CollectionVisibility(models.TextChoices):
     PRIVATE = "private", "Private"
 
 
+class CollectionStatus(models.TextChoices):
+    VISIBLE = "visible", "Visible"
+    HIDDEN = "hidden", "Hidden"  # set by moderation: kept, shown to its owner only
+
+
 class Collection(models.Model):
     """A user's list of models, versions and images. Every user has one built-in "Favourites"
     collection (is_favorites), made on first use: its models are the model's like_count
@@ -138,6 +143,9 @@ class Collection(models.Model):
         max_length=10, choices=CollectionVisibility.choices, default=CollectionVisibility.PUBLIC
     )
     is_favorites = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10, choices=CollectionStatus.choices, default=CollectionStatus.VISIBLE
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -154,7 +162,8 @@ class Collection(models.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.visibility == CollectionVisibility.PUBLIC
+        """Shown to others: public and not hidden by moderation."""
+        return self.visibility == CollectionVisibility.PUBLIC and self.status == CollectionStatus.VISIBLE
 
 
 class CollectionItem(models.Model):

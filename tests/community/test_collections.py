@@ -403,3 +403,26 @@ def test_deleting_an_account_takes_its_favourites_out_of_the_like_counts(model, 
     assert likes(model) == 2
     fan.delete()
     assert likes(model) == 1
+
+
+def test_a_collection_hidden_by_moderation_is_kept_but_shown_to_its_owner_only(model, fan, creator):
+    collection = collections.create_collection(owner=fan, name="Flagged")
+    collections.add_item(collection=collection, by=fan, target={"model": model})
+    Collection.objects.filter(id=collection.id).update(status="hidden")
+    for client in (Client(), api_client(creator)):
+        assert client.get(f"/api/hub/collections/{collection.id}").status_code == 404
+        assert client.get(f"/api/hub/collections?owner={fan.username}").json()["items"] == []
+        assert client.get(f"/collections/{collection.id}").status_code == 404
+        assert "Flagged" not in client.get(f"/user/{fan.username}").content.decode()
+    owner = Client()
+    owner.force_login(fan)
+    assert "Hidden by moderators" in owner.get(f"/collections/{collection.id}").content.decode()
+    assert api_client(fan).get(f"/api/hub/collections/{collection.id}").status_code == 200
+
+
+def test_the_picker_without_a_choice_says_what_to_do(model, fan):
+    browser = Client()
+    browser.force_login(fan)
+    page = browser.post(f"/collect/model/{model.id}", {"next": model.get_absolute_url()}, follow=True)
+    assert "Choose a collection, or name a new one." in page.content.decode()
+    assert not CollectionItem.objects.exists()
