@@ -48,10 +48,6 @@ class CollectionRefused(Exception):
 # --- Reads
 
 
-def favourites_name() -> str:
-    return _("Favourites")
-
-
 def viewable_collection(user, collection_id) -> Collection:
     """The collection if `user` may see it (public and not hidden, or theirs), else Http404: a private
     or hidden collection is not confirmed to exist."""

@@ -5,12 +5,14 @@ from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from models_app.api import _errors
 from models_app.dates import iso_z
+from resources.models import ImageStatus
 
 from . import profiles
 from .collections_api import TOO_MANY
@@ -27,6 +29,26 @@ class ProfilePatchInput(serializers.Serializer):
         max_length=MAX_PROFILE_LINKS,
         help_text=f"Up to {MAX_PROFILE_LINKS} http:// or https:// addresses; the list replaces the old one.",
     )
+
+
+class AvatarInput(serializers.Serializer):
+    avatar = serializers.FileField(help_text="A PNG, JPEG or WebP image, at most 5 MB.")
+
+
+class AvatarOutput(serializers.Serializer):
+    image_id = serializers.IntegerField(help_text="The posted image (GET /api/hub/images/{id}).")
+    status = serializers.ChoiceField(choices=ImageStatus.choices)
+    message = serializers.CharField(allow_blank=True, help_text="Why the worker refused it, as a sentence.")
+    avatar_url = serializers.CharField(allow_null=True, help_text="The thumbnail, once it is ready.")
+
+
+def avatar_json(image) -> dict:
+    return {
+        "image_id": image.id,
+        "status": image.status,
+        "message": image.status_message if image.status == ImageStatus.REJECTED else "",
+        "avatar_url": f"/images/thumbnails/{image.id}.webp" if image.is_ready else None,
+    }
 
 
 class StatsOutput(serializers.Serializer):
@@ -98,7 +120,7 @@ class OwnProfile(APIView):
         operation_id="update_own_profile",
         summary="Change your bio or links",
         description="Only the fields given change. A link that is not http:// or https:// is refused "
-        "(400). The avatar is set on /settings/profile.",
+        "(400). The avatar is set with POST /api/hub/profile/avatar or on /settings/profile.",
         tags=["profiles"],
         request=ProfilePatchInput,
         responses={200: ProfileOutput, **_errors(400, 401, 403), 429: TOO_MANY},
@@ -111,3 +133,53 @@ class OwnProfile(APIView):
         except profiles.ProfileRefused as refused:
             return Response({"detail": refused.message}, status=refused.status)
         return Response(profile_json(request.user, request.user))
+
+
+class OwnAvatar(APIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="set_own_avatar",
+        summary="Set your avatar (multipart)",
+        description="The image is posted like any other and checked by the worker (docs/profiles.md#avatar): "
+        "202 with its state; GET this again to see it `ready` or `rejected` with the reason. A name that is "
+        "not .png, .jpg, .jpeg or .webp, or a file over 5 MB, is refused at once (400).",
+        tags=["profiles"],
+        request={"multipart/form-data": AvatarInput},
+        responses={202: AvatarOutput, **_errors(400, 401, 403), 429: TOO_MANY},
+    )
+    def post(self, request):
+        data = AvatarInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["avatar"]
+        try:
+            profile = profiles.set_avatar(
+                user=request.user, name=upload.name, content=upload, size=upload.size
+            )
+        except profiles.ProfileRefused as refused:
+            return Response({"detail": refused.message}, status=refused.status)
+        return Response(avatar_json(profile.avatar), status=202)
+
+    @extend_schema(
+        operation_id="get_own_avatar",
+        summary="Your avatar's state",
+        tags=["profiles"],
+        responses={200: AvatarOutput, **_errors(401, 404)},
+    )
+    def get(self, request):
+        profile = profiles.profile_of(request.user)
+        if profile is None or profile.avatar is None:
+            return Response({"detail": "You have no avatar."}, status=404)
+        return Response(avatar_json(profile.avatar))
+
+    @extend_schema(
+        operation_id="remove_own_avatar",
+        summary="Remove your avatar",
+        description="204 whether or not you had one; the posted image stays yours.",
+        tags=["profiles"],
+        responses={204: None, **_errors(401, 403)},
+    )
+    def delete(self, request):
+        profiles.remove_avatar(user=request.user)
+        return Response(status=204)

@@ -59,4 +59,5 @@ urlpatterns = [
     ),
     path("api/hub/users/<str:username>", profiles_api.PublicProfile.as_view(), name="api_user"),
     path("api/hub/profile", profiles_api.OwnProfile.as_view(), name="api_profile"),
+    path("api/hub/profile/avatar", profiles_api.OwnAvatar.as_view(), name="api_avatar"),
 ]

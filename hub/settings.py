@@ -422,6 +422,7 @@ SPECTACULAR_SETTINGS = {
         "ScanStatusEnum": "models_app.models.ScanStatus",
         "UsageControlEnum": "models_app.models.UsageControl",
         "OfferedUsageControlEnum": "models_app.models.OFFERED_USAGE_CONTROLS",
+        "ImageStatusEnum": "resources.models.ImageStatus",  # images and the avatar API (docs/profiles.md)
     },
 }
 

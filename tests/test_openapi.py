@@ -12,6 +12,7 @@ import urllib.request
 import jsonschema
 import pytest
 import yaml
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -476,6 +477,18 @@ def test_real_answers_of_the_collection_and_profile_operations_match_the_schema(
         "/api/hub/profile",
     )
     check(send(Client(), "patch", "/api/hub/profile", {"bio": "x"}), "patch", "/api/hub/profile")
+    avatar = "/api/hub/profile/avatar"
+    check(api.get(avatar), "get", avatar)  # 404: none yet
+    check(Client().get(avatar), "get", avatar)
+    png = demo.example_image((10, 20, 30), (200, 180, 160))
+    check(api.post(avatar, {"avatar": SimpleUploadedFile("me.png", png, "image/png")}), "post", avatar)
+    check(api.get(avatar), "get", avatar)
+    check(
+        api.post(avatar, {"avatar": SimpleUploadedFile("me.svg", b"<svg/>", "image/svg+xml")}), "post", avatar
+    )
+    check(Client().post(avatar, {}), "post", avatar)
+    check(api.delete(avatar), "delete", avatar)
+    check(Client().delete(avatar), "delete", avatar)
 
     documented = {(path, method) for path, item in schema["paths"].items() for method in item}
     assert {op for op in documented if _is_collections_or_profiles(op[0])} == check.seen

@@ -214,3 +214,36 @@ def test_settings_profile_round_trip_through_the_api_is_the_same_service(fan):
     assert "# Hello" in form and 'value="https://a.example"' in form
     make_user("other")
     assert Client().get("/api/hub/users/other").json()["bio"] == ""
+
+
+def test_the_avatar_api_posts_through_the_pipeline_and_reports_a_refusal(fan, run_on_commit):
+    api = api_client(fan)
+    assert api.get("/api/hub/profile/avatar").status_code == 404
+    with run_on_commit():
+        started = api.post(
+            "/api/hub/profile/avatar", {"avatar": SimpleUploadedFile("me.png", png(), "image/png")}
+        )
+    assert started.status_code == 202 and started.json()["status"] == "pending"
+    ready = api.get("/api/hub/profile/avatar").json()
+    assert (
+        ready["status"] == "ready" and ready["avatar_url"] == f"/images/thumbnails/{ready['image_id']}.webp"
+    )
+    assert api.get("/api/hub/profile").json()["avatar_url"] == ready["avatar_url"]
+
+    with run_on_commit():
+        api.post(
+            "/api/hub/profile/avatar",
+            {"avatar": SimpleUploadedFile("evil.png", b"<svg onload=alert(1)>", "image/png")},
+        )
+    refused = api.get("/api/hub/profile/avatar").json()
+    assert refused["status"] == "rejected" and refused["message"] and refused["avatar_url"] is None
+    assert Client().get(f"/api/hub/users/{fan.username}").json()["avatar_url"] is None
+
+    bad = api.post(
+        "/api/hub/profile/avatar", {"avatar": SimpleUploadedFile("me.svg", png(), "image/svg+xml")}
+    )
+    assert bad.status_code == 400 and "PNG, JPEG or WebP" in bad.json()["detail"]
+    assert api.post("/api/hub/profile/avatar", {}).status_code == 400
+    assert Client().post("/api/hub/profile/avatar", {}).status_code == 401
+    assert api.delete("/api/hub/profile/avatar").status_code == 204
+    assert api.get("/api/hub/profile/avatar").status_code == 404
