@@ -275,7 +275,7 @@ def models_list(request):
         raise BadParam(f"ids takes at most {MAX_IDS} ids.")
     if _bool(params, "favorites"):  # the key owner's Favourites (docs/collections.md#civitai)
         favourites = collections.favourite_model_ids(user)
-        ids = favourites if ids is None else [i for i in ids if i in set(favourites)]
+        ids = favourites if ids is None else sorted(set(ids) & set(favourites))
     if _bool(params, "hidden"):
         ids = []  # the hub keeps no per-user hidden models yet
     text = params.get("query", "").strip()
