@@ -21,3 +21,7 @@ class CommunityConfig(AppConfig):
         from . import tasks  # also registers the notification tasks with Celery
 
         publishing.register_version_published_hook(tasks.on_version_published)
+
+        from .collections import connect_signals  # docs/collections.md#like-count
+
+        connect_signals()

@@ -192,3 +192,131 @@ class NotificationSettings(models.Model):
 
     def __str__(self):
         return f"{self.user_id}: {', '.join(self.email_kinds)}"
+
+
+# --- Collections and profiles (docs/collections.md, docs/profiles.md)
+
+MAX_COLLECTION_NAME_LENGTH = 100
+MAX_COLLECTION_DESCRIPTION_LENGTH = 1000
+
+
+class CollectionVisibility(models.TextChoices):
+    PUBLIC = "public", "Public"
+    PRIVATE = "private", "Private"
+
+
+class CollectionStatus(models.TextChoices):
+    VISIBLE = "visible", "Visible"
+    HIDDEN = "hidden", "Hidden"  # set by moderation: kept, shown to its owner only
+
+
+class Collection(models.Model):
+    """A user's list of models, versions and images. Every user has one built-in "Favourites"
+    collection (is_favorites), made on first use: its models are the model's like_count
+    (community/collections.py keeps that count exact)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collections")
+    name = models.CharField(max_length=MAX_COLLECTION_NAME_LENGTH)
+    description = models.TextField(blank=True, default="", max_length=MAX_COLLECTION_DESCRIPTION_LENGTH)
+    visibility = models.CharField(
+        max_length=10, choices=CollectionVisibility.choices, default=CollectionVisibility.PUBLIC
+    )
+    is_favorites = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10, choices=CollectionStatus.choices, default=CollectionStatus.VISIBLE
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner"], condition=models.Q(is_favorites=True), name="one_favorites_per_user"
+            )
+        ]
+        indexes = [models.Index(fields=["owner", "-updated_at"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.owner_id})"
+
+    @property
+    def is_public(self) -> bool:
+        """Shown to others: public and not hidden by moderation."""
+        return self.visibility == CollectionVisibility.PUBLIC and self.status == CollectionStatus.VISIBLE
+
+
+class CollectionItem(models.Model):
+    """One model, version or image in a collection: exactly one target (a check constraint), each
+    at most once per collection (partial unique constraints), as in Follow."""
+
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="items")
+    model = models.ForeignKey(
+        "models_app.AIModel", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    version = models.ForeignKey(
+        "models_app.ModelVersion", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    image = models.ForeignKey(
+        "resources.Image", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(model__isnull=False, version__isnull=True, image__isnull=True)
+                | models.Q(model__isnull=True, version__isnull=False, image__isnull=True)
+                | models.Q(model__isnull=True, version__isnull=True, image__isnull=False),
+                name="collection_item_exactly_one_target",
+            ),
+            models.UniqueConstraint(
+                fields=["collection", "model"],
+                condition=models.Q(model__isnull=False),
+                name="collect_model_once",
+            ),
+            models.UniqueConstraint(
+                fields=["collection", "version"],
+                condition=models.Q(version__isnull=False),
+                name="collect_version_once",
+            ),
+            models.UniqueConstraint(
+                fields=["collection", "image"],
+                condition=models.Q(image__isnull=False),
+                name="collect_image_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["collection", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.collection_id}: {self.item_type} {self.target_id}"
+
+    @property
+    def item_type(self) -> str:
+        return "model" if self.model_id else "version" if self.version_id else "image"
+
+    @property
+    def target_id(self) -> int:
+        return self.model_id or self.version_id or self.image_id
+
+
+MAX_BIO_LENGTH = 2000
+MAX_PROFILE_LINKS = 5
+MAX_LINK_LENGTH = 300
+
+
+class Profile(models.Model):
+    """What a user says about themselves on /user/<name> (docs/profiles.md); made on first edit."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    bio = models.TextField(blank=True, default="", max_length=MAX_BIO_LENGTH)
+    bio_html = models.TextField(blank=True, default="")  # rendered once, when written
+    links = models.JSONField(default=list, blank=True)  # up to 5 http(s) URLs, checked by the service
+    # An image posted through resources' pipeline (checked, metadata stripped, thumbnailed); shown only
+    # once it is ready.
+    avatar = models.ForeignKey(
+        "resources.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Profile of {self.user_id}"

@@ -12,25 +12,37 @@ from django.views.decorators.http import require_POST
 from models_app.preferences import show_mature
 from models_app.selectors import can_moderate, model_cards, visible_models
 
-from . import services
+from . import collections, profiles, services
 from .forms import ApiKeyForm
 from .models import ApiKey
 
 
 def user_profile(request, username: str):
-    """A creator's public page: who they are and what they published."""
+    """A creator's public page: who they are, what they published and what they collected
+    (docs/profiles.md). A bounded number of queries, whatever they published."""
     person = get_object_or_404(get_user_model(), username=username, is_active=True)
     # The catalog's one visibility rule: drafts show to their creator and to moderators only.
     models = visible_models(request.user).filter(owner=person)
-    if not show_mature(request) and request.user != person:
+    mature = show_mature(request) or request.user == person
+    if not mature:
         models = models.filter(nsfw=False)
     cards = model_cards(
         list(models.order_by("-published_at", "-created_at").values_list("id", flat=True)[:200])
     )
+    profile = profiles.profile_of(person)
     return render(
         request,
         "community/user_profile.html",
-        {"person": person, "models": cards, "is_moderator": can_moderate(person)},
+        {
+            "person": person,
+            "models": cards,
+            "is_moderator": can_moderate(person),
+            "profile": profile,
+            "avatar": profiles.avatar_state(profile),
+            "stats": profiles.profile_stats(person, request.user),
+            "images": profiles.images_of(person, request.user, show_mature=mature),
+            "collections": list(collections.collections_of(person, request.user)[:50]),
+        },
     )
 
 

@@ -232,6 +232,9 @@ CELERY_BEAT_SCHEDULE["send-notification-digests"] = {
     "task": "community.tasks.send_notification_digests",
     "schedule": float(NOTIFICATION_DIGEST_INTERVAL),
 }
+# Collections and profiles (docs/collections.md#abuse): new collections, items added and profile
+# edits per user and minute before 429 (0: off).
+COLLECTION_RATE_LIMIT = env_int("COLLECTION_RATE_LIMIT", 60)
 
 # --- Files. Local disk under var/media unless S3_BUCKET is set; code asks for storages["models"].
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
@@ -426,6 +429,7 @@ SPECTACULAR_SETTINGS = {
         "ScanStatusEnum": "models_app.models.ScanStatus",
         "UsageControlEnum": "models_app.models.UsageControl",
         "OfferedUsageControlEnum": "models_app.models.OFFERED_USAGE_CONTROLS",
+        "ImageStatusEnum": "resources.models.ImageStatus",  # images and the avatar API (docs/profiles.md)
     },
 }
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from community import collections
 from models_app import downloads, preferences, selectors
 from models_app.download_views import BadApiKey, caller, public_user
 from models_app.files import bounded_json
@@ -272,8 +273,11 @@ def models_list(request):
     ids = [_id(raw, "ids") for raw in _values(params, "ids")] if params.get("ids") else None
     if ids is not None and len(ids) > MAX_IDS:
         raise BadParam(f"ids takes at most {MAX_IDS} ids.")
-    if _bool(params, "favorites") or _bool(params, "hidden"):
-        ids = []  # the hub keeps neither per-user favourites nor hidden models yet
+    if _bool(params, "favorites"):  # the key owner's Favourites (docs/collections.md#civitai)
+        favourites = collections.favourite_model_ids(user)
+        ids = favourites if ids is None else sorted(set(ids) & set(favourites))
+    if _bool(params, "hidden"):
+        ids = []  # the hub keeps no per-user hidden models yet
     text = params.get("query", "").strip()
     if text:
         found = selectors.search_model_ids(user, text, limit=MAX_SEARCH_CANDIDATES, include_nsfw=nsfw)

@@ -204,6 +204,27 @@ class Command(BaseCommand):
             self._model(creator, spec)
         self._recommend_vaes(creator)
         self._community_post(self._user("artist", "artist@example.com"))
+        self._collection_and_bio(creator, self._user("artist", "artist@example.com"))
+
+    def _collection_and_bio(self, creator, artist):
+        """A bio on the demo creator's profile, and the artist's public collection of the demo models
+        (docs/collections.md) with one favourite, so cards show a like. Skipped once made."""
+        from community import collections, profiles
+        from community.models import Collection, Profile
+
+        if not Profile.objects.filter(user=creator).exists():
+            bio = "I publish **tiny demo models** for trying the hub. Every file is real and small."
+            profiles.update_profile(user=creator, changes={"bio": bio, "links": ["https://example.com/"]})
+        if Collection.objects.filter(owner=artist, is_favorites=False).exists():
+            return
+        picks = collections.create_collection(
+            owner=artist, name="Artist's picks", description="The demo models I paint with."
+        )
+        for model in AIModel.objects.filter(owner=creator, name__in=[m["name"] for m in DEMO_MODELS]):
+            collections.add_item(collection=picks, by=artist, target={"model": model})
+            if model.name == "Tiny Watercolor":
+                collections.set_favourite(user=artist, target={"model": model}, on=True)
+        self.stdout.write(f"collection created at /collections/{picks.id}")
 
     @transaction.atomic
     def _community_post(self, artist):

@@ -1,0 +1,355 @@
+"""Collections (docs/collections.md): public or private lists of models, versions and images, and the
+built-in "Favourites" of every user, whose models make each model's like_count.
+
+Pages (community/collection_views.py), the API (community/collections_api.py) and CivitAI's
+`favorites=true` (compat/civitai) all go through these functions.
+
+like_count is kept by deltas: adding a model to favourites adds 1 with an F() update in the same
+transaction that inserts the item, removing it subtracts 1 in the transaction that deletes it. The
+partial unique constraint (one item per model per collection) and the one-favourites-per-user
+constraint make "the item was inserted / deleted" happen exactly once per user, so the count is the
+number of users whose favourites hold the model, also under concurrent clicks
+(docs/collections.md#like-count)."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from models_app import rate_limits, selectors
+from models_app.models import AIModel, ModelVersion, PublishStatus
+from resources.images import visible_images
+
+from .models import (
+    MAX_COLLECTION_DESCRIPTION_LENGTH,
+    MAX_COLLECTION_NAME_LENGTH,
+    Collection,
+    CollectionItem,
+    CollectionStatus,
+    CollectionVisibility,
+)
+
+ITEM_TYPES = ("model", "version", "image")
+MAX_COLLECTIONS_PER_USER = 200
+MAX_ITEMS_PER_COLLECTION = 5000
+PAGE_SIZE = 24
+
+
+@dataclass
+class CollectionRefused(Exception):
+    status: int
+    message: str
+
+
+# --- Reads
+
+
+def viewable_collection(user, collection_id) -> Collection:
+    """The collection if `user` may see it (public and not hidden, or theirs), else Http404: a private
+    or hidden collection is not confirmed to exist."""
+    try:
+        collection_id = int(collection_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    collection = Collection.objects.select_related("owner").filter(id=collection_id).first()
+    if collection is None or not collection.owner.is_active:
+        raise Http404
+    if not collection.is_public and collection.owner_id != getattr(user, "id", None):
+        raise Http404
+    return collection
+
+
+def writable_collection(user, collection_id) -> Collection:
+    """The collection if `user` owns it; 404 when they may not see it, 403 when they only may see it."""
+    collection = viewable_collection(user, collection_id)
+    if collection.owner_id != user.id:
+        raise CollectionRefused(403, _("Only the owner of this collection can change it."))
+    return collection
+
+
+def collections_of(owner, viewer) -> QuerySet[Collection]:
+    """`owner`'s collections that `viewer` may see, favourites first, then the most recently changed,
+    with `item_count` (all items; the page shows those the viewer may see)."""
+    rows = Collection.objects.filter(owner=owner)
+    if getattr(viewer, "id", None) != owner.id:
+        rows = rows.filter(visibility=CollectionVisibility.PUBLIC, status=CollectionStatus.VISIBLE)
+    return rows.annotate(item_count=Count("items")).order_by("-is_favorites", "-updated_at", "-id")
+
+
+def visible_items(collection: Collection, viewer) -> QuerySet[CollectionItem]:
+    """The items `viewer` may see, newest first: a model, version or image that is a draft, unpublished,
+    deleted or hidden (to this viewer) is kept in the collection but not listed."""
+    models = selectors.visible_models(viewer)
+    versions = ModelVersion.objects.filter(model__in=models).exclude(status=PublishStatus.DELETED)
+    if not selectors.can_moderate(viewer):
+        # selectors.visible_versions' rule, for many models at once: the creator sees every version.
+        rule = Q(status=PublishStatus.PUBLISHED)
+        if viewer.is_authenticated:
+            rule |= Q(model__owner=viewer)
+        versions = versions.filter(rule)
+    return (
+        CollectionItem.objects.filter(collection=collection)
+        .filter(
+            Q(model__in=models.values("id"))
+            | Q(version__in=versions.values("id"))
+            | Q(image__in=visible_images(viewer).values("id"))
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def find_target(user, item_type: str, item_id) -> dict | None:
+    """{"model": m} / {"version": v} / {"image": i} when `user` may see it, else None (404)."""
+    try:
+        item_id = int(item_id)
+    except (TypeError, ValueError):
+        return None
+    if item_type == "model":
+        model = selectors.visible_models(user).filter(id=item_id).first()
+        return {"model": model} if model else None
+    if item_type == "version":
+        version = ModelVersion.objects.select_related("model").filter(id=item_id).first()
+        if version is None or not selectors.visible_models(user).filter(id=version.model_id).exists():
+            return None
+        if not selectors.visible_versions(user, version.model).filter(id=version.id).exists():
+            return None
+        return {"version": version}
+    if item_type == "image":
+        image = visible_images(user).filter(id=item_id).first()
+        return {"image": image} if image else None
+    return None
+
+
+def favourites_of(user, *, create: bool = False) -> Collection | None:
+    """`user`'s Favourites collection; made (private) on first use when `create`."""
+    found = Collection.objects.filter(owner=user, is_favorites=True).first()
+    if found or not create:
+        return found
+    try:
+        with transaction.atomic():
+            return Collection.objects.create(
+                owner=user, name="Favourites", is_favorites=True, visibility=CollectionVisibility.PRIVATE
+            )
+    except IntegrityError:  # a concurrent first favourite made it
+        return Collection.objects.get(owner=user, is_favorites=True)
+
+
+def is_favourite(user, target: dict) -> bool:
+    if not user.is_authenticated:
+        return False
+    return CollectionItem.objects.filter(
+        collection__owner=user, collection__is_favorites=True, **target
+    ).exists()
+
+
+def collections_holding(user, target: dict) -> set[int]:
+    """Ids of `user`'s collections that hold the target (the picker ticks them)."""
+    if not user.is_authenticated:
+        return set()
+    return set(
+        CollectionItem.objects.filter(collection__owner=user, **target).values_list(
+            "collection_id", flat=True
+        )
+    )
+
+
+def favourite_model_ids(user) -> list[int]:
+    """The models in `user`'s favourites, most recently added first (CivitAI's favorites=true)."""
+    return list(
+        CollectionItem.objects.filter(
+            collection__owner=user, collection__is_favorites=True, model__isnull=False
+        )
+        .order_by("-created_at", "-id")
+        .values_list("model_id", flat=True)
+    )
+
+
+# --- Writes
+
+
+def check_rate(user) -> None:
+    """More than COLLECTION_RATE_LIMIT collection and profile writes this minute by `user`: 429."""
+    if rate_limits.over_limit("collection-rate", user.id, settings.COLLECTION_RATE_LIMIT):
+        raise CollectionRefused(429, _("Too many changes in a minute; wait a minute and try again."))
+
+
+def _clean_name(name) -> str:
+    name = " ".join(str(name or "").split())
+    if not name:
+        raise CollectionRefused(400, _("Give the collection a name."))
+    if len(name) > MAX_COLLECTION_NAME_LENGTH:
+        raise CollectionRefused(
+            400, _("A collection name is at most %(n)d characters.") % {"n": MAX_COLLECTION_NAME_LENGTH}
+        )
+    return name
+
+
+def _clean_description(text) -> str:
+    text = str(text or "").strip()
+    if len(text) > MAX_COLLECTION_DESCRIPTION_LENGTH:
+        raise CollectionRefused(
+            400,
+            _("A collection description is at most %(n)d characters.")
+            % {"n": MAX_COLLECTION_DESCRIPTION_LENGTH},
+        )
+    return text
+
+
+def _clean_visibility(value) -> str:
+    if value not in CollectionVisibility.values:
+        raise CollectionRefused(400, _("Visibility is public or private."))
+    return value
+
+
+def create_collection(
+    *, owner, name: str, description: str = "", visibility: str = CollectionVisibility.PUBLIC
+) -> Collection:
+    """A new collection of `owner`. Not idempotent: two calls make two collections, as two clicks of
+    "New collection" would."""
+    name, description, visibility = (
+        _clean_name(name),
+        _clean_description(description),
+        _clean_visibility(visibility),
+    )
+    check_rate(owner)
+    if Collection.objects.filter(owner=owner).count() >= MAX_COLLECTIONS_PER_USER:
+        raise CollectionRefused(
+            400,
+            _("You have %(n)d collections, the most one person may have.") % {"n": MAX_COLLECTIONS_PER_USER},
+        )
+    return Collection.objects.create(owner=owner, name=name, description=description, visibility=visibility)
+
+
+def update_collection(*, collection: Collection, by, changes: dict) -> Collection:
+    """Renames, describes or changes the visibility of `by`'s collection; only the keys given change.
+    Favourites keeps its name (it is the like count's list). Safe to repeat."""
+    if collection.owner_id != by.id:
+        raise CollectionRefused(403, _("Only the owner of this collection can change it."))
+    fields = []
+    if "name" in changes:
+        name = _clean_name(changes["name"])
+        if collection.is_favorites and name != collection.name:
+            raise CollectionRefused(400, _("Favourites can't be renamed."))
+        collection.name = name
+        fields.append("name")
+    if "description" in changes:
+        collection.description = _clean_description(changes["description"])
+        fields.append("description")
+    if "visibility" in changes:
+        collection.visibility = _clean_visibility(changes["visibility"])
+        fields.append("visibility")
+    if fields:
+        collection.updated_at = timezone.now()
+        collection.save(update_fields=[*fields, "updated_at"])
+    return collection
+
+
+def delete_collection(*, collection: Collection, by) -> None:
+    """Deletes `by`'s collection and its items (the things themselves stay). Favourites can't be
+    deleted: it holds the like counts."""
+    if collection.owner_id != by.id:
+        raise CollectionRefused(403, _("Only the owner of this collection can delete it."))
+    if collection.is_favorites:
+        raise CollectionRefused(400, _("Favourites can't be deleted; remove its items instead."))
+    collection.delete()
+
+
+def _count_like(model_id: int | None, collection: Collection, delta: int) -> None:
+    """A model entering (+1) or leaving (-1) someone's Favourites, in the caller's transaction; F()
+    makes the database apply the delta to the current value, whatever others did meanwhile."""
+    if collection.is_favorites and model_id is not None:
+        AIModel.objects.filter(id=model_id).update(like_count=F("like_count") + delta)
+
+
+def add_item(*, collection: Collection, by, target: dict) -> tuple[CollectionItem, bool]:
+    """Adds a model, version or image to `by`'s collection; returns (item, created). Adding it again
+    changes nothing (200 rather than 201). A model added to Favourites counts in its like_count, in the
+    same transaction as the insert."""
+    if collection.owner_id != by.id:
+        raise CollectionRefused(403, _("Only the owner of this collection can change it."))
+    existing = CollectionItem.objects.filter(collection=collection, **target).first()
+    if existing:
+        return existing, False
+    check_rate(by)
+    with transaction.atomic():
+        # The collection row's lock orders concurrent adds to one collection, so the size limit holds.
+        locked = Collection.objects.select_for_update().get(id=collection.id)
+        if CollectionItem.objects.filter(collection=locked).count() >= MAX_ITEMS_PER_COLLECTION:
+            raise CollectionRefused(
+                400, _("A collection holds at most %(n)d items.") % {"n": MAX_ITEMS_PER_COLLECTION}
+            )
+        try:
+            with transaction.atomic():  # a savepoint: a concurrent add of the same thing
+                item = CollectionItem.objects.create(collection=locked, **target)
+        except IntegrityError:
+            return CollectionItem.objects.get(collection=locked, **target), False
+        _count_like(item.model_id, locked, +1)
+        Collection.objects.filter(id=locked.id).update(updated_at=timezone.now())
+    return item, True
+
+
+def remove_item(
+    *, collection: Collection, by, item: CollectionItem | None = None, target: dict | None = None
+) -> bool:
+    """Removes an item (by row, or by what it holds) from `by`'s collection; False when it was not
+    there. Removing twice is fine. A model leaving Favourites leaves its like_count in the same
+    transaction, and only when this call deleted the row."""
+    if collection.owner_id != by.id:
+        raise CollectionRefused(403, _("Only the owner of this collection can change it."))
+    rows = CollectionItem.objects.filter(collection=collection)
+    rows = rows.filter(id=item.id) if item is not None else rows.filter(**(target or {}))
+    with transaction.atomic():
+        found = rows.select_for_update().first()
+        if found is None:
+            return False
+        deleted, _n = CollectionItem.objects.filter(id=found.id).delete()
+        if deleted:
+            _count_like(found.model_id, collection, -1)
+    return bool(deleted)
+
+
+def uncount_deleted_favourites(sender, instance: Collection, **kwargs) -> None:
+    """pre_delete of a Collection (community/apps.py): a Favourites deleted with its owner's account
+    takes its models out of their like counts, before the cascade deletes its items."""
+    if instance.is_favorites:
+        model_ids = CollectionItem.objects.filter(collection=instance, model__isnull=False).values("model_id")
+        AIModel.objects.filter(id__in=model_ids).update(like_count=F("like_count") - 1)
+
+
+def connect_signals() -> None:
+    from django.db.models.signals import pre_delete
+
+    pre_delete.connect(uncount_deleted_favourites, sender=Collection, dispatch_uid="uncount_favourites")
+
+
+def set_favourite(*, user, target: dict, on: bool) -> bool:
+    """Adds to or removes from `user`'s Favourites (made on first use); returns whether it is a
+    favourite now."""
+    favourites = favourites_of(user, create=on)
+    if on:
+        add_item(collection=favourites, by=user, target=target)
+        return True
+    if favourites is not None:
+        remove_item(collection=favourites, by=user, target=target)
+    return False
+
+
+def collection_json(collection: Collection, *, item_count: int | None = None) -> dict:
+    from models_app.dates import iso_z
+
+    return {
+        "id": collection.id,
+        "owner": collection.owner.username,
+        "name": collection.name,
+        "description": collection.description,
+        "visibility": collection.visibility,
+        "is_favorites": collection.is_favorites,
+        "item_count": item_count if item_count is not None else getattr(collection, "item_count", None),
+        "url": f"/collections/{collection.id}",
+        "created_at": iso_z(collection.created_at),
+        "updated_at": iso_z(collection.updated_at),
+    }
