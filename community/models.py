@@ -117,9 +117,9 @@ class Review(models.Model):
 
 
 class LineageRelation(models.TextChoices):
-    FINETUNE_OF = "finetune_of", _("fine-tune of")
-    MERGE_OF = "merge_of", _("merge of")
-    LORA_OF = "lora_of", _("LoRA of")
+    FINETUNE_OF = "finetune_of", _("a fine-tune of")
+    MERGE_OF = "merge_of", _("a merge of")
+    LORA_OF = "lora_of", _("a LoRA of")
     QUANTIZED_FROM = "quantized_from", _("quantized from")
     CONVERTED_FROM = "converted_from", _("converted from")
 
