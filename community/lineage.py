@@ -276,7 +276,7 @@ def parse_version_ref(user, text: str) -> int | None:
     """A version id from what a creator typed: `123`, a model page URL with `#version-123` or
     `modelVersionId=123`, or a model page URL `/models/45` (its newest version `user` may see)."""
     text = (text or "").strip()[:500]
-    if text.isdigit():
+    if text.isdigit() and len(text) <= 18:
         return int(text)
     found = re.search(r"(?:#version-|modelVersionId=)(\d{1,18})", text)
     if found:

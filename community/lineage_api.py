@@ -15,7 +15,9 @@ from .models import LineageRelation, LineageSource
 
 
 class ParentInput(serializers.Serializer):
-    version_id = serializers.IntegerField(min_value=1, help_text="The parent: a hub version you can see.")
+    version_id = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="The parent: a hub version you can see."
+    )
     relation = serializers.ChoiceField(choices=LineageRelation.values)
     weight = serializers.FloatField(
         required=False,

@@ -570,3 +570,23 @@ def test_real_answers_of_the_lineage_operations_match_the_schema(creator, fan, b
     check(Client().delete(f"/api/hub/versions/{child.id}/parents/{other.id}"), "delete", one)  # 401
     documented = {(path, method) for path, item in document["paths"].items() for method in item}
     assert {op for op in documented if _is_lineage(op[0])} == check.seen
+
+
+def test_ids_too_large_for_the_database_are_refused_not_crashed(creator):
+    mine = checkpoint(creator, "Mine", 4)
+    api = api_client(creator)
+    huge = 2**70
+    assert post_parent(api, mine, {"version_id": huge, "relation": "finetune_of"}).status_code == 400
+    assert Client().get(f"/api/hub/versions/{huge}/lineage").status_code == 404
+    assert api.delete(f"/api/hub/versions/{mine.id}/parents/{huge}").status_code == 404
+    assert api.post(f"/api/hub/versions/{mine.id}/parents/{huge}/confirm").status_code == 404
+    web = Client()
+    web.force_login(creator)
+    followed = web.post(
+        f"/lineage/versions/{mine.id}/parents", {"parent": str(huge), "relation": "finetune_of"}, follow=True
+    )
+    assert followed.status_code == 200 and not VersionParent.objects.exists()
+    followed = web.post(
+        f"/lineage/versions/{mine.id}/parents", {"parent": "9" * 18, "relation": "finetune_of"}, follow=True
+    )
+    assert "no hub version" in followed.content.decode()
