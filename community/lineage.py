@@ -28,6 +28,7 @@ GRAPH_WIDTH = 6  # versions drawn per level; the rest are counted ("and 4 more")
 MAX_ANCESTRY = 5000  # versions walked when checking for a cycle before giving up (docs/lineage.md#cycles)
 MAX_PROPOSALS = 20  # parents proposed from one file at most
 EVIDENCE_LENGTH = 200
+MAX_ID = 2**63 - 1  # larger ids can't be in a table, and SQLite refuses to bind them
 EMPTY_AUTOV1 = "E3B0C442"  # the AutoV1 of every file of 1 MiB or less: names nothing (docs/hashes.md)
 
 BASE_HASH_KEYS = {"ss_new_sd_model_hash", "ss_sd_model_hash"}
@@ -59,6 +60,8 @@ def visible_versions(user) -> QuerySet[ModelVersion]:
 
 def shown_version(user, version_id) -> ModelVersion:
     """The version if `user` may see it, else Http404 (a draft is not confirmed to exist)."""
+    if not 0 < version_id <= MAX_ID:
+        raise Http404
     version = visible_versions(user).select_related("model").filter(id=version_id).first()
     if version is None:
         raise Http404
@@ -217,7 +220,7 @@ def declare_parent(
             _("The relation must be one of: %(choices)s.") % {"choices": ", ".join(LineageRelation.values)},
         )
     weight = _clean_weight(relation, weight)
-    if isinstance(parent_id, bool) or not isinstance(parent_id, int):
+    if isinstance(parent_id, bool) or not isinstance(parent_id, int) or not 0 < parent_id <= MAX_ID:
         raise LineageRefused(400, _("Give the parent as a version id."))
     parent = visible_versions(user).filter(id=parent_id).first()
     if parent is None:
@@ -249,7 +252,9 @@ def declare_parent(
 def _own_link(user, child: ModelVersion, parent_id) -> VersionParent:
     if child.model.owner_id != user.id:
         raise LineageRefused(403, _("Only the version's creator can change its parents."))
-    link = VersionParent.objects.filter(child=child, parent_id=parent_id).first()
+    link = None
+    if 0 < parent_id <= MAX_ID:
+        link = VersionParent.objects.filter(child=child, parent_id=parent_id).first()
     if link is None:
         raise LineageRefused(404, _("Version %(id)s is not a parent of this version.") % {"id": parent_id})
     return link
