@@ -293,6 +293,16 @@ def parse_version_ref(user, text: str) -> int | None:
     return None
 
 
+def find_versions_named(user, text: str, *, limit: int = 6) -> list[ModelVersion]:
+    """Versions `user` may see whose model name contains `text` (the parents form's search), newest
+    model first; at most `limit`."""
+    text = " ".join((text or "").split())[:100]
+    if len(text) < 2:
+        return []
+    found = visible_versions(user).filter(model__name__icontains=text).select_related("model")
+    return list(found.order_by("-model__created_at", "-created_at", "-id")[:limit])
+
+
 # --- Inference from a file's metadata (the worker, after processing; docs/lineage.md#inference).
 
 

@@ -84,10 +84,13 @@ class VersionParents(APIView):
         responses={200: LinkOutput, 201: LinkOutput, **_errors(400, 401, 403, 404)},
     )
     def post(self, request, version_id: int):
+        try:
+            child = lineage.owned_version(request.user, version_id)
+        except lineage.LineageRefused as refused:
+            return _refused(refused)
         data = ParentInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            child = lineage.owned_version(request.user, version_id)
             link, created = lineage.declare_parent(
                 user=request.user,
                 child=child,

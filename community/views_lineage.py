@@ -34,11 +34,10 @@ def _act(request, version_id: int, action) -> object:
 @require_POST
 def declare_parent(request, version_id: int):
     def declare(child):
-        parent_id = lineage.parse_version_ref(request.user, request.POST.get("parent", ""))
+        text = request.POST.get("parent", "")
+        parent_id = lineage.parse_version_ref(request.user, text)
         if parent_id is None:
-            raise lineage.LineageRefused(
-                400, _("Give the parent as a version id or the address of its model page.")
-            )
+            parent_id = _search(text, lineage.find_versions_named(request.user, text))
         _link, created = lineage.declare_parent(
             user=request.user,
             child=child,
@@ -49,6 +48,20 @@ def declare_parent(request, version_id: int):
         return _("The parent is added.") if created else _("The parent is updated.")
 
     return _act(request, version_id, declare)
+
+
+def _search(text: str, found: list) -> int:
+    """The one version a name search found; else a message naming the candidates."""
+    if len(found) == 1:
+        return found[0].id
+    if not found:
+        raise lineage.LineageRefused(
+            400, _("No version matches; give the parent's version id or the address of its model page.")
+        )
+    names = "; ".join(f"{v.model.name} · {v.name} (id {v.id})" for v in found[:5])
+    raise lineage.LineageRefused(
+        400, _("Several versions match: %(names)s. Give the id of the one you mean.") % {"names": names}
+    )
 
 
 @login_required

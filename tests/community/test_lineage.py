@@ -515,7 +515,15 @@ def test_the_edit_page_declares_a_parent_by_model_page_address(creator, fan):
     followed = web.post(
         f"/lineage/versions/{mine.id}/parents", {"parent": "nonsense", "relation": "finetune_of"}, follow=True
     )
-    assert "Give the parent as a version id" in followed.content.decode()
+    assert "No version matches" in followed.content.decode()
+    # A model name search: one match is taken, several are listed with their ids.
+    c = checkpoint(fan, "Watery Ink", 6)
+    web.post(f"/lineage/versions/{mine.id}/parents", {"parent": "watery", "relation": "finetune_of"})
+    assert VersionParent.objects.filter(child=mine, parent=c).exists()
+    followed = web.post(
+        f"/lineage/versions/{mine.id}/parents", {"parent": "model", "relation": "finetune_of"}, follow=True
+    )
+    assert f"Model A · v1.0 (id {a.id})" in followed.content.decode()
     # An outside `next` is not followed.
     outside = web.post(
         f"/lineage/versions/{mine.id}/parents/{a.id}/remove", {"next": "https://evil.example/"}
