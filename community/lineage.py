@@ -127,7 +127,7 @@ class Graph:
 
 def lineage_graph(user, version: ModelVersion) -> Graph:
     """The versions around `version`, GRAPH_DEPTH levels up and down, GRAPH_WIDTH a level, each with
-    the links that join it to the level nearer `version`. Two queries a level."""
+    the links that join it to the level nearer `version`. One query a level, whatever its width."""
     visible = visible_versions(user).values("id")
     ancestors, hidden_up = _walk(user, version, visible, up=True)
     descendants, hidden_down = _walk(user, version, visible, up=False)

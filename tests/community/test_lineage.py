@@ -598,3 +598,20 @@ def test_ids_too_large_for_the_database_are_refused_not_crashed(creator):
         f"/lineage/versions/{mine.id}/parents", {"parent": "9" * 18, "relation": "finetune_of"}, follow=True
     )
     assert "no hub version" in followed.content.decode()
+
+
+def test_the_graph_takes_one_query_a_level_whatever_its_width(creator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    base_version = checkpoint(creator, "Root", 30)
+    kids = [publish_model(creator, name=f"Kid {i}", content=lora_bytes({}, 50 + i)) for i in range(5)]
+    lineage.declare_parent(user=creator, child=kids[0], parent_id=base_version.id, relation="lora_of")
+    with CaptureQueriesContext(connection) as one_child:
+        lineage.lineage_graph(creator, base_version)
+    for kid in kids[1:]:
+        lineage.declare_parent(user=creator, child=kid, parent_id=base_version.id, relation="lora_of")
+    with CaptureQueriesContext(connection) as five_children:
+        graph = lineage.lineage_graph(creator, base_version)
+    assert len(graph.descendants[0]) == 5
+    assert len(five_children) == len(one_child) == 3  # up: none; down: the children, then theirs: none
