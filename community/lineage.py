@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 GRAPH_DEPTH = 3  # levels drawn above and below a version on the model page
 GRAPH_WIDTH = 6  # versions drawn per level; the rest are counted ("and 4 more")
 MAX_ANCESTRY = 5000  # versions walked when checking for a cycle before giving up (docs/lineage.md#cycles)
+MAX_GENERATIONS = 100  # levels walked (one query each) before giving up
 MAX_PROPOSALS = 20  # parents proposed from one file at most
 EVIDENCE_LENGTH = 200
 MAX_ID = 2**63 - 1  # larger ids can't be in a table, and SQLite refuses to bind them
@@ -181,16 +182,19 @@ def _clean_weight(relation: str, weight) -> float | None:
 
 def _ancestor_ids(version_id: int) -> set[int] | None:
     """Every version `version_id` descends from, through any link (proposed ones too: they may be
-    confirmed later). None when the ancestry is larger than MAX_ANCESTRY."""
+    confirmed later). None when the ancestry is larger than MAX_ANCESTRY versions or deeper than
+    MAX_GENERATIONS levels."""
     seen: set[int] = set()
     frontier = {version_id}
-    while frontier:
+    for _generation in range(MAX_GENERATIONS + 1):
+        if not frontier:
+            return seen
         parents = set(VersionParent.objects.filter(child_id__in=frontier).values_list("parent_id", flat=True))
         frontier = parents - seen
         seen |= frontier
         if len(seen) > MAX_ANCESTRY:
             return None
-    return seen
+    return None if frontier else seen
 
 
 def _would_cycle(child_id: int, parent_id: int) -> bool:
@@ -229,7 +233,16 @@ def declare_parent(
         raise LineageRefused(400, _("A version can't be its own parent."))
     with transaction.atomic():
         _lock(child.id, parent.id)
-        if _would_cycle(child.id, parent.id):
+        ancestors = _ancestor_ids(parent.id)
+        if ancestors is None:
+            raise LineageRefused(
+                400,
+                _(
+                    "Version %(parent)s has too long a lineage to check (over %(generations)s generations or %(versions)s versions)."
+                )
+                % {"parent": parent.id, "generations": MAX_GENERATIONS, "versions": MAX_ANCESTRY},
+            )
+        if child.id in ancestors:
             raise LineageRefused(
                 400,
                 _(

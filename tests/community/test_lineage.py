@@ -615,3 +615,17 @@ def test_the_graph_takes_one_query_a_level_whatever_its_width(creator):
         graph = lineage.lineage_graph(creator, base_version)
     assert len(graph.descendants[0]) == 5
     assert len(five_children) == len(one_child) == 3  # up: none; down: the children, then theirs: none
+
+
+def test_a_lineage_too_long_to_check_is_refused(creator, monkeypatch):
+    monkeypatch.setattr(lineage, "MAX_GENERATIONS", 2)
+    versions = [checkpoint(creator, f"Gen {i}", 60 + i) for i in range(5)]
+    for parent, child in zip(versions[:3], versions[1:4], strict=True):  # 0 <- 1 <- 2 <- 3
+        lineage.declare_parent(user=creator, child=child, parent_id=parent.id, relation="finetune_of")
+    # versions[3] has 3 generations above it, one more than can be checked.
+    with pytest.raises(lineage.LineageRefused) as refused:
+        lineage.declare_parent(
+            user=creator, child=versions[4], parent_id=versions[3].id, relation="finetune_of"
+        )
+    assert refused.value.status == 400 and "too long a lineage" in refused.value.message
+    assert not VersionParent.objects.filter(child=versions[4]).exists()
