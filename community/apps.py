@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class CommunityConfig(AppConfig):
-    """Creator pages, comments, ratings, follows and tips."""
+    """Creators and the people around them: profiles, reviews, comments, follows, collections,
+    notifications and lineage."""
 
     name = "community"
 
@@ -10,18 +11,16 @@ class CommunityConfig(AppConfig):
         from django.contrib.auth import get_user_model
         from django.db.models.signals import post_migrate, post_save
 
+        from models_app import processing, publishing
+
+        from . import tasks  # also registers the notification tasks with Celery
         from .adapter import remember_skeleton, sync_site
+        from .collections import connect_signals
+        from .lineage import propose_parents_from_file
 
         post_save.connect(remember_skeleton, sender=get_user_model(), dispatch_uid="username_skeleton")
         # After django.contrib.sites made its "example.com" row (sites comes first in INSTALLED_APPS).
         post_migrate.connect(sync_site, sender=self, dispatch_uid="sync_site")
-
-        from models_app import publishing
-
-        from . import tasks  # also registers the notification tasks with Celery
-
-        publishing.register_version_published_hook(tasks.on_version_published)
-
-        from .collections import connect_signals  # docs/collections.md#like-count
-
-        connect_signals()
+        publishing.register_version_published_hook(tasks.on_version_published)  # docs/notifications.md
+        connect_signals()  # docs/collections.md#like-count
+        processing.register_file_finished_hook(propose_parents_from_file)  # docs/lineage.md#inference

@@ -320,3 +320,68 @@ class Profile(models.Model):
 
     def __str__(self):
         return f"Profile of {self.user_id}"
+
+
+class LineageRelation(models.TextChoices):
+    FINETUNE_OF = "finetune_of", _("a fine-tune of")
+    MERGE_OF = "merge_of", _("a merge of")
+    LORA_OF = "lora_of", _("a LoRA of")
+    QUANTIZED_FROM = "quantized_from", _("quantized from")
+    CONVERTED_FROM = "converted_from", _("converted from")
+
+
+class LineageSource(models.TextChoices):
+    CREATOR = "creator", _("declared by the creator")
+    METADATA = "metadata", _("inferred from the file's metadata")
+
+
+class VersionParent(models.Model):
+    """One edge of the lineage graph: `child` was made from `parent` (docs/lineage.md). The creator
+    declares it, or the worker proposes it from a file's metadata (unconfirmed until the creator
+    confirms). community/lineage.py refuses cycles; a version is never its own ancestor."""
+
+    child = models.ForeignKey(
+        "models_app.ModelVersion", on_delete=models.CASCADE, related_name="parent_links"
+    )
+    parent = models.ForeignKey(
+        "models_app.ModelVersion", on_delete=models.CASCADE, related_name="child_links"
+    )
+    relation = models.CharField(max_length=20, choices=LineageRelation.choices)
+    weight = models.FloatField(null=True, blank=True, help_text="merge_of only: the parent's share, 0 to 1.")
+    confirmed = models.BooleanField(default=False)
+    source = models.CharField(max_length=10, choices=LineageSource.choices, default=LineageSource.CREATOR)
+    evidence_key = models.CharField(
+        max_length=100, blank=True, help_text="The metadata key it was read from."
+    )
+    evidence_value = models.CharField(
+        max_length=200, blank=True, help_text="The value (cut to 200 characters)."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["child", "parent"], name="one_link_per_parent"),
+            models.CheckConstraint(condition=~models.Q(child=models.F("parent")), name="not_own_parent"),
+            models.CheckConstraint(
+                condition=models.Q(weight__isnull=True)
+                | models.Q(relation="merge_of", weight__gte=0, weight__lte=1),
+                name="weight_only_for_merges",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.child_id} {self.relation} {self.parent_id}"
+
+
+class LineageRejection(models.Model):
+    """A parent the creator rejected or removed: the worker never proposes it again for this child."""
+
+    child = models.ForeignKey("models_app.ModelVersion", on_delete=models.CASCADE, related_name="+")
+    parent = models.ForeignKey("models_app.ModelVersion", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["child", "parent"], name="one_rejection_per_parent")]
+
+    def __str__(self):
+        return f"{self.child_id} rejected {self.parent_id}"

@@ -81,3 +81,26 @@ def test_development_passwords_let_the_demo_users_log_in(settings, client):
     assert "demo-creator-pw" in output
     response = client.post("/accounts/login/", {"login": "demo", "password": "demo-creator-pw"})
     assert response.status_code == 302
+
+
+def test_seed_gives_the_demo_a_small_lineage(run_on_commit):
+    from community.models import VersionParent
+
+    with run_on_commit():
+        seed()
+    links = {
+        (link.child.model.name, link.parent.model.name): link
+        for link in VersionParent.objects.select_related("child__model", "parent__model")
+    }
+    assert set(links) == {("Tiny Watercolor", "Tiny Realism"), ("Tiny Dream Mix", "Tiny Realism")}
+    lora, merge = links["Tiny Watercolor", "Tiny Realism"], links["Tiny Dream Mix", "Tiny Realism"]
+    assert (lora.relation, lora.confirmed) == ("lora_of", True)
+    # Proposed by the worker from the merge recipe in the file, for the demo creator to confirm.
+    assert (merge.relation, merge.weight, merge.confirmed, merge.source) == (
+        "merge_of",
+        0.7,
+        False,
+        "metadata",
+    )
+    seed()  # again: nothing new
+    assert VersionParent.objects.count() == 2

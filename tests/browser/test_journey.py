@@ -54,8 +54,8 @@ def test_layout_fits_a_phone_screen(page):
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= 390, "the page scrolls sideways on a phone"
     assert (
-        page.locator(".model-card").count() == 5
-    )  # seed_demo: LoRA, checkpoint, VAE, wildcard pack, workflow
+        page.locator(".model-card").count() == 6
+    )  # seed_demo: LoRA, checkpoint, VAE, wildcard pack, workflow, merge (docs/lineage.md)
     # Every demo model's page (graph, wildcard lists, files table) and every image page fit too.
     from models_app.models import AIModel
     from resources.models import Image

@@ -4,6 +4,7 @@ It lives in hub/ because it spans the apps (models from models_app, the moderato
 moderation); the apps themselves never import upwards.
 """
 
+import hashlib
 import io
 import json
 import zipfile
@@ -14,6 +15,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from community import lineage
+from community.models import LineageRejection
 from models_app import demo, services
 from models_app.models import AIModel, FileType, ModelFile, ModelType, ModelVersion
 from models_app.tasks import process_file
@@ -92,7 +95,44 @@ DEMO_MODELS = [
             }
         ],
     },
+    {
+        "name": "Tiny Dream Mix",
+        "type": ModelType.CHECKPOINT,
+        "tags": ["merge", "photorealistic"],
+        "description": "A merge: 70% Tiny Realism, 30% a dreamier checkpoint. Its file says so (docs/lineage.md).",
+        "versions": [
+            {
+                "name": "v1.0",
+                "base_model": "SD 1.5",
+                "trained_words": [],
+                "description": "",
+                "files": [("tiny-dream-mix.safetensors", lambda: _merged_checkpoint())],
+            }
+        ],
+    },
 ]
+
+
+def _merged_checkpoint() -> bytes:
+    """A checkpoint whose A1111 merge recipe names Tiny Realism's file by SHA-256, so the worker
+    proposes it as a parent (merge_of, weight 0.7) for the demo creator to confirm."""
+    base = demo.tiny_checkpoint()
+    length = int.from_bytes(base[:8], "little")
+    header = json.loads(base[8 : 8 + length])
+    header.pop("__metadata__", None)
+    recipe = {
+        "type": "webui",
+        "primary_model_hash": hashlib.sha256(base).hexdigest(),
+        "secondary_model_hash": hashlib.sha256(b"a checkpoint not on this hub").hexdigest(),
+        "interp_method": "Weighted sum",
+        "multiplier": 0.3,
+    }
+    data = bytes(reversed(base[8 + length :]))  # other tensor values than Tiny Realism's
+    tensors = [
+        (name, info["dtype"], info["shape"], data[info["data_offsets"][0] : info["data_offsets"][1]])
+        for name, info in sorted(header.items(), key=lambda item: item[1]["data_offsets"][0])
+    ]
+    return demo.make_safetensors(tensors, {"format": "pt", "sd_merge_recipe": json.dumps(recipe)})
 
 
 def _wildcard_pack() -> bytes:
@@ -203,6 +243,7 @@ class Command(BaseCommand):
         for spec in DEMO_MODELS:
             self._model(creator, spec)
         self._recommend_vaes(creator)
+        self._lineage(creator)
         self._community_post(self._user("artist", "artist@example.com"))
         self._collection_and_bio(creator, self._user("artist", "artist@example.com"))
 
@@ -292,6 +333,18 @@ class Command(BaseCommand):
                 f"user {username!r} created; set a password with: manage.py changepassword {username}"
             )
         return user
+
+    def _lineage(self, creator):
+        """The demo LoRA was trained on the demo checkpoint (docs/lineage.md); declared once, and not
+        again if the creator removed it."""
+        lora = ModelVersion.objects.filter(model__owner=creator, model__name="Tiny Watercolor").first()
+        base = ModelVersion.objects.filter(model__owner=creator, model__name="Tiny Realism").first()
+        if lora is None or base is None or lora.parent_links.exists():
+            return
+        if LineageRejection.objects.filter(child=lora, parent=base).exists():
+            return
+        lineage.declare_parent(user=creator, child=lora, parent_id=base.id, relation="lora_of")
+        self.stdout.write("Tiny Watercolor v1.0 is a LoRA of Tiny Realism v1.0")
 
     def _recommend_vaes(self, creator):
         """Link each demo version to the demo VAE it recommends, once the VAE is published (it is
