@@ -225,6 +225,13 @@ WILDCARD_EXPAND_RATE_LIMIT = env_int("WILDCARD_EXPAND_RATE_LIMIT", 30)
 # age in seconds under which a user without a confirmed email may not review.
 REVIEW_RATE_LIMIT = env_int("REVIEW_RATE_LIMIT", 10)
 REVIEW_MIN_ACCOUNT_AGE = env_int("REVIEW_MIN_ACCOUNT_AGE", 3600)
+# Comments and reactions (docs/comments.md#abuse): comment writes per user and per IP address and
+# minute before 429, reactions per user and minute (0: off), and the account age in seconds under
+# which a user without a confirmed email may not comment or react.
+COMMENT_RATE_LIMIT = env_int("COMMENT_RATE_LIMIT", 10)
+COMMENT_IP_RATE_LIMIT = env_int("COMMENT_IP_RATE_LIMIT", 30)
+COMMENT_MIN_ACCOUNT_AGE = env_int("COMMENT_MIN_ACCOUNT_AGE", 3600)
+REACTION_RATE_LIMIT = env_int("REACTION_RATE_LIMIT", 60)
 
 # --- Files. Local disk under var/media unless S3_BUCKET is set; code asks for storages["models"].
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))

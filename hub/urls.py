@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("compat.civitai.urls")),
     path("", include("community.urls")),
     path("", include("community.urls_reviews")),
+    path("", include("community.urls_comments")),
     path("", include("models_app.urls")),
     path("", include("resources.urls_workflows")),
     path("", include("resources.urls_wildcards")),

@@ -1,0 +1,83 @@
+"""The comments section of the model page and the image page (docs/comments.md#pages). models_app's
+and resources' templates load this; they never import community. Its queries don't grow with the
+number of comments (tests/community/test_comments.py counts them)."""
+
+from django import template
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy
+
+from community import comments
+from community.models import MAX_COMMENT_DEPTH, MAX_COMMENT_LENGTH, CommentTarget
+from models_app.models import AIModel
+
+register = template.Library()
+
+KINDS = [
+    ("like", "👍", gettext_lazy("Like")),
+    ("heart", "❤️", gettext_lazy("Love")),
+    ("laugh", "😂", gettext_lazy("Funny")),
+    ("cry", "😢", gettext_lazy("Sad")),
+]
+
+
+def _reactions(node) -> list[dict]:
+    c = node.comment
+    return [
+        {"kind": k, "emoji": e, "label": label, "count": getattr(c, f"{k}_count"), "mine": k in node.mine}
+        for k, e, label in KINDS
+    ]
+
+
+def section_context(request, target: comments.Target, page: int, *, csrf_token=None, notice="") -> dict:
+    user = request.user
+    roots, has_next = comments.threads(target, page=page, viewer=user)
+    for root in roots:
+        for node in (root, *root.walk()):
+            node.reactions = _reactions(node)
+    section = target.type if target.type == CommentTarget.IMAGE else CommentTarget.MODEL
+    section_url = reverse("community_comments:section", args=[section, target.id])
+    page_url = target.url.split("#")[0]
+    if target.type == CommentTarget.MODEL:
+        count = target.obj.comment_count  # kept exact by comments.py
+    else:
+        count = comments.visible_count(target)
+    return {
+        "target": target,
+        "user": user,
+        "csrf_token": csrf_token,
+        "notice": notice,
+        "roots": roots,
+        "page": page,
+        "count": count,
+        "older_url": f"{page_url}?{urlencode({'comments_page': page + 1})}#comments" if has_next else "",
+        "older_fragment": f"{section_url}?page={page + 1}" if has_next else "",
+        "newer_url": (f"{page_url}?{urlencode({'comments_page': page - 1})}" if page > 2 else page_url)
+        + "#comments"
+        if page > 1
+        else "",
+        "newer_fragment": f"{section_url}?page={page - 1}" if page > 1 else "",
+        "post_url": reverse("community_comments:post", args=[target.type, target.id]),
+        "can_write": user.is_authenticated,
+        "is_owner": user.is_authenticated and target.owner_id == user.id,
+        "owner_id": target.owner_id,
+        "max_depth": MAX_COMMENT_DEPTH,
+        "max_length": MAX_COMMENT_LENGTH,
+        "login_url": f"/accounts/login/?{urlencode({'next': page_url + '#comments'})}",
+    }
+
+
+@register.inclusion_tag("community/comments/_comments.html", takes_context=True)
+def comments_section(context, thing, versions=None):
+    """`{% comments_section model %}` (the model's and its shown versions' comments) or
+    `{% comments_section image %}`."""
+    request = context["request"]
+    if isinstance(thing, AIModel):
+        target = comments.model_page_target(request.user, thing, versions)
+    else:
+        target = comments.Target(CommentTarget.IMAGE, thing)
+    try:
+        page = min(max(int(request.GET.get("comments_page", 1)), 1), comments.MAX_PAGE)
+    except ValueError:
+        page = 1
+    return section_context(request, target, page, csrf_token=context.get("csrf_token"))

@@ -1,0 +1,70 @@
+// The comments section without page reloads (docs/comments.md#pages): every form in it is posted
+// with fetch and the section is replaced by the server's new HTML; "Older/Newer comments" links load
+// the section alone. Without this script the same forms and links work as plain requests.
+(function () {
+  "use strict";
+
+  function replaceSection(section, html, commentId) {
+    var holder = document.createElement("template");
+    holder.innerHTML = html.trim();
+    var fresh = holder.content.firstElementChild;
+    if (!fresh) return;
+    section.replaceWith(fresh);
+    var focus = commentId && document.getElementById("comment-" + commentId);
+    if (focus) {
+      focus.scrollIntoView({ block: "nearest" });
+    }
+  }
+
+  function say(section, text) {
+    var status = section.querySelector("[data-comment-status]");
+    if (status) status.textContent = text;
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var section = form.closest && form.closest("[data-comments]");
+    if (!section) return;
+    event.preventDefault();
+    var buttons = form.querySelectorAll("button");
+    buttons.forEach(function (b) { b.disabled = true; });
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { "X-Comments": "fragment" },
+    })
+      .then(function (response) {
+        return response.text().then(function (text) {
+          if (response.ok) {
+            replaceSection(section, text, response.headers.get("X-Comment-Id"));
+          } else {
+            buttons.forEach(function (b) { b.disabled = false; });
+            say(section, text);
+          }
+        });
+      })
+      .catch(function () {
+        buttons.forEach(function (b) { b.disabled = false; });
+        form.submit(); // the network failed: try the plain way
+      });
+  });
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-comments] a[data-fragment]");
+    if (!link) return;
+    var section = link.closest("[data-comments]");
+    event.preventDefault();
+    fetch(link.dataset.fragment, { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.text();
+      })
+      .then(function (html) {
+        replaceSection(section, html, null);
+        var fresh = document.getElementById("comments");
+        if (fresh) fresh.scrollIntoView({ block: "start" });
+      })
+      .catch(function () { window.location.href = link.href; });
+  });
+})();
