@@ -426,6 +426,12 @@ SPECTACULAR_SETTINGS = {
         "ScanStatusEnum": "models_app.models.ScanStatus",
         "UsageControlEnum": "models_app.models.UsageControl",
         "OfferedUsageControlEnum": "models_app.models.OFFERED_USAGE_CONTROLS",
+        # community: comments and reactions (docs/comments.md), follows and the feed (docs/follows.md)
+        "CommentTargetEnum": ["model", "version", "image"],
+        "ReactionKindEnum": ["like", "heart", "laugh", "cry"],
+        "ReactionTargetEnum": ["comment"],
+        "FollowTargetEnum": ["user", "model"],
+        "FeedItemKindEnum": ["version", "image"],
     },
 }
 
