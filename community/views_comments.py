@@ -55,6 +55,8 @@ def _answer(request, target, page, *, comment_id=None, done="", refused=None):
             return HttpResponse(
                 refused.message, status=refused.status, content_type="text/plain; charset=utf-8"
             )
+        if target.type == CommentTarget.MODEL:  # loaded before the write moved it
+            target.obj.refresh_from_db(fields=["comment_count"])
         context = section_context(request, target, page, csrf_token=get_token(request), notice=done)
         response = HttpResponse(render_to_string("community/comments/_section.html", context))
         if comment_id:

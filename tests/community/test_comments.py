@@ -386,7 +386,7 @@ def test_the_script_gets_the_section_html_or_the_refusal(client, model, fan):
     assert response.status_code == 200 and response["X-Comment-Id"] == str(Comment.objects.get().id)
     html = response.content.decode()
     assert html.startswith('<section class="comments card" id="comments"') and "via fetch" in html
-    assert "Your comment is posted." in html
+    assert "Your comment is posted." in html and "1 comment<" in html
     refused = client.post(f"/comments/model/{model.id}/post", {"body": ""}, **fragment)
     assert refused.status_code == 400 and "can't be empty" in refused.content.decode()
     assert Client().post(f"/comments/model/{model.id}/post", {"body": "x"}, **fragment).status_code == 401
