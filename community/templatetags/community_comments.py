@@ -63,6 +63,9 @@ def section_context(request, target: comments.Target, page: int, *, csrf_token=N
         "owner_id": target.owner_id,
         "max_depth": MAX_COMMENT_DEPTH,
         "max_length": MAX_COMMENT_LENGTH,
+        # Reversed once, not for every comment: `{{ comment_prefix }}{{ id }}/react` (the page's cost).
+        "comment_prefix": reverse("community_comments:react", args=[0]).removesuffix("0/react"),
+        "profile_prefix": reverse("community:user_profile", args=["x"]).removesuffix("x"),
         "login_url": f"/accounts/login/?{urlencode({'next': page_url + '#comments'})}",
     }
 
