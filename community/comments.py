@@ -234,6 +234,10 @@ def post_comment(
         parent = None
         if parent_id is not None:
             parent = Comment.objects.filter(id=parent_id).first()
+            if parent is not None:
+                # Under the thread's lock, read it again: a delete may have removed it meanwhile.
+                _lock_thread(parent)
+                parent = Comment.objects.filter(id=parent_id).first()
             if parent is None or not _same_target(parent, target) or not _thread_visible(parent):
                 raise CommentRefused(400, _("The comment you reply to is not on this page."))
             if parent.is_deleted:
@@ -246,7 +250,6 @@ def post_comment(
                     )
                     % {"depth": MAX_COMMENT_DEPTH},
                 )
-            _lock_thread(parent)
         comment = Comment.objects.create(
             **target.fields(),
             user=user,

@@ -2,6 +2,7 @@
 /api/hub/reactions, with an API key or the session. The same service as the pages (community/comments.py)."""
 
 from django.db.models import prefetch_related_objects
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
@@ -122,13 +123,20 @@ class Comments(APIView):
             target_id = int(request.query_params.get("target_id", ""))
             page = int(request.query_params.get("page", "1"))
         except ValueError:
-            return Response({"detail": "target_id and page must be whole numbers."}, status=400)
+            return Response({"detail": _("target_id and page must be whole numbers.")}, status=400)
         if target_type not in CommentTarget.values:
             return Response(
-                {"detail": f"target_type must be one of: {', '.join(CommentTarget.values)}."}, status=400
+                {
+                    "detail": _("target_type must be one of: %(types)s.")
+                    % {"types": ", ".join(CommentTarget.values)}
+                },
+                status=400,
             )
         if not 1 <= page <= comments.MAX_PAGE:
-            return Response({"detail": f"page must be a number from 1 to {comments.MAX_PAGE}."}, status=400)
+            return Response(
+                {"detail": _("page must be a number from 1 to %(last)s.") % {"last": comments.MAX_PAGE}},
+                status=400,
+            )
         target = comments.find_target(request.user, target_type, target_id)
         roots, has_next = comments.threads(target, page=page, viewer=request.user)
         every = [n.comment for root in roots for n in (root, *root.walk())]
@@ -181,9 +189,9 @@ class OneComment(APIView):
         responses={200: CommentOutput, **_errors(400, 401, 403, 404), **TOO_MANY},
     )
     def patch(self, request, comment_id: int):
-        comment, _ = comments.visible_comment(request.user, comment_id)
+        comment, _target = comments.visible_comment(request.user, comment_id)
         if comment.user_id != request.user.id:
-            return Response({"detail": "Only the comment's author can change it."}, status=403)
+            return Response({"detail": _("Only the comment's author can change it.")}, status=403)
         data = CommentEditInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -202,7 +210,7 @@ class OneComment(APIView):
         responses={204: None, **_errors(401, 403, 404)},
     )
     def delete(self, request, comment_id: int):
-        comment, _ = comments.visible_comment(request.user, comment_id)
+        comment, _target = comments.visible_comment(request.user, comment_id)
         try:
             comments.delete_comment(request.user, comment)
         except comments.CommentRefused as refused:
@@ -254,7 +262,7 @@ class Reactions(APIView):
     )
     def post(self, request):
         values = _reaction_input(request)
-        comment, _ = comments.visible_comment(request.user, values["target_id"])
+        comment, _target = comments.visible_comment(request.user, values["target_id"])
         try:
             created = comments.add_reaction(request.user, comment, values["kind"])
         except comments.CommentRefused as refused:
@@ -277,7 +285,7 @@ class Reactions(APIView):
     )
     def delete(self, request):
         values = _reaction_input(request)
-        comment, _ = comments.visible_comment(request.user, values["target_id"])
+        comment, _target = comments.visible_comment(request.user, values["target_id"])
         comments.remove_reaction(request.user, comment, values["kind"])
         return Response(status=204)
 

@@ -21,20 +21,21 @@ KINDS = [
 ]
 
 
-def _reactions(node) -> list[dict]:
+def _reactions(node, kinds) -> list[dict]:
     c = node.comment
     return [
         {"kind": k, "emoji": e, "label": label, "count": getattr(c, f"{k}_count"), "mine": k in node.mine}
-        for k, e, label in KINDS
+        for k, e, label in kinds
     ]
 
 
 def section_context(request, target: comments.Target, page: int, *, csrf_token=None, notice="") -> dict:
     user = request.user
     roots, has_next = comments.threads(target, page=page, viewer=user)
+    kinds = [(k, e, str(label)) for k, e, label in KINDS]  # translated once, not per comment
     for root in roots:
         for node in (root, *root.walk()):
-            node.reactions = _reactions(node)
+            node.reactions = _reactions(node, kinds)
     section = target.type if target.type == CommentTarget.IMAGE else CommentTarget.MODEL
     section_url = reverse("community_comments:section", args=[section, target.id])
     page_url = target.url.split("#")[0]

@@ -21,16 +21,23 @@
     if (status) status.textContent = text;
   }
 
+  // The form's fields plus the button that was pressed (the reaction buttons carry the kind).
+  function formData(form, submitter) {
+    var data = new FormData(form);
+    if (submitter && submitter.name) data.append(submitter.name, submitter.value);
+    return data;
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var section = form.closest && form.closest("[data-comments]");
-    if (!section) return;
+    if (!section || form.dataset.plain) return;
     event.preventDefault();
     var buttons = form.querySelectorAll("button");
     buttons.forEach(function (b) { b.disabled = true; });
     fetch(form.action, {
       method: "POST",
-      body: new FormData(form),
+      body: formData(form, event.submitter),
       credentials: "same-origin",
       headers: { "X-Comments": "fragment" },
     })
@@ -46,7 +53,8 @@
       })
       .catch(function () {
         buttons.forEach(function (b) { b.disabled = false; });
-        form.submit(); // the network failed: try the plain way
+        form.dataset.plain = "1"; // the request failed: send the form the plain way
+        form.requestSubmit(event.submitter || undefined);
       });
   });
 

@@ -450,3 +450,16 @@ def test_model_page_query_count_does_not_grow_with_comments(client, model, fan):
     assert _page_queries(client, url) == few
     assert _page_queries(Client(), url) <= few
     assert _count(model) == 200
+
+
+def test_seed_demo_adds_a_pinned_thread_once(run_on_commit):
+    from django.core.management import call_command
+
+    with run_on_commit():
+        call_command("seed_demo", stdout=io.StringIO())
+        call_command("seed_demo", stdout=io.StringIO())
+    model = AIModel.objects.get(name="Tiny Watercolor")
+    thread = _list(Client(), model.id).json()["items"]
+    assert len(thread) == 1 and thread[0]["pinned"] and thread[0]["mentions"] == ["demo"]
+    assert thread[0]["replies"][0]["user"] == "demo" and thread[0]["reactions"]["heart"] == 1
+    assert model.comment_count == 2
