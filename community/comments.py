@@ -39,6 +39,7 @@ from .models import (
 )
 
 THREADS_PER_PAGE = 20
+MAX_REPLIES_PER_PAGE = 500
 MAX_PAGE = 10_000
 
 # Sent after the transaction that created a comment commits, with `comment` (docs/comments.md#for-notifications).
@@ -441,10 +442,12 @@ def threads(target: Target, *, page: int = 1, per_page: int = THREADS_PER_PAGE, 
     tops = tops[:per_page]
     nodes = {c.id: Node(c) for c in tops}
     if tops:
+        # A reply's id is above its parent's, so parents come first. Capped: a page never renders
+        # more than MAX_REPLIES_PER_PAGE replies, however long a thread grew (the oldest are kept).
         replies = (
             Comment.objects.filter(root_id__in=list(nodes), status=CommentStatus.VISIBLE)
             .select_related("user", "version")
-            .order_by("depth", "created_at", "id")
+            .order_by("id")[:MAX_REPLIES_PER_PAGE]
         )
         for reply in replies:
             parent = nodes.get(reply.parent_id)

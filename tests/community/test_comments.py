@@ -463,3 +463,23 @@ def test_seed_demo_adds_a_pinned_thread_once(run_on_commit):
     assert len(thread) == 1 and thread[0]["pinned"] and thread[0]["mentions"] == ["demo"]
     assert thread[0]["replies"][0]["user"] == "demo" and thread[0]["reactions"]["heart"] == 1
     assert model.comment_count == 2
+
+
+def test_a_page_shows_at_most_the_reply_cap_oldest_first(model, fan, monkeypatch):
+    monkeypatch.setattr(comments, "MAX_REPLIES_PER_PAGE", 3)
+    top = Comment.objects.create(
+        target_type="model", model=model, user=fan, body="top", body_html="<p>top</p>"
+    )
+    for i in range(5):
+        Comment.objects.create(
+            target_type="model",
+            model=model,
+            user=fan,
+            parent=top,
+            root=top,
+            depth=1,
+            body=f"r{i}",
+            body_html=f"<p>r{i}</p>",
+        )
+    thread = _list(Client(), model.id).json()["items"][0]
+    assert [r["body"] for r in thread["replies"]] == ["r0", "r1", "r2"]
