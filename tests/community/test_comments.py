@@ -424,32 +424,40 @@ def test_model_page_query_count_does_not_grow_with_comments(client, model, fan):
     version = model.versions.get()
     client.force_login(fan)
     url = model.get_absolute_url()
+    users = [make_user(f"talker{i}") for i in range(4)]
+    on_model = comments.find_target(fan, "model", model.id)
+    on_version = comments.find_target(fan, "version", version.id)
 
     def add(n):
-        users = [make_user(f"u{Comment.objects.count()}_{i}") for i in range(3)]
-        for i in range(n):
-            top = comments.post_comment(
-                users[i % 3], comments.find_target(fan, "model", model.id), f"t{i} @bob"
-            )
-            reply = comments.post_comment(
-                users[(i + 1) % 3], comments.find_target(fan, "model", model.id), "r", parent_id=top.id
-            )
-            comments.toggle_reaction(fan, reply, "like")
+        """n comments: threads of a top-level comment and replies nested to depth 5, some on the
+        version, with mentions and reactions."""
+        last = None
+        for _ in range(n):
+            i = Comment.objects.count()
+            author = users[i % 4]
+            if last is None or i % 6 == 0:
+                last = comments.post_comment(author, on_version if i % 12 == 0 else on_model, f"t{i} @bob")
+            else:
+                target = on_version if last.version_id else on_model
+                parent = last if last.depth < 5 else last.parent
+                last = comments.post_comment(author, target, f"r{i} @talker1", parent_id=parent.id)
+            comments.toggle_reaction(fan, last, "like")
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("django.conf.settings.COMMENT_RATE_LIMIT", 0)
-        mp.setattr("django.conf.settings.COMMENT_IP_RATE_LIMIT", 0)
-        mp.setattr("django.conf.settings.REACTION_RATE_LIMIT", 0)
-        add(3)  # 6 comments
-        few = _page_queries(client, url)
-        add(97)  # 200 comments
+        for name in ("COMMENT_RATE_LIMIT", "COMMENT_IP_RATE_LIMIT", "REACTION_RATE_LIMIT"):
+            mp.setattr(f"django.conf.settings.{name}", 0)
         for i in range(50):
             Review.objects.create(
                 user=make_user(f"rev{i}"), version=version, recommended=bool(i % 2), text_html="<p>ok</p>"
             )
-    assert _page_queries(client, url) == few
-    assert _page_queries(Client(), url) <= few
-    assert _count(model) == 200
+        add(5)
+        five = _page_queries(client, url)
+        add(195)
+    assert Comment.objects.count() == _count(model) == 200
+    assert _page_queries(client, url) == five
+    assert _page_queries(Client(), url) < five  # anonymous: no session, no reactions of theirs
+    page = client.get(url).content.decode()
+    assert page.count('data-testid="comment"') > 20  # 20 threads with their replies
 
 
 def test_seed_demo_adds_a_pinned_thread_once(run_on_commit):
