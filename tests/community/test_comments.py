@@ -491,3 +491,27 @@ def test_a_page_shows_at_most_the_reply_cap_oldest_first(model, fan, monkeypatch
         )
     thread = _list(Client(), model.id).json()["items"][0]
     assert [r["body"] for r in thread["replies"]] == ["r0", "r1", "r2"]
+
+
+def test_a_notifier_finds_who_to_tell_from_the_comment(
+    model, fan, creator, django_capture_on_commit_callbacks
+):
+    """docs/comments.md#for-notifications: the signal after commit, and the fields it reads."""
+    dora = make_user("dora")
+    received = []
+
+    def receiver(sender, comment, **kwargs):
+        received.append(comment)
+
+    comments.comment_posted.connect(receiver)
+    try:
+        target = comments.find_target(fan, "model", model.id)
+        with django_capture_on_commit_callbacks(execute=True):
+            top = comments.post_comment(dora, target, "Question for the creator")
+        with django_capture_on_commit_callbacks(execute=True):
+            reply = comments.post_comment(fan, target, "Same here, @dora", parent_id=top.id)
+    finally:
+        comments.comment_posted.disconnect(receiver)
+    assert received == [top, reply]
+    assert reply.user == fan and reply.parent.user == dora and reply.model.owner == creator
+    assert list(reply.mentions.all()) == [dora]
