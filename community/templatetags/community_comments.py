@@ -65,7 +65,17 @@ def _reaction_buttons(node, kinds, formats: dict[str, str], can_write: bool) -> 
     )
 
 
+def _opened(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def section_context(request, target: comments.Target, page: int, *, csrf_token=None, notice="") -> dict:
+    """What the section shows. `?reply=<id>` / `?edit=<id>` (on the page or the section's own URL)
+    open the reply or edit form of that one comment: every other comment carries only links, which
+    keeps the section cheap to render (docs/comments.md#pages)."""
     user = request.user
     roots, has_next = comments.threads(target, page=page, viewer=user)
     kinds = [(k, e, str(label)) for k, e, label in KINDS]  # translated once, not per comment
@@ -95,6 +105,12 @@ def section_context(request, target: comments.Target, page: int, *, csrf_token=N
         if page > 1
         else "",
         "newer_fragment": f"{section_url}?page={page - 1}" if page > 1 else "",
+        "reply_to": _opened(request.GET.get("reply")) if request.method == "GET" else None,
+        "edit_id": _opened(request.GET.get("edit")) if request.method == "GET" else None,
+        "open_url": f"{page_url}?comments_page={page}&",
+        "open_fragment": f"{section_url}?page={page}&",
+        "here_url": f"{page_url}?comments_page={page}" if page > 1 else page_url,
+        "here_fragment": f"{section_url}?page={page}",
         "post_url": reverse("community_comments:post", args=[target.type, target.id]),
         "can_write": user.is_authenticated,
         "is_owner": user.is_authenticated and target.owner_id == user.id,

@@ -14,6 +14,8 @@
     if (focus) {
       focus.scrollIntoView({ block: "nearest" });
     }
+    var field = fresh.querySelector("[data-focus]"); // a reply or edit form just opened
+    if (field) field.focus();
   }
 
   function say(section, text) {
@@ -69,9 +71,10 @@
         return response.text();
       })
       .then(function (html) {
-        replaceSection(section, html, null);
+        var onComment = link.hash.indexOf("#comment-") === 0;
+        replaceSection(section, html, onComment ? link.hash.slice(9) : null);
         var fresh = document.getElementById("comments");
-        if (fresh) fresh.scrollIntoView({ block: "start" });
+        if (fresh && !onComment) fresh.scrollIntoView({ block: "start" });
       })
       .catch(function () { window.location.href = link.href; });
   });

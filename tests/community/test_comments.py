@@ -363,6 +363,11 @@ def test_the_page_form_works_without_script(client, model, fan):
     assert response.status_code == 302 and response["Location"] == f"{url}#comment-{comment.id}"
     page = client.get(response["Location"]).content.decode()
     assert "<strong>Hello</strong>" in page and "Your comment is posted." in page
+    assert f'name="parent_id" value="{comment.id}"' not in page  # forms open one at a time
+    opened = client.get(f"{url}?comments_page=1&reply={comment.id}").content.decode()
+    assert f'name="parent_id" value="{comment.id}"' in opened and "Your reply to bob" in opened
+    opened = client.get(f"{url}?comments_page=1&edit={comment.id}").content.decode()
+    assert f'id="edit-{comment.id}"' in opened and "**Hello**</textarea>" in opened
     response = client.post(f"/comments/model/{model.id}/post", {"body": "reply", "parent_id": comment.id})
     reply = Comment.objects.get(parent=comment)
     client.post(f"/comments/{reply.id}/edit", {"body": "reply, edited"})
