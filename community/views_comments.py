@@ -84,6 +84,18 @@ def section(request, target_type: str, target_id: int):
     return HttpResponse(render_to_string("community/comments/_section.html", context))
 
 
+def _reply_target(user, target: comments.Target, parent_id: int | None) -> comments.Target:
+    """The model page lists its versions' comments too; a reply there goes to the version."""
+    if parent_id is None or target.type != CommentTarget.MODEL:
+        return target
+    parent = (
+        Comment.objects.filter(id=parent_id, model_id=target.id).only("target_type", "version_id").first()
+    )
+    if parent is not None and parent.target_type == CommentTarget.VERSION:
+        return comments.find_target(user, CommentTarget.VERSION, parent.version_id)
+    return target
+
+
 @require_POST
 def post(request, target_type: str, target_id: int):
     target = comments.find_target(request.user, target_type, target_id)
@@ -98,6 +110,7 @@ def post(request, target_type: str, target_id: int):
     parent_id = request.POST.get("parent_id") or None
     try:
         parent_id = int(parent_id) if parent_id else None
+        target = _reply_target(request.user, target, parent_id)
         comment = comments.post_comment(
             request.user,
             target,

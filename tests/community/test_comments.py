@@ -219,6 +219,12 @@ def test_counts_stay_exact_on_cards_and_the_civitai_api(client, model, fan):
     assert [t["body"] for t in _list(Client(), model.id).json()["items"]] == ["a"]
     api.delete(f"/api/hub/comments/{a['id']}")  # has a reply: "[deleted]", not counted
     assert _count(model) == 2
+    # On the model page, a reply to a version's comment goes to the version.
+    on_version = Comment.objects.get(target_type="version")
+    client.force_login(fan)
+    client.post(f"/comments/model/{model.id}/post", {"body": "re version", "parent_id": on_version.id})
+    reply = Comment.objects.get(body="re version")
+    assert reply.parent == on_version and reply.version_id == version.id and _count(model) == 3
 
 
 def test_hidden_comments_disappear_everywhere_with_their_replies(client, model, fan):
