@@ -77,7 +77,7 @@ def _login_needed(request, target):
 
 @require_GET
 def section(request, target_type: str, target_id: int):
-    """The section's HTML alone: the script's "Older comments" link."""
+    """The section's HTML alone, for the script's links (older and newer comments, Reply, Edit, Cancel)."""
     target = _section_target(request.user, target_type, target_id)
     page = _page(request.GET.get("page"))
     context = section_context(request, target, page, csrf_token=get_token(request))
@@ -108,19 +108,18 @@ def post(request, target_type: str, target_id: int):
     if not request.user.is_authenticated:
         return _login_needed(request, section_target)
     parent_id = request.POST.get("parent_id") or None
+    if parent_id is not None and not parent_id.isdigit():
+        return _answer(
+            request, section_target, page, refused=comments.CommentRefused(400, _("No such comment."))
+        )
+    parent_id = int(parent_id) if parent_id else None
     try:
-        parent_id = int(parent_id) if parent_id else None
-        target = _reply_target(request.user, target, parent_id)
         comment = comments.post_comment(
             request.user,
-            target,
+            _reply_target(request.user, target, parent_id),
             request.POST.get("body", ""),
             parent_id=parent_id,
             ip=abuse.client_ip(request),
-        )
-    except ValueError:
-        return _answer(
-            request, section_target, page, refused=comments.CommentRefused(400, _("No such comment."))
         )
     except comments.CommentRefused as refused:
         return _answer(request, section_target, page, refused=refused)

@@ -526,3 +526,28 @@ def test_a_notifier_finds_who_to_tell_from_the_comment(
     assert received == [top, reply]
     assert reply.user == fan and reply.parent.user == dora and reply.model.owner == creator
     assert list(reply.mentions.all()) == [dora]
+
+
+def test_page_forms_refuse_nonsense_without_a_500(client, model, fan):
+    client.force_login(fan)
+    fragment = {"HTTP_X_COMMENTS": "fragment"}
+    assert (
+        client.post(
+            f"/comments/model/{model.id}/post", {"body": "x", "parent_id": "abc"}, **fragment
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            f"/comments/model/{model.id}/post", {"body": "x", "parent_id": "٣"}, **fragment
+        ).status_code
+        == 400
+    )
+    assert client.post(f"/comments/version/{model.id}9/post", {"body": "x"}).status_code == 404
+    assert client.post(f"/comments/post/{model.id}/post", {"body": "x"}).status_code == 404
+    assert client.get(f"/comments/version/{model.versions.get().id}").status_code == 404
+    assert client.get(f"/comments/model/{model.id}?page=zz").status_code == 200
+    assert client.get(f"{model.get_absolute_url()}?comments_page=-3&reply=x&edit=").status_code == 200
+    assert client.post("/comments/999999/edit", {"body": "x"}).status_code == 404
+    assert client.get(f"/comments/model/{model.id}/post").status_code == 405
+    assert not Comment.objects.exists()
