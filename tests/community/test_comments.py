@@ -551,3 +551,17 @@ def test_page_forms_refuse_nonsense_without_a_500(client, model, fan):
     assert client.post("/comments/999999/edit", {"body": "x"}).status_code == 404
     assert client.get(f"/comments/model/{model.id}/post").status_code == 405
     assert not Comment.objects.exists()
+
+
+def test_the_image_count_leaves_out_hidden_threads(client, creator, fan, run_on_commit):
+    version = publish_model(creator, run_on_commit, name="Counted image")
+    image = add_example_image(version, run_on_commit, name="ex.png", content=png())
+    target = comments.find_target(fan, "image", image.id)
+    top = comments.post_comment(fan, target, "top")
+    reply = comments.post_comment(fan, target, "reply", parent_id=top.id)
+    comments.post_comment(fan, target, "deeper", parent_id=reply.id)
+    comments.post_comment(fan, target, "other")
+    assert comments.visible_count(target) == 4
+    comments.set_comment_status(top, CommentStatus.HIDDEN)
+    assert comments.visible_count(target) == 1
+    assert "1 comment<" in client.get(f"/images/{image.id}").content.decode()
