@@ -385,3 +385,124 @@ class LineageRejection(models.Model):
 
     def __str__(self):
         return f"{self.child_id} rejected {self.parent_id}"
+
+
+class CommentTarget(models.TextChoices):
+    MODEL = "model", "Model"  # workflows and wildcard packs are models of those types
+    VERSION = "version", "Version"
+    IMAGE = "image", "Image"
+
+
+class CommentStatus(models.TextChoices):
+    VISIBLE = "visible", "Visible"
+    HIDDEN = "hidden", "Hidden"  # set by moderation: kept, listed and counted nowhere, with its replies
+
+
+MAX_COMMENT_LENGTH = 5000
+MAX_COMMENT_DEPTH = 5  # a top-level comment is depth 0; a reply to a depth-5 comment is refused
+
+
+class Comment(models.Model):
+    """A comment on a model, a version or an image, or a reply to one (docs/comments.md).
+
+    `model` is also set on a version's comments, so the model page reads its own and its versions'
+    comments with one indexed query, and the model's comment_count covers both. `root` is the
+    top-level comment of the thread (null on a top-level one): a page of threads is loaded with two
+    queries whatever their size. A deleted comment with replies stays as "[deleted]" (`is_deleted`,
+    body emptied); one without replies is removed."""
+
+    target_type = models.CharField(max_length=10, choices=CommentTarget.choices)
+    model = models.ForeignKey(
+        "models_app.AIModel", null=True, blank=True, on_delete=models.CASCADE, related_name="comments"
+    )
+    version = models.ForeignKey(
+        "models_app.ModelVersion", null=True, blank=True, on_delete=models.CASCADE, related_name="comments"
+    )
+    image = models.ForeignKey(
+        "resources.Image", null=True, blank=True, on_delete=models.CASCADE, related_name="comments"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    root = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    depth = models.PositiveSmallIntegerField(default=0)
+    body = models.TextField(blank=True, default="", max_length=MAX_COMMENT_LENGTH)
+    body_html = models.TextField(blank=True, default="")  # rendered once, when written
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in")
+    status = models.CharField(max_length=10, choices=CommentStatus.choices, default=CommentStatus.VISIBLE)
+    is_deleted = models.BooleanField(default=False)
+    pinned = models.BooleanField(default=False)
+    like_count = models.PositiveIntegerField(default=0)
+    heart_count = models.PositiveIntegerField(default=0)
+    laugh_count = models.PositiveIntegerField(default=0)
+    cry_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        target_type="model", model__isnull=False, version__isnull=True, image__isnull=True
+                    )
+                    | models.Q(
+                        target_type="version", model__isnull=False, version__isnull=False, image__isnull=True
+                    )
+                    | models.Q(
+                        target_type="image", model__isnull=True, version__isnull=True, image__isnull=False
+                    )
+                ),
+                name="comment_has_one_target",
+            ),
+            models.UniqueConstraint(
+                fields=["model"],
+                condition=models.Q(pinned=True, target_type="model"),
+                name="one_pinned_comment_per_model",
+            ),
+            models.UniqueConstraint(
+                fields=["version"], condition=models.Q(pinned=True), name="one_pinned_comment_per_version"
+            ),
+            models.UniqueConstraint(
+                fields=["image"], condition=models.Q(pinned=True), name="one_pinned_comment_per_image"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["model", "root", "-created_at"]),
+            models.Index(fields=["version", "root", "-created_at"]),
+            models.Index(fields=["image", "root", "-created_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.user} on {self.target_type}: {self.body[:40]}"
+
+    @property
+    def edited(self) -> bool:
+        return (self.updated_at - self.created_at).total_seconds() > 1
+
+
+class ReactionKind(models.TextChoices):
+    LIKE = "like", "👍"
+    HEART = "heart", "❤️"
+    LAUGH = "laugh", "😂"
+    CRY = "cry", "😢"
+
+
+class Reaction(models.Model):
+    """One user's reaction of one kind to a comment; counted in the comment's <kind>_count
+    (docs/comments.md#reactions)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reactions")
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reactions")
+    kind = models.CharField(max_length=10, choices=ReactionKind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "comment", "kind"], name="one_reaction_per_kind")
+        ]
+        indexes = [models.Index(fields=["comment", "kind"])]
+
+    def __str__(self):
+        return f"{self.user} {self.kind} {self.comment_id}"

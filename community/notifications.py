@@ -7,7 +7,6 @@ double click, two workers) leaves one row. Nobody is told about their own action
 about something they may not see (docs/notifications.md#who-is-told-what)."""
 
 import logging
-import re
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import timedelta
@@ -40,8 +39,6 @@ FAN_OUT_BATCH = 500
 EMAIL_WINDOW = timedelta(days=7)
 MAX_PER_EMAIL = 50
 CLAIM_TIMEOUT = timedelta(minutes=30)
-
-MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9._-]{1,150})")
 
 
 def _excerpt(text: str) -> str:
@@ -232,23 +229,6 @@ def notify_version_published(version_id: int) -> int:
     return len(ids)
 
 
-def mentioned_users(text: str, *, limit: int = 20) -> list:
-    """The active users named as @username in `text` (case-insensitive), at most `limit`, in order."""
-    names = []
-    for name in MENTION.findall(text or ""):
-        name = name.rstrip(".")
-        if name and name.lower() not in (n.lower() for n in names):
-            names.append(name)
-    names = names[:limit]
-    if not names:
-        return []
-    query = Q()
-    for name in names:
-        query |= Q(username__iexact=name)
-    found = {u.username.lower(): u for u in get_user_model().objects.filter(query, is_active=True)}
-    return [found[n.lower()] for n in names if n.lower() in found]
-
-
 def notify_comment(
     *,
     comment_id: int,
@@ -256,6 +236,7 @@ def notify_comment(
     text: str,
     url: str,
     target_name: str,
+    mentioned: Iterable = (),
     target_owner=None,
     parent_author=None,
     model: AIModel | None = None,
@@ -281,7 +262,7 @@ def notify_comment(
     }
     if parent_author is not None:
         notify(parent_author, Kind.REPLY, **common)
-    for person in mentioned_users(text):
+    for person in mentioned:  # the users the comment links (community/mentions.py)
         notify(person, Kind.MENTION, **common)
     if target_owner is not None:
         notify(target_owner, Kind.COMMENT, **common)

@@ -6,9 +6,7 @@ transaction that changes the review row, so the counts stay exact under concurre
 (docs/reviews.md#counts)."""
 
 from dataclasses import dataclass
-from datetime import timedelta
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, FloatField, QuerySet, Value, When
@@ -21,7 +19,7 @@ from models_app.dates import iso_z
 from models_app.models import AIModel, ModelVersion
 from models_app.text import render_markdown
 
-from . import notifications
+from . import abuse, notifications
 from .models import MAX_REVIEW_LENGTH, Review, ReviewStatus
 
 
@@ -61,8 +59,7 @@ def _over_rate_limit(user) -> bool:
 def _check_writer(user, version: ModelVersion) -> None:
     if version.model.owner_id == user.id:
         raise ReviewRefused(400, "You can't review your own model.")
-    young = timezone.now() - user.date_joined < timedelta(seconds=settings.REVIEW_MIN_ACCOUNT_AGE)
-    if young and not EmailAddress.objects.filter(user=user, verified=True).exists():
+    if abuse.too_new_to_write(user, settings.REVIEW_MIN_ACCOUNT_AGE):
         raise ReviewRefused(
             403, "Confirm your email address first, or wait until your account is an hour old, to review."
         )

@@ -235,6 +235,13 @@ CELERY_BEAT_SCHEDULE["send-notification-digests"] = {
 # Collections and profiles (docs/collections.md#abuse): new collections, items added and profile
 # edits per user and minute before 429 (0: off).
 COLLECTION_RATE_LIMIT = env_int("COLLECTION_RATE_LIMIT", 60)
+# Comments and reactions (docs/comments.md#abuse): comment writes per user and per IP address and
+# minute before 429, reactions per user and minute (0: off), and the account age in seconds under
+# which a user without a confirmed email may not comment or react.
+COMMENT_RATE_LIMIT = env_int("COMMENT_RATE_LIMIT", 10)
+COMMENT_IP_RATE_LIMIT = env_int("COMMENT_IP_RATE_LIMIT", 30)
+COMMENT_MIN_ACCOUNT_AGE = env_int("COMMENT_MIN_ACCOUNT_AGE", 3600)
+REACTION_RATE_LIMIT = env_int("REACTION_RATE_LIMIT", 60)
 
 # --- Files. Local disk under var/media unless S3_BUCKET is set; code asks for storages["models"].
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
@@ -430,6 +437,12 @@ SPECTACULAR_SETTINGS = {
         "UsageControlEnum": "models_app.models.UsageControl",
         "OfferedUsageControlEnum": "models_app.models.OFFERED_USAGE_CONTROLS",
         "ImageStatusEnum": "resources.models.ImageStatus",  # images and the avatar API (docs/profiles.md)
+        # community: comments and reactions (docs/comments.md), follows and the feed (docs/follows.md)
+        "CommentTargetEnum": ["model", "version", "image"],
+        "ReactionKindEnum": ["like", "heart", "laugh", "cry"],
+        "ReactionTargetEnum": ["comment"],
+        "FollowTargetEnum": ["user", "model"],
+        "FeedItemKindEnum": ["version", "image"],
     },
 }
 

@@ -283,8 +283,9 @@ class ModelVersion(HasDescription, models.Model):
     publish_when_ready = models.BooleanField(default=False)
     download_count = models.PositiveBigIntegerField(default=0)
     # Visible reviews of this version, kept by community/reviews.py with the model's totals (docs/reviews.md).
-    thumbs_up_count = models.PositiveIntegerField(default=0)
-    thumbs_down_count = models.PositiveIntegerField(default=0)
+    # A database default too, so rows written by code older than the column (a rolling deploy) get 0.
+    thumbs_up_count = models.PositiveIntegerField(default=0, db_default=0)
+    thumbs_down_count = models.PositiveIntegerField(default=0, db_default=0)
     early_access_days = models.PositiveSmallIntegerField(
         default=0,
         help_text="Days after publishing during which only the creator, moderators and people granted early access may download.",

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from community import notifications
+from community import mentions, notifications
 from community.models import ApiKey, Notification, NotificationKind
 from community.tasks import notify_version_published, send_notification_digests
 from models_app import demo, services
@@ -77,10 +77,13 @@ def publish_new_version(model, run_on_commit, name="v2.0"):
 
 
 def comment_event(comment_id, author, text, *, owner=None, parent_author=None, model=None):
+    """What community/comments.py tells the notifier; the mentioned users as its Markdown links them."""
+    _, mentioned = mentions.link_mentions(f"<p>{text}</p>", text)
     notifications.notify_comment(
         comment_id=comment_id,
         author=author,
         text=text,
+        mentioned=mentioned,
         url=f"/models/{model.id if model else 0}#comment-{comment_id}",
         target_name=model.name if model else "an image",
         target_owner=owner,

@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from community import lineage
+from community import comments, lineage
 from community.models import LineageRejection
 from models_app import demo, services
 from models_app.models import AIModel, FileType, ModelFile, ModelType, ModelVersion
@@ -244,8 +244,10 @@ class Command(BaseCommand):
             self._model(creator, spec)
         self._recommend_vaes(creator)
         self._lineage(creator)
-        self._community_post(self._user("artist", "artist@example.com"))
-        self._collection_and_bio(creator, self._user("artist", "artist@example.com"))
+        artist = self._user("artist", "artist@example.com")
+        self._community_post(artist)
+        self._demo_comments(creator, artist)
+        self._collection_and_bio(creator, artist)
 
     def _collection_and_bio(self, creator, artist):
         """A bio on the demo creator's profile, and the artist's public collection of the demo models
@@ -313,6 +315,24 @@ class Command(BaseCommand):
         )
         process_image.apply(args=[image.id])  # ready now; the queued message then finds nothing to do
         self.stdout.write(f"community post created at /posts/{post.id}")
+
+    @transaction.atomic
+    def _demo_comments(self, creator, artist):
+        """A short thread on Tiny Watercolor (docs/comments.md): a comment with a mention, the
+        creator's reply, a reaction and the creator's pin."""
+        model = AIModel.objects.filter(owner=creator, name="Tiny Watercolor").first()
+        if model is None or model.comments.exists():
+            return
+        target = comments.find_target(creator, "model", model.id)
+        first = comments.post_comment(
+            artist, target, "Lovely soft washes! @demo, which weight do you use for skies?"
+        )
+        comments.post_comment(
+            creator, target, "Around **0.7**; higher and the paper texture wins.", parent_id=first.id
+        )
+        comments.add_reaction(creator, first, "heart")
+        comments.set_pinned(creator, first, target, True)
+        self.stdout.write(f"demo comments added at {model.get_absolute_url()}#comments")
 
     def _user(self, username: str, email: str):
         User = get_user_model()

@@ -1,0 +1,140 @@
+"""The comments section of the model page and the image page (docs/comments.md#pages). models_app's
+and resources' templates load this; they never import community. Its queries don't grow with the
+number of comments (tests/community/test_comments.py counts them)."""
+
+from django import template
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
+
+from community import comments
+from community.models import MAX_COMMENT_DEPTH, MAX_COMMENT_LENGTH, CommentTarget
+from models_app.models import AIModel
+
+register = template.Library()
+
+KINDS = [
+    ("like", "👍", gettext_lazy("Like")),
+    ("heart", "❤️", gettext_lazy("Love")),
+    ("laugh", "😂", gettext_lazy("Funny")),
+    ("cry", "😢", gettext_lazy("Sad")),
+]
+
+
+def _button_formats(kinds) -> dict[str, str]:
+    """Per kind, a reaction button with its escaped label filled in once per section; a comment
+    then fills in only numbers and fixed words (no escaping needed per comment)."""
+
+    def braces(text: str) -> str:  # the result is formatted again per comment
+        return text.replace("{", "{{").replace("}", "}}")
+
+    return {
+        k: format_html(
+            '<button type="submit" name="kind" value="{}" class="reaction{{mine}}" aria-pressed="{{pressed}}" '
+            'aria-label="{}: {{count}}" title="{}" data-testid="react-{}">{} '
+            '<span data-testid="reaction-count">{{count}}</span></button>',
+            k,
+            braces(label),
+            braces(label),
+            k,
+            emoji,
+        )
+        for k, emoji, label in kinds
+    }
+
+
+def _reaction_buttons(node, kinds, formats: dict[str, str], can_write: bool) -> str:
+    """A comment's reaction buttons (or, for a visitor who can't react, the non-zero counts), built
+    here rather than in the template: four buttons of six values each were half of the section's
+    rendering time (bench/bench_model_page.py)."""
+    c = node.comment
+    counts = [(k, emoji, label, int(getattr(c, f"{k}_count"))) for k, emoji, label in kinds]
+    if not can_write:
+        return format_html_join(
+            "", '<span class="reaction" title="{}">{} {}</span>', ((lb, e, n) for k, e, lb, n in counts if n)
+        )
+    return mark_safe(  # noqa: S308 - the formats are escaped; only ints and fixed words go in
+        "".join(
+            formats[k].format(
+                mine=" mine" if k in node.mine else "", pressed="true" if k in node.mine else "false", count=n
+            )
+            for k, _e, _lb, n in counts
+        )
+    )
+
+
+def _opened(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def section_context(request, target: comments.Target, page: int, *, csrf_token=None, notice="") -> dict:
+    """What the section shows. `?reply=<id>` / `?edit=<id>` (on the page or the section's own URL)
+    open the reply or edit form of that one comment: every other comment carries only links, which
+    keeps the section cheap to render (docs/comments.md#pages)."""
+    user = request.user
+    roots, has_next = comments.threads(target, page=page, viewer=user)
+    kinds = [(k, e, str(label)) for k, e, label in KINDS]  # translated once, not per comment
+    formats = _button_formats(kinds)
+    for root in roots:
+        for node in (root, *root.walk()):
+            node.reactions = _reaction_buttons(node, kinds, formats, user.is_authenticated)
+    section = target.type if target.type == CommentTarget.IMAGE else CommentTarget.MODEL
+    section_url = reverse("community_comments:section", args=[section, target.id])
+    page_url = target.url.split("#")[0]
+    if target.type == CommentTarget.MODEL:
+        count = target.obj.comment_count  # kept exact by comments.py
+    else:
+        count = comments.visible_count(target)
+    return {
+        "target": target,
+        "user": user,
+        "csrf_token": csrf_token,
+        "notice": notice,
+        "roots": roots,
+        "page": page,
+        "count": count,
+        "older_url": f"{page_url}?{urlencode({'comments_page': page + 1})}#comments" if has_next else "",
+        "older_fragment": f"{section_url}?page={page + 1}" if has_next else "",
+        "newer_url": (f"{page_url}?{urlencode({'comments_page': page - 1})}" if page > 2 else page_url)
+        + "#comments"
+        if page > 1
+        else "",
+        "newer_fragment": f"{section_url}?page={page - 1}" if page > 1 else "",
+        "reply_to": _opened(request.GET.get("reply")) if request.method == "GET" else None,
+        "edit_id": _opened(request.GET.get("edit")) if request.method == "GET" else None,
+        "open_url": f"{page_url}?comments_page={page}&",
+        "open_fragment": f"{section_url}?page={page}&",
+        "here_url": f"{page_url}?comments_page={page}" if page > 1 else page_url,
+        "here_fragment": f"{section_url}?page={page}",
+        "post_url": reverse("community_comments:post", args=[target.type, target.id]),
+        "can_write": user.is_authenticated,
+        "is_owner": user.is_authenticated and target.owner_id == user.id,
+        "owner_id": target.owner_id,
+        "max_depth": MAX_COMMENT_DEPTH,
+        "max_length": MAX_COMMENT_LENGTH,
+        # Reversed once, not for every comment: `{{ comment_prefix }}{{ id }}/react` (the page's cost).
+        "comment_prefix": reverse("community_comments:react", args=[0]).removesuffix("0/react"),
+        "profile_prefix": reverse("community:user_profile", args=["x"]).removesuffix("x"),
+        "login_url": f"/accounts/login/?{urlencode({'next': page_url + '#comments'})}",
+    }
+
+
+@register.inclusion_tag("community/comments/_comments.html", takes_context=True)
+def comments_section(context, thing, versions=None):
+    """`{% comments_section model %}` (the model's and its shown versions' comments) or
+    `{% comments_section image %}`."""
+    request = context["request"]
+    if isinstance(thing, AIModel):
+        target = comments.model_page_target(request.user, thing, versions)
+    else:
+        target = comments.Target(CommentTarget.IMAGE, thing)
+    try:
+        page = min(max(int(request.GET.get("comments_page", 1)), 1), comments.MAX_PAGE)
+    except ValueError:
+        page = 1
+    return section_context(request, target, page, csrf_token=context.get("csrf_token"))
