@@ -12,6 +12,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("healthz", views.healthz, name="healthz"),
+    # The header's language switcher posts to Django's set_language view (/i18n/setlang/, docs/i18n.md).
+    path("i18n/", include("django.conf.urls.i18n")),
     # OpenAPI schema of the hub's own API (YAML; ?format=json for JSON) and Swagger UI over it.
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     # The split view serves Swagger UI's start-up script as a file: the CSP allows no inline script.
