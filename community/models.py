@@ -6,6 +6,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 API_KEY_PREFIX = "hub_"
 
@@ -87,8 +88,8 @@ class Follow(models.Model):
 
 
 class ReviewStatus(models.TextChoices):
-    VISIBLE = "visible", "Visible"
-    HIDDEN = "hidden", "Hidden"  # set by moderation; a hidden review is kept but counts nowhere
+    VISIBLE = "visible", gettext_lazy("Visible")
+    HIDDEN = "hidden", gettext_lazy("Hidden")  # set by moderation; a hidden review is kept but counts nowhere
 
 
 MAX_REVIEW_LENGTH = 5000

@@ -14,6 +14,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from . import sqlite_search
 from .models import (
@@ -347,12 +348,12 @@ def search_model_ids(user, query: str, *, limit: int = 24, include_nsfw: bool = 
 
 PERIODS = {"day": 1, "week": 7, "month": 30, "year": 365}
 SORTS = {
-    "rated": ("rating", "Highest Rated"),
-    "downloads": ("download_count", "Most Downloaded"),
-    "newest": ("published_at", "Newest"),
-    "oldest": ("published_at", "Oldest"),
-    "liked": ("like_count", "Most Liked"),
-    "discussed": ("comment_count", "Most Discussed"),
+    "rated": ("rating", gettext_lazy("Highest Rated")),
+    "downloads": ("download_count", gettext_lazy("Most Downloaded")),
+    "newest": ("published_at", gettext_lazy("Newest")),
+    "oldest": ("published_at", gettext_lazy("Oldest")),
+    "liked": ("like_count", gettext_lazy("Most Liked")),
+    "discussed": ("comment_count", gettext_lazy("Most Discussed")),
 }
 ASCENDING_SORTS = {"oldest"}
 MAX_PAGE_SIZE = 100
