@@ -15,6 +15,8 @@ from django.db.models import Case, F, FloatField, QuerySet, Value, When
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from models_app import rate_limits, selectors
 from models_app.dates import iso_z
@@ -59,14 +61,17 @@ def _over_rate_limit(user) -> bool:
 
 def _check_writer(user, version: ModelVersion) -> None:
     if version.model.owner_id == user.id:
-        raise ReviewRefused(400, "You can't review your own model.")
+        raise ReviewRefused(400, gettext("You can't review your own model."))
     young = timezone.now() - user.date_joined < timedelta(seconds=settings.REVIEW_MIN_ACCOUNT_AGE)
     if young and not EmailAddress.objects.filter(user=user, verified=True).exists():
         raise ReviewRefused(
-            403, "Confirm your email address first, or wait until your account is an hour old, to review."
+            403,
+            gettext(
+                "Confirm your email address first, or wait until your account is an hour old, to review."
+            ),
         )
     if _over_rate_limit(user):
-        raise ReviewRefused(429, "Too many reviews in a minute; try again shortly.")
+        raise ReviewRefused(429, gettext("Too many reviews in a minute; try again shortly."))
 
 
 def _apply_vote(model_id: int, old: bool | None, new: bool | None) -> None:
@@ -101,7 +106,11 @@ def submit_review(user, version: ModelVersion, recommended: bool, text: str = ""
     _check_writer(user, version)
     text = (text or "").strip()
     if len(text) > MAX_REVIEW_LENGTH:
-        raise ReviewRefused(400, f"A review is at most {MAX_REVIEW_LENGTH:,} characters.")
+        raise ReviewRefused(
+            400,
+            gettext("A review is at most %(count)s characters.")
+            % {"count": number_format(MAX_REVIEW_LENGTH, force_grouping=True)},
+        )
     now = timezone.now()
     html = render_markdown(text) if text else ""
     with transaction.atomic():
