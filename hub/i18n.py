@@ -39,6 +39,11 @@ def _root() -> Path:
     return Path(settings.BASE_DIR)
 
 
+def _shown(path: Path) -> str:
+    """The path as the report shows it: relative to the project when inside it."""
+    return str(path.relative_to(_root())) if path.is_relative_to(_root()) else str(path)
+
+
 def python_messages(path: Path) -> list[Message]:
     """Every literal msgid passed to a gettext function in one Python file."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -64,8 +69,7 @@ def python_messages(path: Path) -> list[Message]:
             if len(args) < 2 or args[1] is None:
                 continue
             plural = args[1]
-        rel = str(path.relative_to(_root()))
-        found.append(Message(args[0], plural, context, rel, node.lineno))
+        found.append(Message(args[0], plural, context, _shown(path), node.lineno))
     return found
 
 
@@ -76,7 +80,7 @@ def template_messages(path: Path) -> list[Message]:
     # Left-align every line: templatize keeps the template's indentation, which tokenize would judge.
     flat = "\n".join(line.lstrip() for line in source.splitlines())
     tokens = list(tokenize.generate_tokens(io.StringIO(flat).readline))
-    rel = str(path.relative_to(_root()))
+    rel = _shown(path)
     for i, token in enumerate(tokens):
         if token.type != tokenize.NAME or token.string not in SINGULAR | PLURAL:
             continue
