@@ -10,7 +10,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from .text import render_markdown
 
@@ -520,12 +520,15 @@ class ModelFile(models.Model):
         base = detected.get("base_model") or ""
         if not (kind or base):
             return ""
-        what = f"{kind} for {base}" if kind and base else kind or base
+        if kind and base:
+            what = gettext("%(type)s for %(base_model)s") % {"type": kind, "base_model": base}
+        else:
+            what = str(kind or base)
         try:
             confidence = round(100 * float(detected.get("confidence") or 0))
         except (TypeError, ValueError):
             return what
-        return f"{what} ({confidence}% confidence)"
+        return gettext("%(what)s (%(confidence)d%% confidence)") % {"what": what, "confidence": confidence}
 
     @property
     def extension(self) -> str:
