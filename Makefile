@@ -35,4 +35,5 @@ lint: install
 # xgettext), then list what still lacks French. The .mo files are compiled by run and test.
 messages: install
 	$(PY) manage.py makemessages -l fr --no-obsolete --ignore 'var/*' --ignore 'tests/*' --ignore 'bench/*' --ignore 'static/*'
+	$(PY) manage.py makemessages -d djangojs -l fr --no-obsolete --ignore 'var/*' --ignore 'static/vendor/*' --ignore 'static/js/md5.js'
 	$(PY) manage.py i18n_missing

@@ -7,6 +7,7 @@ tests/test_i18n.py and `manage.py i18n_missing` compare what is found with local
 
 import ast
 import io
+import json
 import re
 import tokenize
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ from django.utils.translation.template import templatize
 # and vendored files are not shown to people.
 PYTHON_PACKAGES = ["hub", "billing", "models_app", "resources", "community", "moderation", "compat"]
 TEMPLATE_DIRS = ["templates"]
+# The hub's own scripts (domain djangojs, served at /jsi18n/); vendored code is not ours to translate.
+SCRIPT_DIR = "static/js"
+JS_CALL = re.compile(r'\b(n?gettext)\(\s*("(?:[^"\\]|\\.)*")(?:\s*,\s*("(?:[^"\\]|\\.)*"))?')
 SINGULAR = {"gettext", "gettext_lazy", "_", "gettext_noop", "pgettext", "pgettext_lazy"}
 PLURAL = {"ngettext", "ngettext_lazy", "npgettext", "npgettext_lazy"}
 CONTEXT = {"pgettext", "pgettext_lazy", "npgettext", "npgettext_lazy"}
@@ -33,6 +37,7 @@ class Message:
     context: str = ""
     path: str = ""
     line: int = 0
+    domain: str = "django"
 
 
 def _root() -> Path:
@@ -107,6 +112,17 @@ def template_messages(path: Path) -> list[Message]:
     return found
 
 
+def script_messages(path: Path) -> list[Message]:
+    """Every literal msgid of gettext("...") and ngettext("...", "...", n) in one of the hub's scripts."""
+    source = path.read_text(encoding="utf-8")
+    found = []
+    for match in JS_CALL.finditer(source):
+        plural = json.loads(match[3]) if match[1] == "ngettext" and match[3] else ""
+        line = source.count("\n", 0, match.start()) + 1
+        found.append(Message(json.loads(match[2]), plural, "", _shown(path), line, "djangojs"))
+    return found
+
+
 def project_messages() -> list[Message]:
     """All msgids of the project's templates and Python code, in file order."""
     root = _root()
@@ -120,11 +136,13 @@ def project_messages() -> list[Message]:
             if "migrations" in path.parts:
                 continue
             found.extend(python_messages(path))
+    for path in sorted((root / SCRIPT_DIR).glob("*.js")):
+        found.extend(script_messages(path))
     return found
 
 
-def french_catalog() -> polib.POFile:
-    return polib.pofile(str(_root() / "locale" / "fr" / "LC_MESSAGES" / "django.po"))
+def french_catalog(domain: str = "django") -> polib.POFile:
+    return polib.pofile(str(_root() / "locale" / "fr" / "LC_MESSAGES" / f"{domain}.po"))
 
 
 def placeholders(text: str) -> list[str]:
@@ -155,8 +173,11 @@ def problem(message: Message, entry: polib.POEntry | None) -> str:
 
 def missing_french() -> list[tuple[Message, str]]:
     """The project's messages whose French translation is missing, fuzzy or has other placeholders."""
-    catalog = french_catalog()
-    entries = {(e.msgctxt or "", e.msgid): e for e in catalog}
+    entries = {
+        (domain, e.msgctxt or "", e.msgid): e
+        for domain in ("django", "djangojs")
+        for e in french_catalog(domain)
+    }
     missing = []
     seen = set()
     for message in project_messages():
@@ -164,7 +185,7 @@ def missing_french() -> list[tuple[Message, str]]:
         if key in seen:
             continue
         seen.add(key)
-        reason = problem(message, entries.get((message.context, message.msgid)))
+        reason = problem(message, entries.get((message.domain, message.context, message.msgid)))
         if reason:
             missing.append((message, reason))
     return missing

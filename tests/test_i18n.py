@@ -139,6 +139,15 @@ def test_a_refusal_on_a_page_is_french(client, creator):
     assert "Clés d’API" in page and "Ce formulaire a déjà été envoyé" in page
 
 
+def test_the_scripts_get_their_french_from_the_catalog(client):
+    page = client.get("/", **FRENCH).content.decode()
+    assert '<script src="/jsi18n/"></script>' in page  # before the page's own scripts
+    catalog = client.get("/jsi18n/", **FRENCH).content.decode()
+    assert "Copi\\u00e9" in catalog or "Copié" in catalog  # static/js/copy.js's "Copied"
+    english = client.get("/jsi18n/").content.decode()
+    assert "Copi\\u00e9" not in english and "Copié" not in english
+
+
 def test_error_pages_are_french(client):
     page = client.get("/models/999999/nothing", **FRENCH).content.decode()
     assert "Page introuvable" in page and "Retour aux modèles" in page

@@ -27,6 +27,8 @@ def test_switch_to_french_and_see_the_model_page_in_french(page):
     expect(page.get_by_test_id(f"download-{model_file.id}")).to_have_text("Télécharger")
     expect(page.get_by_text("Utiliser sans citer le créateur")).to_be_visible()
     expect(page.get_by_role("link", name="Connexion")).to_be_visible()
+    # The scripts speak French too (the catalog at /jsi18n/).
+    assert page.evaluate("gettext('Copied')") == "Copié"
 
     # The cookie keeps French on the next pages, without asking again.
     page.get_by_role("link", name="Modèles").first.click()
