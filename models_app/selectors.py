@@ -14,7 +14,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from . import sqlite_search
 from .models import (
@@ -678,14 +678,14 @@ def compare_versions(a: ModelVersion, b: ModelVersion) -> list[dict]:
         return (primary.metadata.get("training", {}).get("kohya", {}) if primary else {}) or {}
 
     rows = [
-        ("Base model", a.base_model.name, b.base_model.name),
-        ("Trigger words", ", ".join(a.trained_words), ", ".join(b.trained_words)),
+        (gettext("Base model"), a.base_model.name, b.base_model.name),
+        (gettext("Trigger words"), ", ".join(a.trained_words), ", ".join(b.trained_words)),
         (
-            "Published",
+            gettext("Published"),
             a.published_at.date().isoformat() if a.published_at else "",
             b.published_at.date().isoformat() if b.published_at else "",
         ),
-        ("Files", files(a), files(b)),
+        (gettext("Files"), files(a), files(b)),
     ]
     train_a, train_b = training(a), training(b)
     for key in sorted(set(train_a) | set(train_b)):
