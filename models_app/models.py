@@ -10,7 +10,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from .text import render_markdown
 
@@ -74,7 +74,7 @@ class ModelType(models.TextChoices):
 class UsageControl(models.TextChoices):
     """CivitAI's usageControl: anything but Download means the creator has disabled downloads."""
 
-    DOWNLOAD = "Download", gettext_lazy("Download")
+    DOWNLOAD = "Download", pgettext_lazy("usage control", "Download")
     GENERATION = "Generation", gettext_lazy("On-site generation only")
     INTERNAL_GENERATION = "InternalGeneration", gettext_lazy("Internal generation only")
     EXTERNAL_GENERATION = "ExternalGeneration", gettext_lazy("External generation only")
