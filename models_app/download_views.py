@@ -12,6 +12,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseRedirectBase
 from django.shortcuts import render
+from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_http_methods
@@ -119,6 +120,7 @@ def _refusal(request, user, refused: downloads.DownloadRefused):
             "error_shown": _for_people(refused.body.get("error")),
             "message": _for_people(refused.body.get("message")),
             "deadline": refused.body.get("deadline"),
+            "deadline_at": parse_datetime(refused.body.get("deadline") or ""),
         },
         status=refused.status,
     )

@@ -4,6 +4,7 @@ values and API URLs stay as they are, and every msgid of the templates and Pytho
 translation."""
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import polib
@@ -11,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 
 from hub.i18n import Message, missing_french, problem, project_messages, template_messages
@@ -146,6 +147,26 @@ def test_the_scripts_get_their_french_from_the_catalog(client):
     assert "Copi\\u00e9" in catalog or "Copié" in catalog  # static/js/copy.js's "Copied"
     english = client.get("/jsi18n/").content.decode()
     assert "Copi\\u00e9" not in english and "Copié" not in english
+
+
+def test_a_refused_download_page_is_french_with_a_french_deadline(client, creator, fan):
+    model = make_model(creator)
+    version = model.versions.get()
+    ends = timezone.now() + timedelta(days=3)
+    ModelVersion.objects.filter(id=version.id).update(early_access_ends_at=ends)
+    client.force_login(fan)
+    page = client.get(
+        f"/api/download/models/{version.id}", HTTP_ACCEPT="text/html", **FRENCH
+    ).content.decode()
+    with translation.override("fr"):
+        shown = date_format(ends, "DATETIME_FORMAT")
+    assert "Accès anticipé" in page and f">{shown}</time>" in page
+    assert "Cette ressource est en accès anticipé." in page
+    # A tool gets CivitAI's English JSON whatever it asks for.
+    answer = client.get(f"/api/download/models/{version.id}", **FRENCH).json()
+    assert answer["error"] == "Early Access" and answer["message"].startswith(
+        "This asset is in Early Access."
+    )
 
 
 def test_error_pages_are_french(client):
