@@ -174,6 +174,11 @@ def test_error_pages_are_french(client):
     assert "Page introuvable" in page and "Retour aux modèles" in page
 
 
+def test_the_account_pages_are_french(client):
+    page = client.get("/accounts/login/", **FRENCH).content.decode()
+    assert '<html lang="fr">' in page and "Mot de passe" in page  # allauth's own French
+
+
 def test_account_emails_are_sent_in_the_visitors_language(client):
     make_user("carol")
     client.post("/accounts/password/reset/", {"email": "carol@example.com"}, **FRENCH)
