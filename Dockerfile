@@ -38,6 +38,7 @@ COPY models_app/ models_app/
 COPY moderation/ moderation/
 COPY resources/ resources/
 COPY templates/ templates/
+COPY locale/ locale/
 COPY static/ static/
 
 # The project itself, without the dev extras.
@@ -47,7 +48,8 @@ RUN pip install . \
 # Without SECRET_KEY, settings would write a random key into var/ and bake it into the image. This
 # throwaway key exists for the collectstatic step only; the running containers get theirs from .env.
 ARG COLLECTSTATIC_SECRET_KEY=collectstatic-only-not-a-secret
-RUN SECRET_KEY="$COLLECTSTATIC_SECRET_KEY" python manage.py collectstatic --noinput \
+RUN SECRET_KEY="$COLLECTSTATIC_SECRET_KEY" python manage.py compile_translations \
+ && SECRET_KEY="$COLLECTSTATIC_SECRET_KEY" python manage.py collectstatic --noinput \
  && mkdir -p "$VAR_DIR" \
  && chown hub:hub "$VAR_DIR"
 

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from models_app import rate_limits
 from models_app.models import ModelVersion, PublishStatus
@@ -50,12 +51,12 @@ def find_target(user, target_type: str, target_id) -> dict | None:
 def follow(*, follower, target: dict) -> tuple[Follow, bool]:
     """Follow a creator or a model; returns (follow, created). Following again changes nothing."""
     if target.get("creator") is not None and target["creator"].id == follower.id:
-        raise ValidationError("You can't follow yourself.")
+        raise ValidationError(gettext("You can't follow yourself."))
     existing = Follow.objects.filter(follower=follower, **target).first()
     if existing:
         return existing, False
     if _over_rate_limit(follower):
-        raise RateLimited("Too many follows in a minute; wait a minute and try again.")
+        raise RateLimited(gettext("Too many follows in a minute; wait a minute and try again."))
     try:
         with transaction.atomic():
             row = Follow.objects.create(follower=follower, **target)

@@ -88,8 +88,8 @@ class Follow(models.Model):
 
 
 class ReviewStatus(models.TextChoices):
-    VISIBLE = "visible", "Visible"
-    HIDDEN = "hidden", "Hidden"  # set by moderation; a hidden review is kept but counts nowhere
+    VISIBLE = "visible", _("Visible")
+    HIDDEN = "hidden", _("Hidden")  # set by moderation; a hidden review is kept but counts nowhere
 
 
 MAX_REVIEW_LENGTH = 5000

@@ -13,6 +13,8 @@ from django.db.models import Case, F, FloatField, QuerySet, Value, When
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from models_app import rate_limits, selectors
 from models_app.dates import iso_z
@@ -58,13 +60,16 @@ def _over_rate_limit(user) -> bool:
 
 def _check_writer(user, version: ModelVersion) -> None:
     if version.model.owner_id == user.id:
-        raise ReviewRefused(400, "You can't review your own model.")
+        raise ReviewRefused(400, gettext("You can't review your own model."))
     if abuse.too_new_to_write(user, settings.REVIEW_MIN_ACCOUNT_AGE):
         raise ReviewRefused(
-            403, "Confirm your email address first, or wait until your account is an hour old, to review."
+            403,
+            gettext(
+                "Confirm your email address first, or wait until your account is an hour old, to review."
+            ),
         )
     if _over_rate_limit(user):
-        raise ReviewRefused(429, "Too many reviews in a minute; try again shortly.")
+        raise ReviewRefused(429, gettext("Too many reviews in a minute; try again shortly."))
 
 
 def _apply_vote(version: ModelVersion, old: bool | None, new: bool | None) -> None:
@@ -104,7 +109,11 @@ def submit_review(user, version: ModelVersion, recommended: bool, text: str = ""
     _check_writer(user, version)
     text = (text or "").strip()
     if len(text) > MAX_REVIEW_LENGTH:
-        raise ReviewRefused(400, f"A review is at most {MAX_REVIEW_LENGTH:,} characters.")
+        raise ReviewRefused(
+            400,
+            gettext("A review is at most %(count)s characters.")
+            % {"count": number_format(MAX_REVIEW_LENGTH, force_grouping=True)},
+        )
     now = timezone.now()
     html = render_markdown(text) if text else ""
     with transaction.atomic():

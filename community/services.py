@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .models import ApiKey
 
@@ -17,16 +18,19 @@ def create_api_key(*, user, name: str) -> tuple[ApiKey, str]:
     caller shows it once and then it is gone. Not idempotent by design: each call is a new key."""
     name = " ".join((name or "").split())
     if not name:
-        raise ValidationError("Give the key a name, so you know later which tool uses it.")
+        raise ValidationError(gettext("Give the key a name, so you know later which tool uses it."))
     if len(name) > 100:
-        raise ValidationError("A key's name can be at most 100 characters.")
+        raise ValidationError(gettext("A key's name can be at most 100 characters."))
     # Lock the user's row so two requests at once can't both pass the cap.
     get_user_model().objects.select_for_update().filter(id=user.id).first()
     active = ApiKey.objects.filter(user=user, revoked_at=None).count()
     if active >= MAX_ACTIVE_API_KEYS:
         raise ValidationError(
-            f"You already have {MAX_ACTIVE_API_KEYS} active API keys, the most allowed; "
-            "revoke one you no longer use, then create a new one."
+            gettext(
+                "You already have %(count)d active API keys, the most allowed; "
+                "revoke one you no longer use, then create a new one."
+            )
+            % {"count": MAX_ACTIVE_API_KEYS}
         )
     return ApiKey.create(user=user, name=name)
 

@@ -11,9 +11,10 @@ import unicodedata
 from importlib import resources
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, gettext_lazy
 
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,37}[A-Za-z0-9])?")
-USERNAME_RULE = (
+USERNAME_RULE = gettext_lazy(
     "Use 1 to 39 characters: letters a to z, digits, and . _ - between them (not at the start or end)."
 )
 
@@ -59,6 +60,8 @@ def check_username(name: str, *, taken) -> None:
     validate_characters(name)
     if taken(skeleton(name)):
         raise ValidationError(
-            "This username looks too much like an existing one (the same letters once look-alike "
-            "characters and case are ignored); choose another."
+            gettext(
+                "This username looks too much like an existing one (the same letters once look-alike "
+                "characters and case are ignored); choose another."
+            )
         )

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from models_app.preferences import show_mature
@@ -76,8 +77,10 @@ def api_keys(request):
     if request.method == "POST" and not _use_form_token(request):
         messages.info(
             request,
-            "That form was already sent (did the page reload?), so no new key was made. "
-            "A key is shown only once, right after it is created; your keys are listed below.",
+            gettext(
+                "That form was already sent (did the page reload?), so no new key was made. "
+                "A key is shown only once, right after it is created; your keys are listed below."
+            ),
         )
         return redirect("community:api_keys")
     if request.method == "POST" and form.is_valid():
@@ -113,6 +116,8 @@ def revoke_api_key(request, key_id: int):
     key = get_object_or_404(ApiKey, id=key_id, user=request.user)  # someone else's key: 404, as missing
     services.revoke_api_key(key=key)
     messages.success(
-        request, f"Revoked “{key.name}” ({key.prefix}…): tools using it are refused from now on."
+        request,
+        gettext("Revoked “%(name)s” (%(prefix)s…): tools using it are refused from now on.")
+        % {"name": key.name, "prefix": key.prefix},
     )
     return redirect("community:api_keys")

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from . import reviews
@@ -18,7 +19,7 @@ def review_version(request, version_id: int):
     version = reviews.reviewable_version(request.user, version_id)
     choice = request.POST.get("recommended")
     if choice not in ("yes", "no"):
-        messages.error(request, "Choose Recommend or Not recommend.")
+        messages.error(request, gettext("Choose Recommend or Not recommend."))
         return _back(version)
     try:
         _, created = reviews.submit_review(
@@ -27,7 +28,9 @@ def review_version(request, version_id: int):
     except reviews.ReviewRefused as refused:
         messages.error(request, refused.message)
         return _back(version)
-    messages.success(request, "Your review is saved." if created else "Your review is updated.")
+    messages.success(
+        request, gettext("Your review is saved.") if created else gettext("Your review is updated.")
+    )
     return _back(version)
 
 
@@ -36,5 +39,5 @@ def review_version(request, version_id: int):
 def delete_review(request, version_id: int):
     version = reviews.reviewable_version(request.user, version_id)
     if reviews.delete_review(request.user, version):
-        messages.success(request, "Your review is deleted.")
+        messages.success(request, gettext("Your review is deleted."))
     return _back(version)

@@ -1,6 +1,7 @@
 from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from compat.hf import urls as hf_urls
@@ -12,6 +13,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("healthz", views.healthz, name="healthz"),
+    # The header's language switcher posts to Django's set_language view (/i18n/setlang/, docs/i18n.md).
+    path("i18n/", include("django.conf.urls.i18n")),
+    # The scripts' French (locale/fr/LC_MESSAGES/djangojs.po): gettext() and interpolate() for static/js.
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     # OpenAPI schema of the hub's own API (YAML; ?format=json for JSON) and Swagger UI over it.
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     # The split view serves Swagger UI's start-up script as a file: the CSP allows no inline script.

@@ -12,7 +12,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseRedirectBase
 from django.shortcuts import render
+from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_http_methods
 
 from . import downloads, rate_limits, storage
@@ -77,6 +79,31 @@ def over_rate_limit(visitor: str) -> bool:
     return rate_limits.over_limit("download-rate", visitor, settings.DOWNLOAD_RATE_LIMIT)
 
 
+# The refusals' English sentences stay as they are in the JSON tools read (CivitAI's wording); the page
+# a person sees shows them in the page's language (docs/i18n.md).
+PAGE_SENTENCES = {
+    "Early Access": gettext_noop("Early access"),
+    "Unauthorized": gettext_noop("Download not available"),
+    "File not found": gettext_noop("File not found"),
+    "Model archived, not available for download": gettext_noop("Model archived, not available for download"),
+    "The creator of this asset has disabled downloads on this file": gettext_noop(
+        "The creator of this asset has disabled downloads on this file"
+    ),
+    "The creator of this asset requires you to be logged in to download it": gettext_noop(
+        "The creator of this asset requires you to be logged in to download it"
+    ),
+    "This asset is in Early Access. Log in with an account that has access, or wait until the deadline.": (
+        gettext_noop(
+            "This asset is in Early Access. Log in with an account that has access, or wait until the deadline."
+        )
+    ),
+}
+
+
+def _for_people(sentence):
+    return gettext(PAGE_SENTENCES[sentence]) if sentence in PAGE_SENTENCES else sentence
+
+
 def _refusal(request, user, refused: downloads.DownloadRefused):
     """JSON for tools; for a person in a browser, the login page when logging in could help, else a page
     that says why."""
@@ -90,8 +117,10 @@ def _refusal(request, user, refused: downloads.DownloadRefused):
         {
             "status": refused.status,
             "error": refused.body.get("error"),
-            "message": refused.body.get("message"),
+            "error_shown": _for_people(refused.body.get("error")),
+            "message": _for_people(refused.body.get("message")),
             "deadline": refused.body.get("deadline"),
+            "deadline_at": parse_datetime(refused.body.get("deadline") or ""),
         },
         status=refused.status,
     )

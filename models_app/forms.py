@@ -1,4 +1,7 @@
 from django import forms
+from django.utils.formats import number_format
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy
 
 from . import services
 from .models import (
@@ -13,6 +16,11 @@ from .models import (
     PublishStatus,
     UsageControl,
 )
+
+
+def _with_count(message, count: int):
+    """message % {"count": count} at render time, in the language of the page, the count localised."""
+    return lazy(lambda: str(message) % {"count": number_format(count, force_grouping=True)}, str)()
 
 
 def _split(text: str) -> list[str]:
@@ -33,30 +41,48 @@ class MarkdownField(forms.CharField):
 
 
 class ModelForm(forms.Form):
-    name = forms.CharField(max_length=MAX_MODEL_NAME_LENGTH)
-    type = forms.ChoiceField(choices=ModelType.choices)
+    name = forms.CharField(max_length=MAX_MODEL_NAME_LENGTH, label=gettext_lazy("Name"))
+    type = forms.ChoiceField(choices=ModelType.choices, label=gettext_lazy("Type"))
     description = MarkdownField(
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=f"Markdown is supported, up to {MAX_DESCRIPTION_LENGTH:,} characters.",
+        label=gettext_lazy("Description"),
+        help_text=_with_count(
+            gettext_lazy("Markdown is supported, up to %(count)s characters."), MAX_DESCRIPTION_LENGTH
+        ),
     )
-    tags = forms.CharField(required=False, help_text="Comma-separated, e.g. style, watercolor")
-    nsfw = forms.BooleanField(required=False, label="This model makes mature (NSFW) content")
+    tags = forms.CharField(
+        required=False,
+        label=gettext_lazy("Tags"),
+        help_text=gettext_lazy("Comma-separated, e.g. style, watercolor"),
+    )
+    nsfw = forms.BooleanField(required=False, label=gettext_lazy("This model makes mature (NSFW) content"))
     license = forms.CharField(
-        required=False, max_length=MAX_LICENSE_LENGTH, help_text="e.g. CreativeML OpenRAIL-M"
+        required=False,
+        max_length=MAX_LICENSE_LENGTH,
+        label=gettext_lazy("License"),
+        help_text=gettext_lazy("e.g. CreativeML OpenRAIL-M"),
     )
-    allow_no_credit = forms.BooleanField(required=False, initial=True, label="Use without crediting me")
-    allow_derivatives = forms.BooleanField(required=False, initial=True, label="Share merges of this model")
+    allow_no_credit = forms.BooleanField(
+        required=False, initial=True, label=gettext_lazy("Use without crediting me")
+    )
+    allow_derivatives = forms.BooleanField(
+        required=False, initial=True, label=gettext_lazy("Share merges of this model")
+    )
     allow_different_license = forms.BooleanField(
-        required=False, initial=True, label="Share merges under different permissions"
+        required=False, initial=True, label=gettext_lazy("Share merges under different permissions")
     )
     allow_commercial_images = forms.BooleanField(
-        required=False, initial=True, label="Sell images made with it"
+        required=False, initial=True, label=gettext_lazy("Sell images made with it")
     )
     allow_commercial_rent = forms.BooleanField(
-        required=False, initial=True, label="Run it on paid generation services"
+        required=False, initial=True, label=gettext_lazy("Run it on paid generation services")
     )
-    allow_commercial_sell = forms.BooleanField(required=False, label="Sell this model or merges of it")
-    require_login = forms.BooleanField(required=False, label="Only logged-in people may download it")
+    allow_commercial_sell = forms.BooleanField(
+        required=False, label=gettext_lazy("Sell this model or merges of it")
+    )
+    require_login = forms.BooleanField(
+        required=False, label=gettext_lazy("Only logged-in people may download it")
+    )
 
     def clean_tags(self):
         return services.clean_tag_names(_split(self.cleaned_data["tags"]))
@@ -68,36 +94,44 @@ class VaeChoiceField(forms.ModelChoiceField):
 
 
 class VersionForm(forms.Form):
-    name = forms.CharField(max_length=MAX_VERSION_NAME_LENGTH, initial="v1.0")
+    name = forms.CharField(max_length=MAX_VERSION_NAME_LENGTH, initial="v1.0", label=gettext_lazy("Name"))
     base_model = forms.ModelChoiceField(
-        queryset=BaseModel.objects.filter(is_active=True), to_field_name="name"
+        queryset=BaseModel.objects.filter(is_active=True),
+        to_field_name="name",
+        label=gettext_lazy("Base model"),
     )
     trained_words = forms.CharField(
-        required=False, label="Trigger words", help_text="Comma-separated words that activate the model."
+        required=False,
+        label=gettext_lazy("Trigger words"),
+        help_text=gettext_lazy("Comma-separated words that activate the model."),
     )
     description = MarkdownField(
         widget=forms.Textarea(attrs={"rows": 4}),
-        label="Changelog / notes",
-        help_text=f"Markdown, up to {MAX_DESCRIPTION_LENGTH:,} characters.",
+        label=gettext_lazy("Changelog / notes"),
+        help_text=_with_count(gettext_lazy("Markdown, up to %(count)s characters."), MAX_DESCRIPTION_LENGTH),
     )
     early_access_days = forms.IntegerField(
         min_value=0,
         max_value=services.MAX_EARLY_ACCESS_DAYS,
         initial=0,
-        label="Early access (days)",
-        help_text="After publishing, only you, moderators and people you grant access may download it "
-        "for this many days. 0 for none.",
+        label=gettext_lazy("Early access (days)"),
+        help_text=gettext_lazy(
+            "After publishing, only you, moderators and people you grant access may download it "
+            "for this many days. 0 for none."
+        ),
     )
     usage_control = forms.ChoiceField(
-        choices=OFFERED_USAGE_CONTROLS, initial=UsageControl.DOWNLOAD, label="Who may download the files"
+        choices=OFFERED_USAGE_CONTROLS,
+        initial=UsageControl.DOWNLOAD,
+        label=gettext_lazy("Who may download the files"),
     )
 
     recommended_vae = VaeChoiceField(
         queryset=ModelVersion.objects.none(),
         required=False,
-        label="Recommended VAE",
-        empty_label="None",
-        help_text="A published VAE on this hub that works best with this version.",
+        label=gettext_lazy("Recommended VAE"),
+        empty_label=gettext_lazy("None"),
+        help_text=gettext_lazy("A published VAE on this hub that works best with this version."),
     )
 
     def __init__(self, *args, **kwargs):

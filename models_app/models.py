@@ -10,6 +10,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from .text import render_markdown
 
@@ -53,30 +54,30 @@ class ModelType(models.TextChoices):
     """CivitAI's model types; the values are what its API sends, so clients understand them."""
 
     CHECKPOINT = "Checkpoint", "Checkpoint"
-    TEXTUAL_INVERSION = "TextualInversion", "Embedding"
+    TEXTUAL_INVERSION = "TextualInversion", gettext_lazy("Embedding")
     HYPERNETWORK = "Hypernetwork", "Hypernetwork"
-    AESTHETIC_GRADIENT = "AestheticGradient", "Aesthetic Gradient"
+    AESTHETIC_GRADIENT = "AestheticGradient", gettext_lazy("Aesthetic Gradient")
     LORA = "LORA", "LoRA"
     LOCON = "LoCon", "LyCORIS"
     DORA = "DoRA", "DoRA"
     CONTROLNET = "Controlnet", "ControlNet"
-    POSES = "Poses", "Poses"
-    UPSCALER = "Upscaler", "Upscaler"
-    MOTION_MODULE = "MotionModule", "Motion Module"
+    POSES = "Poses", gettext_lazy("Poses")
+    UPSCALER = "Upscaler", gettext_lazy("Upscaler")
+    MOTION_MODULE = "MotionModule", gettext_lazy("Motion Module")
     VAE = "VAE", "VAE"
-    WILDCARDS = "Wildcards", "Wildcards"
-    WORKFLOWS = "Workflows", "Workflows"
-    DETECTION = "Detection", "Detection"
-    OTHER = "Other", "Other"
+    WILDCARDS = "Wildcards", gettext_lazy("Wildcards")
+    WORKFLOWS = "Workflows", gettext_lazy("Workflows")
+    DETECTION = "Detection", gettext_lazy("Detection")
+    OTHER = "Other", gettext_lazy("Other")
 
 
 class UsageControl(models.TextChoices):
     """CivitAI's usageControl: anything but Download means the creator has disabled downloads."""
 
-    DOWNLOAD = "Download", "Download"
-    GENERATION = "Generation", "On-site generation only"
-    INTERNAL_GENERATION = "InternalGeneration", "Internal generation only"
-    EXTERNAL_GENERATION = "ExternalGeneration", "External generation only"
+    DOWNLOAD = "Download", pgettext_lazy("usage control", "Download")
+    GENERATION = "Generation", gettext_lazy("On-site generation only")
+    INTERNAL_GENERATION = "InternalGeneration", gettext_lazy("Internal generation only")
+    EXTERNAL_GENERATION = "ExternalGeneration", gettext_lazy("External generation only")
 
 
 # What a creator may choose today. The generation-only options need an on-site generator the hub does
@@ -87,13 +88,13 @@ OFFERED_USAGE_CONTROLS = [(v, label) for v, label in UsageControl.choices if v n
 
 
 class PublishStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
-    UNPUBLISHED = "unpublished", "Unpublished"
-    ARCHIVED = "archived", "Archived"
+    DRAFT = "draft", gettext_lazy("Draft")
+    PUBLISHED = "published", gettext_lazy("Published")
+    UNPUBLISHED = "unpublished", gettext_lazy("Unpublished")
+    ARCHIVED = "archived", gettext_lazy("Archived")
     # Deleting is a status, not a row removal (docs/editing.md): the row stays for the audit trail and
     # the counters, but nobody sees it any more, its creator included.
-    DELETED = "deleted", "Deleted"
+    DELETED = "deleted", gettext_lazy("Deleted")
 
 
 TAG_MAX_LENGTH = 60
@@ -399,49 +400,49 @@ class ContentBlob(models.Model):
 
 
 class FileType(models.TextChoices):
-    MODEL = "Model", "Model"
-    PRUNED_MODEL = "Pruned Model", "Pruned model"
+    MODEL = "Model", gettext_lazy("Model")
+    PRUNED_MODEL = "Pruned Model", gettext_lazy("Pruned model")
     VAE = "VAE", "VAE"
-    CONFIG = "Config", "Config"
-    TRAINING_DATA = "Training Data", "Training data"
-    ARCHIVE = "Archive", "Archive"
-    WORKFLOW = "Workflow", "Workflow"
-    IMAGE = "Image", "Example image"
-    OTHER = "Other", "Other"
+    CONFIG = "Config", gettext_lazy("Config")
+    TRAINING_DATA = "Training Data", gettext_lazy("Training data")
+    ARCHIVE = "Archive", gettext_lazy("Archive")
+    WORKFLOW = "Workflow", gettext_lazy("Workflow")
+    IMAGE = "Image", gettext_lazy("Example image")
+    OTHER = "Other", gettext_lazy("Other")
 
 
 class FileFormat(models.TextChoices):
     SAFETENSOR = "SafeTensor", "safetensors"
-    PICKLETENSOR = "PickleTensor", "pickle (ckpt/pt)"
+    PICKLETENSOR = "PickleTensor", gettext_lazy("pickle (ckpt/pt)")
     GGUF = "GGUF", "GGUF"
     DIFFUSERS = "Diffusers", "Diffusers"
-    OTHER = "Other", "Other"
+    OTHER = "Other", gettext_lazy("Other")
 
 
 class FileStatus(models.TextChoices):
     """Where a file is in the pipeline. Words a creator understands."""
 
-    UPLOADING = "uploading", "Uploading"
-    PENDING = "pending", "Waiting for processing"
-    PROCESSING = "processing", "Processing"
-    READY = "ready", "Ready"
-    REJECTED = "rejected", "Rejected"
-    QUARANTINED = "quarantined", "Quarantined"
-    ERROR = "error", "Error"
+    UPLOADING = "uploading", gettext_lazy("Uploading")
+    PENDING = "pending", gettext_lazy("Waiting for processing")
+    PROCESSING = "processing", gettext_lazy("Processing")
+    READY = "ready", gettext_lazy("Ready")
+    REJECTED = "rejected", gettext_lazy("Rejected")
+    QUARANTINED = "quarantined", gettext_lazy("Quarantined")
+    ERROR = "error", gettext_lazy("Error")
     # Removed by its creator or a moderator (docs/editing.md): never listed or served again; its blob is
     # released once no other file uses it (tasks.release_blob).
-    DELETED = "deleted", "Deleted"
+    DELETED = "deleted", gettext_lazy("Deleted")
 
 
 class ScanStatus(models.TextChoices):
     """The verdict of the file's safety checks (strict safetensors parsing, pickle scan, ClamAV)."""
 
-    PENDING = "pending", "Not scanned yet"
-    SCANNING = "scanning", "Scanning"
-    CLEAN = "clean", "Clean"
-    QUARANTINED = "quarantined", "Quarantined"
-    ERROR = "error", "Could not be scanned"
-    NOT_SCANNED = "not_scanned", "Not scanned (the file was refused)"
+    PENDING = "pending", gettext_lazy("Not scanned yet")
+    SCANNING = "scanning", gettext_lazy("Scanning")
+    CLEAN = "clean", gettext_lazy("Clean")
+    QUARANTINED = "quarantined", gettext_lazy("Quarantined")
+    ERROR = "error", gettext_lazy("Could not be scanned")
+    NOT_SCANNED = "not_scanned", gettext_lazy("Not scanned (the file was refused)")
 
 
 # Once a file's status is final, its scan status says the same thing: the pair never lies (a rejected
@@ -523,12 +524,15 @@ class ModelFile(models.Model):
         base = detected.get("base_model") or ""
         if not (kind or base):
             return ""
-        what = f"{kind} for {base}" if kind and base else kind or base
+        if kind and base:
+            what = gettext("%(type)s for %(base_model)s") % {"type": kind, "base_model": base}
+        else:
+            what = str(kind or base)
         try:
             confidence = round(100 * float(detected.get("confidence") or 0))
         except (TypeError, ValueError):
             return what
-        return f"{what} ({confidence}% confidence)"
+        return gettext("%(what)s (%(confidence)d%% confidence)") % {"what": what, "confidence": confidence}
 
     @property
     def extension(self) -> str:

@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .cards import refresh_card_fields
 from .models import FileStatus, FileType, ModelFile, ModelVersion, PublishStatus
@@ -90,12 +91,12 @@ def publish_problem(files: list[ModelFile]) -> str | None:
     and files that failed to process are never shown to others, so they don't stand in the way."""
     quarantined = [f.name for f in files if f.status == FileStatus.QUARANTINED]
     if quarantined:
-        return (
-            f"{quarantined[0]!r} was quarantined by the safety scan, and a version with a quarantined "
+        return gettext(
+            "%(name)s was quarantined by the safety scan, and a version with a quarantined "
             "file can't be published; upload a clean file to a new version."
-        )
+        ) % {"name": repr(quarantined[0])}
     if not any(f.status == FileStatus.READY for f in files):
-        return "None of this version's files passed processing; upload a new file first."
+        return gettext("None of this version's files passed processing; upload a new file first.")
     return None
 
 
@@ -130,7 +131,7 @@ def request_publish(*, version: ModelVersion) -> ModelVersion:
     ModelVersion.objects.select_for_update().filter(id=version.id).first()  # one publish decision at a time
     files = list(ModelFile.objects.filter(version_id=version.id))  # fresh, whatever the caller prefetched
     if not files:
-        raise ValidationError("Add at least one file before publishing.")
+        raise ValidationError(gettext("Add at least one file before publishing."))
     quarantined = [f for f in files if f.status == FileStatus.QUARANTINED]
     if quarantined:
         raise ValidationError(publish_problem(quarantined))
@@ -141,7 +142,7 @@ def request_publish(*, version: ModelVersion) -> ModelVersion:
     if not any(f.status == FileStatus.READY for f in files) and any(
         f.status == FileStatus.UPLOADING for f in files
     ):
-        raise ValidationError("Wait until an upload has finished before publishing.")
+        raise ValidationError(gettext("Wait until an upload has finished before publishing."))
     problem = publish_problem(files)
     if problem:
         raise ValidationError(problem)

@@ -14,6 +14,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from . import sqlite_search
 from .models import (
@@ -347,12 +348,12 @@ def search_model_ids(user, query: str, *, limit: int = 24, include_nsfw: bool = 
 
 PERIODS = {"day": 1, "week": 7, "month": 30, "year": 365}
 SORTS = {
-    "rated": ("rating", "Highest Rated"),
-    "downloads": ("download_count", "Most Downloaded"),
-    "newest": ("published_at", "Newest"),
-    "oldest": ("published_at", "Oldest"),
-    "liked": ("like_count", "Most Liked"),
-    "discussed": ("comment_count", "Most Discussed"),
+    "rated": ("rating", gettext_lazy("Highest Rated")),
+    "downloads": ("download_count", gettext_lazy("Most Downloaded")),
+    "newest": ("published_at", gettext_lazy("Newest")),
+    "oldest": ("published_at", gettext_lazy("Oldest")),
+    "liked": ("like_count", gettext_lazy("Most Liked")),
+    "discussed": ("comment_count", gettext_lazy("Most Discussed")),
 }
 ASCENDING_SORTS = {"oldest"}
 MAX_PAGE_SIZE = 100
@@ -677,14 +678,14 @@ def compare_versions(a: ModelVersion, b: ModelVersion) -> list[dict]:
         return (primary.metadata.get("training", {}).get("kohya", {}) if primary else {}) or {}
 
     rows = [
-        ("Base model", a.base_model.name, b.base_model.name),
-        ("Trigger words", ", ".join(a.trained_words), ", ".join(b.trained_words)),
+        (gettext("Base model"), a.base_model.name, b.base_model.name),
+        (gettext("Trigger words"), ", ".join(a.trained_words), ", ".join(b.trained_words)),
         (
-            "Published",
+            gettext("Published"),
             a.published_at.date().isoformat() if a.published_at else "",
             b.published_at.date().isoformat() if b.published_at else "",
         ),
-        ("Files", files(a), files(b)),
+        (gettext("Files"), files(a), files(b)),
     ]
     train_a, train_b = training(a), training(b)
     for key in sorted(set(train_a) | set(train_b)):

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from . import publishing, storage
 from .cards import refresh_card_fields
@@ -65,13 +66,17 @@ def clean_tag_names(names: Iterable[str]) -> list[str]:
         typed = " ".join(str(raw).split())
         if len(typed) > TAG_MAX_LENGTH:
             raise ValidationError(
-                f"A tag can be at most {TAG_MAX_LENGTH} characters; {typed[:20]!r}… has {len(typed)}."
+                gettext("A tag can be at most %(max)d characters; %(tag)s… has %(length)d.")
+                % {"max": TAG_MAX_LENGTH, "tag": repr(typed[:20]), "length": len(typed)}
             )
         name = normalize_tag(typed)
         if name and name not in clean:
             clean.append(name)
     if len(clean) > MAX_TAGS:
-        raise ValidationError(f"A model can have at most {MAX_TAGS} tags; you gave {len(clean)}.")
+        raise ValidationError(
+            gettext("A model can have at most %(max)d tags; you gave %(count)d.")
+            % {"max": MAX_TAGS, "count": len(clean)}
+        )
     return clean
 
 
@@ -88,13 +93,15 @@ def clean_trigger_words(words: Iterable[str]) -> list[str]:
         word = str(raw).strip()
         if len(word) > MAX_TRIGGER_WORD_LENGTH:
             raise ValidationError(
-                f"A trigger word can be at most {MAX_TRIGGER_WORD_LENGTH} characters; "
-                f"{word[:20]!r}… has {len(word)}."
+                gettext("A trigger word can be at most %(max)d characters; %(word)s… has %(length)d.")
+                % {"max": MAX_TRIGGER_WORD_LENGTH, "word": repr(word[:20]), "length": len(word)}
             )
         if word and word not in clean:
             clean.append(word)
     if len(clean) > MAX_TRIGGER_WORDS:
-        raise ValidationError(f"A version can have at most {MAX_TRIGGER_WORDS} trigger words.")
+        raise ValidationError(
+            gettext("A version can have at most %(max)d trigger words.") % {"max": MAX_TRIGGER_WORDS}
+        )
     return clean
 
 
@@ -112,7 +119,7 @@ def create_model(
     """Create a draft model owned by `owner`. Nothing is public until a version is published."""
     name = name.strip()
     if not name:
-        raise ValidationError("Give the model a name.")
+        raise ValidationError(gettext("Give the model a name."))
     if type not in ModelType.values:
         raise ValidationError(f"{type!r} is not a model type; choose one of: {', '.join(ModelType.values)}.")
     tags = clean_tag_names(tags)
@@ -152,11 +159,15 @@ def create_version(
             raise ValidationError(f"Unknown base model {base_model!r}.") from None
     name = name.strip()
     if not name:
-        raise ValidationError("Give the version a name, such as v1.0.")
+        raise ValidationError(gettext("Give the version a name, such as v1.0."))
     if model.versions.filter(name=name).exists():
-        raise ValidationError(f"This model already has a version named {name!r}.")
+        raise ValidationError(
+            gettext("This model already has a version named %(name)s.") % {"name": repr(name)}
+        )
     if not 0 <= early_access_days <= MAX_EARLY_ACCESS_DAYS:
-        raise ValidationError(f"Early access lasts from 0 to {MAX_EARLY_ACCESS_DAYS} days.")
+        raise ValidationError(
+            gettext("Early access lasts from 0 to %(max)d days.") % {"max": MAX_EARLY_ACCESS_DAYS}
+        )
     if usage_control not in UsageControl.values:
         raise ValidationError(f"Unknown usage control {usage_control!r}.")
     version = ModelVersion(
@@ -183,18 +194,20 @@ def clean_recommended_vae(vae: ModelVersion | int | None, *, for_version: ModelV
         return None
     vae_id = vae.id if isinstance(vae, ModelVersion) else vae
     if isinstance(vae_id, bool) or not isinstance(vae_id, int):
-        raise ValidationError("The recommended VAE must be given as a version id.")
+        raise ValidationError(gettext("The recommended VAE must be given as a version id."))
     row = ModelVersion.objects.select_related("model").filter(id=vae_id).first()
     published = PublishStatus.PUBLISHED
     if row is None or row.status != published or row.model.status != published:
-        raise ValidationError(f"There is no published version {vae_id} to recommend as the VAE.")
+        raise ValidationError(
+            gettext("There is no published version %(id)s to recommend as the VAE.") % {"id": vae_id}
+        )
     if row.model.type != ModelType.VAE:
         raise ValidationError(
-            f"{row.model.name} {row.name} is a {row.model.type}, not a VAE: only a VAE version can be "
-            "recommended as the VAE."
+            gettext("%(name)s is a %(type)s, not a VAE: only a VAE version can be recommended as the VAE.")
+            % {"name": f"{row.model.name} {row.name}", "type": row.model.type}
         )
     if for_version is not None and row.id == for_version.id:
-        raise ValidationError("A version can't recommend itself as its VAE.")
+        raise ValidationError(gettext("A version can't recommend itself as its VAE."))
     return row
 
 
@@ -229,22 +242,27 @@ def check_upload_allowed(*, filename: str, size: int | None) -> str:
     allowed = settings.ALLOWED_UPLOAD_EXTENSIONS
     if extension not in allowed:
         raise ValidationError(
-            f"{name!r} has a file type the hub does not accept; allowed: {', '.join(allowed)}."
+            gettext("%(name)s has a file type the hub does not accept; allowed: %(allowed)s.")
+            % {"name": repr(name), "allowed": ", ".join(allowed)}
         )
     if size is not None:
         if size <= 0:
-            raise ValidationError(f"{name!r} is empty.")
+            raise ValidationError(gettext("%(name)s is empty.") % {"name": repr(name)})
         if size > settings.MAX_UPLOAD_SIZE:
             raise ValidationError(
-                f"{name!r} is {_human_size(size)}; the largest file the hub accepts is "
-                f"{_human_size(settings.MAX_UPLOAD_SIZE)}."
+                gettext("%(name)s is %(size)s; the largest file the hub accepts is %(max)s.")
+                % {
+                    "name": repr(name),
+                    "size": _human_size(size),
+                    "max": _human_size(settings.MAX_UPLOAD_SIZE),
+                }
             )
     return name
 
 
 def _check_owner(version: ModelVersion, by) -> None:
     if version.model.owner_id != by.id:
-        raise PermissionDenied("Only the creator of this model can add files to it.")
+        raise PermissionDenied(gettext("Only the creator of this model can add files to it."))
 
 
 def _new_file_row(*, version, name, type, is_primary, **fields) -> ModelFile:
@@ -303,8 +321,11 @@ def _check_open_uploads(*, user, name: str, size: int) -> None:
     count, announced = totals["count"], totals["size"] or 0
     if count >= settings.MAX_OPEN_UPLOADS:
         raise ValidationError(
-            f"You already have {count} uploads in progress, the most the hub allows at once; finish or "
-            f"cancel one of them before starting {name!r}."
+            gettext(
+                "You already have %(count)d uploads in progress, the most the hub allows at once; finish or "
+                "cancel one of them before starting %(name)s."
+            )
+            % {"count": count, "name": repr(name)}
         )
     if announced + size > settings.MAX_OPEN_UPLOAD_BYTES:
         raise ValidationError(
@@ -348,8 +369,8 @@ def _check_uploading(model_file: ModelFile) -> None:
     if model_file.status == FileStatus.REJECTED and model_file.status_message:
         raise ValidationError(model_file.status_message)  # refused or swept: say why
     if model_file.status == FileStatus.DELETED:  # removed with the Remove button (delete_file)
-        raise ValidationError("This upload was cancelled; start a new one to send the file again.")
-    raise ValidationError("This upload is already finished; start a new one to send the file again.")
+        raise ValidationError(gettext("This upload was cancelled; start a new one to send the file again."))
+    raise ValidationError(gettext("This upload is already finished; start a new one to send the file again."))
 
 
 def _refuse_closed(file_id: int) -> NoReturn:
@@ -357,9 +378,9 @@ def _refuse_closed(file_id: int) -> NoReturn:
     what became of it."""
     current = ModelFile.objects.filter(id=file_id).first()
     if current is None:
-        raise ValidationError("This upload was cancelled; start a new one to send the file again.")
+        raise ValidationError(gettext("This upload was cancelled; start a new one to send the file again."))
     _check_uploading(current)
-    raise ValidationError("This upload is already finished; start a new one to send the file again.")
+    raise ValidationError(gettext("This upload is already finished; start a new one to send the file again."))
 
 
 def _touch_upload(model_file: ModelFile) -> None:
@@ -501,7 +522,9 @@ def complete_upload(*, model_file: ModelFile, by) -> ModelFile:
         current = ModelFile.objects.filter(id=model_file.id).first()
         if current is None or current.status in (FileStatus.REJECTED, FileStatus.DELETED):
             storage.discard_upload(key=key, upload_id="")
-            raise ValidationError("This upload was cancelled; start a new one to send the file again.")
+            raise ValidationError(
+                gettext("This upload was cancelled; start a new one to send the file again.")
+            )
     model_file.refresh_from_db()
     return model_file
 
@@ -526,7 +549,7 @@ def publish_version(*, version: ModelVersion, by) -> ModelVersion:
     publish. While files are still being processed the publish is queued (`publish_when_ready`) and
     the worker completes it (publishing.file_finished); the returned version says which happened."""
     if version.model.owner_id != by.id:
-        raise PermissionDenied("Only the creator of this model can publish it.")
+        raise PermissionDenied(gettext("Only the creator of this model can publish it."))
     return publishing.request_publish(version=version)
 
 
@@ -536,13 +559,13 @@ def publish_version(*, version: ModelVersion, by) -> ModelVersion:
 
 def _check_manage(model: AIModel, by) -> None:
     if not can_manage(by, model):
-        raise PermissionDenied("Only the creator of this model or a moderator can change it.")
+        raise PermissionDenied(gettext("Only the creator of this model or a moderator can change it."))
 
 
 def _check_not_deleted(*rows) -> None:
     for row in rows:
         if row.status == PublishStatus.DELETED:
-            raise ValidationError("This was deleted; it can't be changed any more.")
+            raise ValidationError(gettext("This was deleted; it can't be changed any more."))
 
 
 LICENSE_FIELDS = (
@@ -574,7 +597,7 @@ def update_model(*, model: AIModel, by, **changes) -> AIModel:
     if "name" in changes:
         name = str(changes.pop("name")).strip()
         if not name:
-            raise ValidationError("Give the model a name.")
+            raise ValidationError(gettext("Give the model a name."))
         if name != model.name:
             model.name = name
             slug = unique_slug(owner=model.owner, name=name, exclude_id=model.id)
@@ -614,9 +637,11 @@ def update_version(*, version: ModelVersion, by, **changes) -> ModelVersion:
     if "name" in changes:
         name = str(changes["name"]).strip()
         if not name:
-            raise ValidationError("Give the version a name, such as v1.0.")
+            raise ValidationError(gettext("Give the version a name, such as v1.0."))
         if version.model.versions.filter(name=name).exclude(id=version.id).exists():
-            raise ValidationError(f"This model already has a version named {name!r}.")
+            raise ValidationError(
+                gettext("This model already has a version named %(name)s.") % {"name": repr(name)}
+            )
         version.name = name
     if "base_model" in changes:
         base_model = changes["base_model"]
@@ -638,7 +663,9 @@ def update_version(*, version: ModelVersion, by, **changes) -> ModelVersion:
     if "early_access_days" in changes:
         days = changes["early_access_days"]
         if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_EARLY_ACCESS_DAYS:
-            raise ValidationError(f"Early access lasts from 0 to {MAX_EARLY_ACCESS_DAYS} days.")
+            raise ValidationError(
+                gettext("Early access lasts from 0 to %(max)d days.") % {"max": MAX_EARLY_ACCESS_DAYS}
+            )
         version.early_access_days = days
         if version.published_at:
             version.early_access_ends_at = version.published_at + timedelta(days=days) if days else None
@@ -672,7 +699,7 @@ def unpublish_version(*, version: ModelVersion, by) -> ModelVersion:
     if version.status != PublishStatus.PUBLISHED:
         if version.status == PublishStatus.UNPUBLISHED:
             return version
-        raise ValidationError("Only a published version can be unpublished.")
+        raise ValidationError(gettext("Only a published version can be unpublished."))
     return publishing.unpublish_version(version=version)
 
 
@@ -683,7 +710,7 @@ def unpublish_model(*, model: AIModel, by) -> AIModel:
     model = AIModel.objects.select_for_update().get(id=model.id)
     _check_not_deleted(model)
     if model.status not in (PublishStatus.PUBLISHED, PublishStatus.UNPUBLISHED):
-        raise ValidationError("Only a published model can be unpublished.")
+        raise ValidationError(gettext("Only a published model can be unpublished."))
     model.versions.filter(status=PublishStatus.PUBLISHED).update(
         status=PublishStatus.UNPUBLISHED, publish_when_ready=False, updated_at=timezone.now()
     )

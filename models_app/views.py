@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from . import preferences, selectors, services
@@ -37,7 +38,7 @@ def model_detail(request, pk: int, slug: str | None = None):
     for version in versions:
         version.visible_files = selectors.visible_files(request.user, version)
     if not versions and not selectors.can_manage(request.user, model):
-        raise Http404("No such model")
+        raise Http404(gettext("No such model"))
     if (
         model.nsfw
         and not preferences.show_mature(request)
@@ -63,7 +64,7 @@ def _own_model(request, pk: int):
     they see it but it is someone else's."""
     model = get_object_or_404(selectors.visible_models(request.user), pk=pk)
     if model.owner_id != request.user.id:
-        raise PermissionDenied("Only the creator of this model can change it.")
+        raise PermissionDenied(gettext("Only the creator of this model can change it."))
     return model
 
 
@@ -134,10 +135,11 @@ def publish_version(request, pk: int, version_id: int):
     if version.publish_when_ready:
         messages.info(
             request,
-            f"{model.name} {version.name} will be published as soon as its files pass their checks.",
+            gettext("%(name)s will be published as soon as its files pass their checks.")
+            % {"name": f"{model.name} {version.name}"},
         )
         return redirect("models_app:upload_files", pk=model.pk, version_id=version.id)
-    messages.success(request, f"{model.name} {version.name} is published.")
+    messages.success(request, gettext("%(name)s is published.") % {"name": f"{model.name} {version.name}"})
     return redirect(model)
 
 
@@ -164,7 +166,13 @@ def _browse(request, *, fixed: dict | None = None, template="models_app/browse.h
         "type_choices": ModelType.choices,
         "base_model_choices": BaseModel.objects.filter(is_active=True).values_list("name", flat=True),
         "sort_choices": [(key, label) for key, (_, label) in selectors.SORTS.items()],
-        "periods": ["all", "day", "week", "month", "year"],
+        "periods": [
+            ("all", gettext("All time")),
+            ("day", gettext("Day")),
+            ("week", gettext("Week")),
+            ("month", gettext("Month")),
+            ("year", gettext("Year")),
+        ],
         **(extra or {}),
     }
     if request.GET.get("fragment") == "cards":  # "load more" asks for the next cards only
@@ -209,7 +217,9 @@ def compare_versions(request, pk: int):
     except (KeyError, ValueError):
         ordered = sorted(versions.values(), key=lambda v: v.created_at)
         if len(ordered) < 2:
-            messages.info(request, "This model has only one version, so there is nothing to compare.")
+            messages.info(
+                request, gettext("This model has only one version, so there is nothing to compare.")
+            )
             return redirect(model)
         a, b = ordered[-2], ordered[-1]
     return render(
@@ -233,7 +243,7 @@ def _managed_model(request, pk: int):
     neither its creator nor a moderator."""
     model = get_object_or_404(selectors.visible_models(request.user), pk=pk)
     if not selectors.can_manage(request.user, model):
-        raise PermissionDenied("Only the creator of this model or a moderator can change it.")
+        raise PermissionDenied(gettext("Only the creator of this model or a moderator can change it."))
     return model
 
 
@@ -258,7 +268,7 @@ def edit_model(request, pk: int):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"{model.name} is saved.")
+            messages.success(request, gettext("%(name)s is saved.") % {"name": model.name})
             return redirect(model)
     return render(request, "models_app/edit_model.html", {"form": form, "model": model})
 
@@ -282,7 +292,9 @@ def edit_version(request, pk: int, version_id: int):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"{model.name} {version.name} is saved.")
+            messages.success(
+                request, gettext("%(name)s is saved.") % {"name": f"{model.name} {version.name}"}
+            )
             return redirect(model)
     return render(
         request,
@@ -298,10 +310,14 @@ def fix_base_model(request, pk: int, version_id: int):
     model, version = _managed_version(request, pk, version_id)
     detected = services.detected_base_model(version)
     if detected is None:
-        messages.info(request, "The detected base model already matches; nothing to fix.")
+        messages.info(request, gettext("The detected base model already matches; nothing to fix."))
     else:
         services.update_version(version=version, by=request.user, base_model=detected)
-        messages.success(request, f"{model.name} {version.name} now says {detected.name}.")
+        messages.success(
+            request,
+            gettext("%(name)s now says %(base_model)s.")
+            % {"name": f"{model.name} {version.name}", "base_model": detected.name},
+        )
     return redirect("models_app:edit_version", pk=model.pk, version_id=version.id)
 
 
@@ -323,7 +339,7 @@ def unpublish_model(request, pk: int):
     return _act(
         request,
         lambda: services.unpublish_model(model=model, by=request.user),
-        f"{model.name} is unpublished: only you and moderators see it now.",
+        gettext("%(name)s is unpublished: only you and moderators see it now.") % {"name": model.name},
         model,
     )
 
@@ -335,7 +351,8 @@ def unpublish_version(request, pk: int, version_id: int):
     return _act(
         request,
         lambda: services.unpublish_version(version=version, by=request.user),
-        f"{model.name} {version.name} is unpublished: only you and moderators see it now.",
+        gettext("%(name)s is unpublished: only you and moderators see it now.")
+        % {"name": f"{model.name} {version.name}"},
         model,
     )
 
@@ -347,7 +364,7 @@ def republish_version(request, pk: int, version_id: int):
     return _act(
         request,
         lambda: services.republish_version(version=version, by=request.user),
-        f"{model.name} {version.name} is published again.",
+        gettext("%(name)s is published again.") % {"name": f"{model.name} {version.name}"},
         model,
     )
 
@@ -358,7 +375,7 @@ def delete_model(request, pk: int):
     model = _managed_model(request, pk)
     if request.method == "POST":
         services.delete_model(model=model, by=request.user)
-        messages.success(request, f"{model.name} is deleted.")
+        messages.success(request, gettext("%(name)s is deleted.") % {"name": model.name})
         return redirect("community:user_profile", model.owner.username)
     return render(request, "models_app/confirm_delete.html", {"model": model, "what": model.name})
 
@@ -368,7 +385,7 @@ def delete_version(request, pk: int, version_id: int):
     model, version = _managed_version(request, pk, version_id)
     if request.method == "POST":
         services.delete_version(version=version, by=request.user)
-        messages.success(request, f"{model.name} {version.name} is deleted.")
+        messages.success(request, gettext("%(name)s is deleted.") % {"name": f"{model.name} {version.name}"})
         return redirect(model)
     return render(
         request,
@@ -394,8 +411,11 @@ def delete_file(request, pk: int, file_id: int):
     model, model_file = _managed_file(request, pk, file_id)
     uploading = model_file.status == FileStatus.UPLOADING
     services.delete_file(model_file=model_file, by=request.user)
-    done = "upload is cancelled" if uploading else "is removed"
-    messages.success(request, f"{model_file.name} {done}.")
+    if uploading:
+        done = gettext("%(name)s upload is cancelled.") % {"name": model_file.name}
+    else:
+        done = gettext("%(name)s is removed.") % {"name": model_file.name}
+    messages.success(request, done)
     return redirect(_safe_next(request) or model.get_absolute_url())
 
 
@@ -406,6 +426,6 @@ def make_primary(request, pk: int, file_id: int):
     return _act(
         request,
         lambda: services.set_primary_file(model_file=model_file, by=request.user),
-        f"{model_file.name} is now the primary file.",
+        gettext("%(name)s is now the primary file.") % {"name": model_file.name},
         model,
     )

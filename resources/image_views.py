@@ -7,6 +7,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from models_app import downloads, storage
@@ -104,7 +105,7 @@ def image_detail(request, image_id: int):
     each setting with a copy button; the resources it used, linked or "not on this hub")."""
     image, _ = _visible(request, image_id)
     if image is None:
-        raise Http404("No such image")
+        raise Http404(gettext("No such image"))
     meta = image.meta if isinstance(image.meta, dict) else None
     resources = images.image_resources(image)
     return render(
@@ -134,26 +135,30 @@ def post_detail(request, post_id: int):
     else:
         shown = list(images.visible_images(public_user(request)).filter(post=post))
     if not shown and post.owner_id != request.user.id:
-        raise Http404("No such post")
+        raise Http404(gettext("No such post"))
     return render(request, "resources/images/post_detail.html", {"post": post, "images": shown})
 
 
 class PostForm(forms.Form):
-    title = forms.CharField(required=False, max_length=200, help_text="Optional.")
+    title = forms.CharField(
+        required=False, max_length=200, label=gettext_lazy("Title"), help_text=gettext_lazy("Optional.")
+    )
     versions = forms.CharField(
         required=False,
-        label="Made with (version ids)",
-        help_text="Ids of the model versions you used, separated by commas; each one lists your images "
-        "under “Images made with this model”.",
+        label=gettext_lazy("Made with (version ids)"),
+        help_text=gettext_lazy(
+            "Ids of the model versions you used, separated by commas; each one lists your images "
+            "under “Images made with this model”."
+        ),
     )
-    nsfw = forms.BooleanField(required=False, label="Mature content")
+    nsfw = forms.BooleanField(required=False, label=gettext_lazy("Mature content"))
 
     def clean_versions(self):
         raw = self.cleaned_data["versions"].replace(" ", "")
         try:
             return [int(v) for v in raw.split(",") if v][:20]
         except ValueError:
-            raise ValidationError("Version ids are numbers separated by commas.") from None
+            raise ValidationError(gettext("Version ids are numbers separated by commas.")) from None
 
 
 @login_required
@@ -167,9 +172,12 @@ def create_post(request):
     files = request.FILES.getlist("images") if request.method == "POST" else []
     if request.method == "POST" and form.is_valid():
         if not files:
-            form.add_error(None, "Choose at least one image.")
+            form.add_error(None, gettext("Choose at least one image."))
         elif len(files) > images.MAX_IMAGES_PER_POST:
-            form.add_error(None, f"A post holds at most {images.MAX_IMAGES_PER_POST} images.")
+            form.add_error(
+                None,
+                gettext("A post holds at most %(count)d images.") % {"count": images.MAX_IMAGES_PER_POST},
+            )
         else:
             try:
                 with transaction.atomic():

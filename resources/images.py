@@ -16,6 +16,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from models_app import processing, selectors
 from models_app.cards import refresh_card_fields
@@ -132,7 +133,9 @@ def image_resources(image: Image) -> list[dict]:
 def _clean_title(title: str) -> str:
     title = " ".join((title or "").split())
     if len(title) > MAX_POST_TITLE_LENGTH:
-        raise ValidationError(f"A post title is at most {MAX_POST_TITLE_LENGTH} characters.")
+        raise ValidationError(
+            gettext("A post title is at most %(count)d characters.") % {"count": MAX_POST_TITLE_LENGTH}
+        )
     return title
 
 
@@ -151,7 +154,7 @@ def _linkable_versions(user, version_ids) -> list[ModelVersion]:
     )
     missing = ids - {v.id for v in versions}
     if missing:
-        raise ValidationError(f"There is no published version with id {min(missing)}.")
+        raise ValidationError(gettext("There is no published version with id %(id)d.") % {"id": min(missing)})
     return versions
 
 
@@ -159,7 +162,7 @@ def _linkable_versions(user, version_ids) -> list[ModelVersion]:
 def create_post(*, owner, title: str = "", version_ids=()) -> Post:
     """A new post of `owner`; `version_ids` are the versions its images were made with (links)."""
     if not owner.is_authenticated:
-        raise PermissionDenied("Sign in to post images.")
+        raise PermissionDenied(gettext("Sign in to post images."))
     versions = _linkable_versions(owner, version_ids)
     post = Post.objects.create(owner=owner, title=_clean_title(title))
     post._versions = versions  # add_image links each image to them
@@ -178,9 +181,11 @@ def add_image(
     if post is None:
         post = create_post(owner=owner, version_ids=version_ids)
     elif post.owner_id != owner.id:
-        raise PermissionDenied("Only the author of this post can add images to it.")
+        raise PermissionDenied(gettext("Only the author of this post can add images to it."))
     if post.images.count() >= MAX_IMAGES_PER_POST:
-        raise ValidationError(f"A post holds at most {MAX_IMAGES_PER_POST} images.")
+        raise ValidationError(
+            gettext("A post holds at most %(count)d images.") % {"count": MAX_IMAGES_PER_POST}
+        )
     versions = getattr(post, "_versions", None)
     if versions is None or version_ids:
         versions = _linkable_versions(owner, version_ids)

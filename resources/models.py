@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from models_app.models import ContentBlob, ModelFile, ModelVersion
 
@@ -29,10 +30,10 @@ class Post(models.Model):
 
 
 class ImageStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for processing"
-    PROCESSING = "processing", "Processing"
-    READY = "ready", "Ready"
-    REJECTED = "rejected", "Rejected"
+    PENDING = "pending", gettext_lazy("Waiting for processing")
+    PROCESSING = "processing", gettext_lazy("Processing")
+    READY = "ready", gettext_lazy("Ready")
+    REJECTED = "rejected", gettext_lazy("Rejected")
 
 
 class Image(models.Model):
@@ -88,8 +89,8 @@ class ImageVersion(models.Model):
     """A version an image is linked to: the creator's example of it, or a version it was made with."""
 
     class Role(models.TextChoices):
-        EXAMPLE = "example", "Example image of the version"
-        USED = "used", "Made with the version"
+        EXAMPLE = "example", gettext_lazy("Example image of the version")
+        USED = "used", gettext_lazy("Made with the version")
 
     image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="version_links")
     version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="image_links")

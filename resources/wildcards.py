@@ -15,6 +15,8 @@ import zipfile
 from pathlib import PurePosixPath
 
 import yaml
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 MAX_FILE_BYTES = 4 * 1024**2  # one .txt/.json/.yaml, and each member of a zip
 MAX_ZIP_BYTES = 32 * 1024**2
@@ -417,22 +419,29 @@ def expand_template(
     from .wildcard_worker import run_limited
 
     if not isinstance(template, str) or not template.strip():
-        raise WildcardError("Write a template, for example: a {red|blue} __animal__.")
+        raise WildcardError(gettext("Write a template, for example: a {red|blue} __animal__."))
     if len(template) > MAX_TEMPLATE_CHARS:
         raise WildcardError(
-            f"The template is {len(template):,} characters; the limit is {MAX_TEMPLATE_CHARS:,}."
+            gettext("The template is %(length)s characters; the limit is %(max)s.")
+            % {
+                "length": number_format(len(template), force_grouping=True),
+                "max": number_format(MAX_TEMPLATE_CHARS, force_grouping=True),
+            }
         )
     if mode not in MODES:
-        raise WildcardError("The mode must be random or combinatorial.")
+        raise WildcardError(gettext("The mode must be random or combinatorial."))
     if not 1 <= count <= MAX_PROMPTS:
-        raise WildcardError(f"Ask for 1 to {MAX_PROMPTS} prompts.")
+        raise WildcardError(gettext("Ask for 1 to %(max)d prompts.") % {"max": MAX_PROMPTS})
     level = deepest = 0
     for char in template:
         level += char == "{"
         level -= char == "}"
         deepest = max(deepest, level)
     if deepest > MAX_TEMPLATE_NESTING:
-        raise WildcardError(f"The template nests {deepest} braces deep; the limit is {MAX_TEMPLATE_NESTING}.")
+        raise WildcardError(
+            gettext("The template nests %(depth)d braces deep; the limit is %(max)d.")
+            % {"depth": deepest, "max": MAX_TEMPLATE_NESTING}
+        )
     check_lists(lists)  # packs combined can form a cycle that neither has alone
     names = set(lists)
     missing = sorted(

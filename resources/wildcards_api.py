@@ -3,6 +3,7 @@
 import secrets
 
 from django.conf import settings
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -108,7 +109,8 @@ class ExpandWildcards(APIView):
     def post(self, request):
         if _over_rate_limit(request):
             return Response(
-                {"detail": "Too many expansions this minute; wait a moment and try again."}, status=429
+                {"detail": gettext("Too many expansions this minute; wait a moment and try again.")},
+                status=429,
             )
         data = ExpandInput(data=request.data)
         data.is_valid(raise_exception=True)

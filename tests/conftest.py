@@ -19,6 +19,14 @@ def _celery_runs_tasks_inline():
     yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _translations_compiled():
+    """The French .mo files, compiled from locale/ as `make test` does, so running pytest alone works too."""
+    from hub.management.commands.compile_translations import compile_translations
+
+    compile_translations()
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only

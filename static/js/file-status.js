@@ -2,6 +2,9 @@
 // endpoint while one of its files is still uploading or being processed. No page reloads.
 (function () {
   "use strict";
+  const gettext = window.gettext || ((text) => text); // the catalog at /jsi18n/ (docs/i18n.md)
+  const ngettext = window.ngettext || ((one, many, n) => (n === 1 ? one : many));
+  const interpolate = window.interpolate || ((text, values) => text.replace(/%\((\w+)\)s/g, (m, key) => values[key]));
   const POLL_MS = 2000;
 
   function el(tag, attrs, text) {
@@ -30,19 +33,19 @@
     (file.hints || []).forEach((hint) => cell.appendChild(el("small", { class: "hint" }, hint)));
     if (file.scan_message && file.status !== "ready") {
       const details = el("details", { class: "scan-report" });
-      details.appendChild(el("summary", {}, "Scan report"));
+      details.appendChild(el("summary", {}, gettext("Scan report")));
       details.appendChild(el("pre", {}, file.scan_message));
       cell.appendChild(details);
     }
-    if (file.duplicate) cell.appendChild(el("small", { class: "muted" }, "Identical to a file already on the hub: stored once."));
+    if (file.duplicate) cell.appendChild(el("small", { class: "muted" }, gettext("Identical to a file already on the hub: stored once.")));
     return cell;
   }
 
-  function copyable(label, value, data, fileName) {
+  function copyable(ariaLabel, value, data) {
     const dd = el("dd", {});
     dd.appendChild(el("code", data, value));
     dd.appendChild(document.createTextNode(" "));
-    dd.appendChild(el("button", { type: "button", class: "copy", "data-copy": value, "aria-label": `Copy the ${label} of ${fileName}` }, "Copy"));
+    dd.appendChild(el("button", { type: "button", class: "copy", "data-copy": value, "aria-label": ariaLabel }, gettext("Copy")));
     return dd;
   }
 
@@ -59,9 +62,9 @@
   function actions(table, file) {
     const cell = el("td", { class: "file-actions" });
     if (file.status === "ready" && !file.primary && file.type !== "Image") {
-      cell.appendChild(actionForm(table, file, "primary", "Make primary", "secondary", "primary"));
+      cell.appendChild(actionForm(table, file, "primary", gettext("Make primary"), "secondary", "primary"));
     }
-    const label = file.status === "uploading" ? "Cancel upload" : "Remove";
+    const label = file.status === "uploading" ? gettext("Cancel upload") : gettext("Remove");
     cell.appendChild(actionForm(table, file, "delete", label, "danger", "remove"));
     return cell;
   }
@@ -72,9 +75,9 @@
     const name = el("td", { class: "file-name" }, file.name);
     if (file.primary) {
       name.appendChild(document.createTextNode(" "));
-      name.appendChild(el("span", { class: "badge" }, "primary"));
+      name.appendChild(el("span", { class: "badge" }, gettext("primary")));
     }
-    if (file.detected_summary) name.appendChild(el("small", { class: "detected" }, `Detected: ${file.detected_summary}`));
+    if (file.detected_summary) name.appendChild(el("small", { class: "detected" }, interpolate(gettext("Detected: %(summary)s"), { summary: file.detected_summary }, true)));
     tr.appendChild(name);
     tr.appendChild(el("td", {}, humanSize(file.size)));
     const format = [file.format_label || file.format, file.fp, file.size_variant].filter(Boolean).join(" · ");
@@ -84,17 +87,17 @@
     if (file.hashes) {
       const list = el("dl", { class: "hashes" });
       list.appendChild(el("dt", {}, "AutoV2"));
-      list.appendChild(copyable("AutoV2", file.hashes.AutoV2, { "data-autov2": file.hashes.AutoV2 }, file.name));
+      list.appendChild(copyable(interpolate(gettext("Copy the AutoV2 of %(name)s"), { name: file.name }, true), file.hashes.AutoV2, { "data-autov2": file.hashes.AutoV2 }));
       list.appendChild(el("dt", {}, "SHA256"));
-      list.appendChild(copyable("SHA256", file.hashes.SHA256, { class: "sha256", "data-sha256": file.hashes.SHA256 }, file.name));
+      list.appendChild(copyable(interpolate(gettext("Copy the SHA256 of %(name)s"), { name: file.name }, true), file.hashes.SHA256, { class: "sha256", "data-sha256": file.hashes.SHA256 }));
       hash.appendChild(list);
     } else {
-      hash.appendChild(el("span", { class: "muted" }, "not yet computed"));
+      hash.appendChild(el("span", { class: "muted" }, gettext("not yet computed")));
     }
     tr.appendChild(hash);
     const download = el("td", { class: "file-download" });
     if (file.status === "ready") {
-      download.appendChild(el("a", { class: "button download", href: `/api/download/models/${file.version_id}?fileId=${file.id}`, "data-testid": `download-${file.id}` }, "Download"));
+      download.appendChild(el("a", { class: "button download", href: `/api/download/models/${file.version_id}?fileId=${file.id}`, "data-testid": `download-${file.id}` }, gettext("Download")));
     }
     tr.appendChild(download);
     if (table.dataset.manageBase) tr.appendChild(actions(table, file));
@@ -109,7 +112,7 @@
     body.replaceChildren(...data.files.map((file) => row(file, table)));
     if (!data.files.length) {
       const empty = el("tr", {});
-      empty.appendChild(el("td", { colspan: table.dataset.manageBase ? "7" : "6", class: "muted" }, "No files yet."));
+      empty.appendChild(el("td", { colspan: table.dataset.manageBase ? "7" : "6", class: "muted" }, gettext("No files yet.")));
       body.appendChild(empty);
     }
     table.dispatchEvent(new CustomEvent("files-updated", { detail: data.files }));

@@ -7,6 +7,9 @@
 // the file's own bytes (MD5, md5.js) so that only missing or different parts are sent.
 (function () {
   "use strict";
+  const gettext = window.gettext || ((text) => text); // the catalog at /jsi18n/ (docs/i18n.md)
+  const ngettext = window.ngettext || ((one, many, n) => (n === 1 ? one : many));
+  const interpolate = window.interpolate || ((text, values) => text.replace(/%\((\w+)\)s/g, (m, key) => values[key]));
   const config = JSON.parse(document.getElementById("upload-config").textContent);
   const csrfToken = document.querySelector("[name=csrfmiddlewaretoken]").value;
 
@@ -19,7 +22,7 @@
     });
     const data = response.status === 204 ? {} : await response.json().catch(() => ({}));
     if (!response.ok) {
-      const detail = data.detail || Object.values(data).flat().join(" ") || `The hub answered ${response.status}.`;
+      const detail = data.detail || Object.values(data).flat().join(" ") || interpolate(gettext("The hub answered %(status)s."), { status: response.status }, true);
       throw new Error(detail);
     }
     return data;
@@ -45,7 +48,7 @@
       if (undecided.size) {
         uploadWanted = true;
         const asking = document.querySelector("[data-testid=resume-offer]");
-        uppy.info(asking ? "Choose Resume or Start over above; the upload then starts." : "Looking for an unfinished upload of this file...", "info", 4000);
+        uppy.info(asking ? gettext("Choose Resume or Start over above; the upload then starts.") : gettext("Looking for an unfinished upload of this file..."), "info", 4000);
         return false;
       }
       return files;
@@ -59,7 +62,7 @@
       theme: "dark",
       showProgressDetails: true,
       proudlyDisplayPoweredByUppy: false,
-      note: `Up to ${Math.round(config.maxFileSize / 1024 ** 3)} GiB per file: ${config.allowedExtensions.join(" ")}`,
+      note: interpolate(gettext("Up to %(size)s GiB per file: %(types)s"), { size: Math.round(config.maxFileSize / 1024 ** 3), types: config.allowedExtensions.join(" ") }, true),
     })
     .use(Uppy.AwsS3, {
       shouldUseMultipart: () => true,
@@ -98,7 +101,7 @@
   async function samePartsOnly(file, parts) {
     if (!parts.length) return parts;
     const size = partSizes.get(file.data) || config.partSize;
-    uppy.info(`Checking the ${parts.length} part(s) of ${file.name} already uploaded...`, "info", 3000);
+    uppy.info(interpolate(gettext("Checking the %(count)s part(s) of %(name)s already uploaded..."), { count: parts.length, name: file.name }, true), "info", 3000);
     const same = [];
     for (const part of parts) {
       const start = (part.PartNumber - 1) * size;
@@ -108,7 +111,7 @@
       if (window.hubMd5(bytes) === String(part.ETag).replace(/"/g, "").toLowerCase()) same.push(part);
     }
     if (same.length < parts.length) {
-      uppy.info(`${parts.length - same.length} uploaded part(s) differ from ${file.name}; sending them again.`, "warning", 6000);
+      uppy.info(interpolate(gettext("%(count)s uploaded part(s) differ from %(name)s; sending them again."), { count: parts.length - same.length, name: file.name }, true), "warning", 6000);
     }
     return same;
   }
@@ -155,9 +158,9 @@
       const upload = uploads[0];
       if (!upload || !uppy.getFile(file.id)) return;
       const percent = Math.floor((100 * upload.uploaded_bytes) / upload.size);
-      const answer = await ask(`Resume the unfinished upload of ${file.name} (${percent}% uploaded)?`, [
-        ["resume", "Resume"],
-        ["restart", "Start over"],
+      const answer = await ask(interpolate(gettext("Resume the unfinished upload of %(name)s (%(percent)s% uploaded)?"), { name: file.name, percent }, true), [
+        ["resume", gettext("Resume")],
+        ["restart", gettext("Start over")],
       ]);
       if (!uppy.getFile(file.id)) return;
       if (answer === "resume") {

@@ -3,6 +3,9 @@
 // All text from the server goes in with textContent, never as HTML.
 (function () {
   "use strict";
+  const gettext = window.gettext || ((text) => text); // the catalog at /jsi18n/ (docs/i18n.md)
+  const ngettext = window.ngettext || ((one, many, n) => (n === 1 ? one : many));
+  const interpolate = window.interpolate || ((text, values) => text.replace(/%\((\w+)\)s/g, (m, key) => values[key]));
   if (window.hubWildcardsBound) return; // the panel (and this script) appear once per version
   window.hubWildcardsBound = true;
 
@@ -83,7 +86,7 @@
       button.disabled = true;
       try {
         const response = await fetch("/api/hub/wildcards/expand", { method: "POST", headers: jsonHeaders(form), body: JSON.stringify(body) });
-        const answer = await response.json().catch(() => ({ detail: `The hub answered ${response.status}.` }));
+        const answer = await response.json().catch(() => ({ detail: interpolate(gettext("The hub answered %(status)s."), { status: response.status }, true) }));
         if (!response.ok) {
           const detail = answer.detail || Object.entries(answer).map(([k, v]) => `${k}: ${[].concat(v).join(" ")}`).join("; ");
           errorBox.textContent = detail;
@@ -96,17 +99,17 @@
           output.appendChild(li);
         });
         const notes = [];
-        if (answer.seed !== null && answer.seed !== undefined) notes.push(`seed ${answer.seed}`);
+        if (answer.seed !== null && answer.seed !== undefined) notes.push(interpolate(gettext("seed %(seed)s"), { seed: answer.seed }, true));
         if (answer.combinatorial_count !== null && answer.combinatorial_count !== undefined) {
           notes.push(answer.combinatorial_count_more
-            ? `more than ${answer.combinatorial_count.toLocaleString()} combinations`
-            : `${answer.combinatorial_count.toLocaleString()} combination${answer.combinatorial_count === 1 ? "" : "s"}`);
+            ? interpolate(gettext("more than %(count)s combinations"), { count: answer.combinatorial_count.toLocaleString(document.documentElement.lang) }, true)
+            : interpolate(ngettext("%(count)s combination", "%(count)s combinations", answer.combinatorial_count), { count: answer.combinatorial_count.toLocaleString(document.documentElement.lang) }, true));
         }
-        if (answer.missing && answer.missing.length) notes.push(`not in these packs: ${answer.missing.map((m) => `__${m}__`).join(", ")}`);
+        if (answer.missing && answer.missing.length) notes.push(interpolate(gettext("not in these packs: %(names)s"), { names: answer.missing.map((m) => `__${m}__`).join(", ") }, true));
         countBox.textContent = notes.join(" · ");
         countBox.hidden = !notes.length;
       } catch (err) {
-        errorBox.textContent = "The hub could not be reached; try again.";
+        errorBox.textContent = gettext("The hub could not be reached; try again.");
         errorBox.hidden = false;
       } finally {
         button.disabled = false;

@@ -242,7 +242,7 @@ def test_a_card_links_to_its_creator_and_shows_short_counts(client, catalog):
     AIModel.objects.filter(name="Ink LoRA").update(download_count=12_345)  # a remembered card must change
     html = client.get("/models/").content.decode()
     assert f'href="{reverse("community:user_profile", args=["alice"])}"' in html
-    assert "⬇ 12K" in html and 'title="12345 downloads"' in html
+    assert "⬇ 12K" in html and 'title="12,345 downloads"' in html
 
 
 def test_a_remembered_page_query_still_reads_fresh_rows_and_respects_the_viewer(client, catalog, creator):
