@@ -1,8 +1,10 @@
-"""The model page's review form posts here (plain POST, no script); the API is reviews_api.py."""
+"""The model page's review form posts here (plain POST, no script), and every review of a version
+has its own paginated page; the API is reviews_api.py."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
@@ -41,3 +43,17 @@ def delete_review(request, version_id: int):
     if reviews.delete_review(request.user, version):
         messages.success(request, gettext("Your review is deleted."))
     return _back(version)
+
+
+REVIEWS_PER_PAGE = 30
+
+
+def version_reviews(request, version_id: int):
+    """All visible reviews of a version, newest first (the model page shows the newest ten)."""
+    version = reviews.reviewable_version(request.user, version_id)
+    page = Paginator(reviews.visible_reviews(version), REVIEWS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "community/reviews/all.html",
+        {"version": version, "model": version.model, "page_obj": page},
+    )

@@ -222,3 +222,27 @@ def test_concurrent_reviews_keep_the_counts_exact(base_models):
     assert _counts(model) == (up, down, up / (up + down) if up + down else 0)
     version.refresh_from_db()
     assert (version.thumbs_up_count, version.thumbs_down_count) == (up, down)
+
+
+def test_every_review_has_a_page_beyond_the_ten_on_the_model_page(client, model, settings):
+    settings.REVIEW_RATE_LIMIT = 0
+    version = model.versions.get()
+    for i in range(35):
+        reviews.submit_review(make_user(f"critic{i}"), version, i % 2 == 0, f"take {i}")
+    page = client.get(model.get_absolute_url()).content.decode()
+    more = f'href="/reviews/versions/{version.id}/all"'
+    assert more in page and page.count('data-testid="review"') == 10
+    first = client.get(f"/reviews/versions/{version.id}/all").content.decode()
+    assert first.count('data-testid="review"') == 30
+    assert "take 34<" in first and "take 4<" not in first and "18 recommend · 17 don't" in first
+    assert '<a href="?page=2">Older</a>' in first
+    second = client.get(f"/reviews/versions/{version.id}/all?page=2").content.decode()
+    assert second.count('data-testid="review"') == 5 and "take 0" in second
+    assert client.get(f"/reviews/versions/{version.id}/all?page=banana").status_code == 200  # first page
+    french = client.get(f"/reviews/versions/{version.id}/all", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "<h1>Avis sur <a href=" in french
+
+
+def test_the_reviews_page_of_a_hidden_version_is_a_404(client, creator):
+    draft = make_model(creator, name="Draft", publish=False).versions.get()
+    assert client.get(f"/reviews/versions/{draft.id}/all").status_code == 404
