@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from models_app.selectors import model_cards
-from models_app.views import _safe_next
+from models_app.views import safe_next
 
 from . import collections
 from .models import CollectionVisibility
@@ -34,7 +34,7 @@ def favourite_toggle(request, item_type: str, item_id: int):
         collections.set_favourite(user=request.user, target=target, on=request.POST.get("action") != "remove")
     except collections.CollectionRefused as refused:
         _refused_message(request, refused)
-    return redirect(_safe_next(request) or "community_collections:my_collections")
+    return redirect(safe_next(request) or "community_collections:my_collections")
 
 
 @login_required
@@ -59,7 +59,7 @@ def save_to_collection(request, item_type: str, item_id: int):
         _refused_message(request, refused)
     else:
         messages.success(request, _("Saved to “%(name)s”.") % {"name": collection.name})
-    return redirect(_safe_next(request) or "community_collections:my_collections")
+    return redirect(safe_next(request) or "community_collections:my_collections")
 
 
 @login_required
@@ -150,4 +150,4 @@ def remove_item(request, collection_id: int, item_id: int):
             collections.remove_item(collection=collection, by=request.user, item=item)
     except collections.CollectionRefused as refused:
         _refused_message(request, refused)
-    return redirect(_safe_next(request) or f"/collections/{collection_id}")
+    return redirect(safe_next(request) or f"/collections/{collection_id}")

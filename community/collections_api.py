@@ -13,7 +13,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from models_app.api import DetailOutput, _errors
+from models_app.api import DetailOutput, error_responses
 from models_app.dates import iso_z
 
 from . import collections
@@ -140,7 +140,7 @@ class Collections(APIView):
         "Without `owner`: your own, Favourites first (401 when anonymous).",
         tags=["collections"],
         parameters=[OpenApiParameter("owner", str, description="A username.")],
-        responses={200: CollectionsOutput, **_errors(401, 404)},
+        responses={200: CollectionsOutput, **error_responses(401, 404)},
     )
     def get(self, request):
         username = request.query_params.get("owner", "").strip()
@@ -160,7 +160,7 @@ class Collections(APIView):
         summary="Create a collection",
         tags=["collections"],
         request=CollectionInput,
-        responses={201: CollectionOutput, **_errors(400, 401, 403), 429: TOO_MANY},
+        responses={201: CollectionOutput, **error_responses(400, 401, 403), 429: TOO_MANY},
     )
     def post(self, request):
         if not request.user.is_authenticated:
@@ -183,7 +183,7 @@ class OneCollection(APIView):
         description="Public collections for anyone; a private one answers 404 to everyone but its owner.",
         tags=["collections"],
         parameters=[COLLECTION_ID],
-        responses={200: CollectionOutput, **_errors(401, 404)},
+        responses={200: CollectionOutput, **error_responses(401, 404)},
     )
     def get(self, request, collection_id: str):
         return Response(_with_count(_collection(request, collection_id)))
@@ -196,7 +196,7 @@ class OneCollection(APIView):
         tags=["collections"],
         parameters=[COLLECTION_ID],
         request=CollectionPatchInput,
-        responses={200: CollectionOutput, **_errors(400, 401, 403, 404)},
+        responses={200: CollectionOutput, **error_responses(400, 401, 403, 404)},
     )
     def patch(self, request, collection_id: str):
         if not request.user.is_authenticated:
@@ -217,7 +217,7 @@ class OneCollection(APIView):
         "deleted (400).",
         tags=["collections"],
         parameters=[COLLECTION_ID],
-        responses={204: None, **_errors(400, 401, 403, 404)},
+        responses={204: None, **error_responses(400, 401, 403, 404)},
     )
     def delete(self, request, collection_id: str):
         if not request.user.is_authenticated:
@@ -251,7 +251,7 @@ class CollectionItems(APIView):
         "hidden things) are not listed.",
         tags=["collections"],
         parameters=[COLLECTION_ID, OpenApiParameter("page", int, description="1 or more.", default=1)],
-        responses={200: ItemPageOutput, **_errors(400, 401, 404)},
+        responses={200: ItemPageOutput, **error_responses(400, 401, 404)},
     )
     def get(self, request, collection_id: str):
         collection = _collection(request, collection_id)
@@ -282,7 +282,7 @@ class CollectionItems(APIView):
         tags=["collections"],
         parameters=[COLLECTION_ID],
         request=ItemInput,
-        responses={201: ItemOutput, 200: ItemOutput, **_errors(400, 401, 403, 404), 429: TOO_MANY},
+        responses={201: ItemOutput, 200: ItemOutput, **error_responses(400, 401, 403, 404), 429: TOO_MANY},
     )
     def post(self, request, collection_id: str):
         if not request.user.is_authenticated:
@@ -303,7 +303,7 @@ class CollectionItems(APIView):
         tags=["collections"],
         parameters=[COLLECTION_ID],
         request=ItemInput,
-        responses={204: None, **_errors(400, 401, 403, 404)},
+        responses={204: None, **error_responses(400, 401, 403, 404)},
     )
     def delete(self, request, collection_id: str):
         if not request.user.is_authenticated:
@@ -328,7 +328,7 @@ class OneCollectionItem(APIView):
         summary="Remove an item from your collection, by the item's id",
         tags=["collections"],
         parameters=[COLLECTION_ID],
-        responses={204: None, **_errors(401, 403, 404)},
+        responses={204: None, **error_responses(401, 403, 404)},
     )
     def delete(self, request, collection_id: str, item_id: int):
         try:

@@ -9,7 +9,7 @@ from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnl
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from models_app.api import DetailOutput, _errors
+from models_app.api import DetailOutput, error_responses
 
 from . import abuse, comments
 from .models import MAX_COMMENT_LENGTH, CommentTarget, ReactionKind
@@ -115,7 +115,7 @@ class Comments(APIView):
             OpenApiParameter("target_id", int, required=True),
             OpenApiParameter("page", int, default=1, description="1 or more."),
         ],
-        responses={200: ThreadPageOutput, **_errors(400, 401, 404)},
+        responses={200: ThreadPageOutput, **error_responses(400, 401, 404)},
     )
     def get(self, request):
         target_type = request.query_params.get("target_type", "")
@@ -157,7 +157,7 @@ class Comments(APIView):
         "IP address, get 429.",
         tags=["comments"],
         request=CommentInput,
-        responses={201: CommentOutput, **_errors(400, 401, 403, 404), **TOO_MANY},
+        responses={201: CommentOutput, **error_responses(400, 401, 403, 404), **TOO_MANY},
     )
     def post(self, request):
         data = CommentInput(data=request.data)
@@ -186,7 +186,7 @@ class OneComment(APIView):
         description="Only its author (others get 403). The body is rendered again.",
         tags=["comments"],
         request=CommentEditInput,
-        responses={200: CommentOutput, **_errors(400, 401, 403, 404), **TOO_MANY},
+        responses={200: CommentOutput, **error_responses(400, 401, 403, 404), **TOO_MANY},
     )
     def patch(self, request, comment_id: int):
         comment, _target = comments.visible_comment(request.user, comment_id)
@@ -207,7 +207,7 @@ class OneComment(APIView):
         summary="Delete your comment",
         description='Only its author (others get 403). With replies it stays as "[deleted]".',
         tags=["comments"],
-        responses={204: None, **_errors(401, 403, 404)},
+        responses={204: None, **error_responses(401, 403, 404)},
     )
     def delete(self, request, comment_id: int):
         comment, _target = comments.visible_comment(request.user, comment_id)
@@ -228,7 +228,7 @@ class CommentPin(APIView):
         "is listed first. `pinned: false` unpins it. Pinning another replaces the pin.",
         tags=["comments"],
         request=PinInput,
-        responses={200: CommentOutput, **_errors(400, 401, 403, 404)},
+        responses={200: CommentOutput, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, comment_id: int):
         comment, target = comments.visible_comment(request.user, comment_id)
@@ -258,7 +258,12 @@ class Reactions(APIView):
         "it already. More than REACTION_RATE_LIMIT a minute get 429.",
         tags=["comments"],
         request=ReactionInput,
-        responses={201: ReactionOutput, 200: ReactionOutput, **_errors(400, 401, 403, 404), **TOO_MANY},
+        responses={
+            201: ReactionOutput,
+            200: ReactionOutput,
+            **error_responses(400, 401, 403, 404),
+            **TOO_MANY,
+        },
     )
     def post(self, request):
         values = _reaction_input(request)
@@ -281,7 +286,7 @@ class Reactions(APIView):
             OpenApiParameter("target_id", int, required=False),
             OpenApiParameter("kind", str, enum=ReactionKind.values, required=False),
         ],
-        responses={204: None, **_errors(400, 401, 404)},
+        responses={204: None, **error_responses(400, 401, 404)},
     )
     def delete(self, request):
         values = _reaction_input(request)

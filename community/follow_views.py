@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from models_app.preferences import show_mature
-from models_app.views import _safe_next
+from models_app.views import safe_next
 
 from . import follows
 
@@ -27,7 +27,7 @@ def follow_toggle(request, target_type: str, target_id: int):
             follows.follow(follower=request.user, target=target)
     except (ValidationError, follows.RateLimited) as exc:
         messages.error(request, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
-    return redirect(_safe_next(request) or "community:feed")
+    return redirect(safe_next(request) or "community:feed")
 
 
 @login_required

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from models_app import preferences
-from models_app.api import DetailOutput, _errors
+from models_app.api import DetailOutput, error_responses
 from models_app.dates import iso_z
 
 from . import follows
@@ -87,7 +87,7 @@ class Follows(APIView):
         operation_id="list_follows",
         summary="What you follow",
         tags=["community"],
-        responses={200: FollowsOutput, **_errors(401)},
+        responses={200: FollowsOutput, **error_responses(401)},
     )
     def get(self, request):
         return Response({"items": [follow_json(row) for row in follows.follows_of(request.user)[:1000]]})
@@ -101,7 +101,7 @@ class Follows(APIView):
         responses={
             201: FollowOutput,
             200: FollowOutput,
-            **_errors(400, 401, 403, 404),
+            **error_responses(400, 401, 403, 404),
             429: OpenApiResponse(DetailOutput, description="Too many follows in a minute."),
         },
     )
@@ -122,7 +122,7 @@ class Follows(APIView):
         description="204 whether or not you followed it.",
         tags=["community"],
         request=FollowInput,
-        responses={204: None, **_errors(400, 401, 403, 404)},
+        responses={204: None, **error_responses(400, 401, 403, 404)},
     )
     def delete(self, request):
         follows.unfollow(follower=request.user, target=_target(request))
@@ -136,7 +136,7 @@ class OneFollow(APIView):
         operation_id="delete_follow",
         summary="Stop following, by the follow's id",
         tags=["community"],
-        responses={204: None, **_errors(401, 403, 404)},
+        responses={204: None, **error_responses(401, 403, 404)},
     )
     def delete(self, request, follow_id: int):
         get_object_or_404(Follow, id=follow_id, follower=request.user).delete()
@@ -156,7 +156,7 @@ class Feed(APIView):
             OpenApiParameter("page", int, default=1, description=f"1 to {follows.MAX_FEED_PAGE}."),
             OpenApiParameter("nsfw", bool, default=False, description="Include mature content."),
         ],
-        responses={200: FeedOutput, **_errors(400, 401)},
+        responses={200: FeedOutput, **error_responses(400, 401)},
     )
     def get(self, request):
         try:

@@ -8,7 +8,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from models_app.api import _errors
+from models_app.api import error_responses
 
 from . import lineage
 from .models import LineageRelation, LineageSource
@@ -63,7 +63,7 @@ class VersionLineage(APIView):
         description="Confirmed links between versions you can see; the version's creator also sees the "
         "parents the worker proposed (confirmed: false).",
         tags=["lineage"],
-        responses={200: LineageOutput, **_errors(401, 404)},
+        responses={200: LineageOutput, **error_responses(401, 404)},
     )
     def get(self, request, version_id: int):
         version = lineage.shown_version(request.user, version_id)
@@ -81,7 +81,7 @@ class VersionParents(APIView):
         "the version itself or a parent that descends from the version (a cycle) is refused with 400.",
         tags=["lineage"],
         request=ParentInput,
-        responses={200: LinkOutput, 201: LinkOutput, **_errors(400, 401, 403, 404)},
+        responses={200: LinkOutput, 201: LinkOutput, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, version_id: int):
         try:
@@ -113,7 +113,7 @@ class OneParent(APIView):
         summary="Remove (or reject) a parent of your version",
         description="The version's creator only. The worker never proposes a removed parent again.",
         tags=["lineage"],
-        responses={204: None, **_errors(401, 403, 404)},
+        responses={204: None, **error_responses(401, 403, 404)},
     )
     def delete(self, request, version_id: int, parent_id: int):
         try:
@@ -133,7 +133,7 @@ class ConfirmParent(APIView):
         description="The version's creator only. Confirming twice is harmless.",
         tags=["lineage"],
         request=None,
-        responses={200: LinkOutput, **_errors(401, 403, 404)},
+        responses={200: LinkOutput, **error_responses(401, 403, 404)},
     )
     def post(self, request, version_id: int, parent_id: int):
         try:

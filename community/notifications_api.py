@@ -9,7 +9,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from models_app.api import _errors
+from models_app.api import error_responses
 from models_app.dates import iso_z
 
 from . import notifications
@@ -79,7 +79,7 @@ class Notifications(APIView):
             OpenApiParameter("page", int, default=1, description="1 or more."),
             OpenApiParameter("unread", bool, default=False, description="Only unread notifications."),
         ],
-        responses={200: NotificationPageOutput, **_errors(400, 401)},
+        responses={200: NotificationPageOutput, **error_responses(400, 401)},
     )
     def get(self, request):
         try:
@@ -113,7 +113,7 @@ class MarkRead(APIView):
         '`{"all": true}` marks all of them. Answers the new unread count. Repeating it is harmless.',
         tags=["community"],
         request=MarkReadInput,
-        responses={200: UnreadOutput, **_errors(400, 401)},
+        responses={200: UnreadOutput, **error_responses(400, 401)},
     )
     def post(self, request):
         data = MarkReadInput(data=request.data)

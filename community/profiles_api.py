@@ -10,7 +10,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from models_app.api import _errors
+from models_app.api import error_responses
 from models_app.dates import iso_z
 from resources.models import ImageStatus
 
@@ -97,7 +97,7 @@ class PublicProfile(APIView):
         operation_id="get_user_profile",
         summary="A user's public profile and figures",
         tags=["profiles"],
-        responses={200: ProfileOutput, **_errors(401, 404)},
+        responses={200: ProfileOutput, **error_responses(401, 404)},
     )
     def get(self, request, username: str):
         person = get_object_or_404(get_user_model(), username=username, is_active=True)
@@ -111,7 +111,7 @@ class OwnProfile(APIView):
         operation_id="get_own_profile",
         summary="Your profile",
         tags=["profiles"],
-        responses={200: ProfileOutput, **_errors(401)},
+        responses={200: ProfileOutput, **error_responses(401)},
     )
     def get(self, request):
         return Response(profile_json(request.user, request.user))
@@ -123,7 +123,7 @@ class OwnProfile(APIView):
         "(400). The avatar is set with POST /api/hub/profile/avatar or on /settings/profile.",
         tags=["profiles"],
         request=ProfilePatchInput,
-        responses={200: ProfileOutput, **_errors(400, 401, 403), 429: TOO_MANY},
+        responses={200: ProfileOutput, **error_responses(400, 401, 403), 429: TOO_MANY},
     )
     def patch(self, request):
         data = ProfilePatchInput(data=request.data)
@@ -147,7 +147,7 @@ class OwnAvatar(APIView):
         "not .png, .jpg, .jpeg or .webp, or a file over 5 MB, is refused at once (400).",
         tags=["profiles"],
         request={"multipart/form-data": AvatarInput},
-        responses={202: AvatarOutput, **_errors(400, 401, 403), 429: TOO_MANY},
+        responses={202: AvatarOutput, **error_responses(400, 401, 403), 429: TOO_MANY},
     )
     def post(self, request):
         data = AvatarInput(data=request.data)
@@ -165,7 +165,7 @@ class OwnAvatar(APIView):
         operation_id="get_own_avatar",
         summary="Your avatar's state",
         tags=["profiles"],
-        responses={200: AvatarOutput, **_errors(401, 404)},
+        responses={200: AvatarOutput, **error_responses(401, 404)},
     )
     def get(self, request):
         profile = profiles.profile_of(request.user)
@@ -178,7 +178,7 @@ class OwnAvatar(APIView):
         summary="Remove your avatar",
         description="204 whether or not you had one; the posted image stays yours.",
         tags=["profiles"],
-        responses={204: None, **_errors(401, 403)},
+        responses={204: None, **error_responses(401, 403)},
     )
     def delete(self, request):
         profiles.remove_avatar(user=request.user)

@@ -8,7 +8,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from models_app.api import DetailOutput, _errors
+from models_app.api import DetailOutput, error_responses
 
 from . import reviews
 from .models import MAX_REVIEW_LENGTH
@@ -61,7 +61,12 @@ class VersionReview(APIView):
         "minute get 429.",
         tags=["reviews"],
         request=ReviewInput,
-        responses={200: ReviewOutput, 201: ReviewOutput, **_errors(400, 401, 403, 404), 429: DetailOutput},
+        responses={
+            200: ReviewOutput,
+            201: ReviewOutput,
+            **error_responses(400, 401, 403, 404),
+            429: DetailOutput,
+        },
     )
     def put(self, request, version_id: int):
         version = reviews.reviewable_version(request.user, version_id)
@@ -79,7 +84,7 @@ class VersionReview(APIView):
         operation_id="delete_version_review",
         summary="Delete your review of a version",
         tags=["reviews"],
-        responses={204: None, **_errors(401, 404)},
+        responses={204: None, **error_responses(401, 404)},
     )
     def delete(self, request, version_id: int):
         version = reviews.reviewable_version(request.user, version_id)
@@ -97,7 +102,7 @@ class VersionReviews(APIView):
         description=f"Public; {PAGE_SIZE} a page. Hidden reviews are not listed.",
         tags=["reviews"],
         parameters=[OpenApiParameter("page", int, description="1 or more.", default=1)],
-        responses={200: ReviewPageOutput, **_errors(400, 401, 404)},
+        responses={200: ReviewPageOutput, **error_responses(400, 401, 404)},
     )
     def get(self, request, version_id: int):
         version = reviews.reviewable_version(request.user, version_id)

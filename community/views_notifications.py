@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
-from models_app.views import _safe_next
+from models_app.views import safe_next
 
 from . import notifications
 from .models import Notification, NotificationKind
@@ -49,7 +49,7 @@ def mark_read(request):
     else:
         ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()]
         notifications.mark_read(request.user, ids=ids)
-    return redirect(_safe_next(request) or "community_notifications:list")
+    return redirect(safe_next(request) or "community_notifications:list")
 
 
 @login_required

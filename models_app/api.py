@@ -265,7 +265,7 @@ class SignedPartOutput(serializers.Serializer):
     headers = serializers.DictField(child=serializers.CharField(), help_text="Headers to send with the PUT.")
 
 
-def _errors(*codes: int) -> dict:
+def error_responses(*codes: int) -> dict:
     """The error answers an operation can give, for extend_schema(responses=...)."""
     described = {
         400: OpenApiResponse(
@@ -387,7 +387,7 @@ class CreateModel(CreatorAPIView):
         description="The model stays a draft, seen only by you, until you publish one of its versions.",
         tags=["models"],
         request=ModelInput,
-        responses={201: CreatedModelOutput, **_errors(400, 401, 403)},
+        responses={201: CreatedModelOutput, **error_responses(400, 401, 403)},
     )
     def post(self, request):
         data = ModelInput(data=request.data)
@@ -465,7 +465,7 @@ class CreateVersion(CreatorAPIView):
         summary="Add a version to one of your models",
         tags=["models"],
         request=VersionInput,
-        responses={201: VersionOutput, **_errors(400, 401, 403, 404)},
+        responses={201: VersionOutput, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, model_id: int):
         model = get_object_or_404(selectors.visible_models(request.user), id=model_id)
@@ -489,7 +489,7 @@ class PublishVersion(CreatorAPIView):
         responses={
             200: VersionOutput,
             202: OpenApiResponse(VersionOutput, description="Queued until the files pass their checks."),
-            **_errors(400, 401, 403, 404),
+            **error_responses(400, 401, 403, 404),
         },
     )
     def post(self, request, version_id: int):
@@ -512,7 +512,7 @@ class VersionFiles(APIView):
         description="Hashes, detected type and hints appear once a file is processed. Drafts are "
         "visible to their creator (and moderators) only.",
         tags=["models"],
-        responses={200: VersionFilesOutput, **_errors(401, 404)},
+        responses={200: VersionFilesOutput, **error_responses(401, 404)},
     )
     def get(self, request, version_id: int):
         version = get_object_or_404(ModelVersion.objects.select_related("model", "base_model"), id=version_id)
@@ -535,7 +535,7 @@ class StartUpload(CreatorAPIView):
         "parts deleted.",
         tags=["uploads"],
         request=UploadInput,
-        responses={201: StartedUploadOutput, **_errors(400, 401, 403, 404)},
+        responses={201: StartedUploadOutput, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request):
         data = UploadInput(data=request.data)
@@ -567,7 +567,7 @@ class StartUpload(CreatorAPIView):
             OpenApiParameter("name", str, required=True, description="The file's name."),
             OpenApiParameter("size", int, required=True, description="The file's size in bytes."),
         ],
-        responses={200: UnfinishedUploadsOutput, **_errors(400, 401, 403, 404)},
+        responses={200: UnfinishedUploadsOutput, **error_responses(400, 401, 403, 404)},
     )
     def get(self, request):
         query = UploadLookupInput(data=request.query_params)
@@ -602,7 +602,7 @@ class UploadParts(CreatorAPIView):
         operation_id="list_upload_parts",
         summary="The parts received so far (to resume an upload)",
         tags=["uploads"],
-        responses={200: PartOutput(many=True), **_errors(400, 401, 403, 404)},
+        responses={200: PartOutput(many=True), **error_responses(400, 401, 403, 404)},
     )
     def get(self, request, file_id: int):
         model_file = _own_upload(request, file_id)
@@ -618,7 +618,7 @@ class SignPart(CreatorAPIView):
         "the declared size. Only parts 1 to ceil(size / part_size) exist; others are a 400.",
         tags=["uploads"],
         request=None,
-        responses={200: SignedPartOutput, **_errors(400, 401, 403, 404)},
+        responses={200: SignedPartOutput, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, file_id: int, part_number: int):
         model_file = _own_upload(request, file_id)
@@ -637,7 +637,7 @@ class CompleteUpload(CreatorAPIView):
         "becomes `rejected` with the reason, its parts are deleted, and the file must be uploaded again.",
         tags=["uploads"],
         request=None,
-        responses={200: FileOutput, **_errors(400, 401, 403, 404)},
+        responses={200: FileOutput, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, file_id: int):
         model_file = _own_upload(request, file_id)
@@ -650,7 +650,7 @@ class AbortUpload(CreatorAPIView):
         operation_id="abort_upload",
         summary="Cancel an upload in progress",
         tags=["uploads"],
-        responses={204: None, **_errors(400, 401, 403, 404)},
+        responses={204: None, **error_responses(400, 401, 403, 404)},
     )
     def delete(self, request, file_id: int):
         model_file = _own_upload(request, file_id)
@@ -859,7 +859,7 @@ class ManageModel(CreatorAPIView):
         "new slug; the old one keeps working (the page redirects, the Hugging Face repo id resolves).",
         tags=["models"],
         request=ModelPatchInput,
-        responses={200: ModelOutput, **_errors(400, 401, 403, 404)},
+        responses={200: ModelOutput, **error_responses(400, 401, 403, 404)},
     )
     def patch(self, request, model_id: int):
         model = _managed_model(request, model_id)
@@ -874,7 +874,7 @@ class ManageModel(CreatorAPIView):
         description="Creator or moderator. Deleting is final for everyone, the creator included; stored "
         "bytes are released once no other file uses them.",
         tags=["models"],
-        responses={204: None, **_errors(400, 401, 403, 404)},
+        responses={204: None, **error_responses(400, 401, 403, 404)},
     )
     def delete(self, request, model_id: int):
         model = _managed_model(request, model_id)
@@ -890,7 +890,7 @@ class UnpublishModel(CreatorAPIView):
         "sees it and can publish a version again.",
         tags=["models"],
         request=None,
-        responses={200: ModelOutput, **_errors(400, 401, 403, 404)},
+        responses={200: ModelOutput, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, model_id: int):
         model = _managed_model(request, model_id)
@@ -906,7 +906,7 @@ class ManageVersion(CreatorAPIView):
         "published version counts from its publish date.",
         tags=["models"],
         request=VersionPatchInput,
-        responses={200: VersionOutput, **_errors(400, 401, 403, 404)},
+        responses={200: VersionOutput, **error_responses(400, 401, 403, 404)},
     )
     def patch(self, request, version_id: int):
         version = _managed_version(request, version_id)
@@ -921,7 +921,7 @@ class ManageVersion(CreatorAPIView):
         operation_id="delete_version",
         summary="Delete a version (a draft or a published one) and its files",
         tags=["models"],
-        responses={204: None, **_errors(400, 401, 403, 404)},
+        responses={204: None, **error_responses(400, 401, 403, 404)},
     )
     def delete(self, request, version_id: int):
         version = _managed_version(request, version_id)
@@ -937,7 +937,7 @@ class UnpublishVersion(CreatorAPIView):
         "no other version is public); publish it again with the publish operation.",
         tags=["models"],
         request=None,
-        responses={200: VersionOutput, **_errors(400, 401, 403, 404)},
+        responses={200: VersionOutput, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, version_id: int):
         version = _managed_version(request, version_id)
@@ -952,7 +952,7 @@ class ManageFile(CreatorAPIView):
         description="An upload still in progress is stopped and its parts deleted. When the primary file "
         "goes, the next ready file becomes primary. The bytes stay while another file uses them.",
         tags=["models"],
-        responses={204: None, **_errors(400, 401, 403, 404)},
+        responses={204: None, **error_responses(400, 401, 403, 404)},
     )
     def delete(self, request, file_id: int):
         model_file = _managed_file(request, file_id)
@@ -971,7 +971,7 @@ class PrimaryFile(CreatorAPIView):
         responses={
             200: FileOutput,
             409: OpenApiResponse(DetailOutput, description="The file is not ready."),
-            **_errors(401, 403, 404),
+            **error_responses(401, 403, 404),
         },
     )
     def post(self, request, file_id: int):

@@ -59,7 +59,7 @@ def public_user(request):
         return request.user
 
 
-def _json(body: dict, status: int, **headers) -> JsonResponse:
+def json_response(body: dict, status: int, **headers) -> JsonResponse:
     response = JsonResponse(body, status=status)
     for name, value in headers.items():
         response[name.replace("_", "-")] = value
@@ -108,7 +108,7 @@ def _refusal(request, user, refused: downloads.DownloadRefused):
     """JSON for tools; for a person in a browser, the login page when logging in could help, else a page
     that says why."""
     if not _wants_html(request):
-        return _json(refused.body, refused.status, Cache_Control=NO_STORE)
+        return json_response(refused.body, refused.status, Cache_Control=NO_STORE)
     if refused.status in (401, 403) and not user.is_authenticated and refused.body.get("message"):
         return redirect_to_login(request.get_full_path())
     response = render(
@@ -134,10 +134,10 @@ def download_version(request, version_id: int):
     try:
         user = caller(request)
     except BadApiKey:
-        return _json({"error": "Unauthorized"}, 401, Cache_Control=NO_STORE)
+        return json_response({"error": "Unauthorized"}, 401, Cache_Control=NO_STORE)
     visitor = downloads.visitor_for(user=user, address=request.META.get("REMOTE_ADDR"))
     if over_rate_limit(visitor):
-        response = _json(
+        response = json_response(
             {"error": "Too many requests", "message": "Too many downloads in a minute; try again shortly."},
             429,
             Cache_Control=NO_STORE,
@@ -297,17 +297,19 @@ def serve_file(request, sha256: str, name: str):
     """The bytes behind a signed link. The name in the path is a label only; the file is found by
     the signature's file id and the content hash, and its headers use the stored name."""
     if not _SHA256.fullmatch(sha256):
-        return _json({"error": "File not found"}, 404)
+        return json_response({"error": "File not found"}, 404)
     file_id = downloads.read_file_signature(request.GET.get("sig", ""), sha256)
     if file_id is None:
-        return _json({"error": "This download link is invalid or has expired"}, 403, Cache_Control="no-store")
+        return json_response(
+            {"error": "This download link is invalid or has expired"}, 403, Cache_Control="no-store"
+        )
     model_file = (
         ModelFile.objects.select_related("blob")
         .filter(downloads.DOWNLOADABLE, id=file_id, blob__sha256=sha256.upper())
         .first()
     )
     if model_file is None:
-        return _json({"error": "File not found"}, 404, Cache_Control="no-store")
+        return json_response({"error": "File not found"}, 404, Cache_Control="no-store")
     headers = {
         "Content-Type": "application/octet-stream",
         "Content-Disposition": downloads.content_disposition(model_file.name),

@@ -194,10 +194,10 @@ def tag_page(request, tag: str):
 def toggle_nsfw(request):
     """Logged-in visitors choose to see mature models; everyone else sees them hidden."""
     preferences.set_show_mature(request, request.POST.get("show") == "1")
-    return redirect(_safe_next(request) or "models_app:browse")
+    return redirect(safe_next(request) or "models_app:browse")
 
 
-def _safe_next(request) -> str | None:
+def safe_next(request) -> str | None:
     """The `next` the form sent, when it is a path on this site: never another host (an open redirect)
     nor a `javascript:` URL, and never a bare word that redirect() would try to reverse."""
     target = request.POST.get("next") or request.GET.get("next") or ""
@@ -416,7 +416,7 @@ def delete_file(request, pk: int, file_id: int):
     else:
         done = gettext("%(name)s is removed.") % {"name": model_file.name}
     messages.success(request, done)
-    return redirect(_safe_next(request) or model.get_absolute_url())
+    return redirect(safe_next(request) or model.get_absolute_url())
 
 
 @login_required

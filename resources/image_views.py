@@ -11,7 +11,7 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from models_app import downloads, storage
-from models_app.download_views import MAX_ID, _json, blob_response, public_user
+from models_app.download_views import MAX_ID, blob_response, json_response, public_user
 
 from . import image_privacy, images, workflows
 from .models import Image, Post
@@ -36,7 +36,7 @@ def _visible(request, image_id: int) -> tuple[Image | None, bool]:
 
 
 def _image_not_found():
-    return _json({"error": "Image not found"}, 404, Cache_Control="no-store")
+    return json_response({"error": "Image not found"}, 404, Cache_Control="no-store")
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -9,7 +9,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from models_app.api import _errors
+from models_app.api import error_responses
 from models_app.download_views import MAX_ID, public_user
 
 from . import images, workflows
@@ -91,7 +91,7 @@ class ImageDetail(APIView):
         responses={
             200: ImageOutput,
             409: OpenApiResponse(ImageStateOutput, description="Not ready: processing, or rejected."),
-            **_errors(404),
+            **error_responses(404),
         },
     )
     def get(self, request, image_id: int):
@@ -119,7 +119,7 @@ class UploadImage(APIView):
         "resumable upload of a version's files with type Image.",
         tags=["images"],
         request={"multipart/form-data": UploadImageInput},
-        responses={202: ImageStateOutput, **_errors(400, 401, 403)},
+        responses={202: ImageStateOutput, **error_responses(400, 401, 403)},
     )
     def post(self, request):
         data = UploadImageInput(data=request.data)

@@ -107,7 +107,7 @@ class ExpandWildcards(APIView):
         responses={200: ExpandOutput, 400: _DETAIL, 404: _DETAIL, 429: _DETAIL},
     )
     def post(self, request):
-        if _over_rate_limit(request):
+        if over_expand_limit(request):
             return Response(
                 {"detail": gettext("Too many expansions this minute; wait a moment and try again.")},
                 status=429,
@@ -151,7 +151,7 @@ class WildcardPacks(APIView):
         return Response(wildcard_packs.published_packs(query=request.query_params.get("q", "").strip()))
 
 
-def _over_rate_limit(request) -> bool:
+def over_expand_limit(request) -> bool:
     """More than WILDCARD_EXPAND_RATE_LIMIT expansions this minute by this visitor."""
     who = f"u{request.user.id}" if request.user.is_authenticated else request.META.get("REMOTE_ADDR", "")
     return rate_limits.over_limit("wildcard-expand", who, settings.WILDCARD_EXPAND_RATE_LIMIT)

@@ -28,14 +28,14 @@ def _try_without_js(request, version, lists) -> dict:
     """Without JavaScript the try-it form submits as GET to the page itself: expand here, over this
     pack only, with the API's checks and rate limit."""
     from resources.wildcard_worker import ExpansionError
-    from resources.wildcards_api import ExpandInput, _over_rate_limit
+    from resources.wildcards_api import ExpandInput, over_expand_limit
 
     if request.GET.get("wc_version") != str(version.id) or "template" not in request.GET:
         return {}
     data = ExpandInput(data={k: v for k, v in request.GET.items() if k in ExpandInput().fields and v != ""})
     if not data.is_valid():
         return {"tried_error": " ".join(str(m) for msgs in data.errors.values() for m in msgs)}
-    if _over_rate_limit(request):
+    if over_expand_limit(request):
         return {"tried_error": "Too many expansions this minute; wait a moment and try again."}
     args = data.validated_data
     try:
