@@ -9,16 +9,20 @@ class CommunityConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth import get_user_model
-        from django.db.models.signals import post_migrate, post_save
+        from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete
 
         from models_app import processing, publishing
 
         from . import tasks  # also registers the notification tasks with Celery
+        from .account_deletion import after_user_delete, before_user_delete
         from .adapter import remember_skeleton, sync_site
         from .collections import connect_signals
         from .lineage import propose_parents_from_file
 
         post_save.connect(remember_skeleton, sender=get_user_model(), dispatch_uid="username_skeleton")
+        # A deleted account's votes, reactions and comments leave the counts (community/account_deletion.py).
+        pre_delete.connect(before_user_delete, sender=get_user_model(), dispatch_uid="user_delete_counts")
+        post_delete.connect(after_user_delete, sender=get_user_model(), dispatch_uid="user_deleted_counts")
         # After django.contrib.sites made its "example.com" row (sites comes first in INSTALLED_APPS).
         post_migrate.connect(sync_site, sender=self, dispatch_uid="sync_site")
         publishing.register_version_published_hook(tasks.on_version_published)  # docs/notifications.md

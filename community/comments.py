@@ -511,11 +511,16 @@ def _prune(node: Node) -> bool:
 def visible_count(target: Target) -> int:
     """Comments counted for the target as comment_count counts them (visible, not deleted, nothing
     hidden above); the model page reads the model's comment_count instead."""
+    return counted_comments(target.filter())
+
+
+def counted_comments(where: Q) -> int:
+    """How many comments matching `where` count: visible, not deleted, nothing hidden above."""
     hidden_above = Q()
     for depth in range(1, MAX_COMMENT_DEPTH + 1):
         hidden_above |= Q(**{"__".join(["parent"] * depth) + "__status": CommentStatus.HIDDEN})
     return (
-        Comment.objects.filter(target.filter(), status=CommentStatus.VISIBLE, is_deleted=False)
+        Comment.objects.filter(where, status=CommentStatus.VISIBLE, is_deleted=False)
         .exclude(hidden_above)
         .count()
     )

@@ -580,3 +580,34 @@ def test_the_image_count_leaves_out_hidden_threads(client, creator, fan, run_on_
     comments.set_comment_status(top, CommentStatus.HIDDEN)
     assert comments.visible_count(target) == 1
     assert "1 comment<" in client.get(f"/images/{image.id}").content.decode()
+
+
+def test_deleting_an_account_keeps_every_count_exact(model, fan, creator, settings):
+    """Reviews, reactions and comments go with the account; the counts others see follow
+    (community/account_deletion.py)."""
+    from community import reviews
+
+    settings.REVIEW_RATE_LIMIT = settings.COMMENT_RATE_LIMIT = settings.REACTION_RATE_LIMIT = 0
+    version = model.versions.get()
+    dora = make_user("dora")
+    target = comments.find_target(fan, "model", model.id)
+    mine = comments.post_comment(fan, target, "Leaving soon")
+    comments.post_comment(dora, target, "Reply under it", parent_id=mine.id)
+    theirs = comments.post_comment(dora, comments.find_target(dora, "version", version.id), "Staying")
+    comments.add_reaction(fan, theirs, "heart")
+    reviews.submit_review(fan, version, True, "good")
+    reviews.submit_review(dora, version, False, "")
+    model.refresh_from_db()
+    assert (model.comment_count, model.thumbs_up_count, model.thumbs_down_count) == (3, 1, 1)
+
+    fan.delete()
+
+    model.refresh_from_db()
+    version.refresh_from_db()
+    theirs.refresh_from_db()
+    assert model.comment_count == 1  # fan's comment and the reply under it went by cascade
+    assert (model.thumbs_up_count, model.thumbs_down_count, model.rating) == (0, 1, 0.0)
+    assert (version.thumbs_up_count, version.thumbs_down_count) == (0, 1)
+    assert theirs.heart_count == 0
+    data = Client().get(f"/api/v1/models/{model.id}").json()["stats"]
+    assert (data["commentCount"], data["thumbsUpCount"], data["thumbsDownCount"]) == (1, 0, 1)
