@@ -316,6 +316,9 @@ class Profile(models.Model):
     avatar = models.ForeignKey(
         "resources.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The language last chosen with the header's switcher ("" = none yet): emails sent without a
+    # request (the notification digest) go out in it (docs/i18n.md).
+    language = models.CharField(max_length=10, blank=True, default="", db_default="")
     updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self):

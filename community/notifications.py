@@ -17,11 +17,12 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from models_app.models import AIModel, ModelVersion, PublishStatus
 
+from . import profiles
 from .adapter import configured_host
 from .models import Follow, Notification, NotificationKind, NotificationSettings, Review
 
@@ -362,19 +363,22 @@ def _absolute(path: str) -> str:
 
 
 def _send_digest(user, rows: list[Notification], address: str) -> None:
-    context = {
-        "site_name": settings.SITE_NAME,
-        "user": user,
-        "count": len(rows),
-        "items": [
-            {"text": describe(n), "excerpt": n.excerpt, "url": _absolute(n.url) if n.url else ""}
-            for n in rows
-        ],
-        "notifications_url": _absolute("/notifications"),
-        "settings_url": _absolute("/settings/notifications"),
-    }
-    subject = " ".join(render_to_string("community/notifications/email/digest_subject.txt", context).split())
-    body = render_to_string("community/notifications/email/digest_body.txt", context)
+    with translation.override(profiles.language_of(user)):  # no request: the language they chose
+        context = {
+            "site_name": settings.SITE_NAME,
+            "user": user,
+            "count": len(rows),
+            "items": [
+                {"text": describe(n), "excerpt": n.excerpt, "url": _absolute(n.url) if n.url else ""}
+                for n in rows
+            ],
+            "notifications_url": _absolute("/notifications"),
+            "settings_url": _absolute("/settings/notifications"),
+        }
+        subject = " ".join(
+            render_to_string("community/notifications/email/digest_subject.txt", context).split()
+        )
+        body = render_to_string("community/notifications/email/digest_body.txt", context)
     EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address]).send()
 
 

@@ -7,6 +7,7 @@ profile points at it and shows it once it is ready, or says why it was refused."
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
@@ -175,3 +176,17 @@ def images_of(person, viewer, *, show_mature: bool, limit: int = 24):
             Q(post__version__isnull=True) | Q(post__version__model__nsfw=False)
         )
     return list(shown.order_by("-created_at", "-id")[:limit])
+
+
+def remember_language(user, code: str) -> None:
+    """Keeps the language `user` chose with the header's switcher, for what is sent them without a
+    request (the notification digest). Unknown codes are ignored."""
+    if code in dict(settings.LANGUAGES):
+        Profile.objects.update_or_create(user=user, defaults={"language": code})
+
+
+def language_of(user) -> str:
+    """The language to write to `user` in when there is no request: their last choice, else the
+    site's default."""
+    chosen = Profile.objects.filter(user=user).values_list("language", flat=True).first()
+    return chosen or settings.LANGUAGE_CODE

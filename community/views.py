@@ -8,6 +8,7 @@ from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext
+from django.views import i18n as i18n_views
 from django.views.decorators.http import require_POST
 
 from models_app.preferences import show_mature
@@ -121,3 +122,13 @@ def revoke_api_key(request, key_id: int):
         % {"name": key.name, "prefix": key.prefix},
     )
     return redirect("community:api_keys")
+
+
+def set_language(request):
+    """The header's language switcher (templates/_language_switcher.html): Django's set_language
+    (the cookie, the redirect back), and for a signed-in user the choice kept on their profile so
+    emails sent without a request use it too (docs/i18n.md)."""
+    response = i18n_views.set_language(request)
+    if request.method == "POST" and request.user.is_authenticated:
+        profiles.remember_language(request.user, request.POST.get("language", ""))
+    return response

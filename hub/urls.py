@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from community import views as community_views
 from compat.hf import urls as hf_urls
 from resources import urls_images as image_urls
 
@@ -13,8 +14,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("healthz", views.healthz, name="healthz"),
-    # The header's language switcher posts to Django's set_language view (/i18n/setlang/, docs/i18n.md).
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The header's language switcher posts here: Django's set_language, and a signed-in user's choice
+    # kept for the emails sent without a request (community/views.set_language, docs/i18n.md).
+    path("i18n/setlang/", community_views.set_language, name="set_language"),
     # The scripts' French (locale/fr/LC_MESSAGES/djangojs.po): gettext() and interpolate() for static/js.
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     # OpenAPI schema of the hub's own API (YAML; ?format=json for JSON) and Swagger UI over it.

@@ -377,6 +377,28 @@ def test_the_digest_sends_one_batched_email_per_recipient_once(model, creator, f
     assert notifications.unread_count(creator) == 4
 
 
+def test_the_digest_is_written_in_the_language_the_recipient_chose(model, creator, fan, mail):
+    """No request when the digest goes out: the language comes from the header's switcher, which a
+    signed-in user's choice is kept from (community/views.set_language)."""
+    owner = Client()
+    owner.force_login(creator)
+    response = owner.post("/i18n/setlang/", {"language": "fr", "next": "/"})
+    assert response.status_code == 302 and response.cookies["django_language"].value == "fr"
+    review(api_client(fan), model.versions.get().id, "Superbe")
+
+    assert send_notification_digests.apply().get() == 1
+    message = mail.messages[0]
+    assert message["Subject"] == f"[{SITE_NAME}] 1 nouvelle notification"
+    assert f"bob a donné son avis sur {model.name} v1.0" in body_of(message)
+
+    owner.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    review(api_client(make_user("carol")), model.versions.get().id, "Nice")
+    send_notification_digests.apply().get()
+    assert mail.messages[1]["Subject"] == f"[{SITE_NAME}] 1 new notification"
+    owner.post("/i18n/setlang/", {"language": "xx", "next": "/"})  # unknown: ignored, nothing breaks
+    assert creator.profile.language == "en"
+
+
 def test_the_digest_respects_opt_outs_reads_and_confirmed_addresses(model, creator, fan, mail):
     from allauth.account.models import EmailAddress
 
