@@ -10,8 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
+import stripe
 
 from billing.models import Plan
+
+from .fake_stripe import FakeStripe
 
 PAYLOADS = Path(__file__).parent / "payloads"
 WEBHOOK_SECRET = "whsec_test_0123456789abcdef"
@@ -65,6 +68,22 @@ def _webhook_secret(settings):
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     settings.STRIPE_SECRET_KEY = ""
     settings.STRIPE_PUBLISHABLE_KEY = ""
+
+
+@pytest.fixture(autouse=True)
+def fake_stripe(monkeypatch):
+    """Every request the stripe library makes in these tests reaches this fake, never the internet."""
+    fake = FakeStripe()
+    monkeypatch.setattr(stripe, "default_http_client", fake)
+    monkeypatch.setattr(stripe, "max_network_retries", 0)
+    return fake
+
+
+@pytest.fixture
+def keys(settings):
+    """Billing configured with test keys."""
+    settings.STRIPE_SECRET_KEY = "sk_test_fake"
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_fake"
 
 
 @pytest.fixture
