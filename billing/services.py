@@ -15,7 +15,9 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import stripe_api
 from .models import Customer, LedgerEntry, Plan, StripeEvent, Subscription
+from .selectors import live_subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,47 @@ def create_plan(
             max_api_keys=max_api_keys,
             early_access=early_access,
         )
+
+
+# --- Checkout and the customer portal.
+
+
+def start_checkout(*, user, plan: Plan, success_url: str, cancel_url: str) -> str:
+    """The Stripe Checkout URL where `user` subscribes to `plan`. Writes nothing: the subscription exists
+    for us only when Stripe's webhook says so. Refuses an inactive plan and a user who already has a live
+    subscription (they change plans in the customer portal instead)."""
+    if not plan.active:
+        raise ValidationError(_("This plan is no longer offered."))
+    if live_subscriptions(user).exists():
+        raise ValidationError(_("You already have a membership; change it from “Manage membership”."))
+    customer = Customer.objects.filter(user=user).first()
+    try:
+        return stripe_api.create_checkout_session(
+            price_id=plan.stripe_price_id,
+            user_id=user.id,
+            email=user.email,
+            customer_id=customer.stripe_customer_id if customer else "",
+            metadata={"kind": "subscription", "plan_id": str(plan.id), "price": plan.stripe_price_id},
+            success_url=success_url,
+            cancel_url=cancel_url,
+        )
+    except stripe_api.stripe.StripeError as error:
+        log.warning("billing: Checkout refused for user %s: %s", user.id, error)
+        raise stripe_api.StripeUnavailable(str(error)) from error
+
+
+def open_portal(*, user, return_url: str) -> str:
+    """The Stripe customer portal URL for `user`; ValidationError if they never paid through Stripe."""
+    customer = Customer.objects.filter(user=user).first()
+    if customer is None:
+        raise ValidationError(_("You have no membership to manage yet."))
+    try:
+        return stripe_api.create_portal_session(
+            customer_id=customer.stripe_customer_id, return_url=return_url
+        )
+    except stripe_api.stripe.StripeError as error:
+        log.warning("billing: portal refused for user %s: %s", user.id, error)
+        raise stripe_api.StripeUnavailable(str(error)) from error
 
 
 # --- The event store.

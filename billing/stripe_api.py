@@ -8,6 +8,10 @@ import stripe
 from django.conf import settings
 
 
+class StripeUnavailable(Exception):
+    """Stripe refused or could not be reached; the user can try again later."""
+
+
 class BadSignature(Exception):
     """The webhook body is not what Stripe signed with our secret (or is too old, or unsigned)."""
 
@@ -35,3 +39,39 @@ def list_subscriptions():
     pages = stripe.Subscription.list(api_key=settings.STRIPE_SECRET_KEY, status="all", limit=100)
     for subscription in pages.auto_paging_iter():
         yield subscription.to_dict()
+
+
+def create_checkout_session(
+    *,
+    price_id: str,
+    user_id: int,
+    email: str,
+    customer_id: str,
+    metadata: dict,
+    success_url: str,
+    cancel_url: str,
+) -> str:
+    """A Stripe Checkout session subscribing our user to one price; returns the URL to send them to.
+    client_reference_id is our user id (the webhook links the customer by it); the subscription carries
+    the user id too, for subscription events that arrive before checkout.session.completed."""
+    options = {"customer": customer_id} if customer_id else ({"customer_email": email} if email else {})
+    session = stripe.checkout.Session.create(
+        api_key=settings.STRIPE_SECRET_KEY,
+        mode="subscription",
+        line_items=[{"price": price_id, "quantity": 1}],
+        client_reference_id=str(user_id),
+        metadata=metadata,
+        subscription_data={"metadata": {"user_id": str(user_id)}},
+        success_url=success_url,
+        cancel_url=cancel_url,
+        **options,
+    )
+    return session.url
+
+
+def create_portal_session(*, customer_id: str, return_url: str) -> str:
+    """A Stripe customer portal session (change plan, cancel, invoices); returns its URL."""
+    session = stripe.billing_portal.Session.create(
+        api_key=settings.STRIPE_SECRET_KEY, customer=customer_id, return_url=return_url
+    )
+    return session.url
