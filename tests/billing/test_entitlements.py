@@ -134,3 +134,33 @@ def test_api_v1_me_reports_free_after_a_lapse(client, member, send):
     _, key = ApiKey.create(user=member, name="tool")
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {key}"}).json()
     assert (me["tier"], me["isMember"]) == ("free", False)
+
+
+def test_a_plan_with_more_api_keys_lets_a_member_create_more(member, fan):
+    from community.services import create_api_key
+
+    for n in range(FREE_MAX_API_KEYS + 1):
+        create_api_key(user=member, name=f"tool {n}")
+    assert ApiKey.objects.filter(user=member).count() == FREE_MAX_API_KEYS + 1
+
+
+def test_after_a_lapse_the_free_api_key_cap_applies_again(member, send):
+    from django.core.exceptions import ValidationError
+
+    from community.services import create_api_key
+
+    for n in range(FREE_MAX_API_KEYS):
+        create_api_key(user=member, name=f"tool {n}")
+    send("customer.subscription.deleted")
+    with pytest.raises(ValidationError, match=f"{FREE_MAX_API_KEYS} active API keys"):
+        create_api_key(user=member, name="one more")
+    assert ApiKey.objects.filter(user=member).count() == FREE_MAX_API_KEYS
+
+
+def test_the_api_keys_page_says_the_cap_is_reached_only_at_the_members_cap(client, member, send):
+    for n in range(FREE_MAX_API_KEYS):
+        ApiKey.create(user=member, name=f"tool {n}")
+    client.force_login(member)
+    assert "the most allowed" not in client.get("/settings/api-keys").content.decode()
+    send("customer.subscription.deleted")
+    assert "the most allowed" in client.get("/settings/api-keys").content.decode()
