@@ -1,6 +1,5 @@
 """The Stripe webhook and the pricing page (docs/billing.md)."""
 
-import json
 import logging
 
 from django.contrib import messages
@@ -32,7 +31,7 @@ def webhook(request):
     if not all(key in event for key in ("id", "type", "created", "data")):
         return JsonResponse({"detail": "Not a Stripe event."}, status=400)
     try:
-        services.record_event(json.loads(json.dumps(event)))
+        services.record_event(event)
     except (ValidationError, KeyError, TypeError, ValueError) as error:
         log.warning("billing: could not apply %s: %s", event.get("id"), error)
         return JsonResponse({"detail": "Malformed event."}, status=400)

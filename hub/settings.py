@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -250,10 +251,10 @@ REACTION_RATE_LIMIT = env_int("REACTION_RATE_LIMIT", 60)
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
-# Nightly: subscriptions brought in line with Stripe for webhooks that were lost (a no-op without keys).
+# Nightly at 03:17 UTC: subscriptions brought in line with Stripe for lost webhooks (no-op without keys).
 CELERY_BEAT_SCHEDULE["reconcile-subscriptions"] = {
     "task": "billing.tasks.reconcile_subscriptions",
-    "schedule": 24 * 3600.0,
+    "schedule": crontab(hour=3, minute=17),
 }
 
 # --- Files. Local disk under var/media unless S3_BUCKET is set; code asks for storages["models"].

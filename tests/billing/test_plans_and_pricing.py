@@ -134,3 +134,9 @@ def test_reconcile_brings_subscriptions_in_line_with_stripe(fake_stripe, keys, s
     fake_stripe.answer("GET", "/v1/subscriptions", *pages)
     assert reconcile_subscriptions() == 2  # a re-run changes nothing
     assert Subscription.objects.get(stripe_subscription_id="sub_1QhubTest").status == "canceled"
+
+
+def test_the_reconcile_runs_nightly_in_beat(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["reconcile-subscriptions"]
+    assert entry["task"] == reconcile_subscriptions.name == "billing.tasks.reconcile_subscriptions"
+    assert (entry["schedule"].hour, entry["schedule"].minute) == ({3}, {17})
