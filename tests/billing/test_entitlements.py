@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 import billing
+import billing.selectors
 from billing.models import Plan, Subscription
 from billing.selectors import FREE_MAX_API_KEYS, FREE_TIER
 from community.models import ApiKey
@@ -164,3 +165,16 @@ def test_the_api_keys_page_says_the_cap_is_reached_only_at_the_members_cap(clien
     assert "the most allowed" not in client.get("/settings/api-keys").content.decode()
     send("customer.subscription.deleted")
     assert "the most allowed" in client.get("/settings/api-keys").content.decode()
+
+
+def test_a_member_has_a_badge_on_their_profile_until_the_membership_lapses(client, member, send, creator):
+    page = client.get(f"/user/{member.username}").content.decode()
+    assert 'data-testid="member-badge" title="Member: Supporter">Member</span>' in page
+    assert 'data-testid="member-badge"' not in client.get(f"/user/{creator.username}").content.decode()
+    send("customer.subscription.deleted")
+    assert 'data-testid="member-badge"' not in client.get(f"/user/{member.username}").content.decode()
+
+
+def test_member_ids_answers_for_a_list_in_one_query(member, creator, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        assert billing.selectors.member_ids([member.id, creator.id]) == {member.id}
