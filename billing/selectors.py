@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Sum
 from django.utils import timezone
 
-from .models import Subscription
+from .models import LedgerEntry, Subscription
 
 FREE_TIER = "free"
 # The free tier's limits. They match what community enforces today (MAX_COLLECTIONS_PER_USER,
@@ -85,3 +86,15 @@ def entitlements(user) -> Entitlements:
         ),
         max_api_keys=max([free.max_api_keys] + [p.max_api_keys for p in plans]),
     )
+
+
+def earnings(creator_id: int) -> dict[str, int]:
+    """What the ledger says `creator_id` is owed, all time, per currency in minor units (payments minus
+    refunds and disputes; docs/billing.md#ledger). Currencies are never added together."""
+    rows = (
+        LedgerEntry.objects.filter(creator_id=creator_id)
+        .values("currency")
+        .annotate(total=Sum("amount"))
+        .order_by("currency")
+    )
+    return {row["currency"]: int(row["total"]) for row in rows}

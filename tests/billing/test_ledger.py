@@ -168,3 +168,17 @@ def test_ledger_sums_stay_exact_whatever_the_order_and_replays_of_events(send, f
         else:
             dispute(send, n=n, amount=amount)
     assert owed(creator) == expected
+
+
+def test_a_creators_earnings_are_summed_per_currency(send, fan, creator):
+    from billing.selectors import earnings
+
+    tip(send, payer=fan, creator=creator, amount=1250, n=1)
+    tip(send, payer=fan, creator=creator, amount=999, n=2)
+    dispute(send, n=2, amount=999)
+    euro = load("checkout.session.completed.tip", user=fan, creator=creator)
+    euro["id"] = "evt_eur"
+    euro["data"]["object"].update(id="cs_eur", currency="eur", amount_total=2000, payment_intent="pi_eur")
+    send(euro)
+    assert earnings(creator.id) == {"eur": 2000, "usd": 1250}
+    assert earnings(fan.id) == {}
