@@ -6,10 +6,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+import billing
+from billing.selectors import FREE_MAX_API_KEYS
+
 from .models import ApiKey
 
-# Enough for every tool a person runs; a cap keeps a leaked session from minting keys without end.
-MAX_ACTIVE_API_KEYS = 20
+# The free tier's cap: enough for every tool a person runs, and a leaked session can't mint keys without
+# end. A plan may allow more (billing.entitlements(user).max_api_keys, docs/billing.md#entitlements).
+MAX_ACTIVE_API_KEYS = FREE_MAX_API_KEYS
 
 
 @transaction.atomic
@@ -24,13 +28,14 @@ def create_api_key(*, user, name: str) -> tuple[ApiKey, str]:
     # Lock the user's row so two requests at once can't both pass the cap.
     get_user_model().objects.select_for_update().filter(id=user.id).first()
     active = ApiKey.objects.filter(user=user, revoked_at=None).count()
-    if active >= MAX_ACTIVE_API_KEYS:
+    limit = billing.entitlements(user).max_api_keys
+    if active >= limit:
         raise ValidationError(
             gettext(
                 "You already have %(count)d active API keys, the most allowed; "
                 "revoke one you no longer use, then create a new one."
             )
-            % {"count": MAX_ACTIVE_API_KEYS}
+            % {"count": limit}
         )
     return ApiKey.create(user=user, name=name)
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from django.views import i18n as i18n_views
 from django.views.decorators.http import require_POST
 
+import billing
 from models_app.preferences import show_mature
 from models_app.selectors import can_moderate, model_cards, visible_models
 
@@ -103,7 +104,7 @@ def api_keys(request):
             "new_key": new_key,
             "keys": keys,
             "active_count": sum(1 for k in keys if k.revoked_at is None),
-            "max_active": services.MAX_ACTIVE_API_KEYS,
+            "max_active": billing.entitlements(request.user).max_api_keys,
             "form_token": _new_form_token(request),
         },
     )

@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -245,6 +246,16 @@ COMMENT_RATE_LIMIT = env_int("COMMENT_RATE_LIMIT", 10)
 COMMENT_IP_RATE_LIMIT = env_int("COMMENT_IP_RATE_LIMIT", 30)
 COMMENT_MIN_ACCOUNT_AGE = env_int("COMMENT_MIN_ACCOUNT_AGE", 3600)
 REACTION_RATE_LIMIT = env_int("REACTION_RATE_LIMIT", 60)
+# Billing on Stripe (docs/billing.md). Empty (the default) = billing not configured: /pricing/ says so
+# and nothing offers to pay. The webhook secret verifies /billing/webhook/ (whsec_…).
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+# Nightly at 03:17 UTC: subscriptions brought in line with Stripe for lost webhooks (no-op without keys).
+CELERY_BEAT_SCHEDULE["reconcile-subscriptions"] = {
+    "task": "billing.tasks.reconcile_subscriptions",
+    "schedule": crontab(hour=3, minute=17),
+}
 
 # --- Files. Local disk under var/media unless S3_BUCKET is set; code asks for storages["models"].
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))

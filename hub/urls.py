@@ -30,6 +30,7 @@ urlpatterns = [
         ),
         name="api_docs",
     ),
+    path("", include("billing.urls")),
     path("", include("models_app.download_urls")),
     path("", include(image_urls.file_urlpatterns)),
     path("", include("resources.urls_images")),

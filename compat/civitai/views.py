@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+import billing
 from community import collections
 from models_app import downloads, preferences, selectors
 from models_app.download_views import BadApiKey, caller, public_user
@@ -638,14 +639,15 @@ def me(request):
         return _error(401, "Unauthorized")
     if not user.is_authenticated:
         return _error(401, "Unauthorized")
+    perks = billing.entitlements(user)
     return _answer(
         user,
         {
             "id": user.id,
             "username": user.username,
-            "tier": "free",
+            "tier": perks.tier,
             "status": "active" if user.is_active else "banned",
-            "isMember": False,
+            "isMember": perks.is_member,
             "subscriptions": [],
             "isModerator": selectors.can_moderate(user),
             "email": user.email or None,

@@ -1,0 +1,100 @@
+"""What a user may do: `entitlements(user)`, the one answer every app reads (docs/billing.md#entitlements)."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Sum
+from django.utils import timezone
+
+from .models import LedgerEntry, Subscription
+
+FREE_TIER = "free"
+# The free tier's limits. They match what community enforces today (MAX_COLLECTIONS_PER_USER,
+# MAX_ACTIVE_API_KEYS); billing may not import community, so the numbers are repeated here until those
+# checks read entitlements (docs/billing.md#whats-next).
+FREE_MAX_PRIVATE_COLLECTIONS = 200
+FREE_MAX_API_KEYS = 20
+# Statuses that keep the perks while the paid period runs. past_due: Stripe is still retrying the card.
+ENTITLED_STATUSES = (Subscription.Status.ACTIVE, Subscription.Status.TRIALING, Subscription.Status.PAST_DUE)
+
+
+@dataclass(frozen=True)
+class Entitlements:
+    """The perks of one user right now. `tier` is a plan's name, or "free"."""
+
+    tier: str
+    early_access: bool
+    upload_limit_bytes: int
+    max_private_collections: int
+    max_api_keys: int
+
+    @property
+    def is_member(self) -> bool:
+        return self.tier != FREE_TIER
+
+
+def free_entitlements() -> Entitlements:
+    return Entitlements(
+        tier=FREE_TIER,
+        early_access=False,
+        upload_limit_bytes=settings.MAX_UPLOAD_SIZE,
+        max_private_collections=FREE_MAX_PRIVATE_COLLECTIONS,
+        max_api_keys=FREE_MAX_API_KEYS,
+    )
+
+
+def live_subscriptions(user):
+    """`user`'s subscriptions that give perks now: an entitled status, a plan of ours and a paid period
+    that has not ended. A lapsed one (canceled, unpaid, incomplete_expired, period over) is not here."""
+    return Subscription.objects.filter(
+        user=user,
+        status__in=ENTITLED_STATUSES,
+        plan__isnull=False,
+        current_period_end__gt=timezone.now(),
+    ).select_related("plan")
+
+
+def member_ids(user_ids) -> set[int]:
+    """Which of these users have a live subscription now: one query for a list (comment authors)."""
+    return set(
+        Subscription.objects.filter(
+            user_id__in=list(user_ids),
+            status__in=ENTITLED_STATUSES,
+            plan__isnull=False,
+            current_period_end__gt=timezone.now(),
+        ).values_list("user_id", flat=True)
+    )
+
+
+def entitlements(user) -> Entitlements:
+    """The perks of `user` (anonymous users and users without a live subscription get the free tier).
+    With several live subscriptions each perk is the most generous one and the tier is the dearest plan's
+    name. Read on every call, never cached: a lapse takes the perks away at once."""
+    free = free_entitlements()
+    if user is None or not getattr(user, "is_authenticated", False):
+        return free
+    plans = [s.plan for s in live_subscriptions(user)]
+    if not plans:
+        return free
+    dearest = max(plans, key=lambda p: (p.amount * (12 if p.interval == "month" else 1), p.id))
+    return Entitlements(
+        tier=dearest.name,
+        early_access=any(p.early_access for p in plans),
+        upload_limit_bytes=max([free.upload_limit_bytes] + [p.upload_limit_bytes for p in plans]),
+        max_private_collections=max(
+            [free.max_private_collections] + [p.max_private_collections for p in plans]
+        ),
+        max_api_keys=max([free.max_api_keys] + [p.max_api_keys for p in plans]),
+    )
+
+
+def earnings(creator_id: int) -> dict[str, int]:
+    """What the ledger says `creator_id` is owed, all time, per currency in minor units (payments minus
+    refunds and disputes; docs/billing.md#ledger). Currencies are never added together."""
+    rows = (
+        LedgerEntry.objects.filter(creator_id=creator_id)
+        .values("currency")
+        .annotate(total=Sum("amount"))
+        .order_by("currency")
+    )
+    return {row["currency"]: int(row["total"]) for row in rows}
