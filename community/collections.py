@@ -276,7 +276,8 @@ def add_item(*, collection: Collection, by, target: dict) -> tuple[CollectionIte
         return existing, False
     check_rate(by)
     with transaction.atomic():
-        # The collection row's lock orders concurrent adds to one collection, so the size limit holds.
+        # The collection row's lock orders concurrent adds and removes of one collection, so the size
+        # limit holds and a duplicate insert below finds the row it collided with.
         locked = Collection.objects.select_for_update().get(id=collection.id)
         if CollectionItem.objects.filter(collection=locked).count() >= MAX_ITEMS_PER_COLLECTION:
             raise CollectionRefused(
@@ -303,6 +304,9 @@ def remove_item(
     rows = CollectionItem.objects.filter(collection=collection)
     rows = rows.filter(id=item.id) if item is not None else rows.filter(**(target or {}))
     with transaction.atomic():
+        # The collection row's lock first, as add_item takes it: adds and removes of one collection
+        # run one after the other, so an add that meets a duplicate finds it still there.
+        Collection.objects.select_for_update().filter(id=collection.id).first()
         found = rows.select_for_update().first()
         if found is None:
             return False
