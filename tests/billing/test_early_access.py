@@ -277,3 +277,19 @@ def test_the_creator_sets_members_and_price_on_the_version_edit_page(version, cr
     assert response.status_code == 200
     version.refresh_from_db()
     assert version.early_access_price == 450
+
+
+def test_a_stripe_failure_is_a_message_on_the_model_page_not_a_500(version, people, keys, fake_stripe):
+    response = as_user(people("dave")).post(
+        f"/models/{version.model_id}/versions/{version.id}/unlock", follow=True
+    )  # no recorded answer: Stripe refuses with an error
+    assert response.status_code == 200
+    assert "Stripe could not start the payment" in response.content.decode()
+    assert len(fake_stripe.requests) == 1 and not EarlyAccessGrant.objects.exists()
+
+
+def test_an_anonymous_visitor_is_offered_to_log_in_and_unlock_needs_a_login(version, client, keys):
+    page = client.get(version.model.get_absolute_url()).content.decode()
+    assert "Log in to unlock early access." in page and 'data-testid="early-access-unlock"' not in page
+    response = client.post(f"/models/{version.model_id}/versions/{version.id}/unlock")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
