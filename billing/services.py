@@ -15,7 +15,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import stripe_api
+from . import purchases, stripe_api
 from .models import Customer, LedgerEntry, Plan, StripeEvent, Subscription
 from .selectors import live_subscriptions
 
@@ -95,6 +95,33 @@ def start_checkout(*, user, plan: Plan, success_url: str, cancel_url: str) -> st
         )
     except stripe_api.stripe.StripeError as error:
         log.warning("billing: Checkout refused for user %s: %s", user.id, error)
+        raise stripe_api.StripeUnavailable(str(error)) from error
+
+
+def start_purchase(
+    *, user, name: str, amount: int, currency: str, metadata: dict, success_url: str, cancel_url: str
+) -> str:
+    """The Stripe Checkout URL for a one-time payment (early access, tips). `metadata` must name the
+    `kind` (a registered purchase handler) and the `creator_id` owed. Writes nothing: the webhook does."""
+    if not isinstance(amount, int) or amount <= 0:
+        raise ValidationError(_("The amount is a positive whole number of minor units (500 = 5.00)."))
+    if purchases.handler_for(str(metadata.get("kind"))) is None:
+        raise ValidationError(f"no purchase handler for {metadata.get('kind')!r}")
+    customer = Customer.objects.filter(user=user).first()
+    try:
+        return stripe_api.create_payment_session(
+            name=name,
+            amount=amount,
+            currency=currency,
+            user_id=user.id,
+            email=user.email,
+            customer_id=customer.stripe_customer_id if customer else "",
+            metadata={key: str(value) for key, value in metadata.items()},
+            success_url=success_url,
+            cancel_url=cancel_url,
+        )
+    except stripe_api.stripe.StripeError as error:
+        log.warning("billing: one-time Checkout refused for user %s: %s", user.id, error)
         raise stripe_api.StripeUnavailable(str(error)) from error
 
 
@@ -281,6 +308,9 @@ def _on_checkout_completed(session: dict, *, created: int) -> None:
             payment_intent_id=session.get("payment_intent") or "",
             description=str(metadata.get("description") or metadata.get("kind") or "")[:255],
         )
+        handler = purchases.handler_for(str(metadata.get("kind") or ""))
+        if handler is not None:
+            handler(user, metadata, session)
 
 
 # --- The ledger.

@@ -75,3 +75,38 @@ def create_portal_session(*, customer_id: str, return_url: str) -> str:
         api_key=settings.STRIPE_SECRET_KEY, customer=customer_id, return_url=return_url
     )
     return session.url
+
+
+def create_payment_session(
+    *,
+    name: str,
+    amount: int,
+    currency: str,
+    user_id: int,
+    email: str,
+    customer_id: str,
+    metadata: dict,
+    success_url: str,
+    cancel_url: str,
+) -> str:
+    """A one-time Stripe Checkout session (mode=payment) for `amount` minor units of `currency`, named
+    `name` on Stripe's page; returns its URL. client_reference_id is our user; metadata names what is
+    bought (the webhook hands it to the purchase handler of metadata.kind)."""
+    options = {"customer": customer_id} if customer_id else ({"customer_email": email} if email else {})
+    session = stripe.checkout.Session.create(
+        api_key=settings.STRIPE_SECRET_KEY,
+        mode="payment",
+        line_items=[
+            {
+                "price_data": {"currency": currency, "unit_amount": amount, "product_data": {"name": name}},
+                "quantity": 1,
+            }
+        ],
+        client_reference_id=str(user_id),
+        metadata=metadata,
+        payment_intent_data={"metadata": metadata},
+        success_url=success_url,
+        cancel_url=cancel_url,
+        **options,
+    )
+    return session.url

@@ -17,6 +17,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+import billing
+
 from . import storage
 from .dates import iso_z
 from .models import (
@@ -67,13 +69,16 @@ def not_found() -> DownloadRefused:
 
 def has_early_access(user, version: ModelVersion) -> bool:
     """May `user` download `version` now? Everyone once early access has ended; before that the
-    creator, moderators and people holding a grant."""
+    creator, moderators, people holding a grant (bought, or given) and, when the version is open to
+    members, users whose tier has the early-access perk."""
     if not version.in_early_access():
         return True
     if not user.is_authenticated:
         return False
     if can_manage(user, version.model):
         return True
+    if version.early_access_members and billing.entitlements(user).early_access:
+        return True  # a member of a tier with the early-access perk (docs/billing.md#paid-early-access)
     return EarlyAccessGrant.objects.filter(version=version, user=user).exists()
 
 

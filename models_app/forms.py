@@ -149,3 +149,35 @@ class VersionForm(forms.Form):
 
     def clean_trained_words(self):
         return services.clean_trigger_words(_split(self.cleaned_data["trained_words"]))
+
+
+class EditVersionForm(VersionForm):
+    """The version edit page: VersionForm plus who the early-access window is open to
+    (docs/billing.md#paid-early-access)."""
+
+    early_access_members = forms.BooleanField(
+        required=False,
+        label=gettext_lazy("Open early access to members"),
+        help_text=gettext_lazy(
+            "Members of a tier with the early-access perk may download during the window."
+        ),
+    )
+    early_access_price = forms.IntegerField(
+        min_value=0,
+        max_value=services.MAX_EARLY_ACCESS_PRICE,
+        initial=0,
+        required=False,
+        label=gettext_lazy("Early access price (minor units)"),
+        help_text=gettext_lazy(
+            "A one-time price to unlock the version during the window, in cents (500 = 5.00). 0 for none."
+        ),
+    )
+    early_access_currency = forms.CharField(
+        required=False, initial="usd", label=gettext_lazy("Currency"), help_text="usd, eur, …"
+    )
+
+    def clean_early_access_price(self):
+        return self.cleaned_data["early_access_price"] or 0
+
+    def clean_early_access_currency(self):
+        return services.clean_currency(self.cleaned_data["early_access_currency"] or "usd")

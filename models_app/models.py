@@ -297,6 +297,15 @@ class ModelVersion(HasDescription, models.Model):
     usage_control = models.CharField(
         max_length=24, choices=UsageControl.choices, default=UsageControl.DOWNLOAD
     )
+    # Paid early access (docs/billing.md#paid-early-access): during the window, members of a tier with the
+    # early-access perk pass the gate, and/or anyone may buy a grant for a one-time price (0 = not for sale).
+    early_access_members = models.BooleanField(default=False, db_default=False)
+    early_access_price = models.PositiveIntegerField(
+        default=0,
+        db_default=0,
+        help_text="One-time early-access price in minor units (500 = 5.00); 0 = none.",
+    )
+    early_access_currency = models.CharField(max_length=3, default="usd", db_default="usd")
     # The VAE version the creator recommends with this one (services.clean_recommended_vae checks it
     # is a published VAE); shown only while it stays published (recommended_vae_shown).
     recommended_vae = models.ForeignKey(

@@ -581,7 +581,19 @@ VERSION_EDITABLE = (
     "early_access_days",
     "usage_control",
     "recommended_vae",
+    "early_access_members",
+    "early_access_price",
+    "early_access_currency",
 )
+MAX_EARLY_ACCESS_PRICE = 1_000_000  # minor units (10,000.00): a typo guard, not a business rule
+
+
+def clean_currency(value) -> str:
+    """A lower-case three-letter ISO currency code (Stripe's form), or ValidationError."""
+    code = str(value or "").strip().lower()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise ValidationError(gettext("The currency is a three-letter ISO code, such as usd or eur."))
+    return code
 
 
 @transaction.atomic
@@ -660,6 +672,18 @@ def update_version(*, version: ModelVersion, by, **changes) -> ModelVersion:
         version.usage_control = changes["usage_control"]
     if "recommended_vae" in changes:
         version.recommended_vae = clean_recommended_vae(changes["recommended_vae"], for_version=version)
+    if "early_access_members" in changes:
+        version.early_access_members = bool(changes["early_access_members"])
+    if "early_access_price" in changes:
+        price = changes["early_access_price"]
+        if isinstance(price, bool) or not isinstance(price, int) or not 0 <= price <= MAX_EARLY_ACCESS_PRICE:
+            raise ValidationError(
+                gettext("The early access price is a whole number of minor units from 0 to %(max)d.")
+                % {"max": MAX_EARLY_ACCESS_PRICE}
+            )
+        version.early_access_price = price
+    if "early_access_currency" in changes:
+        version.early_access_currency = clean_currency(changes["early_access_currency"])
     if "early_access_days" in changes:
         days = changes["early_access_days"]
         if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_EARLY_ACCESS_DAYS:

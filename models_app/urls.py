@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, views
+from . import api, early_access_views, views
 
 app_name = "models_app"
 
@@ -20,6 +20,9 @@ urlpatterns = [
     path("models/<int:pk>/unpublish", views.unpublish_model, name="unpublish_model"),
     path("models/<int:pk>/delete", views.delete_model, name="delete_model"),
     path("models/<int:pk>/versions/<int:version_id>/edit", views.edit_version, name="edit_version"),
+    path(
+        "models/<int:pk>/versions/<int:version_id>/unlock", early_access_views.unlock, name="unlock_version"
+    ),
     path(
         "models/<int:pk>/versions/<int:version_id>/fix-base-model",
         views.fix_base_model,

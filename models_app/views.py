@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from . import preferences, selectors, services
-from .forms import ModelForm, VersionForm
+from .forms import EditVersionForm, ModelForm, VersionForm
 from .models import BaseModel, FileStatus, FileType, ModelFile, ModelType, normalize_tag
 
 
@@ -284,8 +284,11 @@ def edit_version(request, pk: int, version_id: int):
         "early_access_days": version.early_access_days,
         "usage_control": version.usage_control,
         "recommended_vae": version.recommended_vae_id,
+        "early_access_members": version.early_access_members,
+        "early_access_price": version.early_access_price,
+        "early_access_currency": version.early_access_currency,
     }
-    form = VersionForm(request.POST or None, initial=initial)
+    form = EditVersionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             version = services.update_version(version=version, by=request.user, **form.cleaned_data)
