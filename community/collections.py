@@ -112,12 +112,8 @@ def find_target(user, item_type: str, item_id) -> dict | None:
         model = selectors.visible_models(user).filter(id=item_id).first()
         return {"model": model} if model else None
     if item_type == "version":
-        version = ModelVersion.objects.select_related("model").filter(id=item_id).first()
-        if version is None or not selectors.visible_models(user).filter(id=version.model_id).exists():
-            return None
-        if not selectors.visible_versions(user, version.model).filter(id=version.id).exists():
-            return None
-        return {"version": version}
+        version = selectors.visible_version(user, item_id)
+        return {"version": version} if version else None
     if item_type == "image":
         image = visible_images(user).filter(id=item_id).first()
         return {"image": image} if image else None

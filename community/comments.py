@@ -99,14 +99,10 @@ def find_target(user, target_type: str, target_id: int) -> Target:
             raise Http404
         return Target(CommentTarget.IMAGE, image)
     if target_type == CommentTarget.VERSION:
-        version = ModelVersion.objects.filter(id=target_id).first()
+        version = selectors.visible_version(user, target_id)
         if version is None:
             raise Http404
-        model = selectors.visible_models(user).filter(id=version.model_id).first()
-        if model is None or not selectors.visible_versions(user, model).filter(id=version.id).exists():
-            raise Http404
-        version.model = model
-        return Target(CommentTarget.VERSION, version, model=model)
+        return Target(CommentTarget.VERSION, version, model=version.model)
     if target_type == CommentTarget.MODEL:
         model = selectors.visible_models(user).filter(id=target_id).first()
         if model is None:

@@ -33,13 +33,8 @@ class ReviewRefused(Exception):
 
 def reviewable_version(user, version_id: int) -> ModelVersion:
     """The version if `user` may see it, else Http404 (a draft is not confirmed to exist)."""
-    try:
-        version = ModelVersion.objects.select_related("model").get(id=version_id)
-    except ModelVersion.DoesNotExist:
-        raise Http404 from None
-    if not selectors.visible_models(user).filter(id=version.model_id).exists():
-        raise Http404
-    if not selectors.visible_versions(user, version.model).filter(id=version.id).exists():
+    version = selectors.visible_version(user, version_id)
+    if version is None:
         raise Http404
     return version
 

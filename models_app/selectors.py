@@ -72,6 +72,17 @@ def visible_versions(user, model: AIModel) -> QuerySet[ModelVersion]:
     return versions.filter(status=PublishStatus.PUBLISHED)
 
 
+def visible_version(user, version_id) -> ModelVersion | None:
+    """The version with this id when `user` may see it (its model and the version itself), with its
+    model loaded; None otherwise, so callers answer 404 without confirming it exists."""
+    version = ModelVersion.objects.select_related("model").filter(id=version_id).first()
+    if version is None or not visible_models(user).filter(id=version.model_id).exists():
+        return None
+    if not visible_versions(user, version.model).filter(id=version.id).exists():
+        return None
+    return version
+
+
 def visible_files(user, version: ModelVersion) -> list[ModelFile]:
     """A version's files as this viewer may see them: the creator and moderators see every file with
     its problems; everyone else only files that passed (or are still being) processed."""
@@ -96,9 +107,7 @@ def unfinished_uploads(version: ModelVersion, *, name: str, size: int) -> list[M
 def file_is_visible(user, model_file: ModelFile) -> bool:
     """May `user` see this file listed (visible_files), on a version and model they may see?"""
     version = model_file.version
-    if not visible_models(user).filter(id=version.model_id).exists():
-        return False
-    if not visible_versions(user, version.model).filter(id=version.id).exists():
+    if visible_version(user, version.id) is None:
         return False
     return any(f.id == model_file.id for f in visible_files(user, version))
 
