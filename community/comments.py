@@ -365,11 +365,11 @@ def set_comment_status(comment: Comment, status: str) -> None:
             Comment.objects.filter(id=comment.id).update(pinned=False)
         # Its notifications (and its replies', hidden with it) go, or come back when shown again.
         hidden = status == CommentStatus.HIDDEN
-        level = [comment.id]
+        subtree, level = [], [comment.id]
         while level:  # at most MAX_COMMENT_DEPTH + 1 levels
-            for comment_id in level:
-                notifications.withdraw(f"comment:{comment_id}", hidden=hidden)
+            subtree += level
             level = list(Comment.objects.filter(parent_id__in=level).values_list("id", flat=True))
+        notifications.withdraw(*(f"comment:{comment_id}" for comment_id in subtree), hidden=hidden)
 
 
 def set_pinned(user, comment: Comment, target: Target, pinned: bool) -> None:

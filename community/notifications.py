@@ -155,11 +155,11 @@ def notify_many(recipient_ids: Iterable[int], kind: str, *, actor, key: str, **f
         Notification.objects.bulk_create(batch, ignore_conflicts=True)
 
 
-def withdraw(key: str, *, hidden: bool = True) -> int:
-    """Hide every notification of this event (its comment or review was deleted or hidden by
+def withdraw(*keys: str, hidden: bool = True) -> int:
+    """Hide every notification of these events (a comment or review deleted or hidden by
     moderation): kept, listed nowhere, never emailed. `hidden=False` shows them again (moderation
     undone). Returns how many rows changed."""
-    return Notification.objects.filter(key=key).exclude(hidden=hidden).update(hidden=hidden)
+    return Notification.objects.filter(key__in=keys).exclude(hidden=hidden).update(hidden=hidden)
 
 
 # --- The events wired today (docs/notifications.md#events).
