@@ -145,6 +145,9 @@ class LedgerEntry(models.Model):
     stripe_object_id = models.CharField(max_length=255, db_index=True)
     payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
     description = models.CharField(max_length=255, blank=True)
+    # What the money was for, as the buyer's Checkout metadata named it ("goal:12", "tip"), copied to the
+    # refunds and disputes of that payment: a goal's progress is the sum of its reference's rows.
+    reference = models.CharField(max_length=100, blank=True, db_index=True, db_default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     objects = LedgerQuerySet.as_manager()

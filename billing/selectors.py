@@ -98,3 +98,18 @@ def earnings(creator_id: int) -> dict[str, int]:
         .order_by("currency")
     )
     return {row["currency"]: int(row["total"]) for row in rows}
+
+
+def totals_by_reference(references) -> dict[str, dict[str, int]]:
+    """For each reference ("goal:12"), what its ledger rows add up to per currency, refunds and disputes
+    included: {"goal:12": {"usd": 4200}}. One query for a list of references; missing ones are absent."""
+    rows = (
+        LedgerEntry.objects.filter(reference__in=list(references))
+        .values("reference", "currency")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    totals: dict[str, dict[str, int]] = {}
+    for row in rows:
+        totals.setdefault(row["reference"], {})[row["currency"]] = int(row["total"])
+    return totals

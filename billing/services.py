@@ -307,6 +307,7 @@ def _on_checkout_completed(session: dict, *, created: int) -> None:
             stripe_object_id=session["id"],
             payment_intent_id=session.get("payment_intent") or "",
             description=str(metadata.get("description") or metadata.get("kind") or "")[:255],
+            reference=str(metadata.get("reference") or "")[:100],
         )
         handler = purchases.handler_for(str(metadata.get("kind") or ""))
         if handler is not None:
@@ -379,6 +380,7 @@ def _on_charge_refunded(charge: dict, *, created: int) -> None:
         stripe_object_id=charge["id"],
         payment_intent_id=charge.get("payment_intent") or "",
         description=f"Refund of {payment.stripe_object_id}" if payment else "Refund",
+        reference=payment.reference if payment else "",
     )
 
 
@@ -395,6 +397,7 @@ def _on_dispute_created(dispute: dict, *, created: int) -> None:
         stripe_object_id=dispute["id"],
         payment_intent_id=dispute.get("payment_intent") or "",
         description=f"Dispute ({dispute.get('reason') or 'unknown reason'})"[:255],
+        reference=payment.reference if payment else "",
     )
 
 

@@ -182,3 +182,20 @@ def test_a_creators_earnings_are_summed_per_currency(send, fan, creator):
     send(euro)
     assert earnings(creator.id) == {"eur": 2000, "usd": 1250}
     assert earnings(fan.id) == {}
+
+
+def test_refunds_and_disputes_keep_the_reference_of_their_payment(send, fan, creator):
+    from billing.selectors import totals_by_reference
+
+    for n, reference in ((1, "goal:7"), (2, "goal:7"), (3, "goal:8")):
+        event = load("checkout.session.completed.tip", user=fan, creator=creator)
+        event["id"] = f"evt_ref_{n}"
+        event["data"]["object"].update(id=f"cs_ref_{n}", amount_total=1000, payment_intent=f"pi_tip_{n}")
+        event["data"]["object"]["metadata"]["reference"] = reference
+        assert send(event).status_code == 200
+    refund(send, n=1, refunded_so_far=400, event_n=1)
+    dispute(send, n=3, amount=1000)
+    assert totals_by_reference(["goal:7", "goal:8", "goal:9"]) == {
+        "goal:7": {"usd": 1000 + 1000 - 400},
+        "goal:8": {"usd": 0},
+    }
