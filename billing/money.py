@@ -14,3 +14,17 @@ def format_money(amount: int, currency: str) -> str:
     sign = "-" if amount < 0 else ""
     whole, cents = divmod(abs(amount), 100)
     return f"{sign}{whole}.{cents:02d} {code}"
+
+
+def parse_money(text: str, currency: str) -> int:
+    """The minor units of an amount typed in major units: "5", "5.5" and "5.50" USD are 550; "500" JPY
+    is 500. ValueError for anything else (negative, more decimals than the currency has, not a number,
+    more than 12 digits): the caller turns it into a form error."""
+    text = (text or "").strip().replace(",", ".")
+    places = 0 if currency.lower() in ZERO_DECIMAL else 2
+    whole, _, fraction = text.partition(".")
+    if not whole.isascii() or not whole.isdigit() or len(whole) > 12:
+        raise ValueError("not an amount")
+    if fraction and (not fraction.isascii() or not fraction.isdigit() or len(fraction) > places):
+        raise ValueError("too many decimals for this currency" if fraction.isdigit() else "not an amount")
+    return int(whole) * 10**places + int((fraction or "0").ljust(places, "0") or 0)
