@@ -178,3 +178,24 @@ def test_a_member_has_a_badge_on_their_profile_until_the_membership_lapses(clien
 def test_member_ids_answers_for_a_list_in_one_query(member, creator, django_assert_num_queries):
     with django_assert_num_queries(1):
         assert billing.selectors.member_ids([member.id, creator.id]) == {member.id}
+
+
+def test_a_members_comments_carry_the_badge_until_the_membership_lapses(
+    client, member, send, creator, run_on_commit
+):
+    from community import comments
+    from tests.factories import publish_model
+
+    model = publish_model(creator, run_on_commit).model
+    target = comments.find_target(member, "model", model.id)
+    comments.post_comment(member, target, "Lovely model")
+    comments.post_comment(creator, target, "Thanks!")
+
+    def badges():
+        page = client.get(model.get_absolute_url()).content.decode()
+        section = page[page.index('id="comments"') :]
+        return section.count('data-testid="member-badge"')
+
+    assert badges() == 1  # the member's comment, not the creator's
+    send("customer.subscription.deleted")
+    assert badges() == 0
