@@ -382,6 +382,7 @@ def _on_charge_refunded(charge: dict, *, created: int) -> None:
         description=f"Refund of {payment.stripe_object_id}" if payment else "Refund",
         reference=payment.reference if payment else "",
     )
+    _purchase_follows_money(payment)
 
 
 def _dispute_recorded(dispute_id: str) -> int:
@@ -412,6 +413,36 @@ def _write_dispute(dispute: dict, *, net: int, description: str) -> None:
         description=description[:255],
         reference=payment.reference if payment else "",
     )
+    _purchase_follows_money(payment)
+
+
+def _purchase_follows_money(payment: LedgerEntry | None) -> None:
+    """After a refund or dispute row: take back what the payment bought when none of the payer's money
+    for the same thing (its reference; else this payment) is left, give it again when some is (a
+    dispute won). Only kinds that registered `on_reversed` take part (docs/billing.md#refunds-and-disputes)."""
+    if payment is None or payment.user is None:
+        return
+    stored = StripeEvent.objects.filter(
+        type="checkout.session.completed", payload__data__object__id=payment.stripe_object_id
+    ).first()
+    if stored is None:  # a subscription's invoice: perks follow the subscription's status instead
+        return
+    session = stored.payload["data"]["object"]
+    metadata = session.get("metadata") or {}
+    kind = str(metadata.get("kind") or "")
+    on_reversed = purchases.reversal_handler_for(kind)
+    if on_reversed is None:
+        return
+    same = (
+        {"reference": payment.reference}
+        if payment.reference
+        else {"payment_intent_id": payment.payment_intent_id}
+    )
+    left = LedgerEntry.objects.filter(user=payment.user, **same).aggregate(total=Sum("amount"))["total"] or 0
+    if left <= 0:
+        on_reversed(payment.user, metadata, session)
+    else:
+        purchases.handler_for(kind)(payment.user, metadata, session)
 
 
 def _on_dispute_created(dispute: dict, *, created: int) -> None:
