@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 
-from .models import LedgerEntry, Subscription
+from .models import LedgerEntry, Plan, Subscription
 
 FREE_TIER = "free"
 # The free tier's API keys (community's MAX_ACTIVE_API_KEYS is this number); the free upload limit and
@@ -25,6 +25,8 @@ class Entitlements:
     upload_limit_bytes: int
     max_private_collections: int
     max_api_keys: int
+    # The names of the tiers (plans) the user has live now; empty on the free tier.
+    tiers: frozenset[str] = frozenset()
 
     @property
     def is_member(self) -> bool:
@@ -50,6 +52,12 @@ def live_subscriptions(user):
         plan__isnull=False,
         current_period_end__gt=timezone.now(),
     ).select_related("plan")
+
+
+def tier_names() -> list[str]:
+    """The tiers on offer now (active plans' names; a monthly and a yearly plan of one name are one
+    tier), for creators choosing who their early access is open to."""
+    return sorted(set(Plan.objects.filter(active=True).values_list("name", flat=True)))
 
 
 def member_ids(user_ids) -> set[int]:
@@ -83,6 +91,7 @@ def entitlements(user) -> Entitlements:
             [free.max_private_collections] + [p.max_private_collections for p in plans]
         ),
         max_api_keys=max([free.max_api_keys] + [p.max_api_keys for p in plans]),
+        tiers=frozenset(p.name for p in plans),
     )
 
 

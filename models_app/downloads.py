@@ -67,18 +67,26 @@ def not_found() -> DownloadRefused:
 # --- Who may download.
 
 
+def member_may_open(perks, version: ModelVersion) -> bool:
+    """Do these entitlements open `version`'s early access? Its chosen tiers if it names some, else
+    any tier with the early-access perk."""
+    if version.early_access_tiers:
+        return bool(perks.tiers & set(version.early_access_tiers))
+    return perks.early_access
+
+
 def has_early_access(user, version: ModelVersion) -> bool:
     """May `user` download `version` now? Everyone once early access has ended; before that the
     creator, moderators, people holding a grant (bought, or given) and, when the version is open to
-    members, users whose tier has the early-access perk."""
+    members, users of the tiers it names (or, naming none, of any tier with the early-access perk)."""
     if not version.in_early_access():
         return True
     if not user.is_authenticated:
         return False
     if can_manage(user, version.model):
         return True
-    if version.early_access_members and billing.entitlements(user).early_access:
-        return True  # a member of a tier with the early-access perk (docs/billing.md#paid-early-access)
+    if version.early_access_members and member_may_open(billing.entitlements(user), version):
+        return True  # a member of a chosen tier, or of any tier with the perk (docs/billing.md#paid-early-access)
     return EarlyAccessGrant.objects.filter(version=version, user=user).exists()
 
 

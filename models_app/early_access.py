@@ -25,6 +25,7 @@ def offers(version: ModelVersion) -> dict:
     for_sale = bool(version.early_access_price) and stripe_api.is_configured()
     return {
         "members": version.early_access_members,
+        "tiers": version.early_access_tiers if version.early_access_members else [],
         "price": version.early_access_price if for_sale else 0,
         "currency": version.early_access_currency,
     }

@@ -3,6 +3,9 @@ from django.utils.formats import number_format
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy
 
+from billing import selectors as billing_selectors
+from billing.money import parse_money
+
 from . import services
 from .models import (
     MAX_DESCRIPTION_LENGTH,
@@ -162,22 +165,44 @@ class EditVersionForm(VersionForm):
             "Members of a tier with the early-access perk may download during the window."
         ),
     )
-    early_access_price = forms.IntegerField(
-        min_value=0,
-        max_value=services.MAX_EARLY_ACCESS_PRICE,
-        initial=0,
+    early_access_tiers = forms.MultipleChoiceField(
         required=False,
-        label=gettext_lazy("Early access price (minor units)"),
+        widget=forms.CheckboxSelectMultiple,
+        label=gettext_lazy("Only these tiers"),
+        help_text=gettext_lazy("None ticked: every tier with the early-access perk."),
+    )
+    early_access_price = forms.CharField(
+        required=False,
+        max_length=20,
+        label=gettext_lazy("Early access price"),
         help_text=gettext_lazy(
-            "A one-time price to unlock the version during the window, in cents (500 = 5.00). 0 for none."
+            "A one-time price to unlock the version during the window, such as 4.50. Empty or 0 for none."
         ),
     )
     early_access_currency = forms.CharField(
         required=False, initial="usd", label=gettext_lazy("Currency"), help_text="usd, eur, …"
     )
 
-    def clean_early_access_price(self):
-        return self.cleaned_data["early_access_price"] or 0
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        tiers = billing_selectors.tier_names()
+        if tiers:
+            self.fields["early_access_tiers"].choices = [(name, name) for name in tiers]
+        else:  # no tiers on offer: nothing to choose
+            del self.fields["early_access_tiers"]
+
+    def clean(self):
+        cleaned = super().clean()
+        price, currency = cleaned.get("early_access_price"), cleaned.get("early_access_currency")
+        if currency and price is not None:
+            try:
+                cleaned["early_access_price"] = parse_money(price or "0", currency)
+            except ValueError:
+                self.add_error(
+                    "early_access_price",
+                    gettext_lazy("Write the price as an amount, such as 4.50, or leave it empty."),
+                )
+        return cleaned
 
     def clean_early_access_currency(self):
         return services.clean_currency(self.cleaned_data["early_access_currency"] or "usd")

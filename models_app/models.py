@@ -8,6 +8,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.db.models import Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
@@ -300,6 +301,8 @@ class ModelVersion(HasDescription, models.Model):
     # Paid early access (docs/billing.md#paid-early-access): during the window, members of a tier with the
     # early-access perk pass the gate, and/or anyone may buy a grant for a one-time price (0 = not for sale).
     early_access_members = models.BooleanField(default=False, db_default=False)
+    # With members: the tiers (plan names) chosen by the creator; empty = every tier with the perk.
+    early_access_tiers = models.JSONField(default=list, blank=True, db_default=Value([], models.JSONField()))
     early_access_price = models.PositiveIntegerField(
         default=0,
         db_default=0,

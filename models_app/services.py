@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 
 import billing
+from billing import selectors as billing_selectors
 
 from . import publishing, storage
 from .cards import refresh_card_fields
@@ -594,9 +595,23 @@ VERSION_EDITABLE = (
     "usage_control",
     "recommended_vae",
     "early_access_members",
+    "early_access_tiers",
     "early_access_price",
     "early_access_currency",
 )
+
+
+def clean_early_access_tiers(value) -> list[str]:
+    """The tiers (plan names) a creator opens early access to: names of tiers on offer, sorted, once."""
+    if not isinstance(value, list | tuple) or not all(isinstance(name, str) for name in value):
+        raise ValidationError(gettext("Choose the tiers from the list."))
+    offered = set(billing_selectors.tier_names())
+    unknown = sorted(set(value) - offered)
+    if unknown:
+        raise ValidationError(gettext("No tier is called %(name)s.") % {"name": unknown[0][:100]})
+    return sorted(set(value))
+
+
 MAX_EARLY_ACCESS_PRICE = 1_000_000  # minor units (10,000.00): a typo guard, not a business rule
 
 
@@ -686,6 +701,8 @@ def update_version(*, version: ModelVersion, by, **changes) -> ModelVersion:
         version.recommended_vae = clean_recommended_vae(changes["recommended_vae"], for_version=version)
     if "early_access_members" in changes:
         version.early_access_members = bool(changes["early_access_members"])
+    if "early_access_tiers" in changes:
+        version.early_access_tiers = clean_early_access_tiers(changes["early_access_tiers"])
     if "early_access_price" in changes:
         price = changes["early_access_price"]
         if isinstance(price, bool) or not isinstance(price, int) or not 0 <= price <= MAX_EARLY_ACCESS_PRICE:

@@ -9,6 +9,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+from billing.money import format_money
+
 from . import preferences, selectors, services
 from .forms import EditVersionForm, ModelForm, VersionForm
 from .models import BaseModel, FileStatus, FileType, ModelFile, ModelType, normalize_tag
@@ -285,7 +287,12 @@ def edit_version(request, pk: int, version_id: int):
         "usage_control": version.usage_control,
         "recommended_vae": version.recommended_vae_id,
         "early_access_members": version.early_access_members,
-        "early_access_price": version.early_access_price,
+        "early_access_tiers": version.early_access_tiers,
+        "early_access_price": format_money(version.early_access_price, version.early_access_currency).split()[
+            0
+        ]
+        if version.early_access_price
+        else "",
         "early_access_currency": version.early_access_currency,
     }
     form = EditVersionForm(request.POST or None, initial=initial)

@@ -314,7 +314,7 @@ def test_the_creator_sets_members_and_price_on_the_version_edit_page(version, cr
         "description": "",
         "early_access_days": 3,
         "usage_control": "Download",
-        "early_access_price": 450,
+        "early_access_price": "4.50",
         "early_access_currency": "EUR",
     }
     assert client.post(url, form).status_code == 302
@@ -324,10 +324,50 @@ def test_the_creator_sets_members_and_price_on_the_version_edit_page(version, cr
         450,
         "eur",
     )
-    response = client.post(url, {**form, "early_access_price": -1, "early_access_currency": "euro"})
-    assert response.status_code == 200
+    assert 'value="4.50"' in client.get(url).content.decode()
+    for price, currency in (("-1", "eur"), ("4.505", "eur"), ("abc", "eur"), ("4.50", "euro")):
+        response = client.post(url, {**form, "early_access_price": price, "early_access_currency": currency})
+        assert response.status_code == 200 and 'class="errorlist' in response.content.decode()
     version.refresh_from_db()
     assert version.early_access_price == 450
+
+
+def test_early_access_open_to_chosen_tiers_only(version, creator, send, fan, plan):
+    """bob (fan) is a member of Supporter; the version is opened to Patron only, then to Supporter."""
+    from billing.models import Plan
+
+    Plan.objects.create(
+        name="Patron", stripe_price_id="price_patron", amount=1500, currency="usd", interval="month"
+    )
+    send("checkout.session.completed", user=fan)
+    send("customer.subscription.updated")
+    url = f"/models/{version.model_id}/versions/{version.id}/edit"
+    page = as_user(creator).get(url).content.decode()
+    assert 'name="early_access_tiers" value="Patron"' in page and 'value="Supporter"' in page
+    form = {
+        "name": version.name,
+        "base_model": version.base_model.name,
+        "early_access_days": 3,
+        "usage_control": "Download",
+        "early_access_members": "on",
+        "early_access_tiers": ["Patron"],
+        "early_access_price": "3.00",
+        "early_access_currency": "usd",
+    }
+    assert as_user(creator).post(url, form).status_code == 302
+    version.refresh_from_db()
+    assert version.early_access_tiers == ["Patron"]
+    assert trimmed(what_each_path_says(version, fan)) == refused(version)
+    model_page = as_user(fan).get(version.model.get_absolute_url()).content.decode()
+    assert "Members of Patron can download it now." in model_page
+
+    assert (
+        as_user(creator).post(url, {**form, "early_access_tiers": ["Supporter", "Patron"]}).status_code == 302
+    )
+    version.refresh_from_db()
+    assert trimmed(what_each_path_says(version, fan)) == allowed(version)
+    bad = as_user(creator).post(url, {**form, "early_access_tiers": ["Gold"]})
+    assert bad.status_code == 200 and "Gold" in bad.content.decode()
 
 
 def test_a_stripe_failure_is_a_message_on_the_model_page_not_a_500(version, people, keys, fake_stripe):
