@@ -328,6 +328,8 @@ def version_json(
         "usageControl": version.usage_control,
         "earlyAccessConfig": {"timeframe": version.early_access_days} if version.early_access_days else {},
         "earlyAccessEndsAt": iso_z(version.early_access_ends_at) if in_early_access else None,
+        # The older name of the same deadline, which some tools still read (docs/civitai-api.md).
+        "earlyAccessDeadline": iso_z(version.early_access_ends_at) if in_early_access else None,
         "paidAccess": None,
         "supportsGeneration": False,
         "air": air(model, version),

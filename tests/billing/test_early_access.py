@@ -89,6 +89,7 @@ def what_each_path_says(version, user) -> dict:
         "hf": hf_status(client),
         "availability": civitai["availability"],
         "deadline": civitai["earlyAccessEndsAt"],
+        "same_deadline": civitai["earlyAccessDeadline"] == civitai["earlyAccessEndsAt"],
     }
 
 
@@ -100,6 +101,7 @@ def refused(version) -> dict:
         "hf": 403,
         "availability": "EarlyAccess",
         "deadline": deadline,
+        "same_deadline": True,
     }
 
 
@@ -149,7 +151,8 @@ def test_after_the_deadline_everyone_may_download(version, people):
     for user in (None, people("dave")):
         answer = what_each_path_says(version, user)
         assert answer == {
-            "download": 307, "civitai_download": 307, "hf": 200, "availability": "Public", "deadline": None
+            "download": 307, "civitai_download": 307, "hf": 200, "availability": "Public", "deadline": None,
+            "same_deadline": True,
         }  # fmt: skip
 
 

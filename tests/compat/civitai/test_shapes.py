@@ -24,7 +24,7 @@ MODEL_KEYS = {
 VERSION_KEYS = {
     "id", "modelId", "index", "name", "description", "baseModel", "baseModelType", "status", "availability",
     "nsfwLevel", "createdAt", "updatedAt", "publishedAt", "trainedWords", "trainingStatus", "trainingDetails",
-    "vaeId", "uploadType", "usageControl", "earlyAccessConfig", "earlyAccessEndsAt", "paidAccess",
+    "vaeId", "uploadType", "usageControl", "earlyAccessConfig", "earlyAccessEndsAt", "earlyAccessDeadline", "paidAccess",
     "supportsGeneration", "air", "stats", "model", "files", "images", "downloadUrl",
 }  # fmt: skip
 FILE_KEYS = {
