@@ -75,13 +75,13 @@ def test_totals_are_exact_after_payments_a_partial_refund_and_a_dispute_in_two_c
     assert re.findall(r"<strong>(.*?)</strong>", section(html, "earnings-month")) == ["20.00 EUR", "7.51 USD"]
     table = rows(html)
     assert [row[1:] for row in table] == [
-        ["payment", "Tip", "20.00 EUR"],
-        ["dispute", "Dispute (fraudulent)", "-9.99 USD"],
-        ["refund", "Refund of cs_test_tip_1", "-5.00 USD"],
-        ["payment", "Tip", "0.01 USD"],
-        ["payment", "Tip", "9.99 USD"],
-        ["payment", "Tip", "12.50 USD"],
-        ["payment", "Tip", "50.00 USD"],
+        ["20.00 EUR", "payment", "Tip"],
+        ["-9.99 USD", "dispute", "Dispute (fraudulent)"],
+        ["-5.00 USD", "refund", "Refund of cs_test_tip_1"],
+        ["0.01 USD", "payment", "Tip"],
+        ["9.99 USD", "payment", "Tip"],
+        ["12.50 USD", "payment", "Tip"],
+        ["50.00 USD", "payment", "Tip"],
     ]
     assert "3.00 USD" not in html  # dave's tip
     dave_html = as_user(dave).get(URL).content.decode()
@@ -95,10 +95,10 @@ def test_fifty_rows_a_page(creator):
         )
     client = as_user(creator)
     first = client.get(URL).content.decode()
-    assert len(rows(first)) == 50 and rows(first)[0][-1] == "1.50 USD"  # newest first
+    assert len(rows(first)) == 50 and rows(first)[0][1] == "1.50 USD"  # newest first
     assert "Page 1 of 2" in first and 'href="?page=2"' in first
     second = client.get(URL + "?page=2").content.decode()
-    assert [row[-1] for row in rows(second)] == ["1.00 USD"] and 'href="?page=1"' in second
+    assert [row[1] for row in rows(second)] == ["1.00 USD"] and 'href="?page=1"' in second
     assert client.get(URL + "?page=99").status_code == 200  # the last page, not an error
 
 
