@@ -10,10 +10,8 @@ from django.utils import timezone
 from .models import LedgerEntry, Subscription, Tip
 
 FREE_TIER = "free"
-# The free tier's limits. They match what community enforces today (MAX_COLLECTIONS_PER_USER,
-# MAX_ACTIVE_API_KEYS); billing may not import community, so the numbers are repeated here until those
-# checks read entitlements (docs/billing.md#whats-next).
-FREE_MAX_PRIVATE_COLLECTIONS = 200
+# The free tier's API keys (community's MAX_ACTIVE_API_KEYS is this number); the free upload limit and
+# private collections are settings (MAX_UPLOAD_SIZE, FREE_MAX_PRIVATE_COLLECTIONS).
 FREE_MAX_API_KEYS = 20
 # Statuses that keep the perks while the paid period runs. past_due: Stripe is still retrying the card.
 ENTITLED_STATUSES = (Subscription.Status.ACTIVE, Subscription.Status.TRIALING, Subscription.Status.PAST_DUE)
@@ -39,7 +37,7 @@ def free_entitlements() -> Entitlements:
         tier=FREE_TIER,
         early_access=False,
         upload_limit_bytes=settings.MAX_UPLOAD_SIZE,
-        max_private_collections=FREE_MAX_PRIVATE_COLLECTIONS,
+        max_private_collections=settings.FREE_MAX_PRIVATE_COLLECTIONS,
         max_api_keys=FREE_MAX_API_KEYS,
     )
 

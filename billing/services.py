@@ -484,23 +484,86 @@ def _on_charge_refunded(charge: dict, *, created: int) -> None:
         description=f"Refund of {payment.stripe_object_id}" if payment else "Refund",
         reference=payment.reference if payment else "",
     )
+    _purchase_follows_money(payment)
 
 
-def _on_dispute_created(dispute: dict, *, created: int) -> None:
-    """A chargeback: the disputed amount leaves, negative, owed by the same creator as the payment."""
+def _dispute_recorded(dispute_id: str) -> int:
+    return (
+        LedgerEntry.objects.filter(kind=LedgerEntry.Kind.DISPUTE, stripe_object_id=dispute_id).aggregate(
+            total=Sum("amount")
+        )["total"]
+        or 0
+    )
+
+
+def _write_dispute(dispute: dict, *, net: int, description: str) -> None:
+    """Bring the dispute's rows to `net` (its whole effect on the ledger) with one new row, if needed."""
     payment = _payment_of(dispute.get("payment_intent") or "")
+    _lock_payer(payment.user if payment else None)
+    change = net - _dispute_recorded(dispute["id"])
+    if change == 0:
+        return
     LedgerEntry.objects.create(
         kind=LedgerEntry.Kind.DISPUTE,
         user=payment.user if payment else None,
         stripe_customer_id=payment.stripe_customer_id if payment else "",
         creator_id=payment.creator_id if payment else None,
-        amount=-int(dispute["amount"]),
+        amount=change,
         currency=dispute["currency"],
         stripe_object_id=dispute["id"],
         payment_intent_id=dispute.get("payment_intent") or "",
-        description=f"Dispute ({dispute.get('reason') or 'unknown reason'})"[:255],
+        description=description[:255],
         reference=payment.reference if payment else "",
     )
+    _purchase_follows_money(payment)
+
+
+def _purchase_follows_money(payment: LedgerEntry | None) -> None:
+    """After a refund or dispute row: take back what the payment bought when none of the payer's money
+    for the same thing (its reference; else this payment) is left, give it again when some is (a
+    dispute won). Only kinds that registered `on_reversed` take part (docs/billing.md#refunds-and-disputes)."""
+    if payment is None or payment.user is None:
+        return
+    stored = StripeEvent.objects.filter(
+        type="checkout.session.completed", payload__data__object__id=payment.stripe_object_id
+    ).first()
+    if stored is None:  # a subscription's invoice: perks follow the subscription's status instead
+        return
+    session = stored.payload["data"]["object"]
+    metadata = session.get("metadata") or {}
+    kind = str(metadata.get("kind") or "")
+    on_reversed = purchases.reversal_handler_for(kind)
+    if on_reversed is None:
+        return
+    same = (
+        {"reference": payment.reference}
+        if payment.reference
+        else {"payment_intent_id": payment.payment_intent_id}
+    )
+    left = LedgerEntry.objects.filter(user=payment.user, **same).aggregate(total=Sum("amount"))["total"] or 0
+    if left <= 0:
+        on_reversed(payment.user, metadata, session)
+    else:
+        purchases.handler_for(kind)(payment.user, metadata, session)
+
+
+def _on_dispute_created(dispute: dict, *, created: int) -> None:
+    """A chargeback: the disputed amount leaves, negative, owed by the same creator as the payment.
+    If the dispute's closing arrived first, it already settled the dispute's rows: nothing to do."""
+    closed = StripeEvent.objects.filter(
+        type="charge.dispute.closed", payload__data__object__id=dispute["id"]
+    ).exists()
+    if not closed:
+        reason = dispute.get("reason") or "unknown reason"
+        _write_dispute(dispute, net=-int(dispute["amount"]), description=f"Dispute ({reason})")
+
+
+def _on_dispute_closed(dispute: dict, *, created: int) -> None:
+    """A won dispute gives the money back (the dispute's rows net to zero: a positive row); a lost one
+    keeps it withdrawn (written now if the opening event never came)."""
+    won = dispute.get("status") == "won"
+    net = 0 if won else -int(dispute["amount"])
+    _write_dispute(dispute, net=net, description="Dispute won" if won else "Dispute lost")
 
 
 HANDLERS = {
@@ -512,4 +575,5 @@ HANDLERS = {
     "invoice.payment_failed": _on_payment_failed,
     "charge.refunded": _on_charge_refunded,
     "charge.dispute.created": _on_dispute_created,
+    "charge.dispute.closed": _on_dispute_closed,
 }

@@ -14,12 +14,14 @@ number of users whose favourites hold the model, also under concurrent clicks
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import billing
 from models_app import rate_limits, selectors
 from models_app.models import AIModel, ModelVersion, PublishStatus
 from resources.images import visible_images
@@ -201,6 +203,7 @@ def _clean_visibility(value) -> str:
     return value
 
 
+@transaction.atomic
 def create_collection(
     *, owner, name: str, description: str = "", visibility: str = CollectionVisibility.PUBLIC
 ) -> Collection:
@@ -212,14 +215,42 @@ def create_collection(
         _clean_visibility(visibility),
     )
     check_rate(owner)
-    if Collection.objects.filter(owner=owner).count() >= MAX_COLLECTIONS_PER_USER:
+    _lock_owner(owner)
+    most = max(MAX_COLLECTIONS_PER_USER, billing.entitlements(owner).max_private_collections)
+    if Collection.objects.filter(owner=owner).count() >= most:
         raise CollectionRefused(
-            400,
-            _("You have %(n)d collections, the most one person may have.") % {"n": MAX_COLLECTIONS_PER_USER},
+            400, _("You have %(n)d collections, the most one person may have.") % {"n": most}
         )
+    if visibility == CollectionVisibility.PRIVATE:
+        _check_private_allowed(owner)
     return Collection.objects.create(owner=owner, name=name, description=description, visibility=visibility)
 
 
+def _lock_owner(owner) -> None:
+    """Two creations at once are counted one after the other (the owner's row is locked)."""
+    list(get_user_model().objects.select_for_update().filter(pk=owner.pk).values_list("pk"))
+
+
+def _check_private_allowed(owner, *, besides: Collection | None = None) -> None:
+    """Refuse one more private collection past the owner's plan (entitlements; Favourites not counted)."""
+    most = billing.entitlements(owner).max_private_collections
+    private = Collection.objects.filter(
+        owner=owner, visibility=CollectionVisibility.PRIVATE, is_favorites=False
+    )
+    if besides is not None:
+        private = private.exclude(pk=besides.pk)
+    if private.count() >= most:
+        raise CollectionRefused(
+            400,
+            _(
+                "You have %(n)d private collections, the most your plan allows; make one public, or see "
+                "the pricing page for plans with more."
+            )
+            % {"n": most},
+        )
+
+
+@transaction.atomic
 def update_collection(*, collection: Collection, by, changes: dict) -> Collection:
     """Renames, describes or changes the visibility of `by`'s collection; only the keys given change.
     Favourites keeps its name (it is the like count's list). Safe to repeat."""
@@ -236,7 +267,11 @@ def update_collection(*, collection: Collection, by, changes: dict) -> Collectio
         collection.description = _clean_description(changes["description"])
         fields.append("description")
     if "visibility" in changes:
-        collection.visibility = _clean_visibility(changes["visibility"])
+        visibility = _clean_visibility(changes["visibility"])
+        if visibility == CollectionVisibility.PRIVATE and collection.visibility != visibility:
+            _lock_owner(by)
+            _check_private_allowed(by, besides=collection)
+        collection.visibility = visibility
         fields.append("visibility")
     if fields:
         collection.updated_at = timezone.now()

@@ -13,7 +13,9 @@ class ModelsAppConfig(AppConfig):
         from . import early_access, sqlite_search
 
         # Paid early access: billing calls this when a kind=early_access Checkout is paid (docs/billing.md).
-        register_purchase_handler(early_access.KIND, early_access.grant_purchase)
+        register_purchase_handler(
+            early_access.KIND, early_access.grant_purchase, on_reversed=early_access.revoke_purchase
+        )
 
         # SQLite only: the search index and its triggers, installed (idempotently) after every migrate.
         post_migrate.connect(sqlite_search.install, sender=self, dispatch_uid="sqlite_search_install")

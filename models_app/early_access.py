@@ -54,6 +54,7 @@ def start_unlock(*, user, version: ModelVersion, success_url: str, cancel_url: s
             "kind": KIND,
             "version_id": version.id,
             "creator_id": version.model.owner_id,
+            "reference": f"{KIND}:{version.id}",
             "description": f"Early access to version {version.id}",
         },
         success_url=success_url,
@@ -83,3 +84,17 @@ def grant_purchase(user, metadata: dict, session: dict) -> None:
             )
     except IntegrityError:  # granted meanwhile by a concurrent delivery
         pass
+
+
+def revoke_purchase(user, metadata: dict, session: dict) -> None:
+    """Billing's reversal handler for kind=early_access: the buyer's money for this version was all
+    refunded or disputed, so the grant a purchase made goes. A grant the creator gave by hand stays."""
+    try:
+        version_id = int(metadata.get("version_id"))
+    except (TypeError, ValueError):
+        return
+    deleted, _rows = EarlyAccessGrant.objects.filter(
+        version_id=version_id, user=user, reason__startswith="bought ("
+    ).delete()
+    if deleted:
+        log.info("early access: took back user %s's grant to version %s (refunded)", user.pk, version_id)

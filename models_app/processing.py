@@ -7,10 +7,11 @@ range reads, the hashes one streaming pass. Nothing here unpickles or executes a
 import logging
 from dataclasses import asdict
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+
+import billing
 
 from . import publishing
 from .cards import refresh_card_fields
@@ -106,10 +107,9 @@ def process_file(*, model_file: ModelFile) -> ModelFile:
         if not key or not model_storage().exists(key):
             raise FileRejected("The uploaded bytes are missing; upload the file again.")
         size = object_size(key)
-        if size > settings.MAX_UPLOAD_SIZE:
-            raise FileRejected(
-                f"The file is {size:,} bytes, over the hub's limit of {settings.MAX_UPLOAD_SIZE:,}."
-            )
+        limit = billing.entitlements(model_file.version.model.owner).upload_limit_bytes
+        if size > limit:
+            raise FileRejected(f"The file is {size:,} bytes, over the hub's limit of {limit:,}.")
         if size == 0:
             raise FileRejected("The file is empty.")
         ModelFile.objects.filter(id=model_file.id).update(scan_status=ScanStatus.SCANNING)

@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext
 
+import billing
+
 from . import publishing, storage
 from .cards import refresh_card_fields
 from .models import (
@@ -235,8 +237,16 @@ def byte_count(n: int) -> str:
     return "1 byte" if n == 1 else f"{n:,} bytes"
 
 
-def check_upload_allowed(*, filename: str, size: int | None) -> str:
-    """Refuse a file by its name and declared size before any byte is sent; returns the clean name."""
+def upload_limit(user) -> int:
+    """The largest file `user` may upload: the free tier's MAX_UPLOAD_SIZE, or more with a plan that
+    raises it (docs/billing.md#entitlements). Read each time: a lapsed membership lowers it at once."""
+    return billing.entitlements(user).upload_limit_bytes
+
+
+def check_upload_allowed(*, filename: str, size: int | None, limit: int | None = None) -> str:
+    """Refuse a file by its name and declared size (over `limit`, default the free tier's
+    MAX_UPLOAD_SIZE) before any byte is sent; returns the clean name."""
+    limit = settings.MAX_UPLOAD_SIZE if limit is None else limit
     name = clean_filename(filename)
     extension = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
     allowed = settings.ALLOWED_UPLOAD_EXTENSIONS
@@ -248,14 +258,10 @@ def check_upload_allowed(*, filename: str, size: int | None) -> str:
     if size is not None:
         if size <= 0:
             raise ValidationError(gettext("%(name)s is empty.") % {"name": repr(name)})
-        if size > settings.MAX_UPLOAD_SIZE:
+        if size > limit:
             raise ValidationError(
                 gettext("%(name)s is %(size)s; the largest file the hub accepts is %(max)s.")
-                % {
-                    "name": repr(name),
-                    "size": _human_size(size),
-                    "max": _human_size(settings.MAX_UPLOAD_SIZE),
-                }
+                % {"name": repr(name), "size": _human_size(size), "max": _human_size(limit)}
             )
     return name
 
@@ -295,9 +301,10 @@ def add_file(
     name = check_upload_allowed(filename=name, size=None)
     key = model_storage().save(new_upload_key(name), content)
     size = model_storage().size(key)
-    if size > settings.MAX_UPLOAD_SIZE:
+    limit = upload_limit(version.model.owner)
+    if size > limit:
         model_storage().delete(key)
-        check_upload_allowed(filename=name, size=size)
+        check_upload_allowed(filename=name, size=size, limit=limit)
     with transaction.atomic():
         model_file = _new_file_row(
             version=version, name=name, type=type, is_primary=is_primary,
@@ -307,7 +314,7 @@ def add_file(
     return model_file
 
 
-def _check_open_uploads(*, user, name: str, size: int) -> None:
+def _check_open_uploads(*, user, name: str, size: int, limit: int) -> None:
     """Refuse a new upload when the user already has too many open, or too many bytes announced.
 
     Open uploads hold storage until they are completed, cancelled or swept, so these caps bound what
@@ -327,11 +334,15 @@ def _check_open_uploads(*, user, name: str, size: int) -> None:
             )
             % {"count": count, "name": repr(name)}
         )
-    if announced + size > settings.MAX_OPEN_UPLOAD_BYTES:
+    # A plan with a larger file limit raises this cap with it (two of its largest files at once).
+    most = settings.MAX_OPEN_UPLOAD_BYTES
+    if limit > settings.MAX_UPLOAD_SIZE:
+        most = max(most, 2 * limit)
+    if announced + size > most:
         raise ValidationError(
             f"Your uploads in progress already add up to {_human_size(announced)}; with {name!r} "
             f"({_human_size(size)}) they would pass the limit of "
-            f"{_human_size(settings.MAX_OPEN_UPLOAD_BYTES)} at once. Finish or cancel an upload first."
+            f"{_human_size(most)} at once. Finish or cancel an upload first."
         )
 
 
@@ -347,14 +358,15 @@ def start_upload(
     transaction fail after storage opened the upload, the sweep removes that orphan.
     """
     _check_owner(version, by)
-    name = check_upload_allowed(filename=filename, size=size)
+    limit = upload_limit(by)
+    name = check_upload_allowed(filename=filename, size=size, limit=limit)
     part_size = settings.UPLOAD_PART_SIZE
     if -(-size // part_size) > MAX_PARTS:
         raise ValidationError(
             f"{name!r} would need more than {MAX_PARTS:,} parts of {_human_size(part_size)}, the most "
             "a multipart upload can have."
         )
-    _check_open_uploads(user=by, name=name, size=size)
+    _check_open_uploads(user=by, name=name, size=size, limit=limit)
     key = new_upload_key(name)
     upload_id = storage.start_multipart(key)
     return _new_file_row(

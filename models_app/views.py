@@ -112,7 +112,7 @@ def upload_files(request, pk: int, version_id: int):
             "step": 3,
             "upload_config": {
                 "versionId": version.id,
-                "maxFileSize": settings.MAX_UPLOAD_SIZE,
+                "maxFileSize": services.upload_limit(request.user),
                 "allowedExtensions": settings.ALLOWED_UPLOAD_EXTENSIONS,
                 "partSize": settings.UPLOAD_PART_SIZE,
                 "fileTypes": FileType.choices,

@@ -9,6 +9,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
+from billing import selectors as billing_selectors
 from community import comments
 from community.models import MAX_COMMENT_DEPTH, MAX_COMMENT_LENGTH, CommentTarget
 from models_app.models import AIModel
@@ -80,9 +81,12 @@ def section_context(request, target: comments.Target, page: int, *, csrf_token=N
     roots, has_next = comments.threads(target, page=page, viewer=user)
     kinds = [(k, e, str(label)) for k, e, label in KINDS]  # translated once, not per comment
     formats = _button_formats(kinds)
-    for root in roots:
-        for node in (root, *root.walk()):
-            node.reactions = _reaction_buttons(node, kinds, formats, user.is_authenticated)
+    shown = [node for root in roots for node in (root, *root.walk())]
+    # One query for the page's authors: who has a live membership now (docs/billing.md#entitlements).
+    members = billing_selectors.member_ids({node.comment.user_id for node in shown})
+    for node in shown:
+        node.reactions = _reaction_buttons(node, kinds, formats, user.is_authenticated)
+        node.is_member = node.comment.user_id in members
     section = target.type if target.type == CommentTarget.IMAGE else CommentTarget.MODEL
     section_url = reverse("community_comments:section", args=[section, target.id])
     page_url = target.url.split("#")[0]

@@ -62,6 +62,7 @@ def bought(version, buyer, creator) -> dict:
     metadata = event["data"]["object"]["metadata"]
     metadata["version_id"] = str(version.id)
     metadata["description"] = f"Early access to version {version.id}"
+    metadata["reference"] = f"early_access:{version.id}"
     return event
 
 
@@ -183,6 +184,55 @@ def test_a_second_purchase_of_the_same_version_keeps_the_one_grant(version, peop
     assert LedgerEntry.objects.filter(creator_id=creator.id).count() == 2  # both payments are recorded
 
 
+def reversal(name: str, n: int, **fields) -> dict:
+    """A refund or dispute event of the early-access payment (pi_3QhubEarly)."""
+    event = load(name)
+    event["id"] = f"evt_reversal_{n}"
+    event["data"]["object"].update({"payment_intent": "pi_3QhubEarly", "currency": "usd", **fields})
+    return event
+
+
+def test_a_wholly_refunded_purchase_takes_the_access_back_on_all_three_paths(version, people, creator, send):
+    carol = people("carol")
+    send(bought(version, carol, creator))
+    send(reversal("charge.refunded", 1, id="ch_early", amount_refunded=100))  # partly: access stays
+    assert trimmed(what_each_path_says(version, carol)) == allowed(version)
+    send(reversal("charge.refunded", 2, id="ch_early", amount_refunded=300))
+    assert trimmed(what_each_path_says(version, carol)) == refused(version)
+    assert not EarlyAccessGrant.objects.filter(user=carol).exists()
+
+
+def test_a_disputed_purchase_loses_access_until_the_dispute_is_won(version, people, creator, send):
+    carol = people("carol")
+    send(bought(version, carol, creator))
+    send(reversal("charge.dispute.created", 1, id="dp_early", amount=300))
+    assert trimmed(what_each_path_says(version, carol)) == refused(version)
+    send(reversal("charge.dispute.closed", 2, id="dp_early", amount=300, status="won"))
+    assert trimmed(what_each_path_says(version, carol)) == allowed(version)
+
+
+def test_a_refund_keeps_access_paid_by_another_purchase_or_given_by_the_creator(
+    version, people, creator, send
+):
+    carol, dave = people("carol"), people("dave")
+    send(bought(version, carol, creator))
+    again = bought(version, carol, creator)
+    again["id"], again["data"]["object"]["id"] = "evt_again", "cs_again"
+    again["data"]["object"]["payment_intent"] = "pi_again"
+    send(again)
+    send(reversal("charge.refunded", 1, id="ch_early", amount_refunded=300))
+    assert EarlyAccessGrant.objects.filter(user=carol).exists()  # the second purchase still stands
+
+    EarlyAccessGrant.objects.create(version=version, user=dave, reason="tester")
+    daves = bought(version, dave, creator)
+    daves["id"] = "evt_dave"
+    daves["data"]["object"].update(id="cs_dave", payment_intent="pi_dave")
+    send(daves)
+    send(reversal("charge.refunded", 2, id="ch_dave", amount_refunded=300, payment_intent="pi_dave"))
+    assert LedgerEntry.objects.filter(payment_intent_id="pi_dave", kind="refund").get().amount == -300
+    assert EarlyAccessGrant.objects.get(user=dave).reason == "tester"
+
+
 def test_a_purchase_naming_an_unknown_version_is_recorded_but_grants_nothing(version, people, creator, send):
     carol = people("carol")
     event = bought(version, carol, creator)
@@ -211,6 +261,7 @@ def test_unlocking_starts_a_one_time_checkout_naming_the_version_and_creator(
     assert form["metadata[kind]"] == ["early_access"]
     assert form["metadata[version_id]"] == [str(version.id)]
     assert form["metadata[creator_id]"] == [str(creator.id)]
+    assert form["metadata[reference]"] == [f"early_access:{version.id}"]
     assert not EarlyAccessGrant.objects.exists()  # the webhook grants, not the click
 
 

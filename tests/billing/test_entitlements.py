@@ -178,3 +178,78 @@ def test_a_member_has_a_badge_on_their_profile_until_the_membership_lapses(clien
 def test_member_ids_answers_for_a_list_in_one_query(member, creator, django_assert_num_queries):
     with django_assert_num_queries(1):
         assert billing.selectors.member_ids([member.id, creator.id]) == {member.id}
+
+
+def test_a_members_comments_carry_the_badge_until_the_membership_lapses(
+    client, member, send, creator, run_on_commit
+):
+    from community import comments
+    from tests.factories import publish_model
+
+    model = publish_model(creator, run_on_commit).model
+    target = comments.find_target(member, "model", model.id)
+    comments.post_comment(member, target, "Lovely model")
+    comments.post_comment(creator, target, "Thanks!")
+
+    def badges():
+        page = client.get(model.get_absolute_url()).content.decode()
+        section = page[page.index('id="comments"') :]
+        return section.count('data-testid="member-badge"')
+
+    assert badges() == 1  # the member's comment, not the creator's
+    send("customer.subscription.deleted")
+    assert badges() == 0
+
+
+def test_a_plan_with_a_larger_upload_limit_lets_a_member_upload_bigger_files(
+    client, member, plan, send, settings, run_on_commit
+):
+    import os
+
+    from models_app.models import FileStatus, ModelFile
+    from tests.factories import make_model
+    from tests.models_app.test_uploads import PART, send_parts, start
+
+    settings.UPLOAD_PART_SIZE = PART
+    settings.MAX_UPLOAD_SIZE = 6 * 1024**2  # the free tier: 6 MiB
+    Plan.objects.filter(pk=plan.pk).update(upload_limit_bytes=20 * 1024**2)
+    version = make_model(member, publish=False).versions.get()
+    client.force_login(member)
+    payload = os.urandom(2 * PART + 1)  # 10 MiB: over the free limit, under the plan's
+    assert (
+        f'"maxFileSize": {20 * 1024**2}'
+        in client.get(f"/models/{version.model_id}/versions/{version.id}/files").content.decode()
+    )
+    with run_on_commit():
+        response = start(client, version, name="big.txt", size=len(payload), type="Training Data")
+        assert response.status_code == 201, response.content
+        send_parts(client, response.json()["id"], payload)
+        assert client.post(f"/api/hub/uploads/{response.json()['id']}/complete").status_code == 200
+    model_file = ModelFile.objects.get(id=response.json()["id"])
+    assert model_file.status == FileStatus.READY, model_file.status_message
+
+    send("customer.subscription.deleted")  # lapsed: the free limit again, at once
+    refused = start(client, version, name="again.txt", size=len(payload), type="Training Data")
+    assert refused.status_code == 400 and "6 MiB" in refused.json()["detail"]
+
+
+def test_private_collections_are_capped_by_the_plan(member, plan, send, settings):
+    from community import collections
+    from community.models import Collection
+
+    settings.FREE_MAX_PRIVATE_COLLECTIONS = 2
+    Plan.objects.filter(pk=plan.pk).update(max_private_collections=3)
+    collections.favourites_of(member, create=True)  # Favourites is private and never counted
+    for n in range(3):
+        collections.create_collection(owner=member, name=f"Secret {n}", visibility="private")
+    with pytest.raises(collections.CollectionRefused, match="3 private collections, the most your plan"):
+        collections.create_collection(owner=member, name="One more", visibility="private")
+
+    send("customer.subscription.deleted")  # lapsed: what exists stays, nothing more goes private
+    assert Collection.objects.filter(owner=member, visibility="private", is_favorites=False).count() == 3
+    public = collections.create_collection(owner=member, name="Open", visibility="public")
+    with pytest.raises(collections.CollectionRefused, match="2 private collections"):
+        collections.update_collection(collection=public, by=member, changes={"visibility": "private"})
+    assert Collection.objects.get(pk=public.pk).visibility == "public"
+    secret = Collection.objects.get(owner=member, name="Secret 0")
+    collections.update_collection(collection=secret, by=member, changes={"name": "Still secret"})

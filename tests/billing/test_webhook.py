@@ -173,6 +173,33 @@ def test_charge_dispute_created_writes_a_negative_dispute(send, fan, creator):
     )
 
 
+def owed_to(creator) -> int:
+    return sum(LedgerEntry.objects.filter(creator_id=creator.id).values_list("amount", flat=True))
+
+
+@pytest.mark.parametrize("closing_first", [False, True])
+def test_a_won_dispute_gives_the_money_back_once_in_any_order(send, fan, creator, closing_first):
+    send("checkout.session.completed.tip", user=fan, creator=creator)
+    events = ["charge.dispute.created", "charge.dispute.closed"]
+    for name in reversed(events) if closing_first else events:
+        send(name)
+    send("charge.dispute.closed")  # a replay
+    assert owed_to(creator) == 1250  # the tip, whole again
+    assert LedgerEntry.objects.filter(kind="dispute").count() == (0 if closing_first else 2)
+
+
+@pytest.mark.parametrize("closing_first", [False, True])
+def test_a_lost_dispute_keeps_the_money_withdrawn_once(send, fan, creator, closing_first):
+    send("checkout.session.completed.tip", user=fan, creator=creator)
+    lost = load("charge.dispute.closed")
+    lost["data"]["object"]["status"] = "lost"
+    events = [load("charge.dispute.created"), lost]
+    for event in reversed(events) if closing_first else events:
+        send(event)
+    assert owed_to(creator) == 0
+    assert list(LedgerEntry.objects.filter(kind="dispute").values_list("amount", flat=True)) == [-1250]
+
+
 def test_an_unknown_event_type_is_stored_and_ignored(send):
     assert send("product.created").status_code == 200
     assert StripeEvent.objects.get().type == "product.created"
