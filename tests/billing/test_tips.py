@@ -251,6 +251,16 @@ def test_a_wholly_refunded_or_disputed_tip_disappears_a_partly_refunded_one_stay
     assert "refunded in full" not in html and "disputed" not in html and "refunded in two goes" not in html
 
 
+def test_a_tip_whose_dispute_is_won_comes_back(send, creator, fan):
+    paid(send, payer=fan, creator=creator, amount=1000, n=1, message="disputed then won")
+    dispute(send, n=1, amount=1000)
+    assert "disputed then won" not in page(Client())
+    closed = load("charge.dispute.closed")
+    closed["data"]["object"].update(id="dp_1", charge="ch_tip_1", payment_intent="pi_tip_1", amount=1000)
+    assert send(closed).status_code == 200
+    assert "disputed then won" in page(Client())
+
+
 def test_the_list_shows_the_ten_newest_tips(send, creator, fan):
     for n in range(12):
         paid(send, payer=fan, creator=creator, amount=100 + n, n=n, message=f"tip number {n:02d}")
