@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import Customer, LedgerEntry, Plan, StripeEvent, Subscription
+from .models import Customer, LedgerEntry, Plan, StripeEvent, Subscription, Tip
 
 
 @admin.register(Plan)
@@ -51,3 +51,16 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "kind", "user", "creator_id", "amount", "currency", "stripe_object_id")
     list_filter = ("kind", "currency")
     search_fields = ("stripe_object_id", "payment_intent_id", "stripe_customer_id")
+
+
+@admin.register(Tip)
+class TipAdmin(ReadOnlyAdmin):
+    """Tips are history too, but an abusive message can be removed: deleting a tip takes it off the
+    creator's page and leaves the money in the ledger."""
+
+    list_display = ("created_at", "payer", "creator", "amount", "currency", "stripe_session_id")
+    list_filter = ("currency",)
+    search_fields = ("stripe_session_id", "payment_intent_id", "creator__username", "payer__username")
+
+    def has_delete_permission(self, request, obj=None):
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)

@@ -167,3 +167,32 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise LedgerIsAppendOnly("ledger rows are never deleted; append a correcting row")
+
+
+MAX_TIP_MESSAGE = 280
+
+
+class Tip(models.Model):
+    """A tip one user paid another (docs/billing.md#tips), made by the purchase handler of kind "tip"
+    when Stripe confirms the Checkout. The money itself is the ledger's payment row (reference "tip");
+    this row keeps who, to whom and the message shown on the creator's page."""
+
+    # SET_NULL: a deleted payer's tip stays on the creator's page, as "Someone".
+    payer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="tips_given"
+    )
+    creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tips")
+    amount = models.PositiveIntegerField(help_text=_("In the currency's minor unit (500 = 5.00)."))
+    currency = models.CharField(max_length=3)
+    message = models.CharField(max_length=MAX_TIP_MESSAGE, blank=True)
+    stripe_session_id = models.CharField(max_length=255, unique=True)
+    # Links the tip to its ledger rows: refunds and disputes carry the same payment intent.
+    payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["creator", "-created_at"], name="billing_tip_creator_recent")]
+
+    def __str__(self):
+        return f"tip {self.amount} {self.currency} to {self.creator_id} ({self.stripe_session_id})"

@@ -1,12 +1,13 @@
 """What a user may do: `entitlements(user)`, the one answer every app reads (docs/billing.md#entitlements)."""
 
+import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
-from .models import LedgerEntry, Plan, Subscription
+from .models import LedgerEntry, Plan, Subscription, Tip
 
 FREE_TIER = "free"
 # The free tier's API keys (community's MAX_ACTIVE_API_KEYS is this number); the free upload limit and
@@ -95,15 +96,14 @@ def entitlements(user) -> Entitlements:
     )
 
 
-def earnings(creator_id: int) -> dict[str, int]:
-    """What the ledger says `creator_id` is owed, all time, per currency in minor units (payments minus
-    refunds and disputes; docs/billing.md#ledger). Currencies are never added together."""
-    rows = (
-        LedgerEntry.objects.filter(creator_id=creator_id)
-        .values("currency")
-        .annotate(total=Sum("amount"))
-        .order_by("currency")
-    )
+def earnings(creator_id: int, *, since=None) -> dict[str, int]:
+    """What the ledger says `creator_id` is owed, all time (or from `since` on), per currency in minor
+    units (payments minus refunds and disputes; docs/billing.md#ledger). Currencies are never added
+    together."""
+    rows = LedgerEntry.objects.filter(creator_id=creator_id)
+    if since is not None:
+        rows = rows.filter(created_at__gte=since)
+    rows = rows.values("currency").annotate(total=Sum("amount")).order_by("currency")
     return {row["currency"]: int(row["total"]) for row in rows}
 
 
@@ -120,3 +120,35 @@ def totals_by_reference(references) -> dict[str, dict[str, int]]:
     for row in rows:
         totals.setdefault(row["reference"], {})[row["currency"]] = int(row["total"])
     return totals
+
+
+def month_start(now=None):
+    """The first instant of the current month in UTC, the month export_payouts uses."""
+    now = (now or timezone.now()).astimezone(datetime.UTC)
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def earnings_rows(creator_id: int):
+    """The ledger rows owed to `creator_id`, newest first: payments, and refunds and disputes negative."""
+    return LedgerEntry.objects.filter(creator_id=creator_id).order_by("-created_at", "-id")
+
+
+def recent_tips(creator_id: int, limit: int = 10) -> list[Tip]:
+    """The newest tips to `creator_id` that still hold money: the ledger rows of their payment (the
+    payment, its refunds and disputes) add up to more than zero, so a wholly refunded or disputed tip
+    is gone and a partly refunded one stays. One query."""
+    net = (
+        LedgerEntry.objects.filter(payment_intent_id=OuterRef("payment_intent_id"))
+        .order_by()
+        .values("payment_intent_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return list(
+        Tip.objects.filter(creator_id=creator_id)
+        .annotate(net=Subquery(net))
+        # Without a payment intent nothing can refund it by reference: the tip stays.
+        .filter(Q(payment_intent_id="") | Q(net__gt=0))
+        .select_related("payer")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -7,6 +7,7 @@ within the tolerance) finds the row and changes nothing.
 
 import datetime
 import logging
+import unicodedata
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -16,7 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import purchases, stripe_api
-from .models import Customer, LedgerEntry, Plan, StripeEvent, Subscription
+from .models import MAX_TIP_MESSAGE, Customer, LedgerEntry, Plan, StripeEvent, Subscription, Tip
+from .money import ZERO_DECIMAL, format_money, parse_money
 from .selectors import live_subscriptions
 
 log = logging.getLogger(__name__)
@@ -137,6 +139,106 @@ def open_portal(*, user, return_url: str) -> str:
     except stripe_api.stripe.StripeError as error:
         log.warning("billing: portal refused for user %s: %s", user.id, error)
         raise stripe_api.StripeUnavailable(str(error)) from error
+
+
+# --- Tips (docs/billing.md#tips).
+
+TIP_KIND = "tip"
+# Tips go from 1.00 to 1000.00 of the currency (1 to 1000 of a zero-decimal one such as JPY).
+MIN_TIP_MAJOR, MAX_TIP_MAJOR = 1, 1000
+# Line breaks are kept; other control characters and the bidirectional overrides (which can make a
+# message read backwards around the payer's name) are refused.
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def tip_bounds(currency: str) -> tuple[int, int]:
+    """The smallest and largest tip in minor units of `currency`."""
+    unit = 1 if currency.lower() in ZERO_DECIMAL else 100
+    return MIN_TIP_MAJOR * unit, MAX_TIP_MAJOR * unit
+
+
+def clean_tip_message(message: str) -> str:
+    """The message as it will be stored: CRLF as LF (browsers send CRLF), trimmed; ValidationError when
+    it is too long or holds control characters."""
+    message = (message or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    if len(message) > MAX_TIP_MESSAGE:
+        raise ValidationError(
+            _("The message is %(length)d characters long; at most %(max)d are allowed.")
+            % {"length": len(message), "max": MAX_TIP_MESSAGE}
+        )
+    for char in message:
+        if char in _BIDI_CONTROLS or (unicodedata.category(char) == "Cc" and char not in "\n\t"):
+            raise ValidationError(_("The message contains control characters; please remove them."))
+    return message
+
+
+def start_tip(
+    *, user, creator, amount_text: str, currency: str, message: str, success_url: str, cancel_url: str
+) -> str:
+    """The Stripe Checkout URL where `user` tips `creator` the amount they typed (major units). Refuses
+    tipping oneself, an unknown or inactive creator, an amount that is not one or is outside the bounds,
+    and a bad message; writes nothing (the Tip comes with the webhook, through record_tip)."""
+    if not stripe_api.is_configured():
+        raise ValidationError(_("Payments are not configured on this hub."))
+    if creator is None or not creator.is_active:
+        raise ValidationError(_("This person cannot receive tips."))
+    if creator.pk == user.pk:
+        raise ValidationError(_("You cannot tip yourself."))
+    currency = (currency or "").strip().lower()
+    low, high = tip_bounds(currency)
+    try:
+        amount = parse_money(amount_text, currency)
+    except ValueError:
+        raise ValidationError(
+            _("Enter the amount as a number, such as 5 or 12.50.")
+            if currency not in ZERO_DECIMAL
+            else _("Enter the amount as a whole number, such as 500.")
+        ) from None
+    if not low <= amount <= high:
+        raise ValidationError(
+            _("A tip is from %(min)s to %(max)s.")
+            % {"min": format_money(low, currency), "max": format_money(high, currency)}
+        )
+    message = clean_tip_message(message)
+    metadata = {"kind": TIP_KIND, "creator_id": creator.pk, "reference": TIP_KIND, "description": "Tip"}
+    if message:  # Stripe allows 500 characters a metadata value; the message has at most 280
+        metadata["message"] = message
+    return start_purchase(
+        user=user,
+        name=_("Tip for %(name)s") % {"name": creator.get_username()},
+        amount=amount,
+        currency=currency,
+        metadata=metadata,
+        success_url=success_url,
+        cancel_url=cancel_url,
+    )
+
+
+def record_tip(user, metadata: dict, session: dict) -> Tip | None:
+    """The purchase handler of kind "tip" (registered in apps.py): one Tip per paid Checkout session,
+    inside the webhook's transaction. A replay keeps the one row; a deleted payer is None (the tip shows
+    as "Someone"); a creator who no longer exists gets no Tip (the ledger row is there either way)."""
+    creator = _user_by_id(metadata.get("creator_id"))
+    if creator is None or not session.get("id"):
+        log.warning("billing: tip %s names no known creator", session.get("id"))
+        return None
+    message = str(metadata.get("message") or "")[:MAX_TIP_MESSAGE]
+    try:
+        with transaction.atomic():
+            tip, _created = Tip.objects.get_or_create(
+                stripe_session_id=session["id"],
+                defaults={
+                    "payer": user,
+                    "creator": creator,
+                    "amount": int(session["amount_total"]),
+                    "currency": str(session["currency"]).lower(),
+                    "message": message,
+                    "payment_intent_id": session.get("payment_intent") or "",
+                },
+            )
+    except IntegrityError:  # recorded meanwhile by a concurrent delivery of another event
+        tip = Tip.objects.get(stripe_session_id=session["id"])
+    return tip
 
 
 # --- The event store.

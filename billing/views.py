@@ -1,13 +1,18 @@
-"""The Stripe webhook and the pricing page (docs/billing.md)."""
+"""The Stripe webhook, the pricing page, tips and the earnings page (docs/billing.md)."""
 
 import logging
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -101,3 +106,63 @@ def portal(request):
         messages.error(request, _("Stripe could not open the portal; please try again in a moment."))
         return redirect("billing:pricing")
     return HttpResponseRedirect(url, status=303)
+
+
+def _back(request) -> str:
+    """The page the tip form was on (the creator's profile, which billing does not know: the form says
+    where it is), as a path on this site; the home page otherwise."""
+    back = request.POST.get("next", "")
+    if back.startswith("/") and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return urlsplit(back).path
+    return "/"
+
+
+@require_POST
+@login_required
+def tip(request, username: str):
+    """POST /billing/tip/<username>/: off to a one-time Stripe Checkout (303); the Tip comes with the
+    webhook. 404 without billing keys; a refusal (yourself, a bad amount or message) is a message on the
+    page the form was on. A preset button sends `preset`, the custom field `amount`."""
+    _configured_or_404()
+    creator = get_user_model().objects.filter(username=username).first()
+    back = _back(request)
+    page = request.build_absolute_uri(back)
+    try:
+        url = services.start_tip(
+            user=request.user,
+            creator=creator,
+            amount_text=request.POST.get("preset") or request.POST.get("amount", ""),
+            currency=settings.BILLING_CURRENCY,
+            message=request.POST.get("message", ""),
+            success_url=f"{page}?tipped=1",
+            cancel_url=page,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(back)
+    except stripe_api.StripeUnavailable:
+        messages.error(request, _("Stripe could not start the payment; please try again in a moment."))
+        return redirect(back)
+    return HttpResponseRedirect(url, status=303)
+
+
+EARNINGS_PER_PAGE = 50
+
+
+@require_GET
+@login_required
+def earnings(request):
+    """/billing/earnings/: what the signed-in user is owed (all time and this month, per currency) and
+    the ledger rows behind it, newest first. Works with or without keys: it only reads the ledger."""
+    rows = selectors.earnings_rows(request.user.id)
+    return render(
+        request,
+        "billing/earnings.html",
+        {
+            "total": sorted(selectors.earnings(request.user.id).items()),
+            "this_month": sorted(selectors.earnings(request.user.id, since=selectors.month_start()).items()),
+            "page_obj": Paginator(rows, EARNINGS_PER_PAGE).get_page(request.GET.get("page")),
+        },
+    )

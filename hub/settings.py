@@ -251,6 +251,8 @@ REACTION_RATE_LIMIT = env_int("REACTION_RATE_LIMIT", 60)
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+# The currency tips are paid in (docs/billing.md#tips), an ISO code, lower case.
+BILLING_CURRENCY = env("BILLING_CURRENCY", "usd").strip().lower()
 # Nightly at 03:17 UTC: subscriptions brought in line with Stripe for lost webhooks (no-op without keys).
 CELERY_BEAT_SCHEDULE["reconcile-subscriptions"] = {
     "task": "billing.tasks.reconcile_subscriptions",
