@@ -466,3 +466,22 @@ def test_the_goal_costs_the_model_page_two_queries_whatever_the_supporters(model
     for n in range(2, 6):
         send(contribution(goal, make_user(f"supporter{n}"), amount=1_000, n=n))
     assert one == queries() == without + 1  # and its ledger rows: one more
+
+
+def test_the_goal_is_escaped_and_in_french(model, creator, fan, send):
+    goal = funding.open_goal(
+        user=creator,
+        model=model,
+        title="<script>alert(1)</script>",
+        description="",
+        target=1_000_000,
+        deadline=in_days(10),
+    )
+    send(contribution(goal, fan, amount=250_000, n=1))
+    html = page(model)
+    assert "<script>alert(1)</script>" not in html and "Goal: &lt;script&gt;alert(1)&lt;/script&gt;" in html
+    client = as_user(fan)
+    client.cookies["django_language"] = "fr"
+    french = client.get(model.get_absolute_url(), headers={"accept-language": "fr"}).content.decode()
+    assert "2500.00 USD collectés sur 10000.00 USD, 25 %" in french
+    assert "1 contributeur<" in french
