@@ -485,3 +485,28 @@ def test_the_goal_is_escaped_and_in_french(model, creator, fan, send):
     french = client.get(model.get_absolute_url(), headers={"accept-language": "fr"}).content.decode()
     assert "2500.00 USD collectés sur 10000.00 USD, 25 %" in french
     assert "1 contributeur<" in french
+
+
+def test_the_version_a_reached_goal_opened_cannot_go_back_into_early_access(
+    model, version, goal, creator, fan, send
+):
+    send(contribution(goal, fan, amount=100_000, n=1))
+    url = f"/models/{model.id}/versions/{version.id}/edit"
+    client = as_user(creator)
+    form = {
+        "name": version.name,
+        "base_model": version.base_model.name,
+        "trained_words": "",
+        "description": "",
+        "early_access_days": 0,
+        "usage_control": "Download",
+        "early_access_price": 0,
+        "early_access_currency": "usd",
+    }
+    assert 'name="early_access_days" value="0"' in client.get(url).content.decode()
+    assert client.post(url, form).status_code == 302  # saving it as it is keeps it open
+    response = client.post(url, {**form, "early_access_days": 5})
+    assert response.status_code == 200
+    assert "A reached crowdfunding goal made this version free for everyone" in response.content.decode()
+    version.refresh_from_db()
+    assert not version.in_early_access() and version.early_access_days == 0
