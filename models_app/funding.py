@@ -270,7 +270,12 @@ def progress(goal: FundingGoal) -> Progress:
         .annotate(total=Sum("amount"))
         .order_by()
     )
-    totals = [int(row["total"]) for row in rows]
+    # A payer is their user (refunds and disputes carry the payment's user), else their Stripe customer.
+    by_payer: dict[tuple, int] = {}
+    for row in rows:
+        payer = ("user", row["user_id"]) if row["user_id"] else ("customer", row["stripe_customer_id"])
+        by_payer[payer] = by_payer.get(payer, 0) + int(row["total"])
+    totals = list(by_payer.values())
     raised = sum(totals)
     return Progress(
         raised=raised,

@@ -33,6 +33,8 @@ def funding_goal_panel(context, model):
         # Nothing offers to pay without billing keys, nor to the goal's own creator.
         "can_contribute": open_to_pay and user.is_authenticated and not is_owner,
         "offer_login": open_to_pay and not user.is_authenticated,
+        # Back from Stripe's Checkout: the payment counts once its webhook has arrived.
+        "just_paid": context["request"].GET.get("contributed") == str(goal.id),
         "csrf_token": context.get("csrf_token"),
         "request": context["request"],
     }

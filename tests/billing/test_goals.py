@@ -95,8 +95,9 @@ def contribution(goal, payer, *, amount: int, n: int) -> dict:
 
 
 def refund_of(n: int, *, refunded: int) -> dict:
+    """Stripe's charge.refunded for contribution `n`, `refunded` being the cumulative amount refunded."""
     event = load("charge.refunded")
-    event["id"] = f"evt_goal_refund_{n}"
+    event["id"] = f"evt_goal_refund_{n}_{refunded}"
     event["data"]["object"].update(
         id=f"ch_goal_{n}", payment_intent=f"pi_goal_{n}", amount_refunded=refunded, customer=""
     )
@@ -249,6 +250,9 @@ def test_a_contribution_starts_a_checkout_naming_the_goal(model, goal, fan, crea
     assert form["metadata[creator_id]"] == [str(creator.id)]
     assert form["payment_intent_data[metadata][reference]"] == [f"goal:{goal.id}"]
     assert not LedgerEntry.objects.exists()  # the webhook records the payment, not the click
+    assert form["success_url"][0].endswith(f"{model.get_absolute_url()}?contributed={goal.id}#goal")
+    back = as_user(fan).get(f"{model.get_absolute_url()}?contributed={goal.id}").content.decode()
+    assert "Thank you! Your contribution is counted as soon as Stripe confirms the payment." in back
 
 
 @pytest.mark.parametrize("amount", ["0.99", "10000.01", "abc", "-5", "1.234", ""])
@@ -352,6 +356,9 @@ def test_a_refund_and_a_dispute_lower_the_progress(model, goal, fan, send):
     assert send(dispute_of(2, amount=20_000)).status_code == 200
     assert progress_text(model) == "250.00 USD of 1000.00 USD raised, 25%"
     assert 'data-testid="goal-supporters">1 supporter<' in page(model)  # carol's money went back
+    assert send(refund_of(1, refunded=40_000)).status_code == 200  # the rest of bob's
+    assert progress_text(model) == "0.00 USD of 1000.00 USD raised, 0%"
+    assert 'data-testid="goal-supporters">0 supporters<' in page(model)
 
 
 # --- Reaching the goal.
