@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy
 
 from billing.money import parse_money
 
-from . import services
+from . import funding, services
 from .models import (
     MAX_DESCRIPTION_LENGTH,
     MAX_GOAL_DESCRIPTION_LENGTH,
@@ -187,11 +187,19 @@ class EditVersionForm(VersionForm):
         return services.clean_currency(self.cleaned_data["early_access_currency"] or "usd")
 
 
+class PlainTextField(forms.CharField):
+    """A textarea kept with LF line breaks before its length is checked, as MarkdownField does: the
+    browser counts a CRLF as one character against `maxlength`."""
+
+    def to_python(self, value):
+        return super().to_python(value).replace("\r\n", "\n")
+
+
 class GoalTextForm(forms.Form):
     """What a creator may change on an open goal (docs/billing.md#crowdfunding-goals)."""
 
     title = forms.CharField(max_length=MAX_GOAL_TITLE_LENGTH, label=gettext_lazy("Title"))
-    description = forms.CharField(
+    description = PlainTextField(
         max_length=MAX_GOAL_DESCRIPTION_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -200,9 +208,6 @@ class GoalTextForm(forms.Form):
             gettext_lazy("Plain text, up to %(count)s characters."), MAX_GOAL_DESCRIPTION_LENGTH
         ),
     )
-
-    def clean_description(self):
-        return self.cleaned_data["description"].replace("\r\n", "\n")
 
 
 class GoalForm(GoalTextForm):
@@ -215,8 +220,8 @@ class GoalForm(GoalTextForm):
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
     days = forms.IntegerField(
-        min_value=1,
-        max_value=90,
+        min_value=funding.MIN_DAYS,
+        max_value=funding.MAX_DAYS,
         initial=30,
         label=gettext_lazy("Runs for (days)"),
         help_text=gettext_lazy("1 to 90 days. The target, deadline and version can't be changed later."),

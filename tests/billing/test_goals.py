@@ -517,3 +517,11 @@ def test_the_version_a_reached_goal_opened_cannot_go_back_into_early_access(
     assert "A reached crowdfunding goal made this version free for everyone" in response.content.decode()
     version.refresh_from_db()
     assert not version.in_early_access() and version.early_access_days == 0
+
+
+def test_a_description_of_2000_characters_with_browser_line_breaks_is_accepted(model, goal, creator):
+    text = ("x" * 98 + "\r\n") * 20  # 2,000 characters as the browser counts them (CRLF is one)
+    response = as_user(creator).post(f"/models/{model.id}/goal", {"title": "T", "description": text})
+    assert response.status_code == 302
+    goal.refresh_from_db()
+    assert goal.description == ("x" * 98 + "\n") * 19 + "x" * 98  # kept with LF, trimmed
