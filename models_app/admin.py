@@ -1,7 +1,16 @@
 from django.contrib import admin
 
 from . import cards
-from .models import AIModel, BaseModel, ContentBlob, EarlyAccessGrant, ModelFile, ModelVersion, Tag
+from .models import (
+    AIModel,
+    BaseModel,
+    ContentBlob,
+    EarlyAccessGrant,
+    FundingGoal,
+    ModelFile,
+    ModelVersion,
+    Tag,
+)
 
 
 @admin.register(Tag)
@@ -82,3 +91,18 @@ class EarlyAccessGrantAdmin(admin.ModelAdmin):
     list_display = ["version", "user", "reason", "created_at"]
     raw_id_fields = ["version", "user"]
     search_fields = ["user__username", "version__model__name"]
+
+
+@admin.register(FundingGoal)
+class FundingGoalAdmin(admin.ModelAdmin):
+    """Read-only: goals change through models_app/funding.py (its locks and rules); progress is the ledger."""
+
+    list_display = ["title", "model", "status", "target", "currency", "deadline", "reached_at"]
+    list_filter = ["status"]
+    search_fields = ["title", "model__name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

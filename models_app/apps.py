@@ -10,12 +10,14 @@ class ModelsAppConfig(AppConfig):
 
         from billing.purchases import register_purchase_handler
 
-        from . import early_access, sqlite_search
+        from . import early_access, funding, sqlite_search
 
         # Paid early access: billing calls this when a kind=early_access Checkout is paid (docs/billing.md).
         register_purchase_handler(
             early_access.KIND, early_access.grant_purchase, on_reversed=early_access.revoke_purchase
         )
+        # Crowdfunding goals: a contribution may reach the goal and open its version (docs/billing.md).
+        register_purchase_handler(funding.KIND, funding.reach_if_funded)
 
         # SQLite only: the search index and its triggers, installed (idempotently) after every migrate.
         post_migrate.connect(sqlite_search.install, sender=self, dispatch_uid="sqlite_search_install")

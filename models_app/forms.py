@@ -6,9 +6,11 @@ from django.utils.translation import gettext_lazy
 from billing import selectors as billing_selectors
 from billing.money import parse_money
 
-from . import services
+from . import funding, services
 from .models import (
     MAX_DESCRIPTION_LENGTH,
+    MAX_GOAL_DESCRIPTION_LENGTH,
+    MAX_GOAL_TITLE_LENGTH,
     MAX_LICENSE_LENGTH,
     MAX_MODEL_NAME_LENGTH,
     MAX_VERSION_NAME_LENGTH,
@@ -206,3 +208,65 @@ class EditVersionForm(VersionForm):
 
     def clean_early_access_currency(self):
         return services.clean_currency(self.cleaned_data["early_access_currency"] or "usd")
+
+
+class PlainTextField(forms.CharField):
+    """A textarea kept with LF line breaks before its length is checked, as MarkdownField does: the
+    browser counts a CRLF as one character against `maxlength`."""
+
+    def to_python(self, value):
+        return super().to_python(value).replace("\r\n", "\n")
+
+
+class GoalTextForm(forms.Form):
+    """What a creator may change on an open goal (docs/billing.md#crowdfunding-goals)."""
+
+    title = forms.CharField(max_length=MAX_GOAL_TITLE_LENGTH, label=gettext_lazy("Title"))
+    description = PlainTextField(
+        max_length=MAX_GOAL_DESCRIPTION_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label=gettext_lazy("What the money is for"),
+        help_text=_with_count(
+            gettext_lazy("Plain text, up to %(count)s characters."), MAX_GOAL_DESCRIPTION_LENGTH
+        ),
+    )
+
+
+class GoalForm(GoalTextForm):
+    """Opening a goal: the text, the target (typed in major units), how long it runs and what it unlocks."""
+
+    target = forms.CharField(
+        max_length=20,
+        label=gettext_lazy("Target"),
+        help_text=gettext_lazy("The amount to raise, such as 1000 or 1000.00."),
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+    days = forms.IntegerField(
+        min_value=funding.MIN_DAYS,
+        max_value=funding.MAX_DAYS,
+        initial=30,
+        label=gettext_lazy("Runs for (days)"),
+        help_text=gettext_lazy("1 to 90 days. The target, deadline and version can't be changed later."),
+    )
+    unlocks_version = forms.TypedChoiceField(
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label=gettext_lazy("Reaching it makes this version free for everyone"),
+        help_text=gettext_lazy("A version of this model in early access; none to unlock nothing."),
+    )
+
+    def __init__(self, *args, currency: str, versions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+        self.fields["target"].label = gettext_lazy("Target (%(currency)s)") % {"currency": currency.upper()}
+        self.fields["unlocks_version"].choices = [("", gettext_lazy("Nothing"))] + [
+            (version.id, version.name) for version in versions
+        ]
+
+    def clean_target(self):
+        try:
+            return parse_money(self.cleaned_data["target"], self.currency)
+        except ValueError:
+            raise forms.ValidationError(gettext_lazy("Enter an amount, such as 1000 or 1000.00.")) from None

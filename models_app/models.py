@@ -603,3 +603,63 @@ class DownloadRecord(models.Model):
 
     def __str__(self):
         return f"{self.version_id} by {self.visitor} on {self.day}"
+
+
+# Crowdfunding goals (docs/billing.md#crowdfunding-goals). The bounds are checked by models_app/funding.py
+# and its form, and named in their messages.
+MAX_GOAL_TITLE_LENGTH = 120
+MAX_GOAL_DESCRIPTION_LENGTH = 2000
+MAX_GOAL_TARGET = 100_000_000  # minor units: 1,000,000.00 in a two-decimal currency
+
+
+class FundingGoal(models.Model):
+    """A creator's crowdfunding goal on a model. Its progress is never stored: it is the ledger's sum
+    for the reference "goal:<id>" (billing.selectors.totals_by_reference), so refunds and disputes
+    lower it. "Ended without reaching it" is derived: open and past the deadline. The status becomes
+    `ended` only when the creator opens the next goal (one open goal per model is a constraint)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", gettext_lazy("Open")
+        REACHED = "reached", gettext_lazy("Reached")
+        CANCELED = "canceled", gettext_lazy("Canceled")
+        ENDED = "ended", gettext_lazy("Ended")
+
+    model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="funding_goals")
+    title = models.CharField(max_length=MAX_GOAL_TITLE_LENGTH)
+    description = models.TextField(blank=True, max_length=MAX_GOAL_DESCRIPTION_LENGTH)  # plain text
+    target = models.PositiveBigIntegerField(help_text="Minor units (100000 = 1,000.00).")
+    currency = models.CharField(max_length=3, default="usd", db_default="usd")
+    deadline = models.DateTimeField()
+    # A version of the same model in early access, opened to everyone when the goal is reached.
+    unlocks_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="funding_goals"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN, db_default="open")
+    reached_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The service checks this under a lock; the constraint is the last word for a race.
+            models.UniqueConstraint(
+                fields=["model"], condition=models.Q(status="open"), name="one_open_goal_per_model"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def reference(self) -> str:
+        """What the goal's ledger rows carry (the Checkout metadata's `reference`)."""
+        return f"goal:{self.id}"
+
+    def has_ended(self, now=None) -> bool:
+        """Ended without being reached: past its deadline while open, or closed as ended."""
+        if self.status == self.Status.ENDED:
+            return True
+        return self.status == self.Status.OPEN and self.deadline <= (now or timezone.now())
+
+    def accepts_contributions(self, now=None) -> bool:
+        return self.status == self.Status.OPEN and not self.has_ended(now)

@@ -28,6 +28,7 @@ from .models import (
     FileStatus,
     FileType,
     FormerSlug,
+    FundingGoal,
     ModelFile,
     ModelType,
     ModelVersion,
@@ -718,6 +719,18 @@ def update_version(*, version: ModelVersion, by, **changes) -> ModelVersion:
         if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_EARLY_ACCESS_DAYS:
             raise ValidationError(
                 gettext("Early access lasts from 0 to %(max)d days.") % {"max": MAX_EARLY_ACCESS_DAYS}
+            )
+        if (
+            days
+            and FundingGoal.objects.filter(
+                unlocks_version=version, status=FundingGoal.Status.REACHED
+            ).exists()
+        ):
+            # Supporters paid to open it for everyone (docs/billing.md#crowdfunding-goals): it stays open.
+            raise ValidationError(
+                gettext(
+                    "A reached crowdfunding goal made this version free for everyone; its early access can't start again."
+                )
             )
         version.early_access_days = days
         if version.published_at:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, early_access_views, views
+from . import api, early_access_views, funding_views, views
 
 app_name = "models_app"
 
@@ -23,6 +23,9 @@ urlpatterns = [
     path(
         "models/<int:pk>/versions/<int:version_id>/unlock", early_access_views.unlock, name="unlock_version"
     ),
+    path("models/<int:pk>/goal", funding_views.goal_form, name="goal_form"),
+    path("models/<int:pk>/goals/<int:goal_id>/cancel", funding_views.cancel_goal, name="cancel_goal"),
+    path("models/<int:pk>/goals/<int:goal_id>/contribute", funding_views.contribute, name="contribute_goal"),
     path(
         "models/<int:pk>/versions/<int:version_id>/fix-base-model",
         views.fix_base_model,
