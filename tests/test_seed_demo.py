@@ -104,3 +104,18 @@ def test_seed_gives_the_demo_a_small_lineage(run_on_commit):
     )
     seed()  # again: nothing new
     assert VersionParent.objects.count() == 2
+
+
+def test_seed_opens_a_crowdfunding_goal_shown_without_a_pay_form(run_on_commit, client):
+    from models_app.models import FundingGoal
+
+    with run_on_commit():
+        seed()
+        seed()  # once only
+    goal = FundingGoal.objects.get()
+    assert (goal.model.name, goal.title, goal.target, goal.status) == (
+        "Tiny Watercolor", "Train the SDXL version", 50_000, "open"
+    )  # fmt: skip
+    page = client.get(goal.model.get_absolute_url()).content.decode()
+    assert "Train the SDXL version" in page and "<progress" in page
+    assert "/contribute" not in page  # no Stripe keys: nothing offers to pay

@@ -248,6 +248,30 @@ class Command(BaseCommand):
         self._community_post(artist)
         self._demo_comments(creator, artist)
         self._collection_and_bio(creator, artist)
+        self._funding_goal(creator)
+
+    def _funding_goal(self, creator):
+        """An open crowdfunding goal on Tiny Watercolor (docs/billing.md#crowdfunding-goals), so the
+        model page shows its progress bar; with no Stripe keys nobody is offered to pay. Made once."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from models_app import funding
+        from models_app.models import FundingGoal
+
+        model = AIModel.objects.filter(owner=creator, name="Tiny Watercolor").first()
+        if model is None or FundingGoal.objects.filter(model=model).exists():
+            return
+        funding.open_goal(
+            user=creator,
+            model=model,
+            title="Train the SDXL version",
+            description="GPU time for an SDXL edition of Tiny Watercolor, trained on the same 40 paintings.",
+            target=50_000,
+            deadline=timezone.now() + timedelta(days=30),
+        )
+        self.stdout.write("crowdfunding goal opened on Tiny Watercolor")
 
     def _collection_and_bio(self, creator, artist):
         """A bio on the demo creator's profile, and the artist's public collection of the demo models
