@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext
 
-from models_app import processing, selectors
+from models_app import content_rules, processing, selectors
 from models_app.cards import refresh_card_fields
 from models_app.files import genmeta
 from models_app.models import FileStatus, FileType, ModelFile, ModelVersion, PublishStatus, ScanStatus
@@ -136,6 +136,7 @@ def _clean_title(title: str) -> str:
         raise ValidationError(
             gettext("A post title is at most %(count)d characters.") % {"count": MAX_POST_TITLE_LENGTH}
         )
+    content_rules.check_text(title=title)
     return title
 
 
