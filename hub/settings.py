@@ -219,6 +219,9 @@ CELERY_BEAT_SCHEDULE = {
 FILE_STUCK_AFTER = env_int("FILE_STUCK_AFTER", 300)
 # Download requests per visitor (user, else address) and minute before 429; 0 turns the limit off.
 DOWNLOAD_RATE_LIMIT = env_int("DOWNLOAD_RATE_LIMIT", 60)
+# Uploads a user may start a minute (per user and per address; docs/moderation.md#rate-limits); 0 = off.
+UPLOAD_RATE_LIMIT = env_int("UPLOAD_RATE_LIMIT", 20)
+UPLOAD_IP_RATE_LIMIT = env_int("UPLOAD_IP_RATE_LIMIT", 60)
 # New follows a user may make a minute (docs/follows.md); 0 turns the limit off.
 FOLLOW_RATE_LIMIT = env_int("FOLLOW_RATE_LIMIT", 60)
 # Wildcard template expansions (docs/wildcards.md#expansion-limits): seconds before the child process
@@ -377,6 +380,15 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 # Safe characters, and no look-alike of an existing username (community/usernames.py).
 ACCOUNT_ADAPTER = "community.adapter.AccountAdapter"
 ACCOUNT_USERNAME_VALIDATORS = "community.usernames.username_validators"
+# Sign-up and login throttling (allauth's limits, named here so they can be set; docs/moderation.md).
+# Past a limit allauth answers 429 with templates/429.html.
+ACCOUNT_RATE_LIMITS = {
+    "signup": env("SIGNUP_RATE_LIMIT", "5/m/ip,20/h/ip"),
+    "login": env("LOGIN_RATE_LIMIT", "30/m/ip"),
+    # Failed logins: per address, and per account being guessed (the key is the login).
+    "login_failed": env("LOGIN_FAILED_RATE_LIMIT", "10/m/ip,5/5m/key"),
+    "reset_password": "20/m/ip,5/m/key",
+}
 ACCOUNT_USERNAME_BLACKLIST = ["admin", "api", "static", "media", "files", "models", "user", "search"]
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
 
