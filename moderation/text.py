@@ -3,15 +3,22 @@ the blocked terms are matched in."""
 
 import unicodedata
 
+from community.usernames import prototypes
+
 
 def fold(text: str) -> str:
     """Case-folded, accents and format characters removed, compatibility forms unified (fullwidth
-    letters become ASCII): the form both the text and the terms are compared in."""
+    letters become ASCII), look-alikes from other scripts as Latin: the form both the text and the
+    terms are compared in."""
     text = unicodedata.normalize("NFKD", text)
     # Combining accents go, and so do format characters (zero-width space, joiners, soft hyphen), which
     # would otherwise split a word invisibly.
-    kept = (c for c in text if not unicodedata.combining(c) and unicodedata.category(c) != "Cf")
-    return "".join(kept).casefold()
+    kept = "".join(c for c in text if not unicodedata.combining(c) and unicodedata.category(c) != "Cf")
+    # Look-alike letters from other scripts (Cyrillic "а", Greek "ο") become their Latin prototype
+    # (Unicode's confusables, as usernames use them). ASCII is left alone: digits and symbols are
+    # leetspeak, which the matcher handles letter by letter.
+    table = prototypes()
+    return "".join(c if c.isascii() else table.get(c, c) for c in kept).casefold()
 
 
 def normalise_term(term: str) -> str:

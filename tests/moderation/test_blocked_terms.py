@@ -37,6 +37,7 @@ def found(text: str) -> str | None:
         ("B@DW0RD", "badword"),
         ("ｂａｄｗｏｒｄ", "badword"),  # fullwidth letters
         ("bad\u200bword", "badword"),  # a zero-width space inside the word
+        ("b\u0430dw\u043erd", "badword"),  # Cyrillic а and о that look Latin
         ("the Red  Dragon sleeps", "red dragon"),  # a phrase, any spacing
         ("red-dragon", "red dragon"),
         ("h3il", "heil"),
