@@ -358,6 +358,8 @@ MAX_OPEN_UPLOADS = env_int("MAX_OPEN_UPLOADS", 10)
 MAX_OPEN_UPLOAD_BYTES = env_int("MAX_OPEN_UPLOAD_BYTES", 2 * MAX_UPLOAD_SIZE)
 # Seconds an upload may go without a part signed before the hourly sweep stops it and deletes its parts.
 ABANDONED_UPLOAD_AFTER = env_int("ABANDONED_UPLOAD_AFTER", 7 * 24 * 3600)
+# How many of a perceptual hash's 64 bits may differ for an image to match a blocked one (docs/moderation.md).
+BLOCKED_IMAGE_DISTANCE = env_int("BLOCKED_IMAGE_DISTANCE", 8)
 # Private collections (Favourites not counted) on the free tier; a plan may allow more (docs/billing.md).
 FREE_MAX_PRIVATE_COLLECTIONS = env_int("FREE_MAX_PRIVATE_COLLECTIONS", 20)
 # Optional ClamAV daemon for uploaded files (clamd INSTREAM): a Unix socket, or host and port.

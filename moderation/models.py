@@ -34,3 +34,21 @@ class BlockedTerm(models.Model):
     def clean(self):
         if not 2 <= len(normalise_term(self.term)) <= 100:
             raise ValidationError({"term": _("A blocked term is 2 to 100 characters long.")})
+
+
+class BlockedImage(models.Model):
+    """An image no one may post again: its perceptual hash (docs/moderation.md#blocked-images). A new
+    image within a few bits of it (resized, re-encoded, slightly recoloured) goes to the queue."""
+
+    phash = models.CharField(max_length=16, unique=True, help_text=_("imagehash's pHash, 16 hex digits."))
+    note = models.CharField(max_length=255, blank=True, help_text=_("Why it is blocked (for moderators)."))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.phash
