@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from . import licences
 from .cards import refresh_card_fields
 from .models import FileStatus, FileType, ModelFile, ModelVersion, PublishStatus
 
@@ -129,6 +130,9 @@ def request_publish(*, version: ModelVersion) -> ModelVersion:
     """Publish now when every file is decided, or queue the publish for the worker while some are
     still being processed (`publish_when_ready`). Raises ValidationError saying why otherwise."""
     ModelVersion.objects.select_for_update().filter(id=version.id).first()  # one publish decision at a time
+    refusal = licences.publish_refusal(version.model, version.base_model)
+    if refusal:
+        raise ValidationError(refusal)
     files = list(ModelFile.objects.filter(version_id=version.id))  # fresh, whatever the caller prefetched
     if not files:
         raise ValidationError(gettext("Add at least one file before publishing."))
