@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from models_app.levels import NsfwLevel, is_mature
 from models_app.models import ContentBlob, ModelFile, ModelVersion
 
 MAX_POST_TITLE_LENGTH = 200
@@ -57,7 +58,10 @@ class Image(models.Model):
     blurhash = models.CharField(max_length=100, blank=True)
     mime_type = models.CharField(max_length=40, blank=True)
     thumbnail_key = models.CharField(max_length=255, blank=True)
-    nsfw = models.BooleanField(default=False)
+    # One of models_app.levels.NsfwLevel; may be above its model's level (then hidden or blurred).
+    nsfw_level = models.PositiveSmallIntegerField(
+        choices=NsfwLevel.choices, default=NsfwLevel.PG, db_default=NsfwLevel.PG, db_index=True
+    )
     meta = models.JSONField(null=True, blank=True, help_text="Generation settings, CivitAI's `meta` keys.")
     workflow = models.TextField(null=True, blank=True, help_text="The ComfyUI workflow text it carries.")
     prompt_graph = models.TextField(null=True, blank=True, help_text="The ComfyUI API graph it carries.")
@@ -79,6 +83,11 @@ class Image(models.Model):
 
     def get_absolute_url(self):
         return reverse("resources:image_detail", kwargs={"image_id": self.id})
+
+    @property
+    def nsfw(self) -> bool:
+        """CivitAI's boolean: above PG-13."""
+        return is_mature(self.nsfw_level)
 
     @property
     def is_ready(self) -> bool:
