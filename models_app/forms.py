@@ -44,7 +44,11 @@ class NsfwLevelField(forms.TypedChoiceField):
                 "PG and PG-13 are safe for work; R, X and XXX are shown only to people who chose them."
             ),
         )
-        super().__init__(choices=_creator_levels, coerce=int, initial=NsfwLevel.PG, **kwargs)
+        # Left out of a form post (a script, an old form): PG, the default of a new model.
+        kwargs.setdefault("required", False)
+        super().__init__(
+            choices=_creator_levels, coerce=int, initial=NsfwLevel.PG, empty_value=int(NsfwLevel.PG), **kwargs
+        )
 
 
 def _offer_blocked_when_blocked(form):

@@ -253,9 +253,9 @@ def image_json(f: Image, *, viewer: Viewer, with_meta: bool) -> dict:
     model = version.model if version else None
     # As resources.images.effective_level: an example image is at least its version's and model's level.
     post_version = f.post.version if f.post_id and f.post.version_id else None
-    level = max(
-        f.nsfw_level, *((post_version.nsfw_level, post_version.model.nsfw_level) if post_version else ())
-    )
+    level = f.nsfw_level
+    if post_version is not None:
+        level = max(level, post_version.nsfw_level, post_version.model.nsfw_level)
     return {
         "id": f.id,
         "url": image_url(viewer, f),

@@ -80,7 +80,8 @@ def test_nsfw_models_appear_only_when_asked_for(client, catalog, creator):
     client.force_login(creator)
     client.post("/preferences/nsfw", {"show": "1", "next": "/models/"})
     html = client.get("/models/").content.decode()
-    assert "Spicy LoRA" in html and "model-card nsfw" in html  # shown, blurred
+    assert "Spicy LoRA" in html and 'data-testid="level-badge">R<' in html  # shown, with its level
+    assert "blurred" not in html  # in the viewer's levels: shown as it is
 
 
 def test_drafts_are_never_listed(client, catalog, creator):
@@ -189,6 +190,7 @@ def model_card_json(card) -> dict:
         "slug": card.slug,
         "type": card.type,
         "nsfw": card.nsfw,
+        "nsfw_level": card.nsfw_level,
         "creator": card.creator,
         "tags": card.tags,
         "base_models": sorted(card.base_models),
