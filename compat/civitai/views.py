@@ -472,11 +472,10 @@ def images_list(request):
     page = _int(params, "page", high=MAX_PAGE)
     sort = _choice(params, "sort", IMAGE_SORTS, "Most Reactions")
     period = _choice(params, "period", PERIODS, "AllTime")
-    mask = _levels(params, IMAGE_NSFW_LEVELS)
-    # Public images only: the answer may be cached for everyone (the rule /images/<id>/<name> serves by),
-    # so the mask is the request's own (absent: PG), never a preference; Blocked images are not public.
-    images = resources_images.visible_images(AnonymousUser())
-    images = resources_images.in_levels(images, levels.DEFAULT_MASK if mask is None else mask)
+    # Without `nsfw` or `browsingLevel`: the key's (or session's) user's levels, else PG.
+    mask = preferences.api_mask(request, asked=_levels(params, IMAGE_NSFW_LEVELS), user=user)
+    # Public images only (the rule /images/<id>/<name> serves by): Blocked ones are not public.
+    images = resources_images.in_levels(resources_images.visible_images(AnonymousUser()), mask)
     linked = False
     for name, field in (("modelId", "version_links__version__model_id"), ("modelVersionId", "version_links__version_id"),
                         ("imageId", "id"), ("userId", "owner_id"), ("postId", "post_id")):  # fmt: skip

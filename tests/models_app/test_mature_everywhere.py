@@ -99,13 +99,9 @@ def test_a_direct_link_to_a_mature_model_warns_first(client, catalog, fan):
 
 
 def test_a_safe_model_and_the_creator_own_mature_model_show_without_a_warning(client, catalog, creator):
-    assert (
-        "This model is rated R" not in client.get(catalog["safe"].get_absolute_url()).content.decode()
-    )
+    assert "This model is rated R" not in client.get(catalog["safe"].get_absolute_url()).content.decode()
     client.force_login(creator)
-    assert (
-        "This model is rated R" not in client.get(catalog["mature"].get_absolute_url()).content.decode()
-    )
+    assert "This model is rated R" not in client.get(catalog["mature"].get_absolute_url()).content.decode()
 
 
 @pytest.mark.parametrize("path", ["/models/", "/tag/painting", "/models/?type=LORA&sort=downloads", "/"])

@@ -42,7 +42,9 @@ def test_an_anonymous_visitor_is_sent_back_without_a_preference(client):
 
 def test_the_picker_keeps_the_chosen_levels_and_mode_on_the_account(client, fan):
     client.force_login(fan)
-    response = client.post("/preferences/nsfw", {"levels": ["1", "2", "8"], "mode": "blur", "next": "/models/"})
+    response = client.post(
+        "/preferences/nsfw", {"levels": ["1", "2", "8"], "mode": "blur", "next": "/models/"}
+    )
     assert response.status_code == 302 and response["Location"] == "/models/"
     row = ViewerPreference.objects.get(user=fan)
     assert (row.browsing_levels, row.blur_mature) == (11, True)
