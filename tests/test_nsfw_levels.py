@@ -323,3 +323,20 @@ def test_the_migration_turns_the_booleans_into_levels():
     assert AIModel.objects.get(id=spicy.id).nsfw_level == 4
     assert Image.objects.get(id=safe_image.id).nsfw_level == 1
     assert Image.objects.get(id=mature_image.id).nsfw_level == 4
+
+
+def test_a_blocked_model_is_neither_downloadable_nor_found_by_hash_by_others(client, catalog, creator):
+    model, _ = catalog[32]
+    version = model.versions.get()
+    sha256 = version.files.filter(type="Model").get().blob.sha256
+    assert client.get(f"/api/download/models/{version.id}").status_code == 404
+    found = client.get(f"/api/v1/model-versions/by-hash/{sha256}").json()  # the other levels share the file
+    assert found["modelId"] != model.id and found["id"] != version.id
+    from django.contrib.auth.models import AnonymousUser
+
+    from models_app.downloads import findable_versions
+
+    assert not findable_versions(AnonymousUser(), ModelVersion.objects.filter(id=version.id)).exists()
+    assert findable_versions(creator, ModelVersion.objects.filter(id=version.id)).exists()
+    client.force_login(creator)
+    assert client.get(f"/api/download/models/{version.id}").status_code in (302, 307)
