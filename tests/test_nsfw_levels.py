@@ -340,3 +340,21 @@ def test_a_blocked_model_is_neither_downloadable_nor_found_by_hash_by_others(cli
     assert findable_versions(creator, ModelVersion.objects.filter(id=version.id)).exists()
     client.force_login(creator)
     assert client.get(f"/api/download/models/{version.id}").status_code in (302, 307)
+
+
+def test_collections_list_only_the_viewer_levels(client, catalog, fan):
+    from community import collections
+
+    shelf = collections.create_collection(owner=fan, name="Zebras")
+    for level in (1, 4):
+        collections.add_item(
+            collection=shelf, by=fan, target=collections.find_target(fan, "model", catalog[level][0].id)
+        )
+    html = client.get(f"/collections/{shelf.id}").content.decode()
+    assert name_of(1) in html and name_of(4) not in html
+    api = client.get(f"/api/hub/collections/{shelf.id}/items").json()
+    assert len(api["items"]) == 1
+    ViewerPreference.objects.create(user=fan, browsing_levels=31)
+    client.force_login(fan)
+    html = client.get(f"/collections/{shelf.id}").content.decode()
+    assert name_of(1) in html and name_of(4) in html
