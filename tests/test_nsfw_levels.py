@@ -358,3 +358,13 @@ def test_collections_list_only_the_viewer_levels(client, catalog, fan):
     client.force_login(fan)
     html = client.get(f"/collections/{shelf.id}").content.decode()
     assert name_of(1) in html and name_of(4) in html
+
+
+def test_civitai_lists_leave_out_versions_above_the_mask(client, catalog):
+    model, _ = catalog[1]
+    extra = ModelVersion.objects.get(model=model)
+    ModelVersion.objects.filter(id=extra.id).update(nsfw_level=8)
+    [item] = [i for i in client.get("/api/v1/models").json()["items"] if i["id"] == model.id]
+    assert item["modelVersions"] == []
+    [item] = [i for i in client.get("/api/v1/models?nsfw=true").json()["items"] if i["id"] == model.id]
+    assert [v["nsfwLevel"] for v in item["modelVersions"]] == [8]
