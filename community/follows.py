@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext
 
 from models_app import rate_limits
-from models_app.levels import bits as level_bits
+from models_app.levels import in_filter
 from models_app.models import ModelVersion, PublishStatus
 from models_app.selectors import visible_models
 from resources.images import in_levels, visible_images
@@ -130,7 +130,7 @@ def _feed_querysets(user, *, levels: int):
         .select_related("owner", "post__version__model")
     )
     # The viewer's content levels: the version's and its model's, the image's and its post's.
-    shown = level_bits(levels)
+    shown = in_filter(levels)
     versions = versions.filter(nsfw_level__in=shown, model__nsfw_level__in=shown)
     images = in_levels(images, levels)
     return versions, images

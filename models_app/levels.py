@@ -40,6 +40,12 @@ def bits(mask: int) -> list[int]:
     return [int(level) for level in NsfwLevel.values if int(mask) & level]
 
 
+def in_filter(mask: int) -> list[int]:
+    """bits(mask) for a `nsfw_level__in=` filter: [0], which no row has, when the mask holds no level
+    (an empty IN would make some compiled queries raise EmptyResultSet instead of finding nothing)."""
+    return bits(mask) or [0]
+
+
 def label(level: int) -> str:
     try:
         return str(NsfwLevel(int(level)).label)

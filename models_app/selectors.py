@@ -18,7 +18,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from . import sqlite_search
 from .levels import ALL, DEFAULT_MASK, NsfwLevel, is_mature
-from .levels import bits as levels_bits
+from .levels import in_filter as levels_in_filter
 from .levels import label as level_label
 from .models import (
     AIModel,
@@ -270,7 +270,7 @@ def cached_values_list(queryset, *fields) -> list[tuple]:
 
 def in_levels(mask: int, field: str = "nsfw_level") -> Q:
     """Rows whose level is one of the mask's bits (models_app/levels.py)."""
-    return Q(**{f"{field}__in": levels_bits(mask)})
+    return Q(**{f"{field}__in": levels_in_filter(mask)})
 
 
 def mark_blurred(cards: list[ModelCard], browsing) -> list[ModelCard]:
@@ -679,7 +679,7 @@ def api_models(user, ids: list[int], *, levels: int | None = None) -> list[AIMod
         if levels is None:
             visible &= ~Q(nsfw_level=NsfwLevel.BLOCKED)
         else:
-            visible &= Q(nsfw_level__in=levels_bits(levels & ALL))
+            visible &= Q(nsfw_level__in=levels_in_filter(levels & ALL))
         if user.is_authenticated:
             visible |= Q(model__owner=user)
         versions = versions.filter(visible)

@@ -79,7 +79,7 @@ def effective_level():
 def in_levels(images: QuerySet[Image], mask: int) -> QuerySet[Image]:
     """The images a browsing mask shows (docs/moderation.md#nsfw-levels): those whose effective
     level is one of its bits."""
-    return images.alias(effective_level=effective_level()).filter(effective_level__in=levels.bits(mask))
+    return images.alias(effective_level=effective_level()).filter(effective_level__in=levels.in_filter(mask))
 
 
 def is_public(image: Image) -> bool:

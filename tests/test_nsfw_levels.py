@@ -368,3 +368,20 @@ def test_civitai_lists_leave_out_versions_above_the_mask(client, catalog):
     assert item["modelVersions"] == []
     [item] = [i for i in client.get("/api/v1/models?nsfw=true").json()["items"] if i["id"] == model.id]
     assert [v["nsfwLevel"] for v in item["modelVersions"]] == [8]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/hub/models?levels=32",
+        "/api/hub/models?levels=32&q=zebra",
+        "/api/v1/models?browsingLevel=0",
+        "/api/v1/models?browsingLevel=32&query=zebra",
+        "/api/v1/images?browsingLevel=0",
+        "/api/v1/images?browsingLevel=32",
+    ],
+)
+def test_a_mask_that_leaves_nothing_is_an_empty_list_not_an_error(client, catalog, path):
+    response = client.get(path)
+    assert response.status_code == 200, response.content
+    assert response.json()["items"] == []
