@@ -256,7 +256,7 @@ class FormerSlug(models.Model):
 
 class SearchDocument(models.Model):
     """What search reads of a model, in a narrow table of its own: the text vector, the name for typo
-    matching, and whether it is published and mature. PostgreSQL triggers (migration 0012) keep it in step with
+    matching, whether it is published and its content level. PostgreSQL triggers (migration 0012) keep it in step with
     AIModel on every insert and update, so no code path can forget it; SQLite's simpler search does
     not use it and leaves it empty.
 
