@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from models_app import preferences
 from models_app.selectors import model_cards
 from models_app.views import safe_next
 
@@ -95,7 +96,9 @@ def collection_detail(request, collection_id: int):
     """A collection's items as cards; its owner edits, removes items or deletes it here."""
     collection = collections.viewable_collection(request.user, collection_id)
     is_owner = request.user.is_authenticated and collection.owner_id == request.user.id
-    items = collections.visible_items(collection, request.user).select_related("version__model", "image")
+    items = collections.visible_items(
+        collection, request.user, levels=preferences.browsing(request).mask
+    ).select_related("version__model", "image")
     page = Paginator(items, collections.PAGE_SIZE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
     cards = {c.id: c for c in model_cards([i.model_id for i in shown if i.model_id])}

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 import billing
 from models_app import rate_limits, selectors
 from models_app.models import AIModel, ModelVersion, PublishStatus
-from resources.images import visible_images
+from resources.images import in_levels, visible_images
 
 from .models import (
     MAX_COLLECTION_DESCRIPTION_LENGTH,
@@ -79,11 +79,17 @@ def collections_of(owner, viewer) -> QuerySet[Collection]:
     return rows.annotate(item_count=Count("items")).order_by("-is_favorites", "-updated_at", "-id")
 
 
-def visible_items(collection: Collection, viewer) -> QuerySet[CollectionItem]:
+def visible_items(collection: Collection, viewer, *, levels: int | None = None) -> QuerySet[CollectionItem]:
     """The items `viewer` may see, newest first: a model, version or image that is a draft, unpublished,
-    deleted or hidden (to this viewer) is kept in the collection but not listed."""
+    deleted or hidden (to this viewer) is kept in the collection but not listed. `levels`: the
+    viewer's browsing mask (models_app.preferences); items above it are left out too."""
     models = selectors.visible_models(viewer)
+    if levels is not None:
+        models = models.filter(selectors.in_levels(levels))
     versions = ModelVersion.objects.filter(model__in=models).exclude(status=PublishStatus.DELETED)
+    if levels is not None:
+        versions = versions.filter(selectors.in_levels(levels))
+    images = visible_images(viewer) if levels is None else in_levels(visible_images(viewer), levels)
     if not selectors.can_moderate(viewer):
         # selectors.visible_versions' rule, for many models at once: the creator sees every version.
         rule = Q(status=PublishStatus.PUBLISHED)
@@ -95,7 +101,7 @@ def visible_items(collection: Collection, viewer) -> QuerySet[CollectionItem]:
         .filter(
             Q(model__in=models.values("id"))
             | Q(version__in=versions.values("id"))
-            | Q(image__in=visible_images(viewer).values("id"))
+            | Q(image__in=images.values("id"))
         )
         .order_by("-created_at", "-id")
     )

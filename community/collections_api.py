@@ -13,6 +13,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from models_app import preferences
 from models_app.api import DetailOutput, error_responses
 from models_app.dates import iso_z
 
@@ -261,7 +262,8 @@ class CollectionItems(APIView):
             number = 0
         if number < 1:
             return Response({"detail": "page must be a whole number, 1 or more."}, status=400)
-        visible = collections.visible_items(collection, request.user).select_related(
+        mask = preferences.api_mask(request._request)
+        visible = collections.visible_items(collection, request.user, levels=mask).select_related(
             "model", "version__model", "image"
         )
         paginator = Paginator(visible, collections.PAGE_SIZE)

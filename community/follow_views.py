@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from models_app.preferences import show_mature
+from models_app import preferences
 from models_app.views import safe_next
 
 from . import follows
@@ -36,7 +36,7 @@ def feed(request):
         page = max(1, int(request.GET.get("page", 1)))
     except ValueError:
         page = 1
-    items, has_next = follows.feed(request.user, show_mature=show_mature(request), page=page)
+    items, has_next = follows.feed(request.user, levels=preferences.browsing(request).mask, page=page)
     following = follows.follows_of(request.user).exists()
     return render(
         request,

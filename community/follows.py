@@ -13,9 +13,10 @@ from django.db.models import Q
 from django.utils.translation import gettext
 
 from models_app import rate_limits
+from models_app.levels import in_filter
 from models_app.models import ModelVersion, PublishStatus
 from models_app.selectors import visible_models
-from resources.images import visible_images
+from resources.images import in_levels, visible_images
 
 from . import notifications
 from .models import Follow
@@ -98,7 +99,7 @@ class FeedItem:
     creator: str
 
 
-def _feed_querysets(user, *, show_mature: bool):
+def _feed_querysets(user, *, levels: int):
     creators = list(
         Follow.objects.filter(follower=user, creator__isnull=False).values_list("creator_id", flat=True)
     )
@@ -128,21 +129,18 @@ def _feed_querysets(user, *, show_mature: bool):
         )
         .select_related("owner", "post__version__model")
     )
-    if not show_mature:
-        versions = versions.filter(model__nsfw=False)
-        images = images.filter(
-            Q(post__version__isnull=True) | Q(post__version__model__nsfw=False), nsfw=False
-        )
+    # The viewer's content levels: the version's and its model's, the image's and its post's.
+    shown = in_filter(levels)
+    versions = versions.filter(nsfw_level__in=shown, model__nsfw_level__in=shown)
+    images = in_levels(images, levels)
     return versions, images
 
 
-def feed(
-    user, *, show_mature: bool, page: int = 1, size: int = FEED_PAGE_SIZE
-) -> tuple[list[FeedItem], bool]:
+def feed(user, *, levels: int, page: int = 1, size: int = FEED_PAGE_SIZE) -> tuple[list[FeedItem], bool]:
     """One page of `user`'s feed, newest first, and whether there is a next page. Two queries for the
     items whatever the page holds: each list is cut at the page's end, then the two are merged."""
     page = max(1, min(page, MAX_FEED_PAGE))
-    versions, images = _feed_querysets(user, show_mature=show_mature)
+    versions, images = _feed_querysets(user, levels=levels)
     if versions is None:
         return [], False
     end = page * size + 1

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from models_app import preferences
 from models_app.api import DetailOutput, error_responses
 from models_app.dates import iso_z
+from models_app.levels import models_nsfw_mask
 
 from . import follows
 from .models import Follow
@@ -149,12 +150,14 @@ class Feed(APIView):
     @extend_schema(
         operation_id="feed",
         summary="Your feed: new versions and images of what you follow",
-        description="Newest first. Mature content is left out unless `nsfw=true` (without `nsfw`: "
-        'unless the logged-in session switched "Show mature models" on).',
+        description="Newest first, of your content levels only (docs/moderation.md#nsfw-levels): "
+        "`nsfw=true` asks for every level, `nsfw=false` for PG only.",
         tags=["community"],
         parameters=[
             OpenApiParameter("page", int, default=1, description=f"1 to {follows.MAX_FEED_PAGE}."),
-            OpenApiParameter("nsfw", bool, default=False, description="Include mature content."),
+            OpenApiParameter(
+                "nsfw", bool, description="true: every level; false: PG only; absent: your levels."
+            ),
         ],
         responses={200: FeedOutput, **error_responses(400, 401)},
     )
@@ -168,10 +171,11 @@ class Feed(APIView):
                 {"detail": f"page must be a number from 1 to {follows.MAX_FEED_PAGE}."},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        mature = preferences.show_mature(
-            request._request, asked=preferences.asked_flag(request.query_params.get("nsfw"))
+        asked = preferences.asked_flag(request.query_params.get("nsfw"))
+        mask = preferences.api_mask(
+            request._request, asked=None if asked is None else models_nsfw_mask(asked)
         )
-        items, has_next = follows.feed(request.user, show_mature=mature, page=page)
+        items, has_next = follows.feed(request.user, levels=mask, page=page)
         return Response(
             {
                 "items": [

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -167,13 +167,10 @@ def profile_stats(person, viewer) -> dict:
     }
 
 
-def images_of(person, viewer, *, show_mature: bool, limit: int = 24):
-    """`person`'s newest images that `viewer` may see (their avatars included: they are posts)."""
-    shown = images.visible_images(viewer).filter(owner=person)
-    if not show_mature:
-        shown = shown.filter(nsfw=False).filter(
-            Q(post__version__isnull=True) | Q(post__version__model__nsfw=False)
-        )
+def images_of(person, viewer, *, levels: int, limit: int = 24):
+    """`person`'s newest images that `viewer` may see at the browsing mask `levels` (their avatars
+    included: they are posts)."""
+    shown = images.in_levels(images.visible_images(viewer).filter(owner=person), levels)
     return list(shown.order_by("-created_at", "-id")[:limit])
 
 

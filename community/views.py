@@ -12,8 +12,9 @@ from django.views import i18n as i18n_views
 from django.views.decorators.http import require_POST
 
 import billing
-from models_app.preferences import show_mature
-from models_app.selectors import can_moderate, model_cards, visible_models
+from models_app import levels, preferences
+from models_app.preferences import Browsing
+from models_app.selectors import can_moderate, in_levels, mark_blurred, model_cards, visible_models
 
 from . import collections, profiles, services
 from .forms import ApiKeyForm
@@ -26,11 +27,13 @@ def user_profile(request, username: str):
     person = get_object_or_404(get_user_model(), username=username, is_active=True)
     # The catalog's one visibility rule: drafts show to their creator and to moderators only.
     models = visible_models(request.user).filter(owner=person)
-    mature = show_mature(request) or request.user == person
-    if not mature:
-        models = models.filter(nsfw=False)
-    cards = model_cards(
-        list(models.order_by("-published_at", "-created_at").values_list("id", flat=True)[:200])
+    # Their own page shows a creator everything of theirs; others see their levels, hidden or blurred.
+    own = request.user == person
+    browsing = Browsing(levels.EVERYTHING) if own else preferences.browsing(request)
+    models = models.filter(in_levels(browsing.listed))
+    cards = mark_blurred(
+        model_cards(list(models.order_by("-published_at", "-created_at").values_list("id", flat=True)[:200])),
+        browsing,
     )
     profile = profiles.profile_of(person)
     return render(
@@ -43,7 +46,7 @@ def user_profile(request, username: str):
             "profile": profile,
             "avatar": profiles.avatar_state(profile),
             "stats": profiles.profile_stats(person, request.user),
-            "images": profiles.images_of(person, request.user, show_mature=mature),
+            "images": profiles.images_of(person, request.user, levels=browsing.mask),
             "collections": list(collections.collections_of(person, request.user)[:50]),
         },
     )

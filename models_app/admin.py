@@ -33,8 +33,8 @@ class ModelVersionInline(admin.TabularInline):
 
 @admin.register(AIModel)
 class AIModelAdmin(admin.ModelAdmin):
-    list_display = ["name", "type", "owner", "status", "nsfw", "published_at"]
-    list_filter = ["type", "status", "nsfw"]
+    list_display = ["name", "type", "owner", "status", "nsfw_level", "published_at"]
+    list_filter = ["type", "status", "nsfw_level"]
     search_fields = ["name", "owner__username", "tags__name"]
     autocomplete_fields = ["owner", "tags"]
     prepopulated_fields = {"slug": ["name"]}

@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from . import preferences, rate_limits, selectors, services, storage
 from .dates import iso_z
+from .levels import NsfwLevel, models_nsfw_mask, parse_mask
 from .models import (
     MAX_DESCRIPTION_LENGTH,
     MAX_LICENSE_LENGTH,
@@ -55,6 +56,28 @@ def _description():
     )
 
 
+LEVEL_HELP = (
+    "The content level, CivitAI's bit value: 1 PG, 2 PG-13, 4 R, 8 X, 16 XXX; 32 (Blocked) is for "
+    "moderators only. Anything else is a 400 (docs/moderation.md#nsfw-levels)."
+)
+LEGACY_NSFW_HELP = (
+    "Deprecated: `nsfw_level` says more. true means 4 (R), false 1 (PG); ignored when `nsfw_level` is sent."
+)
+
+
+def level_input(**kwargs):
+    return serializers.ChoiceField(choices=[int(v) for v in NsfwLevel.values], help_text=LEVEL_HELP, **kwargs)
+
+
+def _level_from_legacy(data: dict) -> dict:
+    """The deprecated boolean `nsfw` as a level, unless `nsfw_level` was sent."""
+    data = dict(data)
+    legacy = data.pop("nsfw", None)
+    if legacy is not None and "nsfw_level" not in data:
+        data["nsfw_level"] = NsfwLevel.R if legacy else NsfwLevel.PG
+    return data
+
+
 class ModelInput(serializers.Serializer):
     name = serializers.CharField(max_length=MAX_MODEL_NAME_LENGTH)
     type = serializers.ChoiceField(choices=ModelType.choices)
@@ -62,7 +85,8 @@ class ModelInput(serializers.Serializer):
     tags = serializers.ListField(
         child=serializers.CharField(max_length=TAG_MAX_LENGTH), required=False, default=list
     )
-    nsfw = serializers.BooleanField(required=False, default=False)
+    nsfw_level = level_input(required=False)
+    nsfw = serializers.BooleanField(required=False, help_text=LEGACY_NSFW_HELP)
     license = serializers.CharField(
         required=False, allow_blank=True, max_length=MAX_LICENSE_LENGTH, default=""
     )
@@ -84,6 +108,7 @@ class VersionInput(serializers.Serializer):
         child=serializers.CharField(max_length=MAX_TRIGGER_WORD_LENGTH), required=False, default=list
     )
     description = _description()
+    nsfw_level = level_input(required=False, default=1)
     early_access_days = serializers.IntegerField(
         required=False, default=0, min_value=0, max_value=services.MAX_EARLY_ACCESS_DAYS
     )
@@ -190,6 +215,7 @@ class VersionOutput(serializers.Serializer):
     name = serializers.CharField()
     base_model = serializers.CharField()
     trained_words = serializers.ListField(child=serializers.CharField())
+    nsfw_level = serializers.IntegerField(help_text=LEVEL_HELP)
     status = serializers.ChoiceField(choices=PublishStatus.choices)
     publish_when_ready = serializers.BooleanField(
         help_text="Publishing was asked for while files were being processed: the version is published "
@@ -217,7 +243,8 @@ class ModelCardOutput(serializers.Serializer):
     name = serializers.CharField()
     slug = serializers.CharField()
     type = serializers.ChoiceField(choices=ModelType.choices)
-    nsfw = serializers.BooleanField()
+    nsfw = serializers.BooleanField(help_text="Above PG-13.")
+    nsfw_level = serializers.IntegerField(help_text=LEVEL_HELP)
     creator = serializers.CharField()
     tags = serializers.ListField(child=serializers.CharField())
     base_models = serializers.ListField(child=serializers.CharField())
@@ -320,6 +347,7 @@ def version_json(version: ModelVersion) -> dict:
         "name": version.name,
         "base_model": version.base_model.name,
         "trained_words": version.trained_words,
+        "nsfw_level": version.nsfw_level,
         "status": version.status,
         "publish_when_ready": version.publish_when_ready,
         "early_access_ends_at": iso_z(version.early_access_ends_at),
@@ -372,15 +400,27 @@ def browse(request):
     pagination; with `q`, the matches of /search/ instead, best first, in one page. A plain Django
     view rather than DRF: it is the hub's hottest read, public, and bench/load.py measures it against
     a bare Django baseline. The items are built by the database (selectors.browse_models_json)."""
-    show_nsfw = preferences.show_mature(request, asked=preferences.asked_flag(request.GET.get("nsfw")))
     try:
-        query = selectors.BrowseQuery.from_params(request.GET, show_nsfw=show_nsfw, default_limit=100)
+        mask = _browse_mask(request)
+        query = selectors.BrowseQuery.from_params(request.GET, levels=mask, default_limit=100)
         search = " ".join(request.GET.get("q", "").split())
         items, next_cursor = selectors.browse_models_json(request.user, query, search=search)
     except selectors.BadQuery as exc:
         return JsonResponse({"detail": str(exc)}, status=400)
     body = f'{{"items": [{",".join(items)}], "next_cursor": {json.dumps(next_cursor)}}}'
     return HttpResponse(body, content_type="application/json")
+
+
+def _browse_mask(request) -> int:
+    """`levels` (a browsing mask) wins over `nsfw` (true: every level, false: PG); neither: the
+    viewer's own levels (preferences.api_mask)."""
+    if request.GET.get("levels", "").strip():
+        mask = parse_mask(request.GET["levels"])
+        if mask is None:
+            raise selectors.BadQuery("levels is a browsing mask, a whole number from 1 to 63.")
+        return preferences.api_mask(request, asked=mask)
+    asked = preferences.asked_flag(request.GET.get("nsfw"))
+    return preferences.api_mask(request, asked=None if asked is None else models_nsfw_mask(asked))
 
 
 class CreateModel(CreatorAPIView):
@@ -395,7 +435,7 @@ class CreateModel(CreatorAPIView):
     def post(self, request):
         data = ModelInput(data=request.data)
         data.is_valid(raise_exception=True)
-        model = services.create_model(owner=request.user, **data.validated_data)
+        model = services.create_model(owner=request.user, **_level_from_legacy(data.validated_data))
         return Response(
             {
                 "id": model.id,
@@ -419,8 +459,9 @@ class ModelsCollection(CreateModel):
         operation_id="browse_models",
         summary="Browse published models",
         description="The filters and sorts of the /models/ page, with cursor pagination. Public; "
-        "mature models are left out unless `nsfw=true` (without `nsfw`: unless the logged-in "
-        'session switched "Show mature models" on).',
+        "only models of the viewer's content levels are listed: `levels` (a browsing mask, e.g. 3 for PG "
+        "and PG-13) or `nsfw` (true: every level, false: PG only) choose others; without them, the levels "
+        "the signed-in viewer chose, else PG only (docs/moderation.md#nsfw-levels).",
         tags=["models"],
         auth=[],
         parameters=[
@@ -439,7 +480,12 @@ class ModelsCollection(CreateModel):
             OpenApiParameter("sort", str, enum=list(selectors.SORTS), default="newest"),
             OpenApiParameter("limit", int, description=f"1 to {selectors.MAX_PAGE_SIZE}.", default=100),
             OpenApiParameter("cursor", str, description="`next_cursor` of the previous page."),
-            OpenApiParameter("nsfw", bool, description="Include mature models.", default=False),
+            OpenApiParameter("nsfw", bool, description="true: every level; false: PG only."),
+            OpenApiParameter(
+                "levels",
+                int,
+                description="A browsing mask (1 PG, 2 PG-13, 4 R, 8 X, 16 XXX); wins over `nsfw`.",
+            ),
             OpenApiParameter(
                 "q", str, description="Free-text search (as /search/): the best matches first, one page."
             ),
@@ -761,7 +807,8 @@ class ModelPatchInput(serializers.Serializer):
         required=False, allow_blank=True, max_length=MAX_DESCRIPTION_LENGTH, help_text="Markdown."
     )
     tags = serializers.ListField(child=serializers.CharField(max_length=TAG_MAX_LENGTH), required=False)
-    nsfw = serializers.BooleanField(required=False)
+    nsfw_level = level_input(required=False)
+    nsfw = serializers.BooleanField(required=False, help_text=LEGACY_NSFW_HELP)
     license = serializers.CharField(required=False, allow_blank=True, max_length=MAX_LICENSE_LENGTH)
     allow_no_credit = serializers.BooleanField(required=False)
     allow_derivatives = serializers.BooleanField(required=False)
@@ -785,6 +832,7 @@ class VersionPatchInput(serializers.Serializer):
     description = serializers.CharField(
         required=False, allow_blank=True, max_length=MAX_DESCRIPTION_LENGTH, help_text="Markdown."
     )
+    nsfw_level = level_input(required=False)
     early_access_days = serializers.IntegerField(
         required=False, min_value=0, max_value=services.MAX_EARLY_ACCESS_DAYS
     )
@@ -806,7 +854,8 @@ class ModelOutput(serializers.Serializer):
     description = serializers.CharField()
     description_html = serializers.CharField(help_text="The description rendered and sanitised.")
     tags = serializers.ListField(child=serializers.CharField())
-    nsfw = serializers.BooleanField()
+    nsfw = serializers.BooleanField(help_text="Above PG-13.")
+    nsfw_level = serializers.IntegerField(help_text=LEVEL_HELP)
     license = serializers.CharField()
     allow_no_credit = serializers.BooleanField()
     allow_derivatives = serializers.BooleanField()
@@ -829,6 +878,7 @@ def model_json(model) -> dict:
         "description_html": model.description_html,
         "tags": [tag.name for tag in model.tags.all()],
         "nsfw": model.nsfw,
+        "nsfw_level": model.nsfw_level,
         **{name: getattr(model, name) for name in services.LICENSE_FIELDS},
         "url": model.get_absolute_url(),
     }
@@ -885,7 +935,7 @@ class ManageModel(CreatorAPIView):
         model = _managed_model(request, model_id)
         data = ModelPatchInput(data=request.data)
         data.is_valid(raise_exception=True)
-        model = services.update_model(model=model, by=request.user, **data.validated_data)
+        model = services.update_model(model=model, by=request.user, **_level_from_legacy(data.validated_data))
         return Response(model_json(model))
 
     @extend_schema(

@@ -21,6 +21,7 @@ import billing
 
 from . import storage
 from .dates import iso_z
+from .levels import NsfwLevel
 from .models import (
     AIModel,
     DownloadRecord,
@@ -107,6 +108,8 @@ def check_download_allowed(user, version: ModelVersion | None) -> None:
     privileged = can_manage(user, model)
     if not published and not privileged:
         raise not_found()
+    if NsfwLevel.BLOCKED in (model.nsfw_level, version.nsfw_level) and not privileged:
+        raise not_found()  # a moderator's block: for its creator and moderators only
     if version.usage_control != UsageControl.DOWNLOAD and not privileged:
         raise DownloadRefused(
             401,
@@ -331,6 +334,7 @@ def findable_versions(user, versions):
     if can_moderate(user):
         return versions
     visible = Q(status=PublishStatus.PUBLISHED, model__status=PublishStatus.PUBLISHED)
+    visible &= ~Q(nsfw_level=NsfwLevel.BLOCKED) & ~Q(model__nsfw_level=NsfwLevel.BLOCKED)
     if user.is_authenticated:
         visible |= Q(model__owner=user)
     return versions.filter(visible)

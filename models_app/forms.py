@@ -7,6 +7,7 @@ from billing import selectors as billing_selectors
 from billing.money import parse_money
 
 from . import funding, services
+from .levels import CREATOR_LEVELS, NsfwLevel
 from .models import (
     MAX_DESCRIPTION_LENGTH,
     MAX_GOAL_DESCRIPTION_LENGTH,
@@ -26,6 +27,53 @@ from .models import (
 def _with_count(message, count: int):
     """message % {"count": count} at render time, in the language of the page, the count localised."""
     return lazy(lambda: str(message) % {"count": number_format(count, force_grouping=True)}, str)()
+
+
+def _creator_levels():
+    return [(value, label) for value, label in NsfwLevel.choices if value in CREATOR_LEVELS]
+
+
+class NsfwLevelField(forms.TypedChoiceField):
+    """A content level (models_app/levels.py); Blocked only shows when the content already is."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", gettext_lazy("Content level"))
+        kwargs.setdefault(
+            "help_text",
+            gettext_lazy(
+                "PG and PG-13 are safe for work; R, X and XXX are shown only to people who chose them."
+            ),
+        )
+        # Left out of a form post (a script, an old form): PG, the default of a new model.
+        kwargs.setdefault("required", False)
+        super().__init__(
+            choices=_creator_levels, coerce=int, initial=NsfwLevel.PG, empty_value=int(NsfwLevel.PG), **kwargs
+        )
+
+
+def _offer_blocked_when_blocked(form):
+    """Keep a blocked item's level selectable, so saving its form does not quietly lift the block."""
+    if form.initial.get("nsfw_level") == NsfwLevel.BLOCKED:
+        form.fields["nsfw_level"].choices = NsfwLevel.choices
+
+
+class BrowsingLevelsForm(forms.Form):
+    """The levels a signed-in person sees (preferences.browsing) and what happens to the others."""
+
+    levels = forms.TypedMultipleChoiceField(
+        choices=_creator_levels, coerce=int, label=gettext_lazy("Show content rated")
+    )
+    mode = forms.ChoiceField(
+        choices=[("hide", gettext_lazy("Hide the rest")), ("blur", gettext_lazy("Blur the rest"))],
+        initial="hide",
+        required=False,
+        label=gettext_lazy("Content above these levels"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        data["mask"] = sum(set(data.get("levels") or []))
+        return data
 
 
 def _split(text: str) -> list[str]:
@@ -60,7 +108,7 @@ class ModelForm(forms.Form):
         label=gettext_lazy("Tags"),
         help_text=gettext_lazy("Comma-separated, e.g. style, watercolor"),
     )
-    nsfw = forms.BooleanField(required=False, label=gettext_lazy("This model makes mature (NSFW) content"))
+    nsfw_level = NsfwLevelField()
     license = forms.CharField(
         required=False,
         max_length=MAX_LICENSE_LENGTH,
@@ -89,6 +137,10 @@ class ModelForm(forms.Form):
         required=False, label=gettext_lazy("Only logged-in people may download it")
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _offer_blocked_when_blocked(self)
+
     def clean_tags(self):
         return services.clean_tag_names(_split(self.cleaned_data["tags"]))
 
@@ -109,6 +161,11 @@ class VersionForm(forms.Form):
         required=False,
         label=gettext_lazy("Trigger words"),
         help_text=gettext_lazy("Comma-separated words that activate the model."),
+    )
+    nsfw_level = NsfwLevelField(
+        help_text=gettext_lazy(
+            "May be above the model's level: then only people who chose it see this version."
+        )
     )
     description = MarkdownField(
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -141,6 +198,7 @@ class VersionForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        _offer_blocked_when_blocked(self)
         # Built per form, so a VAE published a moment ago is offered (services checks it again).
         self.fields["recommended_vae"].queryset = (
             ModelVersion.objects.filter(

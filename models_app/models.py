@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
+from .levels import DEFAULT_MASK, NsfwLevel, is_mature
 from .text import render_markdown
 
 # The length limits of what creators write, in one place: the fields below carry them, and the web
@@ -170,7 +171,10 @@ class AIModel(HasDescription, models.Model):
     # set_description keeps it in step with `description`; pages and APIs show it as it is.
     description_html = models.TextField(blank=True, default="", editable=False)
     tags = models.ManyToManyField(Tag, blank=True, related_name="ai_models")
-    nsfw = models.BooleanField(default=False)
+    # One of levels.NsfwLevel (a bit); lists keep it when it is in the viewer's browsing mask.
+    nsfw_level = models.PositiveSmallIntegerField(
+        choices=NsfwLevel.choices, default=NsfwLevel.PG, db_default=NsfwLevel.PG, db_index=True
+    )
     status = models.CharField(max_length=16, choices=PublishStatus.choices, default=PublishStatus.DRAFT)
 
     # Permissions the creator grants, as CivitAI shows them.
@@ -230,6 +234,11 @@ class AIModel(HasDescription, models.Model):
         return self.status == PublishStatus.PUBLISHED
 
     @property
+    def nsfw(self) -> bool:
+        """CivitAI's boolean: above PG-13."""
+        return is_mature(self.nsfw_level)
+
+    @property
     def commercial_use(self) -> list[str]:
         """CivitAI's allowCommercialUse list."""
         uses = []
@@ -260,7 +269,7 @@ class FormerSlug(models.Model):
 
 class SearchDocument(models.Model):
     """What search reads of a model, in a narrow table of its own: the text vector, the name for typo
-    matching, and whether it is published and mature. PostgreSQL triggers (migration 0012) keep it in step with
+    matching, whether it is published and its content level. PostgreSQL triggers (migration 0012) keep it in step with
     AIModel on every insert and update, so no code path can forget it; SQLite's simpler search does
     not use it and leaves it empty.
 
@@ -272,7 +281,7 @@ class SearchDocument(models.Model):
     vector = SearchVectorField(null=True)
     name = models.CharField(max_length=200)
     published = models.BooleanField()
-    nsfw = models.BooleanField()
+    nsfw_level = models.PositiveSmallIntegerField(default=1, db_default=1)
     download_count = models.PositiveBigIntegerField(default=0)
 
     def __str__(self):
@@ -290,6 +299,10 @@ class ModelVersion(HasDescription, models.Model):
     )
     description_html = models.TextField(blank=True, default="", editable=False)  # see AIModel
     status = models.CharField(max_length=16, choices=PublishStatus.choices, default=PublishStatus.DRAFT)
+    # May be above the model's own level: such a version is hidden from viewers whose mask lacks it.
+    nsfw_level = models.PositiveSmallIntegerField(
+        choices=NsfwLevel.choices, default=NsfwLevel.PG, db_default=NsfwLevel.PG
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -676,3 +689,18 @@ class FundingGoal(models.Model):
 
     def accepts_contributions(self, now=None) -> bool:
         return self.status == self.Status.OPEN and not self.has_ended(now)
+
+
+class ViewerPreference(models.Model):
+    """What a signed-in person chose to see (models_app/preferences.py reads it): the levels they browse
+    and whether content above them is hidden or blurred. A row of its own, so it follows the account
+    across devices; no row means PG only, hidden (docs/moderation.md#nsfw-levels)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="viewer_preference"
+    )
+    browsing_levels = models.PositiveSmallIntegerField(default=DEFAULT_MASK, db_default=DEFAULT_MASK)
+    blur_mature = models.BooleanField(default=False, db_default=False)
+
+    def __str__(self):
+        return f"{self.user_id}: {self.browsing_levels}"

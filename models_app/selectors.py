@@ -17,6 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from . import sqlite_search
+from .levels import ALL, DEFAULT_MASK, NsfwLevel, is_mature
+from .levels import in_filter as levels_in_filter
+from .levels import label as level_label
 from .models import (
     AIModel,
     FileFormat,
@@ -52,6 +55,8 @@ def visible_models(user, *, include_archived: bool = False) -> QuerySet[AIModel]
     published = Q(status=PublishStatus.PUBLISHED)
     if include_archived:
         published |= Q(status=PublishStatus.ARCHIVED)
+    # Blocked (a moderator's level) is for its creator and moderators only, on every path.
+    published &= ~Q(nsfw_level=NsfwLevel.BLOCKED)
     if user.is_authenticated:
         return models.filter(published | Q(owner=user))
     return models.filter(published)
@@ -69,7 +74,7 @@ def visible_versions(user, model: AIModel) -> QuerySet[ModelVersion]:
     )
     if can_manage(user, model):
         return versions
-    return versions.filter(status=PublishStatus.PUBLISHED)
+    return versions.filter(status=PublishStatus.PUBLISHED).exclude(nsfw_level=NsfwLevel.BLOCKED)
 
 
 def visible_version(user, version_id) -> ModelVersion | None:
@@ -130,7 +135,7 @@ class ModelCard:
     name: str
     slug: str
     type: str
-    nsfw: bool
+    nsfw_level: int
     status: str
     creator: str
     download_count: int
@@ -143,6 +148,16 @@ class ModelCard:
     preview_image_id: int | None = None
     tags: list[str] = field(default_factory=list)
     base_models: list[str] = field(default_factory=list)
+    # Above the viewer's levels but listed blurred, with a reveal control (preferences.Browsing.blurs).
+    blurred: bool = False
+
+    @property
+    def nsfw(self) -> bool:
+        return is_mature(self.nsfw_level)
+
+    @property
+    def level_label(self) -> str:
+        return level_label(self.nsfw_level)
 
     @property
     def preview_url(self) -> str | None:
@@ -189,7 +204,7 @@ class ModelCard:
 
 
 CARD_FIELDS = (
-    "id", "name", "slug", "type", "nsfw", "status", "download_count", "thumbs_up_count",
+    "id", "name", "slug", "type", "nsfw_level", "status", "download_count", "thumbs_up_count",
     "thumbs_down_count", "rating", "like_count", "comment_count", "published_at", "preview_image_id",
 )  # fmt: skip
 
@@ -253,10 +268,20 @@ def cached_values_list(queryset, *fields) -> list[tuple]:
     return rows
 
 
-def latest_models(user, *, limit: int = 24, show_nsfw: bool = False) -> list[ModelCard]:
-    models = visible_models(user).filter(status=PublishStatus.PUBLISHED)
-    if not show_nsfw:
-        models = models.filter(nsfw=False)
+def in_levels(mask: int, field: str = "nsfw_level") -> Q:
+    """Rows whose level is one of the mask's bits (models_app/levels.py)."""
+    return Q(**{f"{field}__in": levels_in_filter(mask)})
+
+
+def mark_blurred(cards: list[ModelCard], browsing) -> list[ModelCard]:
+    """Flag the cards a page lists blurred for this viewer (preferences.Browsing)."""
+    for card in cards:
+        card.blurred = browsing.blurs(card.nsfw_level)
+    return cards
+
+
+def latest_models(user, *, limit: int = 24, levels: int = DEFAULT_MASK) -> list[ModelCard]:
+    models = visible_models(user).filter(status=PublishStatus.PUBLISHED).filter(in_levels(levels))
     ids = list(models.order_by("-published_at", "-id").values_list("id", flat=True)[:limit])
     return model_cards(ids)
 
@@ -268,7 +293,7 @@ SEARCH_SQL = """
 WITH q AS (SELECT websearch_to_tsquery('english', %(q)s) AS tsq),
 words AS MATERIALIZED (
     SELECT d.model_id FROM models_app_searchdocument d, q WHERE d.vector @@ q.tsq AND d.published
-        AND (%(nsfw)s OR NOT d.nsfw) LIMIT 100
+        AND (d.nsfw_level & %(levels)s) <> 0 LIMIT 100
 ),
 candidates AS (
     SELECT model_id FROM words
@@ -276,7 +301,7 @@ candidates AS (
     -- costliest branch, and with enough exact matches it would only add noise.
     UNION (SELECT d.model_id FROM models_app_searchdocument d
            WHERE (SELECT count(*) FROM words) < %(limit)s AND d.name %% %(q)s AND d.published
-               AND (%(nsfw)s OR NOT d.nsfw) LIMIT 100)
+               AND (d.nsfw_level & %(levels)s) <> 0 LIMIT 100)
     UNION (SELECT t.aimodel_id FROM models_app_aimodel_tags t WHERE t.tag_id = ANY(ARRAY(
                SELECT g.id FROM models_app_tag g WHERE g.name = lower(%(q)s) OR g.name %% lower(%(q)s)))
            LIMIT 100)
@@ -286,7 +311,7 @@ candidates AS (
 SELECT {card_columns} FROM (
     SELECT d.model_id, ts_rank(d.vector, q.tsq) + similarity(d.name, %(q)s) AS score, d.download_count
     FROM models_app_searchdocument d, q
-    WHERE d.model_id = ANY(ARRAY(SELECT model_id FROM candidates)) AND d.published AND (%(nsfw)s OR NOT d.nsfw)
+    WHERE d.model_id = ANY(ARRAY(SELECT model_id FROM candidates)) AND d.published AND (d.nsfw_level & %(levels)s) <> 0
     ORDER BY score DESC, d.download_count DESC, d.model_id DESC
     LIMIT %(limit)s
 ) best
@@ -303,23 +328,21 @@ def _search_text(query: str) -> str:
     return " ".join(query.split())[:200]
 
 
-def _search_rows(query: str, *, limit: int, include_nsfw: bool) -> list[tuple]:
+def _search_rows(query: str, *, limit: int, levels: int) -> list[tuple]:
     """PostgreSQL only: SEARCH_SQL's rows (the cards' columns), best first."""
     with connection.cursor() as cursor:
-        cursor.execute(SEARCH_SQL, {"q": query, "limit": limit, "nsfw": include_nsfw})
+        cursor.execute(SEARCH_SQL, {"q": query, "limit": limit, "levels": int(levels)})
         return cursor.fetchall()
 
 
-def search_models(user, query: str, *, limit: int = 24, show_nsfw: bool = False) -> list[ModelCard]:
-    """Published models matching a free-text query, best first (see search_model_ids); mature ones
-    only with `show_nsfw`. On PostgreSQL the search query returns the cards' columns too: one round
+def search_models(user, query: str, *, limit: int = 24, levels: int = DEFAULT_MASK) -> list[ModelCard]:
+    """Published models matching a free-text query, best first (see search_model_ids), of the
+    `levels` mask only. On PostgreSQL the search query returns the cards' columns too: one round
     trip for the page."""
     query = _search_text(query)
     if query and connection.vendor == "postgresql":
-        return [
-            _card_from_search_row(row) for row in _search_rows(query, limit=limit, include_nsfw=show_nsfw)
-        ]
-    return model_cards(search_model_ids(user, query, limit=limit, include_nsfw=show_nsfw))
+        return [_card_from_search_row(row) for row in _search_rows(query, limit=limit, levels=levels)]
+    return model_cards(search_model_ids(user, query, limit=limit, levels=levels))
 
 
 def _card_from_search_row(row) -> ModelCard:
@@ -332,8 +355,8 @@ def _card_from_search_row(row) -> ModelCard:
     )
 
 
-def search_model_ids(user, query: str, *, limit: int = 24, include_nsfw: bool = False) -> list[int]:
-    """Ids of published models matching a free-text query, best first; mature ones only when asked.
+def search_model_ids(user, query: str, *, limit: int = 24, levels: int = DEFAULT_MASK) -> list[int]:
+    """Ids of published models matching a free-text query, best first, of the `levels` mask only.
 
     On PostgreSQL every way of matching uses an index (migrations 0005, 0009, 0012): full-text search
     over name, tags, trigger words and description (one stored, weighted tsvector), trigram
@@ -346,10 +369,8 @@ def search_model_ids(user, query: str, *, limit: int = 24, include_nsfw: bool = 
     if not query:
         return []
     if connection.vendor == "postgresql":
-        return [row[0] for row in _search_rows(query, limit=limit, include_nsfw=include_nsfw)]
-    models = visible_models(user).filter(status=PublishStatus.PUBLISHED)
-    if not include_nsfw:
-        models = models.filter(nsfw=False)
+        return [row[0] for row in _search_rows(query, limit=limit, levels=levels)]
+    models = visible_models(user).filter(status=PublishStatus.PUBLISHED).filter(in_levels(levels))
     return sqlite_search.search_ids(models, query, limit=limit)
 
 
@@ -391,7 +412,7 @@ class BrowseQuery:
     sort: str = "newest"
     limit: int = 24
     cursor: str = ""
-    show_nsfw: bool = False
+    levels: int = DEFAULT_MASK  # the browsing mask (models_app/levels.py)
     # Used by the CivitAI-compatible API (compat/civitai/views.py); the pages leave them unset.
     ids: list[int] | None = None  # only these models, e.g. a search's matches (None: no such restriction)
     allow_no_credit: bool | None = None
@@ -400,7 +421,7 @@ class BrowseQuery:
     commercial_uses: list[str] = field(default_factory=list)  # any of COMMERCIAL_USES, or "None"
 
     @classmethod
-    def from_params(cls, params, *, show_nsfw: bool = False, default_limit: int = 24) -> "BrowseQuery":
+    def from_params(cls, params, *, levels: int = DEFAULT_MASK, default_limit: int = 24) -> "BrowseQuery":
         def listed(name):
             return [v.strip() for raw in params.getlist(name) for v in raw.split(",") if v.strip()]
 
@@ -430,7 +451,7 @@ class BrowseQuery:
             sort=sort,
             limit=limit,
             cursor=params.get("cursor", ""),
-            show_nsfw=show_nsfw,
+            levels=levels,
         )
 
 
@@ -465,8 +486,7 @@ def browse_queryset(user, query: BrowseQuery, *, after_cursor: bool = True) -> Q
     starting after its cursor unless `after_cursor` is False."""
     sort_field = SORTS[query.sort][0]
     models = visible_models(user).filter(status=PublishStatus.PUBLISHED, published_at__isnull=False)
-    if not query.show_nsfw:
-        models = models.filter(nsfw=False)
+    models = models.filter(in_levels(query.levels))
     if query.ids is not None:
         models = models.filter(id__in=query.ids)
     if query.types:
@@ -559,7 +579,7 @@ _SQL = {
 # (key, SQL over the model row m and its owner u, kind): what the browse API says of a model.
 _ITEM_FIELDS = (
     ("id", "m.id", ""), ("name", "m.name", ""), ("slug", "m.slug", ""), ("type", "m.type", ""),
-    ("nsfw", "m.nsfw", "bool"), ("creator", "u.username", ""), ("tags", "m.tag_names", "json"),
+    ("nsfw", "(m.nsfw_level > 2)", "bool"), ("nsfw_level", "m.nsfw_level", ""), ("creator", "u.username", ""), ("tags", "m.tag_names", "json"),
     ("base_models", "m.base_model_names", "json"), ("download_count", "m.download_count", ""),
     ("thumbs_up_count", "m.thumbs_up_count", ""), ("thumbs_down_count", "m.thumbs_down_count", ""),
     ("rating", "m.rating", ""), ("like_count", "m.like_count", ""), ("comment_count", "m.comment_count", ""),
@@ -622,7 +642,7 @@ def browse_models_json(user, query: BrowseQuery, *, search: str = "") -> tuple[l
     """
     ranked_ids = None
     if search:
-        ranked_ids = search_model_ids(user, search, limit=query.limit, include_nsfw=query.show_nsfw)
+        ranked_ids = search_model_ids(user, search, limit=query.limit, levels=query.levels)
         if not ranked_ids:
             return [], None
         query = replace(query, ids=ranked_ids, cursor="")
@@ -640,11 +660,12 @@ def browse_models_json(user, query: BrowseQuery, *, search: str = "") -> tuple[l
     return [row[2] for row in rows], next_cursor
 
 
-def api_models(user, ids: list[int]) -> list[AIModel]:
+def api_models(user, ids: list[int], *, levels: int | None = None) -> list[AIModel]:
     """The models with these ids, in this order, each with the versions `user` may see (newest first),
     their files with blobs, and the owner: four queries whatever the number of models.
 
     For the CivitAI-compatible API, which shows every version with its files and example images.
+    `levels`: a browsing mask; versions above it are left out (but for their creator and moderators).
     """
     if not ids:
         return []
@@ -655,6 +676,10 @@ def api_models(user, ids: list[int]) -> list[AIModel]:
     )
     if not can_moderate(user):
         visible = Q(status=PublishStatus.PUBLISHED) | Q(status=PublishStatus.ARCHIVED)
+        if levels is None:
+            visible &= ~Q(nsfw_level=NsfwLevel.BLOCKED)
+        else:
+            visible &= Q(nsfw_level__in=levels_in_filter(levels & ALL))
         if user.is_authenticated:
             visible |= Q(model__owner=user)
         versions = versions.filter(visible)

@@ -19,6 +19,7 @@ from billing import selectors as billing_selectors
 
 from . import content_rules, publishing, storage
 from .cards import refresh_card_fields
+from .levels import ALL, CREATOR_LEVELS, DEFAULT_MASK, NsfwLevel
 from .models import (
     MAX_TRIGGER_WORD_LENGTH,
     TAG_MAX_LENGTH,
@@ -36,9 +37,10 @@ from .models import (
     ScanStatus,
     Tag,
     UsageControl,
+    ViewerPreference,
     normalize_tag,
 )
-from .selectors import can_manage
+from .selectors import can_manage, can_moderate
 from .storage import model_storage, new_upload_key
 from .tasks import process_file, release_blob
 from .text import clean_filename
@@ -109,6 +111,35 @@ def clean_trigger_words(words: Iterable[str]) -> list[str]:
     return clean
 
 
+def clean_nsfw_level(value, *, by=None, current: int | None = None) -> int:
+    """A content level a creator may set: PG, PG-13, R, X or XXX (one bit, models_app/levels.py).
+    Blocked (32) is a moderator's decision: only they may set it, and only they may lift it."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValidationError(gettext("Choose a content level: PG, PG-13, R, X or XXX."))
+    try:
+        level = int(value)
+    except ValueError:
+        raise ValidationError(gettext("Choose a content level: PG, PG-13, R, X or XXX.")) from None
+    if current is not None and level == current:
+        return level  # unchanged, whoever saves the form
+    moderator = by is not None and can_moderate(by)
+    if (level == NsfwLevel.BLOCKED or current == NsfwLevel.BLOCKED) and level != current and not moderator:
+        raise ValidationError(gettext("Only moderators can block content or lift a block."))
+    if level not in (*CREATOR_LEVELS, *([NsfwLevel.BLOCKED] if moderator else [])):
+        raise ValidationError(gettext("Choose a content level: PG, PG-13, R, X or XXX."))
+    return level
+
+
+@transaction.atomic
+def set_browsing_levels(user, *, mask: int, blur: bool) -> None:
+    """Store the levels a signed-in person sees and whether the others are blurred rather than hidden
+    (read by preferences.browsing). Blocked is never a choice; nothing left means PG."""
+    mask = (int(mask) & ALL) or DEFAULT_MASK
+    ViewerPreference.objects.update_or_create(
+        user=user, defaults={"browsing_levels": mask, "blur_mature": bool(blur)}
+    )
+
+
 @transaction.atomic
 def create_model(
     *,
@@ -117,10 +148,11 @@ def create_model(
     type: str,
     description: str = "",
     tags: Iterable[str] = (),
-    nsfw: bool = False,
+    nsfw_level: int = NsfwLevel.PG,
     **license_fields,
 ) -> AIModel:
     """Create a draft model owned by `owner`. Nothing is public until a version is published."""
+    nsfw_level = clean_nsfw_level(nsfw_level, by=owner)
     name = name.strip()
     if not name:
         raise ValidationError(gettext("Give the model a name."))
@@ -133,7 +165,7 @@ def create_model(
         name=name,
         slug=unique_slug(owner=owner, name=name),
         type=type,
-        nsfw=nsfw,
+        nsfw_level=nsfw_level,
         **license_fields,
     )
     model.set_description(description)
@@ -155,8 +187,10 @@ def create_version(
     early_access_days: int = 0,
     usage_control: str = UsageControl.DOWNLOAD,
     recommended_vae: ModelVersion | int | None = None,
+    nsfw_level: int = NsfwLevel.PG,
 ) -> ModelVersion:
     """Add a draft version to a model. Early access starts when it is published."""
+    nsfw_level = clean_nsfw_level(nsfw_level, by=model.owner)
     if isinstance(base_model, str):
         try:
             base_model = BaseModel.objects.get(name=base_model)
@@ -185,6 +219,7 @@ def create_version(
         early_access_days=early_access_days,
         usage_control=usage_control,
         recommended_vae=clean_recommended_vae(recommended_vae),
+        nsfw_level=nsfw_level,
     )
     version.set_description(description)
     version.full_clean()
@@ -589,9 +624,10 @@ LICENSE_FIELDS = (
     "license", "allow_no_credit", "allow_derivatives", "allow_different_license",
     "allow_commercial_images", "allow_commercial_rent", "allow_commercial_sell", "require_login",
 )  # fmt: skip
-MODEL_EDITABLE = ("name", "type", "description", "tags", "nsfw", *LICENSE_FIELDS)
+MODEL_EDITABLE = ("name", "type", "description", "tags", "nsfw_level", *LICENSE_FIELDS)
 VERSION_EDITABLE = (
     "name",
+    "nsfw_level",
     "base_model",
     "trained_words",
     "description",
@@ -659,6 +695,8 @@ def update_model(*, model: AIModel, by, **changes) -> AIModel:
         model.type = changes.pop("type")
     if "description" in changes:
         model.set_description(changes.pop("description"))
+    if "nsfw_level" in changes:
+        model.nsfw_level = clean_nsfw_level(changes.pop("nsfw_level"), by=by, current=model.nsfw_level)
     tags = clean_tag_names(changes.pop("tags")) if "tags" in changes else None
     for name, value in changes.items():
         setattr(model, name, value)
@@ -701,6 +739,8 @@ def update_version(*, version: ModelVersion, by, **changes) -> ModelVersion:
         version.base_model = base_model
     if "trained_words" in changes:
         version.trained_words = clean_trigger_words(changes["trained_words"])
+    if "nsfw_level" in changes:
+        version.nsfw_level = clean_nsfw_level(changes["nsfw_level"], by=by, current=version.nsfw_level)
     if "description" in changes:
         version.set_description(changes["description"])
     if "usage_control" in changes:

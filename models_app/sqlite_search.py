@@ -4,7 +4,7 @@ docs/embedded-services.md#search-on-sqlite.
 An FTS5 table with the trigram tokenizer holds each model's name, tags, trigger words and
 description; triggers on the model table keep it in step on every insert, update and delete, so no
 code path can forget it (as the PostgreSQL triggers of migration 0012 do for SearchDocument).
-Publishing, unpublishing and the mature flag are read from the model row at query time.
+Publishing, unpublishing and the content level are read from the model row at query time.
 
 It is installed by a post_migrate handler (apps.py), not by a migration: it exists on SQLite only,
 `CREATE ... IF NOT EXISTS` makes it idempotent, and each migrate refills it, so a migration that

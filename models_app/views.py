@@ -11,19 +11,25 @@ from django.views.decorators.http import require_POST
 
 from billing.money import format_money
 
-from . import licences, preferences, selectors, services
-from .forms import EditVersionForm, ModelForm, VersionForm
+from . import levels, licences, preferences, selectors, services
+from .forms import BrowsingLevelsForm, EditVersionForm, ModelForm, VersionForm
+from .levels import NsfwLevel
 from .models import BaseModel, FileStatus, FileType, ModelFile, ModelType, normalize_tag
 
 
 def home(request):
-    models = selectors.latest_models(request.user, show_nsfw=preferences.show_mature(request))
+    browsing = preferences.browsing(request)
+    models = selectors.latest_models(request.user, levels=browsing.listed)
+    selectors.mark_blurred(models, browsing)
     return render(request, "models_app/home.html", {"models": models})
 
 
 def search(request):
     query = request.GET.get("q", "")
-    results = selectors.search_models(request.user, query, show_nsfw=preferences.show_mature(request))
+    browsing = preferences.browsing(request)
+    results = selectors.mark_blurred(
+        selectors.search_models(request.user, query, levels=browsing.listed), browsing
+    )
     if request.GET.get("fragment") == "suggestions":  # search as you type, in the header
         return render(request, "models_app/_search_suggestions.html", {"models": results[:8], "query": query})
     # search_text: what the header's search box shows (base.html); other pages leave it empty.
@@ -36,18 +42,33 @@ def model_detail(request, pk: int, slug: str | None = None):
     model = get_object_or_404(selectors.visible_models(request.user).prefetch_related("tags"), pk=pk)
     if slug != model.slug:
         return redirect(model, permanent=True)
+    manage = selectors.can_manage(request.user, model)
+    browsing = preferences.browsing(request)
+    if model.nsfw_level == NsfwLevel.BLOCKED and not manage:
+        raise Http404(gettext("No such model"))
     versions = list(selectors.visible_versions(request.user, model))
+    # "Show it" on the warning below reveals this page up to the model's own level.
+    revealed = request.GET.get("mature") == "show"
+    if not manage:
+        # A version above the viewer's levels is hidden from them, or blurred when they chose that.
+        versions = [
+            v
+            for v in versions
+            if browsing.shows(v.nsfw_level)
+            or browsing.blurs(v.nsfw_level)
+            or (revealed and v.nsfw_level <= model.nsfw_level)
+        ]
     for version in versions:
         version.visible_files = selectors.visible_files(request.user, version)
-    if not versions and not selectors.can_manage(request.user, model):
+        version.blurred = (
+            not manage
+            and browsing.blurs(version.nsfw_level)
+            and not (revealed and version.nsfw_level <= model.nsfw_level)
+        )
+    if not versions and not manage:
         raise Http404(gettext("No such model"))
-    if (
-        model.nsfw
-        and not preferences.show_mature(request)
-        and not selectors.can_manage(request.user, model)
-        and request.GET.get("mature") != "show"
-    ):
-        # A direct link to a mature model warns first, as lists blur its card.
+    if not browsing.shows(model.nsfw_level) and not manage and not revealed:
+        # A direct link to a model above the viewer's levels warns first, as lists leave it out.
         return render(request, "models_app/mature_interstitial.html", {"model": model})
     return render(
         request,
@@ -56,7 +77,9 @@ def model_detail(request, pk: int, slug: str | None = None):
             "model": model,
             "versions": versions,
             "is_owner": request.user.is_authenticated and model.owner_id == request.user.id,
-            "can_manage": selectors.can_manage(request.user, model),
+            "can_manage": manage,
+            # "Show it" on the warning reveals the page's images up to the model's level too.
+            "revealed_level": model.nsfw_level if revealed else 0,
             # The licence check, once per base model shown (docs/moderation.md#licence-check).
             "licence_problems": list(
                 dict.fromkeys(
@@ -157,10 +180,11 @@ def _browse(request, *, fixed: dict | None = None, template="models_app/browse.h
     params = request.GET.copy()
     for key, value in (fixed or {}).items():
         params[key] = value
-    show_nsfw = preferences.show_mature(request)
+    browsing = preferences.browsing(request)
     try:
-        query = selectors.BrowseQuery.from_params(params, show_nsfw=show_nsfw)
+        query = selectors.BrowseQuery.from_params(params, levels=browsing.listed)
         page, next_cursor = selectors.browse_models(request.user, query)
+        selectors.mark_blurred(page, browsing)
         error = None
     except selectors.BadQuery as exc:
         query, page, next_cursor, error = selectors.BrowseQuery(), [], None, str(exc)
@@ -173,6 +197,8 @@ def _browse(request, *, fixed: dict | None = None, template="models_app/browse.h
         "query": query,
         "error": error,
         "next_url": f"?{next_params.urlencode()}" if next_cursor else None,
+        "browsing": browsing,
+        "level_choices": [(v, label) for v, label in NsfwLevel.choices if v in levels.CREATOR_LEVELS],
         "type_choices": ModelType.choices,
         "base_model_choices": BaseModel.objects.filter(is_active=True).values_list("name", flat=True),
         "sort_choices": [(key, label) for key, (_, label) in selectors.SORTS.items()],
@@ -202,8 +228,21 @@ def tag_page(request, tag: str):
 
 @require_POST
 def toggle_nsfw(request):
-    """Logged-in visitors choose to see mature models; everyone else sees them hidden."""
-    preferences.set_show_mature(request, request.POST.get("show") == "1")
+    """Signed-in visitors choose the levels they see and whether the others are hidden or blurred;
+    everyone else sees PG only. The old switch (`show=1`/`show=0`) still works: all levels or PG."""
+    if request.user.is_authenticated:
+        form = BrowsingLevelsForm(request.POST)
+        if "show" in request.POST and "levels" not in request.POST:
+            current = preferences.stored(request.user)
+            mask = levels.ALL if request.POST.get("show") == "1" else levels.DEFAULT_MASK
+            services.set_browsing_levels(request.user, mask=mask, blur=current.blur)
+        elif form.is_valid():
+            services.set_browsing_levels(
+                request.user, mask=form.cleaned_data["mask"], blur=form.cleaned_data["mode"] == "blur"
+            )
+            messages.success(request, gettext("Your content levels are saved."))
+        else:
+            messages.error(request, gettext("Choose the levels you want to see."))
     return redirect(safe_next(request) or "models_app:browse")
 
 
@@ -288,6 +327,7 @@ def edit_version(request, pk: int, version_id: int):
     model, version = _managed_version(request, pk, version_id)
     initial = {
         "name": version.name,
+        "nsfw_level": version.nsfw_level,
         "base_model": version.base_model.name,
         "trained_words": ", ".join(version.trained_words),
         "description": version.description,

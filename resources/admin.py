@@ -12,8 +12,8 @@ class ImageResourceInline(admin.TabularInline):
 
 @admin.register(Image)
 class ImageAdmin(admin.ModelAdmin):
-    list_display = ["id", "name", "owner", "post", "status", "nsfw", "created_at"]
-    list_filter = ["status", "nsfw"]
+    list_display = ["id", "name", "owner", "post", "status", "nsfw_level", "created_at"]
+    list_filter = ["status", "nsfw_level"]
     search_fields = ["name", "owner__username"]
     raw_id_fields = ["owner", "post", "source_file", "blob"]
     readonly_fields = [

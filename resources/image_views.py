@@ -10,8 +10,10 @@ from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from models_app import downloads, storage
+from models_app import downloads, preferences, storage
 from models_app.download_views import MAX_ID, blob_response, json_response, public_user
+from models_app.forms import NsfwLevelField
+from models_app.selectors import can_moderate
 
 from . import image_privacy, images, workflows
 from .models import Image, Post
@@ -108,11 +110,15 @@ def image_detail(request, image_id: int):
         raise Http404(gettext("No such image"))
     meta = image.meta if isinstance(image.meta, dict) else None
     resources = images.image_resources(image)
+    # Above the viewer's levels: blurred behind a reveal control (a direct link, as the model page warns).
+    own = request.user.is_authenticated and (image.owner_id == request.user.id or can_moderate(request.user))
+    blurred = not own and not preferences.browsing(request).shows(image.nsfw_level)
     return render(
         request,
         "resources/images/image_detail.html",
         {
             "image": image,
+            "blurred": blurred,
             "image_url": image_path(image),
             "meta": meta,
             "settings": settings_rows(meta),
@@ -151,7 +157,11 @@ class PostForm(forms.Form):
             "under “Images made with this model”."
         ),
     )
-    nsfw = forms.BooleanField(required=False, label=gettext_lazy("Mature content"))
+    nsfw_level = NsfwLevelField(
+        help_text=gettext_lazy(
+            "PG and PG-13 are safe for work; R, X and XXX are shown only to people who chose them."
+        )
+    )
 
     def clean_versions(self):
         raw = self.cleaned_data["versions"].replace(" ", "")
@@ -187,7 +197,7 @@ def create_post(request):
                     )  # fmt: skip
                     for upload in files:
                         images.add_image(owner=request.user, name=upload.name, content=upload, post=post,
-                                         nsfw=form.cleaned_data["nsfw"])  # fmt: skip
+                                         nsfw_level=form.cleaned_data["nsfw_level"])  # fmt: skip
             except (ValidationError, PermissionDenied) as exc:
                 form.add_error(None, "; ".join(getattr(exc, "messages", [str(exc)])))
             else:

@@ -15,14 +15,16 @@ from celery import current_app
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext
 
-from models_app import content_rules, processing, selectors
+from models_app import content_rules, levels, processing, selectors
 from models_app.cards import refresh_card_fields
 from models_app.files import genmeta, nsfw
 from models_app.files import images as file_images
 from models_app.models import FileStatus, FileType, ModelFile, ModelVersion, PublishStatus, ScanStatus
+from models_app.services import clean_nsfw_level
 from models_app.storage import model_storage, new_upload_key
 
 from . import image_privacy, linking
@@ -58,9 +60,27 @@ def visible_images(user) -> QuerySet[Image]:
             post__version__model__status=PublishStatus.PUBLISHED,
         )
     )
+    blocked = Q(nsfw_level=levels.NsfwLevel.BLOCKED)  # a moderator's decision: the owner still sees it
     if user.is_authenticated:
         rule |= Q(owner=user)
-    return images.filter(rule)
+        blocked &= ~Q(owner=user)
+    return images.filter(rule).exclude(blocked)
+
+
+def effective_level():
+    """An image's level for lists: the highest of its own and, for a version's example, the version's
+    and the model's (an example of an R model is R even when the image itself is rated PG)."""
+    return Greatest(
+        "nsfw_level",
+        Coalesce("post__version__nsfw_level", Value(1)),
+        Coalesce("post__version__model__nsfw_level", Value(1)),
+    )
+
+
+def in_levels(images: QuerySet[Image], mask: int) -> QuerySet[Image]:
+    """The images a browsing mask shows (docs/moderation.md#nsfw-levels): those whose effective
+    level is one of its bits."""
+    return images.alias(effective_level=effective_level()).filter(effective_level__in=levels.in_filter(mask))
 
 
 def is_public(image: Image) -> bool:
@@ -173,9 +193,10 @@ def create_post(*, owner, title: str = "", version_ids=()) -> Post:
 
 @transaction.atomic
 def add_image(
-    *, owner, name: str, content: BinaryIO, post: Post | None = None, version_ids=(), nsfw: bool = False
+    *, owner, name: str, content: BinaryIO, post: Post | None = None, version_ids=(), nsfw_level: int = 1
 ) -> Image:
     """Store an image's bytes at an upload key and queue them for processing (tasks.process_image).
+    `nsfw_level`: the uploader's rating (PG to XXX; Blocked for moderators only).
 
     Without a post, a new untitled post holds it. The versions it names are linked as "used"; when
     the uploader owns the version, as one of its example images instead. The bytes are written
@@ -188,17 +209,29 @@ def add_image(
         raise ValidationError(
             gettext("A post holds at most %(count)d images.") % {"count": MAX_IMAGES_PER_POST}
         )
+    nsfw_level = clean_nsfw_level(nsfw_level, by=owner)
     versions = getattr(post, "_versions", None)
     if versions is None or version_ids:
         versions = _linkable_versions(owner, version_ids)
     name = (name or "image").replace("/", "_").replace("\\", "_")[-255:]
     key = model_storage().save(new_upload_key(name), content)
-    image = Image.objects.create(owner=owner, post=post, name=name, upload_key=key, nsfw=bool(nsfw))
+    image = Image.objects.create(owner=owner, post=post, name=name, upload_key=key, nsfw_level=nsfw_level)
     for version in versions:
         role = ImageVersion.Role.EXAMPLE if version.model.owner_id == owner.id else ImageVersion.Role.USED
         ImageVersion.objects.get_or_create(image=image, version=version, defaults={"role": role})
     # By name: tasks.py imports this module (AppConfig.ready registers the task).
     transaction.on_commit(lambda: current_app.tasks["resources.tasks.process_image"].delay(image.id))
+    return image
+
+
+@transaction.atomic
+def set_image_level(*, image: Image, by, nsfw_level) -> Image:
+    """Rate an image (its uploader or a moderator): PG to XXX; Blocked, or lifting it, for moderators."""
+    if not (by.is_authenticated and (image.owner_id == by.id or selectors.can_moderate(by))):
+        raise PermissionDenied(gettext("Only the author of this image can change it."))
+    image = Image.objects.select_for_update().get(id=image.id)
+    image.nsfw_level = clean_nsfw_level(nsfw_level, by=by, current=image.nsfw_level)
+    image.save(update_fields=["nsfw_level"])
     return image
 
 
@@ -232,8 +265,12 @@ def image_from_file(*, model_file: ModelFile) -> Image | None:
             defaults={"title": f"{model.name} {version.name}"[:MAX_POST_TITLE_LENGTH]},
         )  # fmt: skip
         image = Image.objects.create(
-            owner_id=model.owner_id, post=post, source_file=model_file, name=model_file.name, nsfw=model.nsfw
-        )
+            owner_id=model.owner_id,
+            post=post,
+            source_file=model_file,
+            name=model_file.name,
+            nsfw_level=max(model.nsfw_level, version.nsfw_level),
+        )  # an example image is rated as its version (or model, when higher) until someone relabels it
         ImageVersion.objects.get_or_create(image=image, version=version, defaults={"role": "example"})
     ready = model_file.status == FileStatus.READY and model_file.scan_status == ScanStatus.CLEAN
     if not ready or model_file.blob_id is None:

@@ -4,13 +4,15 @@ multipart upload for scripts. Mounted under /api/hub/ by resources/urls_images.p
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from models_app.api import error_responses
+from models_app.api import LEVEL_HELP, error_responses, level_input
 from models_app.download_views import MAX_ID, public_user
+from models_app.selectors import can_moderate
 
 from . import images, workflows
 from .image_views import image_path
@@ -38,6 +40,7 @@ class ImageOutput(serializers.Serializer):
     url = serializers.CharField(help_text="The image's stable address (no GPS or camera facts in it).")
     width = serializers.IntegerField(allow_null=True)
     height = serializers.IntegerField(allow_null=True)
+    nsfw_level = serializers.IntegerField(help_text=LEVEL_HELP)
     meta = serializers.DictField(
         allow_null=True,
         help_text="Generation settings with CivitAI's keys (prompt, negativePrompt, steps, sampler, "
@@ -56,6 +59,7 @@ class ImageStateOutput(serializers.Serializer):
     post_id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=ImageStatus.choices)
     message = serializers.CharField(allow_blank=True, help_text="Why it was rejected, as a sentence.")
+    nsfw_level = serializers.IntegerField(help_text=LEVEL_HELP)
 
 
 class UploadImageInput(serializers.Serializer):
@@ -63,6 +67,11 @@ class UploadImageInput(serializers.Serializer):
     version_id = serializers.IntegerField(required=False, help_text="The version it was made with.")
     post_id = serializers.IntegerField(required=False, help_text="One of your posts to add it to.")
     title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    nsfw_level = level_input(required=False, default=1)
+
+
+class ImagePatchInput(serializers.Serializer):
+    nsfw_level = level_input()
 
 
 def image_json(request, image: Image) -> dict:
@@ -71,6 +80,7 @@ def image_json(request, image: Image) -> dict:
         "url": request.build_absolute_uri(image_path(image)),
         "width": image.width,
         "height": image.height,
+        "nsfw_level": image.nsfw_level,
         "meta": image.meta if isinstance(image.meta, dict) else None,
         "resources": images.image_resources(image),
         "workflow": workflows.summary_of_text(image.workflow or image.prompt_graph),
@@ -78,7 +88,13 @@ def image_json(request, image: Image) -> dict:
 
 
 def state_json(image: Image) -> dict:
-    return {"id": image.id, "post_id": image.post_id, "status": image.status, "message": image.status_message}
+    return {
+        "id": image.id,
+        "post_id": image.post_id,
+        "status": image.status,
+        "message": image.status_message,
+        "nsfw_level": image.nsfw_level,
+    }
 
 
 class ImageDetail(APIView):
@@ -104,6 +120,27 @@ class ImageDetail(APIView):
                 raise Http404
             return Response(state_json(own), status=status.HTTP_409_CONFLICT)
         return Response(image_json(request, image))
+
+    @extend_schema(
+        operation_id="update_image",
+        summary="Change an image's content level",
+        description="Its uploader or a moderator. `nsfw_level` is CivitAI's bit value (docs/moderation.md#nsfw-levels).",
+        tags=["images"],
+        request=ImagePatchInput,
+        responses={200: ImageStateOutput, **error_responses(400, 401, 403, 404)},
+    )
+    def patch(self, request, image_id: int):
+        if not request.user.is_authenticated:
+            raise NotAuthenticated
+        image = Image.objects.filter(id=image_id).first() if image_id <= MAX_ID else None
+        if image is None or not (image.owner_id == request.user.id or can_moderate(request.user)):
+            raise Http404
+        data = ImagePatchInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        image = images.set_image_level(
+            image=image, by=request.user, nsfw_level=data.validated_data["nsfw_level"]
+        )
+        return Response(state_json(image))
 
 
 class UploadImage(APIView):
@@ -137,5 +174,5 @@ class UploadImage(APIView):
             )
         upload = values["file"]
         image = images.add_image(owner=request.user, name=upload.name, content=upload, post=post,
-                                 version_ids=version_ids)  # fmt: skip
+                                 version_ids=version_ids, nsfw_level=values["nsfw_level"])  # fmt: skip
         return Response(state_json(image), status=status.HTTP_202_ACCEPTED)

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from models_app.levels import NsfwLevel, is_mature
 from models_app.models import ContentBlob, ModelFile, ModelVersion
 
 MAX_POST_TITLE_LENGTH = 200
@@ -57,7 +58,10 @@ class Image(models.Model):
     blurhash = models.CharField(max_length=100, blank=True)
     mime_type = models.CharField(max_length=40, blank=True)
     thumbnail_key = models.CharField(max_length=255, blank=True)
-    nsfw = models.BooleanField(default=False)
+    # One of models_app.levels.NsfwLevel; may be above its model's level (then hidden or blurred).
+    nsfw_level = models.PositiveSmallIntegerField(
+        choices=NsfwLevel.choices, default=NsfwLevel.PG, db_default=NsfwLevel.PG, db_index=True
+    )
     # What the worker found (docs/moderation.md#automatic-suggestions): the classifier's NSFW score and
     # the level it suggests (null until rated, or when the bytes could not be rated), and the image's
     # perceptual hash (imagehash's 64-bit pHash, 16 hex digits) for the blocked-image list.
@@ -85,6 +89,11 @@ class Image(models.Model):
 
     def get_absolute_url(self):
         return reverse("resources:image_detail", kwargs={"image_id": self.id})
+
+    @property
+    def nsfw(self) -> bool:
+        """CivitAI's boolean: above PG-13."""
+        return is_mature(self.nsfw_level)
 
     @property
     def is_ready(self) -> bool:

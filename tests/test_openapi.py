@@ -331,6 +331,26 @@ def test_real_answers_of_every_operation_match_the_schema(schema, creator, run_o
         == "rejected"
     )
     check(api.get("/api/hub/images/999999"), "get", "/api/hub/images/{image_id}")
+    # Its level (docs/moderation.md#nsfw-levels): 200 with the new level, 400 for a level that isn't one.
+    image_path = f"/api/hub/images/{posted['id']}"
+    assert (
+        check(
+            api.patch(image_path, {"nsfw_level": 4}, content_type="application/json"),
+            "patch",
+            "/api/hub/images/{image_id}",
+        )["nsfw_level"]
+        == 4
+    )
+    check(
+        api.patch(image_path, {"nsfw_level": 3}, content_type="application/json"),
+        "patch",
+        "/api/hub/images/{image_id}",
+    )
+    check(
+        Client().patch(image_path, {"nsfw_level": 1}, content_type="application/json"),
+        "patch",
+        "/api/hub/images/{image_id}",
+    )
     check(api.post("/api/hub/images", {}), "post", "/api/hub/images")
     check(Client().post("/api/hub/images", {}), "post", "/api/hub/images")
 

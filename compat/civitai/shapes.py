@@ -15,6 +15,7 @@ from django.utils.text import slugify
 
 from models_app import downloads
 from models_app.dates import iso_z
+from models_app.levels import IMAGE_LEVEL_NAMES, is_mature
 from models_app.models import (
     AIModel,
     FileStatus,
@@ -42,11 +43,8 @@ FILE_TYPES = (
 )  # fmt: skip
 BASE_MODEL_TYPES = ("Standard", "Inpainting", "Refiner", "Pix2Pix")
 
-# NSFW levels are bit flags (PG=1, PG13=2, R=4, X=8, XXX=16, Blocked=32). The hub has one "mature"
-# switch per model; its content is sent as R, the level CivitAI hides unless a client asks for mature.
-SAFE_LEVEL = 1
-MATURE_LEVEL = 4
-LEVEL_NAMES = {1: "None", 2: "Soft", 4: "Mature", 8: "X", 16: "X", 32: "Blocked"}
+# NSFW levels are bit flags (PG=1, PG13=2, R=4, X=8, XXX=16, Blocked=32): models_app/levels.py.
+LEVEL_NAMES = IMAGE_LEVEL_NAMES
 
 SCAN_RESULTS = {
     ScanStatus.PENDING: "Pending",
@@ -102,8 +100,8 @@ def emitted_type(model_type: str) -> str:
     return model_type if model_type in EMITTED_MODEL_TYPES else "Other"
 
 
-def nsfw_level(model: AIModel) -> int:
-    return MATURE_LEVEL if model.nsfw else SAFE_LEVEL
+def nsfw_level(row) -> int:
+    return int(row.nsfw_level)
 
 
 def air(model: AIModel, version: ModelVersion) -> str:
@@ -229,12 +227,15 @@ def media_kind(f: Image) -> str:
     return "video" if (f.mime_type or "").startswith("video/") else "image"
 
 
-def version_image_json(f: Image, *, viewer: Viewer, model: AIModel) -> dict:
+def version_image_json(
+    f: Image, *, viewer: Viewer, model: AIModel, version: ModelVersion | None = None
+) -> dict:
     meta = image_meta(f)
     return {
         "id": f.id,
         "url": image_url(viewer, f),
-        "nsfwLevel": nsfw_level(model),
+        # An example is at least as mature as its version and model (resources.images.effective_level).
+        "nsfwLevel": max(f.nsfw_level, model.nsfw_level, version.nsfw_level if version else 1),
         "width": f.width,
         "height": f.height,
         "hash": f.blurhash or PLACEHOLDER_BLURHASH,
@@ -250,7 +251,11 @@ def image_json(f: Image, *, viewer: Viewer, with_meta: bool) -> dict:
     linked to) and `version` (the first of them, with its base model and model, or None) set."""
     version = f.version
     model = version.model if version else None
-    level = MATURE_LEVEL if f.nsfw or (model is not None and model.nsfw) else SAFE_LEVEL
+    # As resources.images.effective_level: an example image is at least its version's and model's level.
+    post_version = f.post.version if f.post_id and f.post.version_id else None
+    level = f.nsfw_level
+    if post_version is not None:
+        level = max(level, post_version.nsfw_level, post_version.model.nsfw_level)
     return {
         "id": f.id,
         "url": image_url(viewer, f),
@@ -259,7 +264,7 @@ def image_json(f: Image, *, viewer: Viewer, with_meta: bool) -> dict:
         "height": f.height,
         "type": media_kind(f),
         "nsfwLevel": LEVEL_NAMES[level],
-        "nsfw": level > SAFE_LEVEL,
+        "nsfw": is_mature(level),
         "browsingLevel": level,
         "createdAt": iso_z(f.created_at),
         "postId": f.post_id,
@@ -316,7 +321,7 @@ def version_json(
         "baseModelType": "Standard",
         "status": VERSION_STATUSES[version.status],
         "availability": "EarlyAccess" if in_early_access else ("Public" if published else "Private"),
-        "nsfwLevel": nsfw_level(model),
+        "nsfwLevel": nsfw_level(version),
         "createdAt": iso_z(version.created_at),
         "updatedAt": iso_z(version.updated_at),
         "publishedAt": iso_z(version.published_at),
@@ -346,7 +351,7 @@ def version_json(
             for f in files
         ],
         "images": [
-            version_image_json(f, viewer=viewer, model=model)
+            version_image_json(f, viewer=viewer, model=model, version=version)
             for f in version_images(version)[:MAX_VERSION_IMAGES]
         ],
     }

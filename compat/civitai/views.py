@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 import billing
 from community import collections
-from models_app import downloads, preferences, selectors
+from models_app import downloads, levels, preferences, selectors
 from models_app.download_views import BadApiKey, caller, public_user
 from models_app.files import bounded_json
 from models_app.models import (
@@ -62,8 +62,26 @@ MODEL_SORTS = {
 }
 PERIODS = {"alltime": "all", "year": "year", "month": "month", "week": "week", "day": "day"}
 IMAGE_SORTS = {"mostreactions", "mostcomments", "mostcollected", "newest", "oldest", "random"}
-# `nsfw` of /images as a browsing level (bit flags); `true` means mature content only.
-IMAGE_NSFW_LEVELS = {"none": 1, "soft": 3, "mature": 7, "x": 31, "true": 60, "false": 1}
+# `nsfw` as a browsing mask (bit flags, models_app/levels.py, DESIGN §8.3): the legacy strings
+# (None, Soft, Mature, X) on both lists; `true` is every level on /models but mature only on /images.
+MODEL_NSFW_LEVELS = {**levels.IMAGE_NSFW_PARAM, "true": levels.ALL, "1": levels.ALL, "0": 1}
+IMAGE_NSFW_LEVELS = {**levels.IMAGE_NSFW_PARAM, "1": 60, "0": 1}
+
+
+def _levels(params, table) -> int | None:
+    """The mask a request asked for: `browsingLevel` (a bitmask, 0 to 63) wins over `nsfw`; None when
+    it sent neither."""
+    mask = _int(params, "browsingLevel", low=0, high=levels.EVERYTHING)
+    if mask is not None:
+        return mask
+    raw = params.get("nsfw", "").strip().lower()
+    if not raw:
+        return None
+    if raw not in table:
+        raise BadParam("nsfw takes None, Soft, Mature, X, true or false.")
+    return table[raw]
+
+
 CHECKPOINT_TYPES = {"trained", "merge", "standard"}
 
 
@@ -248,7 +266,8 @@ def models_list(request):
     limit = _int(params, "limit", default=100, high=selectors.MAX_PAGE_SIZE)
     page = _int(params, "page", high=MAX_PAGE)
     cursor = params.get("cursor", "").strip()
-    nsfw = preferences.show_mature(request, asked=_bool(params, "nsfw"))
+    # Without `nsfw` or `browsingLevel`: the levels the key's (or session's) user chose, else PG.
+    mask = preferences.api_mask(request, asked=_levels(params, MODEL_NSFW_LEVELS), user=user)
     checkpoint_type = params.get("checkpointType", "").strip()
     if checkpoint_type and _word(checkpoint_type) not in CHECKPOINT_TYPES:
         raise BadParam(f"Unknown checkpointType {checkpoint_type[:60]!r}; use Trained or Merge.")
@@ -265,7 +284,7 @@ def models_list(request):
         sort=_choice(params, "sort", MODEL_SORTS, "Highest Rated"),
         limit=limit,
         cursor=cursor,
-        show_nsfw=nsfw,
+        levels=mask,
         allow_no_credit=_bool(params, "allowNoCredit"),
         allow_derivatives=_bool(params, "allowDerivatives"),
         allow_different_license=_bool(params, "allowDifferentLicense", "allowDifferentLicenses"),
@@ -281,7 +300,7 @@ def models_list(request):
         ids = []  # the hub keeps no per-user hidden models yet
     text = params.get("query", "").strip()
     if text:
-        found = selectors.search_model_ids(user, text, limit=MAX_SEARCH_CANDIDATES, include_nsfw=nsfw)
+        found = selectors.search_model_ids(user, text, limit=MAX_SEARCH_CANDIDATES, levels=mask)
         wanted = set(ids or ())
         ids = found if ids is None else [i for i in found if i in wanted]
     query.ids = ids
@@ -304,7 +323,7 @@ def models_list(request):
     primary_only = bool(_bool(params, "primaryFileOnly"))
     items = [
         shapes.model_json(model, viewer=viewer, primary_file_only=primary_only)
-        for model in api_models(user, [row["id"] for row in rows])
+        for model in api_models(user, [row["id"] for row in rows], levels=mask)
     ]
     metadata = _metadata(
         request, total=total, limit=limit, current=current, page_mode=page_mode, next_cursor=next_cursor
@@ -453,20 +472,10 @@ def images_list(request):
     page = _int(params, "page", high=MAX_PAGE)
     sort = _choice(params, "sort", IMAGE_SORTS, "Most Reactions")
     period = _choice(params, "period", PERIODS, "AllTime")
-    levels = _int(params, "browsingLevel", low=0, high=63)
-    if levels is None:
-        nsfw = params.get("nsfw", "").strip().lower() or "false"
-        if nsfw not in IMAGE_NSFW_LEVELS:
-            raise BadParam("nsfw takes None, Soft, Mature, X, true or false.")
-        levels = IMAGE_NSFW_LEVELS[nsfw]
-    # Public images only: the answer may be cached for everyone (the rule /images/<id>/<name> serves by).
-    images = resources_images.visible_images(AnonymousUser())
-    # The hub's images are safe (level 1) or mature (level 4): their own flag, or their model's.
-    mature = Q(nsfw=True) | Q(post__version__model__nsfw=True)
-    if not levels & shapes.MATURE_LEVEL:
-        images = images.exclude(mature)
-    if not levels & shapes.SAFE_LEVEL:
-        images = images.filter(mature)
+    # Without `nsfw` or `browsingLevel`: the key's (or session's) user's levels, else PG.
+    mask = preferences.api_mask(request, asked=_levels(params, IMAGE_NSFW_LEVELS), user=user)
+    # Public images only (the rule /images/<id>/<name> serves by): Blocked ones are not public.
+    images = resources_images.in_levels(resources_images.visible_images(AnonymousUser()), mask)
     linked = False
     for name, field in (("modelId", "version_links__version__model_id"), ("modelVersionId", "version_links__version_id"),
                         ("imageId", "id"), ("userId", "owner_id"), ("postId", "post_id")):  # fmt: skip
@@ -512,7 +521,7 @@ def images_list(request):
             after = ordered.filter(id__gt=after_id) if ascending else ordered.filter(id__lt=after_id)
         window = after[: limit + 1]
         current = (total - selectors.cached_count(after)) // limit + 1 if cursor else 1
-    rows = list(window.select_related("owner"))
+    rows = list(window.select_related("owner", "post__version__model"))
     _attach_versions(rows)
     next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
     viewer = _viewer(request, user)
@@ -544,9 +553,9 @@ def _attach_versions(rows) -> None:
         image.version = public[image.version_ids[0]] if image.version_ids else None
 
 
-def api_models(user, ids):
+def api_models(user, ids, *, levels=None):
     """selectors.api_models plus each version's example images (`example_links`), one query more."""
-    models = selectors.api_models(user, ids)
+    models = selectors.api_models(user, ids, levels=levels)
     versions = [version for model in models for version in model.versions.all()]
     links = (
         ImageVersion.objects.filter(

@@ -221,7 +221,8 @@ def _list_query(request, user) -> selectors.BrowseQuery:
         limit=min(limit, LIST_PAGE_SIZE),
         cursor=request.GET.get("cursor", ""),
         creator=request.GET.get("author", "").strip()[:150],
-        show_nsfw=preferences.show_mature(request),  # the Hub's API has no such flag: the switch decides
+        # The Hub's API has no such parameter: the levels of the key's (or session's) user, else PG.
+        levels=preferences.mask_of(user),
     )
     search, other_author = request.GET.get("search", "").strip(), False
     if "/" in search:  # a repo id, or its beginning: the part before the slash is the author
@@ -232,7 +233,7 @@ def _list_query(request, user) -> selectors.BrowseQuery:
         words = search.replace("-", " ").replace("_", " ")
         query.ids = [
             card.id
-            for card in selectors.search_models(user, words, limit=SEARCH_MATCHES, show_nsfw=query.show_nsfw)
+            for card in selectors.search_models(user, words, limit=SEARCH_MATCHES, levels=query.levels)
         ]
     if other_author:
         query.ids = []  # search=bob/x&author=alice: nothing matches both

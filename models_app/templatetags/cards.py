@@ -21,7 +21,7 @@ _remembered: dict[tuple, str] = {}
 
 def _key(card: ModelCard) -> tuple:
     return (
-        card.id, card.name, card.slug, card.type, card.nsfw, card.status, card.creator,
+        card.id, card.name, card.slug, card.type, card.nsfw_level, card.blurred, card.status, card.creator,
         card.download_count, card.thumbs_up_count, card.like_count, card.comment_count,
         card.preview_image_id, tuple(card.base_models), get_language(),
     )  # fmt: skip

@@ -1,22 +1,44 @@
 """Images on models_app's pages: a version's examples and the "Images made with this model" gallery.
-A template tag, not an import, so models_app stays below resources (docs/images.md#model-page)."""
+A template tag, not an import, so models_app stays below resources (docs/images.md#model-page).
+
+Both follow the viewer's content levels (models_app.preferences): images above them are left out, or
+shown blurred with a reveal control when the viewer chose blurring; the model's creator and moderators
+see every image."""
 
 from django import template
 from django.contrib.auth.models import AnonymousUser
 
-from models_app import preferences
+from models_app import preferences, selectors
 
 from .. import images
 
 register = template.Library()
 
 
-@register.inclusion_tag("resources/images/_gallery.html")
-def example_gallery(version, model):
+def _for_viewer(context, found, model) -> list:
+    """The images this page's viewer sees, each marked `blurred` or not."""
+    request = context.get("request")
+    user = getattr(request, "user", None) or AnonymousUser()
+    if request is not None and selectors.can_manage(user, model):
+        shown = list(found)
+        for image in shown:
+            image.blurred = False
+        return shown
+    browsing = preferences.browsing(request) if request is not None else preferences.Browsing(1)
+    revealed = context.get("revealed_level") or 0  # "Show it" on the warning: up to the model's level
+    shown = []
+    for image in found:
+        image.blurred = browsing.blurs(image.nsfw_level) and image.nsfw_level > revealed
+        if browsing.shows(image.nsfw_level) or image.blurred or image.nsfw_level <= revealed:
+            shown.append(image)
+    return shown
+
+
+@register.inclusion_tag("resources/images/_gallery.html", takes_context=True)
+def example_gallery(context, version, model):
     """The creator's example images of `version`."""
     return {
-        "images": list(images.example_images([version.id])),
-        "nsfw": model.nsfw,
+        "images": _for_viewer(context, images.example_images([version.id]), model),
         "testid": "example-image",
     }
 
@@ -27,8 +49,6 @@ def made_with_gallery(context, model):
     request = context.get("request")
     user = getattr(request, "user", None) or AnonymousUser()
     found = images.images_made_with(user, model=model)
-    if request is None or not preferences.show_mature(request):
-        found = found.exclude(nsfw=True)  # as lists hide mature models (models_app.preferences)
-    shown = list(found.select_related("owner")[:24])
+    shown = _for_viewer(context, found.select_related("owner")[:48], model)[:24]
     first_version = next(iter(context.get("versions") or []), None)
     return {"images": shown, "model": model, "version": first_version, "user": user}

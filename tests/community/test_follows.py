@@ -179,7 +179,7 @@ def test_the_feed_shows_new_versions_and_images_of_followed_creators_and_models(
 
 
 def test_the_feed_hides_mature_content_unless_asked(client, creator, fan, run_on_commit):
-    mature = publish_model(creator, run_on_commit, name="Mature One", nsfw=True)
+    mature = publish_model(creator, run_on_commit, name="Mature One", nsfw_level=4)
     Follow.objects.create(follower=fan, creator=creator)
     client.force_login(fan)
     assert "Mature One" not in client.get("/feed/").content.decode()

@@ -33,7 +33,7 @@ def catalog(creator, fan, run_on_commit):
             content=demo.tiny_checkpoint(),
         )
         make_model(fan, name="Fan VAE", type="VAE", content=torch_zip(BENIGN), filename="vae.pt")
-        make_model(creator, name="Spicy LoRA", nsfw=True)
+        make_model(creator, name="Spicy LoRA", nsfw_level=4)
         make_model(creator, name="Draft LoRA", publish=False)
     AIModel.objects.filter(name="Real Checkpoint").update(download_count=50)
     AIModel.objects.filter(name="Fan VAE").update(published_at=timezone.now() - timedelta(days=40))
@@ -80,7 +80,8 @@ def test_nsfw_models_appear_only_when_asked_for(client, catalog, creator):
     client.force_login(creator)
     client.post("/preferences/nsfw", {"show": "1", "next": "/models/"})
     html = client.get("/models/").content.decode()
-    assert "Spicy LoRA" in html and "model-card nsfw" in html  # shown, blurred
+    assert "Spicy LoRA" in html and 'data-testid="level-badge">R<' in html  # shown, with its level
+    assert "blurred" not in html  # in the viewer's levels: shown as it is
 
 
 def test_drafts_are_never_listed(client, catalog, creator):
@@ -189,6 +190,7 @@ def model_card_json(card) -> dict:
         "slug": card.slug,
         "type": card.type,
         "nsfw": card.nsfw,
+        "nsfw_level": card.nsfw_level,
         "creator": card.creator,
         "tags": card.tags,
         "base_models": sorted(card.base_models),
@@ -212,7 +214,7 @@ def test_the_api_items_built_by_the_database_equal_the_cards_the_pages_show(clie
     AIModel.objects.filter(name="Ink LoRA").update(rating=4.25, like_count=3, thumbs_up_count=2)
     whole_second = timezone.now().replace(microsecond=0) - timedelta(days=400)
     AIModel.objects.filter(name="Fan VAE").update(published_at=whole_second)  # no fraction stored
-    query = selectors.BrowseQuery(show_nsfw=True, limit=100)
+    query = selectors.BrowseQuery(levels=31, limit=100)
     cards, _ = selectors.browse_models(AnonymousUser(), query)
     items = client.get("/api/hub/models", {"nsfw": "true"}).json()["items"]
     assert items == [model_card_json(card) for card in cards]
@@ -253,5 +255,5 @@ def test_a_remembered_page_query_still_reads_fresh_rows_and_respects_the_viewer(
     owner = type(client)()
     owner.force_login(creator)
     assert "Draft LoRA" not in names(owner.get("/api/hub/models", {"limit": 10}))  # drafts: never listed
-    AIModel.objects.filter(name="Brand New LoRA").update(nsfw=True)
+    AIModel.objects.filter(name="Brand New LoRA").update(nsfw_level=4)
     assert "Brand New LoRA" not in names(client.get("/api/hub/models", {"limit": 10}))

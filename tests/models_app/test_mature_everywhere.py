@@ -1,4 +1,4 @@
-"""One "Show mature models" preference (models_app/preferences.py) for every page and API list, and a
+"""One content-level preference (models_app/preferences.py) for every page and API list, and a
 warning before a direct link shows a mature model to someone who has not opted in."""
 
 import pytest
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 def catalog(creator):
     return {
         "safe": make_model(creator, name="Calm Watercolor", tags=["painting"]),
-        "mature": make_model(creator, name="Spicy Watercolor", tags=["painting"], nsfw=True),
+        "mature": make_model(creator, name="Spicy Watercolor", tags=["painting"], nsfw_level=4),
     }
 
 
@@ -88,24 +88,20 @@ def test_a_direct_link_to_a_mature_model_warns_first(client, catalog, fan):
     response = client.get(url)
     html = response.content.decode()
     assert response.status_code == 200
-    assert "This model is marked mature" in html and "Show it" in html and "Go back" in html
+    assert "This model is rated R" in html and "Show it" in html and "Go back" in html
     assert 'data-testid="example-image"' not in html and "Download" not in html
     shown = client.get(f"{url}?mature=show").content.decode()
-    assert "This model is marked mature" not in shown and "Spicy Watercolor" in shown
+    assert "This model is rated R" not in shown and "Spicy Watercolor" in shown
     client.force_login(fan)
-    assert "This model is marked mature" in client.get(url).content.decode()
+    assert "This model is rated R" in client.get(url).content.decode()
     opt_in(client, fan)
-    assert "This model is marked mature" not in client.get(url).content.decode()
+    assert "This model is rated R" not in client.get(url).content.decode()
 
 
 def test_a_safe_model_and_the_creator_own_mature_model_show_without_a_warning(client, catalog, creator):
-    assert (
-        "This model is marked mature" not in client.get(catalog["safe"].get_absolute_url()).content.decode()
-    )
+    assert "This model is rated R" not in client.get(catalog["safe"].get_absolute_url()).content.decode()
     client.force_login(creator)
-    assert (
-        "This model is marked mature" not in client.get(catalog["mature"].get_absolute_url()).content.decode()
-    )
+    assert "This model is rated R" not in client.get(catalog["mature"].get_absolute_url()).content.decode()
 
 
 @pytest.mark.parametrize("path", ["/models/", "/tag/painting", "/models/?type=LORA&sort=downloads", "/"])

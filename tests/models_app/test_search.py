@@ -16,7 +16,7 @@ def catalog(creator, fan):
     make_model(creator, name="Cyberpunk City", description="Neon streets, inspired by watercolor posters.")
     make_model(fan, name="Anime Eyes", tags=["anime"])
     make_model(creator, name="Hidden Watercolor", publish=False)
-    make_model(creator, name="Spicy Watercolor", nsfw=True)
+    make_model(creator, name="Spicy Watercolor", nsfw_level=4)
 
 
 def found(user, q):
@@ -89,9 +89,9 @@ def test_search_follows_renames_tags_unpublishing_nsfw_and_deletes(catalog, crea
     model.tags.add(*services.tags_from_names(["woodblock"]))
     cards.refresh_card_fields(model_ids=[model.id])
     assert found(fan, "woodblock") == ["Ukiyo-e Prints"]
-    AIModel.objects.filter(id=model.id).update(nsfw=True)
+    AIModel.objects.filter(id=model.id).update(nsfw_level=4)
     assert found(fan, "ukiyo") == []
-    AIModel.objects.filter(id=model.id).update(nsfw=False, status=PublishStatus.UNPUBLISHED)
+    AIModel.objects.filter(id=model.id).update(nsfw_level=1, status=PublishStatus.UNPUBLISHED)
     assert found(fan, "ukiyo") == [] and found(fan, "ukiyoe prnts") == []
     AIModel.objects.filter(id=model.id).update(status=PublishStatus.PUBLISHED)
     assert found(fan, "ukiyo") == ["Ukiyo-e Prints"]

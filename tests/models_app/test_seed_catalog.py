@@ -67,7 +67,7 @@ def test_the_mix_of_types_statuses_tags_and_nsfw_looks_like_a_real_hub(catalog):
     assert set(types) <= set(ModelType.values)
     published = AIModel.objects.filter(status=PublishStatus.PUBLISHED).count()
     assert 0.88 * MODELS <= published <= MODELS
-    assert 0.03 * MODELS <= AIModel.objects.filter(nsfw=True).count() <= 0.2 * MODELS
+    assert 0.03 * MODELS <= AIModel.objects.filter(nsfw_level=4).count() <= 0.2 * MODELS
     tags_per_model = AIModel.objects.annotate(n=Count("tags")).values_list("n", flat=True)
     assert min(tags_per_model) >= 1 and max(tags_per_model) <= 6  # up to 5, plus "nsfw"
     downloads = sorted(AIModel.objects.values_list("download_count", flat=True))

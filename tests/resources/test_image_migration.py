@@ -16,8 +16,10 @@ from resources.models import Image as CurrentImage
 from tests.conftest import ClosingClient
 from tests.factories import ensure_base_models
 
-BEFORE = [("resources", "0001_images_and_posts")]
-AFTER = [("resources", "0002_move_example_images")]
+# models_app is held where the model rows still have the columns these historical states write
+# (0029 drops the boolean `nsfw`, which 0028 turned into levels).
+BEFORE = [("resources", "0001_images_and_posts"), ("models_app", "0028_nsfw_levels")]
+AFTER = [("resources", "0002_move_example_images"), ("models_app", "0028_nsfw_levels")]
 PARAMETERS = "a fox\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 5"
 
 

@@ -123,7 +123,7 @@ def test_the_hub_api_gives_an_image_with_meta_and_resources(client, fan, lora, r
     post_images(client, run_on_commit, [upload("a.png", png("red", settings_for(lora)))])
     image = Image.objects.get(owner=fan)
     data = Client().get(f"/api/hub/images/{image.id}").json()
-    assert set(data) == {"id", "url", "width", "height", "meta", "resources", "workflow"}
+    assert set(data) == {"id", "url", "width", "height", "nsfw_level", "meta", "resources", "workflow"}
     assert data["url"] == f"http://testserver/images/{image.id}/a.png" and (
         data["width"],
         data["height"],
@@ -300,9 +300,9 @@ def test_a_mature_community_image_is_left_out_of_the_gallery_for_visitors_who_hi
     client, fan, lora, run_on_commit
 ):
     client.force_login(fan)
-    post_images(client, run_on_commit, [upload("m.png", png("red"))], versions=str(lora.id), nsfw="on")
+    post_images(client, run_on_commit, [upload("m.png", png("red"))], versions=str(lora.id), nsfw_level="4")
     image = Image.objects.get(owner=fan)
-    assert image.nsfw
+    assert image.nsfw and image.nsfw_level == 4
     page = Client().get(lora.model.get_absolute_url()).content.decode()
     assert f"/images/thumbnails/{image.id}.webp" not in page
     assert "No one has posted images made with it yet." in page

@@ -515,7 +515,7 @@ class Command(BaseCommand):
                     type=mtype,
                     description=description,
                     description_html=render_markdown(description),  # about 0.15 ms each
-                    nsfw=nsfw,
+                    nsfw_level=4 if nsfw else 1,  # R: mature, as CivitAI hides it by default
                     status=status,
                     license=rng.choice(LICENSES),
                     allow_commercial_sell=rng.random() < 0.2,

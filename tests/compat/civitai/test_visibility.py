@@ -19,7 +19,7 @@ def draft(creator, run_on_commit):
 
 @pytest.fixture
 def mature(fan, run_on_commit):
-    return publish(fan, run_on_commit, name="Mature Model", nsfw=True)
+    return publish(fan, run_on_commit, name="Mature Model", nsfw_level=4)
 
 
 def test_drafts_are_invisible_to_others_and_visible_to_their_creator_with_a_key(client, creator, draft):

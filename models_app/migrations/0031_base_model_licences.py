@@ -74,7 +74,7 @@ def add_licences(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("models_app", "0027_funding_goals"),
+        ("models_app", "0030_moderation_status_flags"),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("resources", "0003_image_stripped"),
+        ("resources", "0006_image_moderation_statuses"),
     ]
 
     operations = [
