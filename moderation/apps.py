@@ -5,3 +5,13 @@ class ModerationConfig(AppConfig):
     """Moderator roles, reports, the review queue and decisions."""
 
     name = "moderation"
+
+    def ready(self):
+        from models_app import sanctions
+
+        from . import services, tasks  # noqa: F401 (tasks registers the beat task with Celery)
+
+        # Muted and suspended people may not upload, comment or review (docs/moderation.md): the content
+        # services below ask this check without importing moderation.
+        sanctions.register_write_check(services.write_refusal)
+        sanctions.register_login_check(services.login_refusal)  # a suspension refuses signing in
