@@ -216,7 +216,12 @@ def _last_takedown(target_type: str, target_id: int) -> ModerationAction | None:
         ModerationAction.objects.filter(
             target_type=target_type,
             target_id=target_id,
-            action__in=(ActionKind.HIDE, ActionKind.REMOVE, ActionKind.MARK_MINOR, ActionKind.QUARANTINE_FILE),
+            action__in=(
+                ActionKind.HIDE,
+                ActionKind.REMOVE,
+                ActionKind.MARK_MINOR,
+                ActionKind.QUARANTINE_FILE,
+            ),
         )
         .order_by("-created_at", "-id")
         .first()
@@ -275,7 +280,9 @@ def _relabel(target: targets.Target, *, moderator, level, model_type, base_model
         changes = {}
         if model_type:
             if model_type not in ModelType.values:
-                raise ValidationError(gettext("Unknown model type %(type)s.") % {"type": repr(model_type)[:60]})
+                raise ValidationError(
+                    gettext("Unknown model type %(type)s.") % {"type": repr(model_type)[:60]}
+                )
             changes["type"] = model_type
         if level is not None:
             # TODO(i16-levels): set nsfw_level through the levels service once it is merged; until then
@@ -428,9 +435,13 @@ def appeal(*, user, action_id: int, statement: str) -> Appeal:
     if not statement:
         raise ValidationError(gettext("Say why the decision is wrong."))
     if len(statement) > MAX_DETAILS_LENGTH:
-        raise ValidationError(gettext("The appeal is at most %(max)d characters.") % {"max": MAX_DETAILS_LENGTH})
+        raise ValidationError(
+            gettext("The appeal is at most %(max)d characters.") % {"max": MAX_DETAILS_LENGTH}
+        )
     if Appeal.objects.filter(action=record).exists():
-        raise ValidationError(gettext("You already appealed this decision; each decision may be appealed once."))
+        raise ValidationError(
+            gettext("You already appealed this decision; each decision may be appealed once.")
+        )
     others = [m for m in _moderators() if m.id != record.moderator_id]
     if others:
         load = {m.id: Appeal.objects.filter(assigned_to=m, status=AppealStatus.OPEN).count() for m in others}
@@ -439,9 +450,13 @@ def appeal(*, user, action_id: int, statement: str) -> Appeal:
         assignee = record.moderator
     try:
         with transaction.atomic():
-            return Appeal.objects.create(action=record, appellant=user, statement=statement, assigned_to=assignee)
+            return Appeal.objects.create(
+                action=record, appellant=user, statement=statement, assigned_to=assignee
+            )
     except IntegrityError:
-        raise ValidationError(gettext("You already appealed this decision; each decision may be appealed once.")) from None
+        raise ValidationError(
+            gettext("You already appealed this decision; each decision may be appealed once.")
+        ) from None
 
 
 def may_decide(moderator, item: Appeal) -> bool:
@@ -483,7 +498,9 @@ def decide_appeal(*, moderator, appeal_id: int, grant: bool, reason: str) -> App
     item.decided_by, item.decided_at, item.decision_reason = moderator, timezone.now(), reason
     item.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
     outcome = (
-        gettext("Your appeal was granted: %(reason)s") if grant else gettext("Your appeal was refused: %(reason)s")
+        gettext("Your appeal was granted: %(reason)s")
+        if grant
+        else gettext("Your appeal was refused: %(reason)s")
     ) % {"reason": reason}
     notifications.notify(
         item.appellant, NotificationKind.MODERATION, actor=None, key=f"appeal:{item.id}",
@@ -494,7 +511,12 @@ def decide_appeal(*, moderator, appeal_id: int, grant: bool, reason: str) -> App
 
 def _undo(record: ModerationAction, target: targets.Target, *, moderator) -> None:
     """What granting an appeal does: the content or the person back as they were."""
-    if record.action in (ActionKind.HIDE, ActionKind.REMOVE, ActionKind.QUARANTINE_FILE, ActionKind.MARK_MINOR):
+    if record.action in (
+        ActionKind.HIDE,
+        ActionKind.REMOVE,
+        ActionKind.QUARANTINE_FILE,
+        ActionKind.MARK_MINOR,
+    ):
         if target.type == TargetType.VERSION and record.action == ActionKind.MARK_MINOR:
             target = targets.find(TargetType.MODEL, target.obj.model_id)
         try:
@@ -508,10 +530,14 @@ def _undo(record: ModerationAction, target: targets.Target, *, moderator) -> Non
         changes = {k: record.before[k] for k in ("type", "nsfw") if k in record.before}
         model_services.update_model(model=target.obj, by=moderator, **changes)
     elif record.action == ActionKind.RELABEL and target.type == TargetType.VERSION:
-        model_services.update_version(version=target.obj, by=moderator, base_model=record.before["base_model"])
+        model_services.update_version(
+            version=target.obj, by=moderator, base_model=record.before["base_model"]
+        )
     elif record.action in (ActionKind.MUTE, ActionKind.SUSPEND, ActionKind.BAN):
         person = target.owner
-        kind = {ActionKind.MUTE: SanctionKind.MUTE, ActionKind.SUSPEND: SanctionKind.SUSPEND}.get(record.action)
+        kind = {ActionKind.MUTE: SanctionKind.MUTE, ActionKind.SUSPEND: SanctionKind.SUSPEND}.get(
+            record.action
+        )
         if kind:
             UserSanction.objects.filter(user=person, kind=kind, lifted_at__isnull=True).update(
                 lifted_at=timezone.now()
@@ -544,7 +570,9 @@ def write_refusal(user) -> str:
 def login_refusal(user) -> str:
     """Why `user` may not sign in now (a suspension in force), or ""."""
     now = timezone.now()
-    for sanction in UserSanction.objects.filter(user_id=user.id, kind=SanctionKind.SUSPEND, lifted_at__isnull=True):
+    for sanction in UserSanction.objects.filter(
+        user_id=user.id, kind=SanctionKind.SUSPEND, lifted_at__isnull=True
+    ):
         if sanction.in_force(now):
             return gettext("Your account is suspended until %(date)s: %(reason)s") % {
                 "date": sanction.until.strftime("%Y-%m-%d %H:%M UTC"),

@@ -52,7 +52,9 @@ def _load(target_type: str, target_id: int):
 
 def _describe(target_type: str, row) -> Target:
     if target_type == TargetType.MODEL:
-        return Target(target_type, row.id, row, row.owner, row.name, row.description, row.get_absolute_url(), row.status)
+        return Target(
+            target_type, row.id, row, row.owner, row.name, row.description, row.get_absolute_url(), row.status
+        )
     if target_type == TargetType.VERSION:
         model = row.model
         return Target(
