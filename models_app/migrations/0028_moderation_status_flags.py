@@ -4,40 +4,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('models_app', '0027_funding_goals'),
+        ("models_app", "0027_funding_goals"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='aimodel',
-            name='minor',
-            field=models.BooleanField(db_default=False, default=False, help_text='Flagged as involving minors.'),
+            model_name="aimodel",
+            name="minor",
+            field=models.BooleanField(
+                db_default=False, default=False, help_text="Flagged as involving minors."
+            ),
         ),
         migrations.AddField(
-            model_name='aimodel',
-            name='moderation_reason',
-            field=models.TextField(blank=True, db_default='', default=''),
+            model_name="aimodel",
+            name="moderation_reason",
+            field=models.TextField(blank=True, db_default="", default=""),
         ),
         migrations.AddField(
-            model_name='aimodel',
-            name='poi',
-            field=models.BooleanField(db_default=False, default=False, help_text='Depicts a real person.'),
+            model_name="aimodel",
+            name="poi",
+            field=models.BooleanField(db_default=False, default=False, help_text="Depicts a real person."),
         ),
         migrations.AddField(
-            model_name='modelversion',
-            name='moderation_reason',
-            field=models.TextField(blank=True, db_default='', default=''),
+            model_name="modelversion",
+            name="moderation_reason",
+            field=models.TextField(blank=True, db_default="", default=""),
         ),
         migrations.AlterField(
-            model_name='aimodel',
-            name='status',
-            field=models.CharField(choices=[('draft', 'Draft'), ('published', 'Published'), ('unpublished', 'Unpublished'), ('archived', 'Archived'), ('deleted', 'Deleted'), ('hidden', 'Hidden by moderators'), ('removed', 'Removed by moderators')], default='draft', max_length=16),
+            model_name="aimodel",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("draft", "Draft"),
+                    ("published", "Published"),
+                    ("unpublished", "Unpublished"),
+                    ("archived", "Archived"),
+                    ("deleted", "Deleted"),
+                    ("hidden", "Hidden by moderators"),
+                    ("removed", "Removed by moderators"),
+                ],
+                default="draft",
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='modelversion',
-            name='status',
-            field=models.CharField(choices=[('draft', 'Draft'), ('published', 'Published'), ('unpublished', 'Unpublished'), ('archived', 'Archived'), ('deleted', 'Deleted'), ('hidden', 'Hidden by moderators'), ('removed', 'Removed by moderators')], default='draft', max_length=16),
+            model_name="modelversion",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("draft", "Draft"),
+                    ("published", "Published"),
+                    ("unpublished", "Unpublished"),
+                    ("archived", "Archived"),
+                    ("deleted", "Deleted"),
+                    ("hidden", "Hidden by moderators"),
+                    ("removed", "Removed by moderators"),
+                ],
+                default="draft",
+                max_length=16,
+            ),
         ),
     ]

@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('resources', '0003_image_stripped'),
+        ("resources", "0003_image_stripped"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='image',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Waiting for processing'), ('processing', 'Processing'), ('ready', 'Ready'), ('rejected', 'Rejected'), ('hidden', 'Hidden by moderators'), ('removed', 'Removed by moderators')], default='pending', max_length=16),
+            model_name="image",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Waiting for processing"),
+                    ("processing", "Processing"),
+                    ("ready", "Ready"),
+                    ("rejected", "Rejected"),
+                    ("hidden", "Hidden by moderators"),
+                    ("removed", "Removed by moderators"),
+                ],
+                default="pending",
+                max_length=16,
+            ),
         ),
     ]
