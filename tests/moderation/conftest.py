@@ -14,6 +14,13 @@ def as_user(user) -> Client:
     return client
 
 
+def post_comment(user, version, body: str):
+    """A comment on the version's model, through the service people use."""
+    from community import comments
+
+    return comments.post_comment(user, comments.find_target(user, "model", version.model_id), body)
+
+
 def post_json(client, url: str, data: dict):
     return client.post(url, data, content_type="application/json")
 

@@ -4,13 +4,13 @@ the reporter is told the outcome."""
 import pytest
 from django.db import IntegrityError
 
-from community.models import Comment, Notification, NotificationKind
+from community.models import Notification, NotificationKind
 from models_app import demo
-from tests.factories import add_example_image
 from moderation import services
 from moderation.models import Report, ReportStatus
+from tests.factories import add_example_image
 
-from .conftest import as_user, post_json
+from .conftest import as_user, post_comment, post_json
 
 pytestmark = pytest.mark.django_db
 
@@ -49,8 +49,10 @@ def test_bad_reason_is_400_unknown_or_invisible_target_404_anonymous_refused(ver
 
 
 def test_every_target_type_can_be_reported(version, fan, creator, run_on_commit):
-    image = add_example_image(version, run_on_commit, name="cat.png", content=demo.example_image((9, 9, 9), (1, 1, 1)))
-    comment = Comment.objects.create(target_type="model", model=version.model, user=creator, body="hi")
+    image = add_example_image(
+        version, run_on_commit, name="cat.png", content=demo.example_image((9, 9, 9), (1, 1, 1))
+    )
+    comment = post_comment(creator, version, "hi")
     client = as_user(fan)
     for target_type, target_id in [
         ("model", version.model_id),
@@ -72,7 +74,9 @@ def test_one_open_report_is_also_a_database_constraint(version, fan):
 def test_after_a_decision_the_same_person_may_report_again(version, fan, moderator):
     client = as_user(fan)
     assert _report(client, "model", version.model_id).status_code == 201
-    services.act(moderator=moderator, target_type="model", target_id=version.model_id, action="dismiss", reason="Fine.")
+    services.act(
+        moderator=moderator, target_type="model", target_id=version.model_id, action="dismiss", reason="Fine."
+    )
     assert _report(client, "model", version.model_id).status_code == 201
 
 
@@ -102,9 +106,15 @@ def test_the_report_page_needs_a_login_and_a_visible_target(version, fan, client
 
 
 def test_the_model_page_links_to_the_report_form(version, fan, creator):
-    assert f"/report/model/{version.model_id}" in as_user(fan).get(version.model.get_absolute_url()).content.decode()
+    assert (
+        f"/report/model/{version.model_id}"
+        in as_user(fan).get(version.model.get_absolute_url()).content.decode()
+    )
     # Not on one's own model.
-    assert f"/report/model/{version.model_id}" not in as_user(creator).get(version.model.get_absolute_url()).content.decode()
+    assert (
+        f"/report/model/{version.model_id}"
+        not in as_user(creator).get(version.model.get_absolute_url()).content.decode()
+    )
     profile = as_user(fan).get(f"/user/{creator.username}").content.decode()
     assert f"/report/user/{creator.id}" in profile
 
@@ -112,7 +122,13 @@ def test_the_model_page_links_to_the_report_form(version, fan, creator):
 def test_the_reporter_is_told_the_outcome(version, fan, moderator2, moderator):
     _report(as_user(fan), "model", version.model_id)
     _report(as_user(moderator2), "model", version.model_id, reason="real_person")
-    services.act(moderator=moderator, target_type="model", target_id=version.model_id, action="hide", reason="A real person.")
+    services.act(
+        moderator=moderator,
+        target_type="model",
+        target_id=version.model_id,
+        action="hide",
+        reason="A real person.",
+    )
     assert set(Report.objects.values_list("status", flat=True)) == {ReportStatus.ACTIONED}
     told = Notification.objects.get(recipient=fan, kind=NotificationKind.MODERATION)
     assert "moderators acted: Hide" in told.excerpt
@@ -122,6 +138,8 @@ def test_the_reporter_is_told_the_outcome(version, fan, moderator2, moderator):
 
 def test_a_dismissed_report_tells_the_reporter_no_rule_was_broken(version, fan, moderator):
     _report(as_user(fan), "model", version.model_id)
-    services.act(moderator=moderator, target_type="model", target_id=version.model_id, action="dismiss", reason="Fine.")
+    services.act(
+        moderator=moderator, target_type="model", target_id=version.model_id, action="dismiss", reason="Fine."
+    )
     assert Report.objects.get().status == ReportStatus.DISMISSED
     assert "no rule broken" in Notification.objects.get(recipient=fan).excerpt
