@@ -8,7 +8,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -198,7 +198,10 @@ def bulk(request):
     if not keys:
         messages.error(request, gettext("Select at least one row."))
     if done:
-        messages.success(request, gettext("%(count)d decisions recorded.") % {"count": done})
+        messages.success(
+            request,
+            ngettext("%(count)d decision recorded.", "%(count)d decisions recorded.", done) % {"count": done},
+        )
     for problem in problems[:10]:
         messages.error(request, problem)
     return redirect("moderation:queue")
