@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from models_app.api import DetailOutput, error_responses
+from models_app.dates import iso_z
 from models_app.selectors import can_moderate
 
 from . import selectors, services
@@ -121,7 +122,19 @@ def audit_json(row: ModerationAction) -> dict:
         "before": row.before,
         "after": row.after,
         "reason": row.reason,
-        "created_at": row.created_at,
+        "created_at": iso_z(row.created_at),
+    }
+
+
+def report_json(row) -> dict:
+    return {
+        "id": row.id,
+        "target_type": row.target_type,
+        "target_id": row.target_id,
+        "reason": row.reason,
+        "details": row.details,
+        "status": row.status,
+        "created_at": iso_z(row.created_at),
     }
 
 
@@ -148,7 +161,7 @@ class Reports(APIView):
             row = services.report(reporter=request.user, **data.validated_data)
         except services.DuplicateReport as exc:
             return Response({"detail": " ".join(exc.messages)}, status=409)
-        return Response(ReportOutput(row).data, status=201)
+        return Response(report_json(row), status=201)
 
 
 class Queue(APIView):
@@ -203,20 +216,12 @@ class Queue(APIView):
                 "report_count": row.report_count,
                 "reasons": row.reasons,
                 "automatic": row.automatic,
-                "oldest": row.oldest,
+                "oldest": iso_z(row.oldest),
             }
             for row in result.rows
         ]
-        return Response(
-            QueueOutput(
-                {
-                    "items": items,
-                    "page": page,
-                    "next_page": page + 1 if result.has_next else None,
-                    "total": result.total,
-                }
-            ).data
-        )
+        next_page = page + 1 if result.has_next else None
+        return Response({"items": items, "page": page, "next_page": next_page, "total": result.total})
 
 
 class Actions(APIView):
@@ -236,7 +241,7 @@ class Actions(APIView):
         data = ActionInput(data=request.data)
         data.is_valid(raise_exception=True)
         row = services.act(moderator=request.user, **data.validated_data)
-        return Response(AuditOutput(audit_json(row)).data, status=201)
+        return Response(audit_json(row), status=201)
 
 
 class Audit(APIView):
@@ -261,4 +266,4 @@ class Audit(APIView):
         if target_type not in TargetType.values:
             raise ValidationError(_("Unknown target_type."))
         rows = selectors.history(target_type, target_id)[:500]
-        return Response([AuditOutput(audit_json(row)).data for row in rows])
+        return Response([audit_json(row) for row in rows])
