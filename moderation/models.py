@@ -218,3 +218,48 @@ class UserSanction(models.Model):
     def in_force(self, now=None) -> bool:
         now = now or timezone.now()
         return self.lifted_at is None and (self.until is None or self.until > now)
+
+
+class ClaimStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    TAKEN_DOWN = "taken_down", _("Taken down")
+    COUNTERED = "countered", _("Counter-notice received")
+    RESTORED = "restored", _("Restored")
+    REJECTED = "rejected", _("Rejected")
+
+
+class CopyrightClaim(models.Model):
+    """An ownership claim, DMCA-style (docs/moderation.md#copyright-claims): who claims what work, about
+    which model, version or image, with their statements; then the takedown, the owner's counter-notice
+    and the restoration, each with its date. Rows are kept whatever happens."""
+
+    target_type = models.CharField(max_length=10, choices=TargetType.choices)
+    target_id = models.PositiveBigIntegerField()
+    claimant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    claimant_name = models.CharField(max_length=200)
+    claimant_email = models.EmailField()
+    work = models.TextField(max_length=MAX_DETAILS_LENGTH, help_text=_("The work claimed, and where it is."))
+    statement = models.TextField(max_length=MAX_DETAILS_LENGTH)
+    signature = models.CharField(max_length=200)
+    status = models.CharField(max_length=12, choices=ClaimStatus.choices, default=ClaimStatus.RECEIVED)
+    received_at = models.DateTimeField(default=timezone.now)
+    taken_down_at = models.DateTimeField(null=True, blank=True)
+    counter_notice_at = models.DateTimeField(null=True, blank=True)
+    counter_statement = models.TextField(blank=True, default="", max_length=MAX_DETAILS_LENGTH)
+    restored_at = models.DateTimeField(null=True, blank=True)
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(
+        blank=True, default="", help_text=_("The moderator's reason, told to both sides.")
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id"]), models.Index(fields=["status"])]
+
+    def __str__(self):
+        return f"claim {self.id} on {self.target_type} {self.target_id} ({self.status})"

@@ -20,6 +20,8 @@ from .models import (
     MAX_REASON_LENGTH,
     ActionKind,
     Appeal,
+    ClaimStatus,
+    CopyrightClaim,
     ModerationAction,
     ReportReason,
     ReportSource,
@@ -111,6 +113,7 @@ def queue(request):
             "filters": filters,
             "page": page,
             "appeals": selectors.open_appeals(request.user),
+            "open_claims": CopyrightClaim.objects.filter(status=ClaimStatus.RECEIVED).count(),
             "bulk_actions": [
                 (a, ActionKind(a).label) for a in (ActionKind.DISMISS, ActionKind.HIDE, ActionKind.REMOVE)
             ],
