@@ -4,6 +4,11 @@ from types import SimpleNamespace
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+
+from models_app import sanctions
 
 from .models import UsernameSkeleton
 from .usernames import check_username, skeleton
@@ -37,6 +42,18 @@ def sync_site(sender, using="default", **kwargs):
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def pre_login(self, request, user, **kwargs):
+        # A suspended account may not sign in (docs/moderation.md): moderation's check, asked through
+        # models_app.sanctions since community never imports moderation.
+        refusal = sanctions.login_refusal(user)
+        if refusal:
+            from allauth.account.internal.stagekit import clear_login
+
+            clear_login(request)
+            messages.error(request, refusal)
+            return HttpResponseRedirect(reverse("account_login"))
+        return super().pre_login(request, user, **kwargs)
+
     def format_email_subject(self, subject: str) -> str:
         return f"[{settings.SITE_NAME}] {subject}"
 

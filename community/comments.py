@@ -19,7 +19,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from models_app import selectors
+from models_app import sanctions, selectors
 from models_app.dates import iso_z
 from models_app.models import AIModel, ModelVersion
 from models_app.text import render_markdown
@@ -188,6 +188,9 @@ def _lock_thread(comment: Comment) -> int:
 
 
 def _check_writer(user, ip: str | None) -> None:
+    refusal = sanctions.write_refusal(user)  # muted or suspended by moderators
+    if refusal:
+        raise CommentRefused(403, refusal)
     if abuse.too_new_to_write(user, settings.COMMENT_MIN_ACCOUNT_AGE):
         raise CommentRefused(
             403, _("Confirm your email address first, or wait until your account is an hour old, to comment.")

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext
 
-from models_app import rate_limits, selectors
+from models_app import rate_limits, sanctions, selectors
 from models_app.dates import iso_z
 from models_app.models import AIModel, ModelVersion
 from models_app.text import render_markdown
@@ -53,6 +53,9 @@ def _over_rate_limit(user) -> bool:
 def _check_writer(user, version: ModelVersion) -> None:
     if version.model.owner_id == user.id:
         raise ReviewRefused(400, gettext("You can't review your own model."))
+    refusal = sanctions.write_refusal(user)  # muted or suspended by moderators
+    if refusal:
+        raise ReviewRefused(403, refusal)
     if abuse.too_new_to_write(user, settings.REVIEW_MIN_ACCOUNT_AGE):
         raise ReviewRefused(
             403,

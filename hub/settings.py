@@ -214,6 +214,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-unused-blobs": {"task": "models_app.tasks.sweep_unused_blobs", "schedule": 3600.0},
     # Posted images whose message was lost (docs/images.md#example-images).
     "sweep-stuck-images": {"task": "resources.tasks.sweep_stuck_images", "schedule": 60.0},
+    # Files the scan quarantined enter the moderation queue (docs/moderation.md#the-queue).
+    "moderation-scan-reports": {"task": "moderation.tasks.sync_scan_reports", "schedule": 300.0},
 }
 # Seconds a file may sit in "pending" or "processing" before the sweep enqueues it again.
 FILE_STUCK_AFTER = env_int("FILE_STUCK_AFTER", 300)
@@ -475,6 +477,49 @@ SPECTACULAR_SETTINGS = {
         "ReactionTargetEnum": ["comment"],
         "FollowTargetEnum": ["user", "model"],
         "FeedItemKindEnum": ["version", "image"],
+        # moderation: reports, the queue, actions and the audit log (docs/moderation.md)
+        "ModerationTargetEnum": ["model", "version", "file", "image", "comment", "user"],
+        "ReportReasonEnum": [
+            "mislabelled_level",
+            "real_person",
+            "minor",
+            "ownership",
+            "malicious_file",
+            "spam",
+            "harassment",
+            "other",
+        ],
+        "ModerationActionEnum": [
+            "dismiss",
+            "relabel",
+            "hide",
+            "remove",
+            "restore",
+            "mark_poi",
+            "mark_minor",
+            "quarantine_file",
+            "warn",
+            "mute",
+            "suspend",
+            "ban",
+        ],
+        # The audit log also names what deciding an appeal wrote.
+        "AuditActionEnum": [
+            "dismiss",
+            "relabel",
+            "hide",
+            "remove",
+            "restore",
+            "mark_poi",
+            "mark_minor",
+            "quarantine_file",
+            "warn",
+            "mute",
+            "suspend",
+            "ban",
+            "appeal_upheld",
+            "appeal_granted",
+        ],
     },
 }
 

@@ -41,6 +41,7 @@ urlpatterns = [
     path("", include("community.urls_collections")),
     path("", include("community.urls_lineage")),
     path("", include("community.urls_comments")),
+    path("", include("moderation.urls")),
     path("", include("models_app.urls")),
     path("", include("resources.urls_workflows")),
     path("", include("resources.urls_wildcards")),

@@ -360,6 +360,25 @@ def find_version_by_hash(user, raw_hash) -> ModelVersion | None:
     return versions.select_related("model", "base_model").order_by(*_OLDEST_FIRST).first()
 
 
+def find_removed_version_by_hash(raw_hash) -> ModelVersion | None:
+    """A version moderators removed (or whose model they removed) that was public and held a model
+    file with this hash: its tombstone keeps the hash resolvable (docs/moderation.md#tombstones)."""
+    value = normalize_hash(raw_hash)
+    match = _hash_filter(value) if value else None
+    if match is None:
+        return None
+    file_versions = (
+        ModelFile.objects.filter(match, blob__isnull=False).exclude(type=FileType.IMAGE).values("version_id")
+    )
+    removed = Q(status=PublishStatus.REMOVED) | Q(model__status=PublishStatus.REMOVED)
+    return (
+        ModelVersion.objects.filter(removed, id__in=file_versions, published_at__isnull=False)
+        .select_related("model", "base_model")
+        .order_by(*_OLDEST_FIRST)
+        .first()
+    )
+
+
 def find_versions_by_sha256(user, sha256s: list[str]) -> dict[str, int]:
     """{SHA256: version id} for the full, UPPERCASE SHA-256 digests given that belong to a
     downloadable file of a version `user` may see (CivitAI's POST by-hash takes SHA256 only).

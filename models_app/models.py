@@ -97,6 +97,15 @@ class PublishStatus(models.TextChoices):
     # Deleting is a status, not a row removal (docs/editing.md): the row stays for the audit trail and
     # the counters, but nobody sees it any more, its creator included.
     DELETED = "deleted", gettext_lazy("Deleted")
+    # Set by moderators only (models_app.services.set_moderation_status, docs/moderation.md): out of
+    # every listing, search, API and download like an unpublished row; its creator still sees it, with
+    # the moderator's reason, and cannot publish it again. "removed" is a takedown; "hidden" pending review.
+    HIDDEN = "hidden", gettext_lazy("Hidden by moderators")
+    REMOVED = "removed", gettext_lazy("Removed by moderators")
+
+
+# The statuses only a moderator sets or lifts.
+MODERATED_STATUSES = (PublishStatus.HIDDEN, PublishStatus.REMOVED)
 
 
 TAG_MAX_LENGTH = 60
@@ -192,6 +201,11 @@ class AIModel(HasDescription, models.Model):
     require_login = models.BooleanField(
         default=False, help_text="Only logged-in people may download its files."
     )
+    # Set by moderators (docs/moderation.md): depicts a real person; involves minors (hidden at once).
+    poi = models.BooleanField(default=False, db_default=False, help_text="Depicts a real person.")
+    minor = models.BooleanField(default=False, db_default=False, help_text="Flagged as involving minors.")
+    # Why moderators hid or removed it, shown to its creator (empty otherwise).
+    moderation_reason = models.TextField(blank=True, default="", db_default="")
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -303,6 +317,7 @@ class ModelVersion(HasDescription, models.Model):
     nsfw_level = models.PositiveSmallIntegerField(
         choices=NsfwLevel.choices, default=NsfwLevel.PG, db_default=NsfwLevel.PG
     )
+    moderation_reason = models.TextField(blank=True, default="", db_default="")  # see AIModel
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)

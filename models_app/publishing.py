@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 
 from . import licences
 from .cards import refresh_card_fields
-from .models import FileStatus, FileType, ModelFile, ModelVersion, PublishStatus
+from .models import MODERATED_STATUSES, FileStatus, FileType, ModelFile, ModelVersion, PublishStatus
 
 # Files the worker has yet to decide about. An upload still in progress is not among them: it is
 # invisible to everyone but its creator until it completes, and then goes through the worker too.
@@ -129,7 +129,14 @@ def make_public(version: ModelVersion) -> ModelVersion:
 def request_publish(*, version: ModelVersion) -> ModelVersion:
     """Publish now when every file is decided, or queue the publish for the worker while some are
     still being processed (`publish_when_ready`). Raises ValidationError saying why otherwise."""
-    ModelVersion.objects.select_for_update().filter(id=version.id).first()  # one publish decision at a time
+    locked = ModelVersion.objects.select_for_update().select_related("model").filter(id=version.id).first()
+    # Hidden or removed by moderators (docs/moderation.md): only a moderator brings it back.
+    if locked is not None and (
+        locked.status in MODERATED_STATUSES or locked.model.status in MODERATED_STATUSES
+    ):
+        raise ValidationError(
+            gettext("Moderators took this down; it can't be published again. You may appeal their decision.")
+        )
     refusal = licences.publish_refusal(version.model, version.base_model)
     if refusal:
         raise ValidationError(refusal)

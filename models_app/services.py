@@ -17,11 +17,12 @@ from django.utils.translation import gettext
 import billing
 from billing import selectors as billing_selectors
 
-from . import content_rules, publishing, storage
+from . import content_rules, publishing, sanctions, storage
 from .cards import refresh_card_fields
 from .levels import ALL, CREATOR_LEVELS, DEFAULT_MASK, NsfwLevel
 from .models import (
     MAX_TRIGGER_WORD_LENGTH,
+    MODERATED_STATUSES,
     TAG_MAX_LENGTH,
     AIModel,
     BaseModel,
@@ -152,6 +153,7 @@ def create_model(
     **license_fields,
 ) -> AIModel:
     """Create a draft model owned by `owner`. Nothing is public until a version is published."""
+    sanctions.check_may_write(owner)
     nsfw_level = clean_nsfw_level(nsfw_level, by=owner)
     name = name.strip()
     if not name:
@@ -309,6 +311,7 @@ def check_upload_allowed(*, filename: str, size: int | None, limit: int | None =
 def _check_owner(version: ModelVersion, by) -> None:
     if version.model.owner_id != by.id:
         raise PermissionDenied(gettext("Only the creator of this model can add files to it."))
+    sanctions.check_may_write(by)
 
 
 def _new_file_row(*, version, name, type, is_primary, **fields) -> ModelFile:
@@ -941,3 +944,94 @@ def set_primary_file(*, model_file: ModelFile, by) -> ModelFile:
     ModelFile.objects.filter(id=model_file.id).update(is_primary=True, updated_at=timezone.now())
     model_file.refresh_from_db()
     return model_file
+
+
+# --- Moderation (docs/moderation.md). moderation/ decides; these write its decisions as statuses the
+# selectors, searches, APIs and downloads already read. Nothing is deleted.
+
+
+def _check_moderator(by) -> None:
+    if not can_moderate(by):
+        raise PermissionDenied(gettext("Only moderators can do this."))
+
+
+@transaction.atomic
+def set_moderation_status(*, target: AIModel | ModelVersion, status: str, reason: str, by) -> str:
+    """Hide or remove a model or a version (status HIDDEN or REMOVED), or restore it to `status` (the
+    one it had before, which moderation's audit log remembers). Returns the status it had. A hidden row
+    is listed, searched and downloadable nowhere; its creator still sees it with `reason`."""
+    _check_moderator(by)
+    row = type(target).objects.select_for_update().get(id=target.id)
+    if status not in PublishStatus.values or status == PublishStatus.DELETED:
+        raise ValidationError(gettext("Unknown status %(status)s.") % {"status": repr(status)[:60]})
+    if row.status == PublishStatus.DELETED:
+        raise ValidationError(gettext("This was deleted by its creator; there is nothing to change."))
+    before = row.status
+    row.status = status
+    row.moderation_reason = reason if status in MODERATED_STATUSES else ""
+    fields = ["status", "moderation_reason", "updated_at"]
+    if status in MODERATED_STATUSES:
+        # A publish queued while files were processed must not bring it back.
+        if isinstance(row, ModelVersion):
+            row.publish_when_ready = False
+            fields.append("publish_when_ready")
+        else:
+            row.versions.filter(publish_when_ready=True).update(publish_when_ready=False)
+    if status == PublishStatus.PUBLISHED and row.published_at is None:
+        row.published_at = timezone.now()
+        fields.append("published_at")
+    row.save(update_fields=fields)
+    refresh_card_fields(model_ids=[row.id if isinstance(row, AIModel) else row.model_id])
+    target.status, target.moderation_reason = row.status, row.moderation_reason
+    return before
+
+
+@transaction.atomic
+def set_content_flags(*, model: AIModel, by, poi: bool | None = None, minor: bool | None = None) -> AIModel:
+    """Mark a model as depicting a real person (`poi`) or involving minors (`minor`). Hiding a minor
+    flag's model is the caller's next step (set_moderation_status), in the same transaction."""
+    _check_moderator(by)
+    model = AIModel.objects.select_for_update().get(id=model.id)
+    if poi is not None:
+        model.poi = bool(poi)
+    if minor is not None:
+        model.minor = bool(minor)
+    model.save(update_fields=["poi", "minor", "updated_at"])
+    return model
+
+
+@transaction.atomic
+def quarantine_file(*, model_file: ModelFile, reason: str, by) -> str:
+    """A moderator quarantines a file: never downloadable again until released; a public version that
+    carries it is unpublished (publishing.file_finished), as when the scan quarantines one. Returns the
+    status it had."""
+    _check_moderator(by)
+    model_file = ModelFile.objects.select_for_update().get(id=model_file.id)
+    if model_file.status == FileStatus.DELETED:
+        raise ValidationError(gettext("This file was deleted; there is nothing to quarantine."))
+    before = model_file.status
+    model_file.status, model_file.scan_status = FileStatus.QUARANTINED, ScanStatus.QUARANTINED
+    model_file.scan_message = gettext("Quarantined by a moderator: %(reason)s") % {"reason": reason}
+    model_file.is_primary = False
+    model_file.save(update_fields=["status", "scan_status", "scan_message", "is_primary", "updated_at"])
+    publishing.file_finished(model_file=model_file)
+    return before
+
+
+@transaction.atomic
+def release_file(*, model_file: ModelFile, by) -> str:
+    """Undo quarantine_file: a stored file becomes ready and clean again (the moderator's verdict over
+    the scan's). The version stays unpublished until its creator publishes it again."""
+    _check_moderator(by)
+    model_file = ModelFile.objects.select_for_update().get(id=model_file.id)
+    if model_file.status != FileStatus.QUARANTINED or model_file.blob_id is None:
+        raise ValidationError(gettext("Only a quarantined file that was stored can be released."))
+    before = model_file.status
+    model_file.status, model_file.scan_status, model_file.scan_message = (
+        FileStatus.READY,
+        ScanStatus.CLEAN,
+        "",
+    )
+    model_file.save(update_fields=["status", "scan_status", "scan_message", "updated_at"])
+    publishing.ensure_primary(model_file.version)
+    return before

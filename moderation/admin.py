@@ -1,6 +1,44 @@
+"""Reports, appeals and sanctions in the admin. The audit log is read-only there, as everywhere."""
+
 from django.contrib import admin
 
-from .models import BlockedImage, BlockedTerm
+from .models import Appeal, BlockedImage, BlockedTerm, ModerationAction, Report, UserSanction
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    list_display = ["id", "target_type", "target_id", "reason", "source", "reporter", "status", "created_at"]
+    list_filter = ["status", "reason", "source", "target_type"]
+    raw_id_fields = ["reporter"]
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(admin.ModelAdmin):
+    list_display = ["id", "created_at", "moderator", "action", "target_type", "target_id", "owner"]
+    list_filter = ["action", "target_type"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Appeal)
+class AppealAdmin(admin.ModelAdmin):
+    list_display = ["id", "action", "appellant", "status", "assigned_to", "created_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["appellant", "assigned_to", "decided_by"]
+
+
+@admin.register(UserSanction)
+class UserSanctionAdmin(admin.ModelAdmin):
+    list_display = ["id", "user", "kind", "until", "lifted_at", "created_at"]
+    list_filter = ["kind"]
+    raw_id_fields = ["user"]
 
 
 @admin.register(BlockedTerm)

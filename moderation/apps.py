@@ -7,9 +7,13 @@ class ModerationConfig(AppConfig):
     name = "moderation"
 
     def ready(self):
-        from models_app import content_rules
+        from models_app import content_rules, sanctions
 
-        from . import blocked_terms
+        from . import blocked_terms, services, tasks  # noqa: F401 (tasks registers the beat task with Celery)
 
+        # Muted and suspended people may not upload, comment or review (docs/moderation.md): the content
+        # services below ask this check without importing moderation.
+        sanctions.register_write_check(services.write_refusal)
+        sanctions.register_login_check(services.login_refusal)  # a suspension refuses signing in
         # Every content app's write paths run the blocked-term rule (docs/moderation.md#blocked-terms).
         content_rules.register_check(blocked_terms.check)

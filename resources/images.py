@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext
 
-from models_app import content_rules, levels, processing, selectors
+from models_app import content_rules, levels, processing, sanctions, selectors
 from models_app.cards import refresh_card_fields
 from models_app.files import genmeta, nsfw
 from models_app.files import images as file_images
@@ -28,7 +28,15 @@ from models_app.services import clean_nsfw_level
 from models_app.storage import model_storage, new_upload_key
 
 from . import image_privacy, linking
-from .models import MAX_POST_TITLE_LENGTH, Image, ImageResource, ImageStatus, ImageVersion, Post
+from .models import (
+    MAX_POST_TITLE_LENGTH,
+    MODERATED_IMAGE_STATUSES,
+    Image,
+    ImageResource,
+    ImageStatus,
+    ImageVersion,
+    Post,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +55,16 @@ def visible_images(user) -> QuerySet[Image]:
     """Ready images `user` may see: community posts, examples of published versions, their own, and
     everything for moderators."""
     # An example image goes with its file when the creator deletes that (models_app's delete_file).
-    images = Image.objects.filter(status=ImageStatus.READY, blob__isnull=False).exclude(
-        source_file__status=FileStatus.DELETED
-    )
+    # Hidden or removed by moderators: only its owner (who sees why) and moderators still see it.
+    images = Image.objects.filter(
+        status__in=(ImageStatus.READY, *MODERATED_IMAGE_STATUSES), blob__isnull=False
+    ).exclude(source_file__status=FileStatus.DELETED)
     if selectors.can_moderate(user):
         return images
+    if user.is_authenticated:
+        images = images.filter(Q(status=ImageStatus.READY) | Q(owner=user))
+    else:
+        images = images.filter(status=ImageStatus.READY)
     rule = (
         Q(post__isnull=True)
         | Q(post__version__isnull=True)
@@ -201,6 +214,7 @@ def add_image(
     Without a post, a new untitled post holds it. The versions it names are linked as "used"; when
     the uploader owns the version, as one of its example images instead. The bytes are written
     before the row exists, so a failed write leaves no row."""
+    sanctions.check_may_write(owner)
     if post is None:
         post = create_post(owner=owner, version_ids=version_ids)
     elif post.owner_id != owner.id:
@@ -386,3 +400,22 @@ def refresh_moved_image(image: Image) -> Image:
     facts = {"width": image.width, "height": image.height, "blurhash": image.blurhash,
              "mime_type": image.mime_type, "thumbnail_key": image.thumbnail_key}  # fmt: skip
     return finish_image(image=image, blob=image.blob, facts=facts)
+
+
+@transaction.atomic
+def set_image_status(*, image: Image, status: str, reason: str, by) -> str:
+    """Moderation hides or removes an image (MODERATED_IMAGE_STATUSES), or restores it to ready.
+    Returns the status it had. The row and its bytes stay (docs/moderation.md)."""
+    if not selectors.can_moderate(by):
+        raise PermissionDenied(gettext("Only moderators can do this."))
+    image = Image.objects.select_for_update().get(id=image.id)
+    if status not in (ImageStatus.READY, *MODERATED_IMAGE_STATUSES):
+        raise ValidationError(gettext("Unknown status %(status)s.") % {"status": repr(status)[:60]})
+    before = image.status
+    if status == ImageStatus.READY and before not in MODERATED_IMAGE_STATUSES:
+        raise ValidationError(gettext("Only an image hidden or removed by moderators can be restored."))
+    image.status = status
+    image.status_message = reason if status in MODERATED_IMAGE_STATUSES else ""
+    image.save(update_fields=["status", "status_message"])
+    _refresh_example_cards(image)
+    return before

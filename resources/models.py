@@ -35,6 +35,13 @@ class ImageStatus(models.TextChoices):
     PROCESSING = "processing", gettext_lazy("Processing")
     READY = "ready", gettext_lazy("Ready")
     REJECTED = "rejected", gettext_lazy("Rejected")
+    # Set by moderators (resources.images.set_image_status): seen only by its owner, with the reason in
+    # status_message, and by moderators.
+    HIDDEN = "hidden", gettext_lazy("Hidden by moderators")
+    REMOVED = "removed", gettext_lazy("Removed by moderators")
+
+
+MODERATED_IMAGE_STATUSES = (ImageStatus.HIDDEN, ImageStatus.REMOVED)
 
 
 class Image(models.Model):

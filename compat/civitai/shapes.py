@@ -418,3 +418,40 @@ def model_json(model: AIModel, *, viewer: Viewer, primary_file_only: bool = Fals
     if is_archived(model):
         data["mode"] = "Archived"
     return data
+
+
+def tombstone_json(version: ModelVersion) -> dict:
+    """What by-hash answers for a version moderators removed (docs/moderation.md#tombstones): status
+    "removed", the public facts a tool needs to identify the file it holds (names, hashes, trigger
+    words, base model, the licence and permissions), and no download, images or description."""
+    model = version.model
+    files = version.files.exclude(type=FileType.IMAGE).filter(blob__isnull=False).select_related("blob")
+    return {
+        "id": version.id,
+        "modelId": model.id,
+        "name": version.name,
+        "status": "removed",
+        "availability": "Private",
+        "baseModel": version.base_model.name,
+        "trainedWords": list(version.trained_words or []),
+        "publishedAt": iso_z(version.published_at),
+        "model": {"name": model.name, "type": emitted_type(model.type)},
+        "license": model.license or None,
+        "allowNoCredit": model.allow_no_credit,
+        "allowDerivatives": model.allow_derivatives,
+        "allowDifferentLicense": model.allow_different_license,
+        "allowCommercialUse": model.commercial_use,
+        "files": [
+            {
+                "id": f.id,
+                "name": clean_filename(f.name),
+                "type": f.type if f.type in FILE_TYPES else "Other",
+                "sizeKB": f.blob.size / 1024,
+                "hashes": f.blob.api_hashes(),
+                "downloadUrl": None,
+            }
+            for f in files
+        ],
+        "images": [],
+        "downloadUrl": None,
+    }

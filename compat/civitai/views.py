@@ -386,6 +386,9 @@ def version_by_hash(request, hash: str):
     user = public_user(request)
     version = downloads.find_version_by_hash(user, hash)
     if version is None:
+        removed = downloads.find_removed_version_by_hash(hash)
+        if removed is not None:  # a tombstone: tools that saw the file can still identify it
+            return _answer(user, shapes.tombstone_json(removed), cache=BY_HASH_CACHE)
         return _error(404, "Model not found")
     return _version_answer(request, user, version.id, cache=BY_HASH_CACHE)
 
