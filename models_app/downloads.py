@@ -21,7 +21,7 @@ import billing
 
 from . import storage
 from .dates import iso_z
-from .levels import NsfwLevel
+from .levels import NsfwLevel, is_mature
 from .models import (
     AIModel,
     DownloadRecord,
@@ -110,6 +110,15 @@ def check_download_allowed(user, version: ModelVersion | None) -> None:
         raise not_found()
     if NsfwLevel.BLOCKED in (model.nsfw_level, version.nsfw_level) and not privileged:
         raise not_found()  # a moderator's block: for its creator and moderators only
+    if model.poi and (is_mature(model.nsfw_level) or is_mature(version.nsfw_level)) and not privileged:
+        # A real person's content rated above PG-13 (docs/moderation.md#real-people-and-minors).
+        raise DownloadRefused(
+            403,
+            {
+                "error": "Forbidden",
+                "message": "This model depicts a real person and is rated above PG-13; it can't be downloaded.",
+            },
+        )
     if version.usage_control != UsageControl.DOWNLOAD and not privileged:
         raise DownloadRefused(
             401,

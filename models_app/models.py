@@ -167,6 +167,17 @@ class BaseModel(models.Model):
         return self.name
 
 
+# Content depicting a real person is never rated above PG-13 (docs/moderation.md#real-people-and-minors);
+# Blocked, a moderator's decision, stays possible.
+REAL_PERSON_LEVEL_RULE = gettext_lazy(
+    "This model depicts a real person: it can't be rated above PG-13 (rule: real people)."
+)
+
+
+def real_person_level_refused(level) -> bool:
+    return is_mature(level) and int(level) != NsfwLevel.BLOCKED
+
+
 class AIModel(HasDescription, models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ai_models")
     name = models.CharField(max_length=MAX_MODEL_NAME_LENGTH)
@@ -242,6 +253,11 @@ class AIModel(HasDescription, models.Model):
 
     def get_absolute_url(self):
         return reverse("models_app:model_detail_slug", kwargs={"pk": self.pk, "slug": self.slug})
+
+    def clean(self):
+        super().clean()
+        if self.poi and real_person_level_refused(self.nsfw_level):
+            raise ValidationError({"nsfw_level": REAL_PERSON_LEVEL_RULE})
 
     @property
     def is_published(self):
@@ -364,6 +380,11 @@ class ModelVersion(HasDescription, models.Model):
 
     def __str__(self):
         return f"{self.model.name} {self.name}"
+
+    def clean(self):
+        super().clean()
+        if self.model_id and self.model.poi and real_person_level_refused(self.nsfw_level):
+            raise ValidationError({"nsfw_level": REAL_PERSON_LEVEL_RULE})
 
     @property
     def primary_file(self):

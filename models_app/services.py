@@ -987,9 +987,14 @@ def set_moderation_status(*, target: AIModel | ModelVersion, status: str, reason
 
 
 @transaction.atomic
-def set_content_flags(*, model: AIModel, by, poi: bool | None = None, minor: bool | None = None) -> AIModel:
-    """Mark a model as depicting a real person (`poi`) or involving minors (`minor`). Hiding a minor
-    flag's model is the caller's next step (set_moderation_status), in the same transaction."""
+def set_content_flags(
+    *, model: AIModel, by, poi: bool | None = None, minor: bool | None = None, reason: str = ""
+) -> AIModel:
+    """Mark a model as depicting a real person (`poi`) or involving minors (`minor`). The rules follow
+    from the flags wherever the model is read or written (docs/moderation.md#real-people-and-minors):
+    a real person's content is never rated above PG-13 (AIModel.clean, ModelVersion.clean) nor
+    downloadable by others while mature (downloads.check_download_allowed); content involving minors
+    is hidden here, at once, pending review."""
     _check_moderator(by)
     model = AIModel.objects.select_for_update().get(id=model.id)
     if poi is not None:
@@ -997,6 +1002,13 @@ def set_content_flags(*, model: AIModel, by, poi: bool | None = None, minor: boo
     if minor is not None:
         model.minor = bool(minor)
     model.save(update_fields=["poi", "minor", "updated_at"])
+    if model.minor and model.status not in MODERATED_STATUSES and model.status != PublishStatus.DELETED:
+        set_moderation_status(
+            target=model,
+            status=PublishStatus.HIDDEN,
+            reason=reason or gettext("Flagged as involving minors; hidden pending review."),
+            by=by,
+        )
     return model
 
 

@@ -48,7 +48,7 @@ ALL_TYPES = tuple(TargetType.values)
 CONTENT = (TargetType.MODEL, TargetType.VERSION, TargetType.FILE, TargetType.IMAGE, TargetType.COMMENT)
 APPLIES_TO = {
     ActionKind.DISMISS: ALL_TYPES,
-    ActionKind.RELABEL: (TargetType.MODEL, TargetType.VERSION),
+    ActionKind.RELABEL: (TargetType.MODEL, TargetType.VERSION, TargetType.IMAGE),
     ActionKind.HIDE: CONTENT,
     ActionKind.REMOVE: CONTENT,
     ActionKind.RESTORE: ALL_TYPES,
@@ -275,26 +275,31 @@ def _restore(target: targets.Target, *, moderator) -> None:
 
 
 def _relabel(target: targets.Target, *, moderator, level, model_type, base_model) -> None:
+    """A new level (models, versions, images), type (models) or base model (versions), through the
+    content apps' services, so their rules hold here too (a real person's content stays PG-13 at most)."""
     obj = target.obj
+    if target.type == TargetType.IMAGE:
+        if level is None:
+            raise ValidationError(gettext("Choose a new level."))
+        resource_images.set_image_level(image=obj, by=moderator, nsfw_level=level)
+        return
+    changes = {} if level is None else {"nsfw_level": level}
     if target.type == TargetType.MODEL:
-        changes = {}
         if model_type:
             if model_type not in ModelType.values:
                 raise ValidationError(
                     gettext("Unknown model type %(type)s.") % {"type": repr(model_type)[:60]}
                 )
             changes["type"] = model_type
-        if level is not None:
-            # TODO(i16-levels): set nsfw_level through the levels service once it is merged; until then
-            # R (4) and above are mature (docs/moderation.md "What's next").
-            changes["nsfw"] = int(level) >= 4
         if not changes:
             raise ValidationError(gettext("Choose a new level or type."))
         model_services.update_model(model=obj, by=moderator, **changes)
     else:
-        if not base_model:
-            raise ValidationError(gettext("Choose a new base model."))
-        model_services.update_version(version=obj, by=moderator, base_model=base_model)
+        if base_model:
+            changes["base_model"] = base_model
+        if not changes:
+            raise ValidationError(gettext("Choose a new level or base model."))
+        model_services.update_version(version=obj, by=moderator, **changes)
 
 
 def _sanction(target: targets.Target, action: str, *, reason: str, days: int | None) -> None:
@@ -368,12 +373,8 @@ def act(
             _hide(target, remove=False, reason=reason, moderator=moderator)
         elif action == ActionKind.MARK_POI:
             model_services.set_content_flags(model=model, poi=True, by=moderator)
-        else:  # content involving minors is hidden at once, pending review
-            model_services.set_content_flags(model=model, minor=True, by=moderator)
-            if model.status not in MODERATED_STATUSES and model.status != PublishStatus.DELETED:
-                model_services.set_moderation_status(
-                    target=model, status=PublishStatus.HIDDEN, reason=reason, by=moderator
-                )
+        else:  # content involving minors is hidden at once by the service, pending review
+            model_services.set_content_flags(model=model, minor=True, by=moderator, reason=reason)
     elif action == ActionKind.QUARANTINE_FILE:
         if target.obj.status == FileStatus.QUARANTINED:
             raise ValidationError(gettext("This file is already quarantined."))

@@ -42,7 +42,9 @@ def _everywhere(client, model: AIModel, sha256: str, version_id: int) -> dict[st
         "hub API": model.name in client.get("/api/hub/models").content.decode(),
         "CivitAI list": any(m["id"] == model.id for m in client.get("/api/v1/models").json()["items"]),
         "CivitAI model": client.get(f"/api/v1/models/{model.id}").status_code == 200,
-        "CivitAI by hash": client.get(f"/api/v1/model-versions/by-hash/{sha256}").status_code == 200,
+        # A removed version's tombstone still answers by hash, as "removed" (docs/moderation.md#tombstones).
+        "CivitAI by hash": client.get(f"/api/v1/model-versions/by-hash/{sha256}").status_code == 200
+        and client.get(f"/api/v1/model-versions/by-hash/{sha256}").json()["status"] != "removed",
         "HF list": any(
             m["id"] == f"alice/{model.slug}" for m in client.get("/api/models?author=alice").json()
         ),
