@@ -8,8 +8,9 @@ class ModerationConfig(AppConfig):
 
     def ready(self):
         from models_app import content_rules, sanctions
+        from resources import images
 
-        from . import blocked_terms, services, tasks  # noqa: F401 (tasks registers the beat task with Celery)
+        from . import blocked_terms, services, signals, tasks  # noqa: F401 (tasks registers the beat task)
 
         # Muted and suspended people may not upload, comment or review (docs/moderation.md): the content
         # services below ask this check without importing moderation.
@@ -17,3 +18,5 @@ class ModerationConfig(AppConfig):
         sanctions.register_login_check(services.login_refusal)  # a suspension refuses signing in
         # Every content app's write paths run the blocked-term rule (docs/moderation.md#blocked-terms).
         content_rules.register_check(blocked_terms.check)
+        # Finished images are checked for the queue's automatic signals (docs/moderation.md#automatic-signals).
+        images.register_image_ready_hook(signals.on_image_ready)

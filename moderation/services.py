@@ -4,6 +4,7 @@ services and statuses, and nothing is deleted."""
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -15,6 +16,7 @@ from django.utils.translation import gettext
 from community import comments as community_comments
 from community import notifications
 from community.models import CommentStatus, NotificationKind
+from models_app import rate_limits
 from models_app import services as model_services
 from models_app.models import MODERATED_STATUSES, FileStatus, ModelType, PublishStatus
 from models_app.selectors import can_moderate
@@ -84,6 +86,10 @@ def _clean_reason(reason) -> str:
 # --- Reports
 
 
+class TooManyReports(ValidationError):
+    """More than REPORT_RATE_LIMIT reports a minute by one person (docs/moderation.md#rate-limits)."""
+
+
 class DuplicateReport(ValidationError):
     """The reporter already has an open report on this target (the API answers 409)."""
 
@@ -118,14 +124,44 @@ def report(*, reporter, target_type: str, target_id: int, reason: str, details: 
     )
     if open_reports.exists():
         raise duplicate
+    if rate_limits.over_limit("report", reporter.id, settings.REPORT_RATE_LIMIT):
+        raise TooManyReports(gettext("Too many reports in a minute; try again shortly."))
     try:
         with transaction.atomic():  # the constraint settles a double click
-            return Report.objects.create(
+            row = Report.objects.create(
                 reporter=reporter, source=ReportSource.USER, target_type=target_type,
                 target_id=target_id, reason=reason, details=details,
             )  # fmt: skip
     except IntegrityError:
         raise duplicate from None
+    _raise_if_repeated(row)
+    return row
+
+
+# Open reports by different people on one target that raise it as an automatic signal too.
+REPEATED_REPORTS_AT = 3
+
+
+def _raise_if_repeated(report: Report) -> bool:
+    """REPEATED_REPORTS_AT open reports from different people on the same target raise it as an
+    automatic signal too (docs/moderation.md#automatic-signals), so it stands out in the queue."""
+    reporters = (
+        Report.objects.filter(
+            target_type=report.target_type,
+            target_id=report.target_id,
+            status=ReportStatus.OPEN,
+            reporter__isnull=False,
+        )
+        .values("reporter")
+        .distinct()
+        .count()
+    )
+    if reporters < REPEATED_REPORTS_AT:
+        return False
+    return raise_automatic(
+        source=ReportSource.REPEATED_REPORTS, target_type=report.target_type, target_id=report.target_id,
+        reason=report.reason, details=gettext("%(n)d people reported it.") % {"n": reporters},
+    )  # fmt: skip
 
 
 def raise_automatic(*, source: str, target_type: str, target_id: int, reason: str, details: str = "") -> bool:

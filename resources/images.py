@@ -357,7 +357,26 @@ def finish_image(*, image: Image, blob, facts: dict) -> Image:
                     image=image, version_id=version_id, defaults={"role": "used"}
                 )
     _refresh_example_cards(image)
+    transaction.on_commit(lambda: _run_ready_hooks(image))
     return image
+
+
+# Called as hook(image) after an image finished processing and its row is saved (on commit): moderation
+# checks it for the queue's automatic signals (docs/moderation.md#automatic-signals) without resources
+# importing moderation.
+IMAGE_READY_HOOKS: list = []
+
+
+def register_image_ready_hook(hook):
+    """Add a hook to IMAGE_READY_HOOKS once."""
+    if hook not in IMAGE_READY_HOOKS:
+        IMAGE_READY_HOOKS.append(hook)
+    return hook
+
+
+def _run_ready_hooks(image: Image) -> None:
+    for hook in IMAGE_READY_HOOKS:
+        hook(image)
 
 
 def _signals(data: bytes) -> dict:

@@ -1,0 +1,76 @@
+"""Automatic signals into the moderation queue (docs/moderation.md#automatic-signals): an automatic
+report (no reporter, a `source`) is opened when
+
+- the classifier suggests a higher level for an image than its creator chose (`classifier`);
+- an image's perceptual hash is near a blocked image's (`blocked_image`);
+- an image's prompt holds a blocked term (`blocked_term`; names, descriptions, comments and tags are
+  refused at the door instead, see blocked_terms.py);
+- a target has services.REPEATED_REPORTS_AT open reports from different people (`repeated_reports`,
+  raised by services.report itself);
+- the scan quarantined a file (`scan`, services.sync_scan_reports).
+
+Images are checked when the worker finishes them (resources' IMAGE_READY_HOOKS, registered in apps.py).
+One open automatic report per source and target, as services.raise_automatic guarantees.
+"""
+
+import logging
+
+from django.utils.translation import gettext as _
+
+from models_app import levels
+from models_app.content_rules import ContentRefused
+
+from . import blocked_images, blocked_terms, services
+from .models import ReportReason, ReportSource, TargetType
+
+log = logging.getLogger(__name__)
+
+
+def check_image(image) -> list[str]:
+    """Open the automatic reports a finished image calls for; returns their sources."""
+    opened = []
+    suggested = image.suggested_nsfw_level
+    if suggested and suggested > image.nsfw_level and image.nsfw_level != levels.NsfwLevel.BLOCKED:
+        details = _(
+            "The classifier suggests %(suggested)s (score %(score).2f); its creator chose %(chosen)s."
+        ) % {
+            "suggested": levels.label(suggested),
+            "score": image.nsfw_score or 0,
+            "chosen": levels.label(image.nsfw_level),
+        }
+        if services.raise_automatic(
+            source=ReportSource.CLASSIFIER, target_type=TargetType.IMAGE, target_id=image.id,
+            reason=ReportReason.MISLABELLED_LEVEL, details=details,
+        ):  # fmt: skip
+            opened.append(ReportSource.CLASSIFIER)
+    match = blocked_images.match(image.phash)
+    if match is not None:
+        details = _("Its perceptual hash is %(distance)d bits from blocked image %(hash)s (%(note)s).") % {
+            "distance": blocked_images.distance(image.phash, match.phash),
+            "hash": match.phash,
+            "note": match.note or "-",
+        }
+        if services.raise_automatic(
+            source=ReportSource.BLOCKED_IMAGE, target_type=TargetType.IMAGE, target_id=image.id,
+            reason=ReportReason.OTHER, details=details,
+        ):  # fmt: skip
+            opened.append(ReportSource.BLOCKED_IMAGE)
+    prompt = (image.meta or {}).get("prompt") if isinstance(image.meta, dict) else None
+    if isinstance(prompt, str) and prompt:
+        try:
+            blocked_terms.check("prompt", prompt)
+        except ContentRefused as refused:
+            if services.raise_automatic(
+                source=ReportSource.BLOCKED_TERM, target_type=TargetType.IMAGE, target_id=image.id,
+                reason=ReportReason.OTHER, details=refused.message_text,
+            ):  # fmt: skip
+                opened.append(ReportSource.BLOCKED_TERM)
+    return opened
+
+
+def on_image_ready(image) -> None:
+    """resources' hook: never let a signal break the worker's task; a failure is logged."""
+    try:
+        check_image(image)
+    except Exception:  # noqa: BLE001 - the image is processed; a missed signal must not undo that
+        log.exception("moderation: could not check image %s for automatic signals", image.id)
