@@ -385,3 +385,12 @@ def test_a_mask_that_leaves_nothing_is_an_empty_list_not_an_error(client, catalo
     response = client.get(path)
     assert response.status_code == 200, response.content
     assert response.json()["items"] == []
+
+
+def test_civitai_model_lists_leave_out_example_images_above_the_mask(client, catalog):
+    model, image = catalog[1]
+    Image.objects.filter(id=image.id).update(nsfw_level=16)
+    [item] = [i for i in client.get("/api/v1/models").json()["items"] if i["id"] == model.id]
+    assert item["modelVersions"][0]["images"] == []
+    [item] = [i for i in client.get("/api/v1/models?nsfw=true").json()["items"] if i["id"] == model.id]
+    assert [i["nsfwLevel"] for i in item["modelVersions"][0]["images"]] == [16]
