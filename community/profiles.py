@@ -169,8 +169,9 @@ def profile_stats(person, viewer) -> dict:
 
 def images_of(person, viewer, *, levels: int, limit: int = 24):
     """`person`'s newest images that `viewer` may see at the browsing mask `levels` (their avatars
-    included: they are posts)."""
+    included: they are posts), each with its `level` (resources.images.effective_level)."""
     shown = images.in_levels(images.visible_images(viewer).filter(owner=person), levels)
+    shown = shown.annotate(level=images.effective_level())
     return list(shown.order_by("-created_at", "-id")[:limit])
 
 

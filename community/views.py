@@ -21,6 +21,14 @@ from .forms import ApiKeyForm
 from .models import ApiKey
 
 
+def _mark_blurred_images(shown: list, browsing: Browsing) -> list:
+    """Flag the profile images above the viewer's levels that blur mode lists blurred."""
+    for image in shown:
+        image.blurred = browsing.blurs(image.level)
+        image.level_label = levels.label(image.level)
+    return shown
+
+
 def user_profile(request, username: str):
     """A creator's public page: who they are, what they published and what they collected
     (docs/profiles.md). A bounded number of queries, whatever they published."""
@@ -46,7 +54,9 @@ def user_profile(request, username: str):
             "profile": profile,
             "avatar": profiles.avatar_state(profile),
             "stats": profiles.profile_stats(person, request.user),
-            "images": profiles.images_of(person, request.user, levels=browsing.mask),
+            "images": _mark_blurred_images(
+                profiles.images_of(person, request.user, levels=browsing.listed), browsing
+            ),
             "collections": list(collections.collections_of(person, request.user)[:50]),
         },
     )

@@ -115,10 +115,12 @@ def test_blur_mode_lists_the_levels_above_the_mask_blurred_with_a_reveal_control
         for level in (1, 2, 4, 8, 16):
             assert name_of(level) in html, (path, level)
         assert name_of(32) not in html  # Blocked is never a viewer's choice, not even blurred
-        cards = html.split('<article class="model-card')[1:]
+        cards = [card.split("</article>")[0] for card in html.split('<article class="model-card')[1:]]
         blurred = [card for card in cards if card.startswith(" blurred")]
         assert len(blurred) == 4 and all("data-reveal" in card for card in blurred), path
         assert not any("data-reveal" in card for card in cards if not card.startswith(" blurred"))
+        if path == "/user/alice":  # the profile's images too: four blurred (Blocked is not listed)
+            assert html.count('data-testid="blurred-image"') == 4
     assert "js/levels.js" in html  # the reveal works without inline script (the CSP allows none)
 
 
@@ -385,3 +387,12 @@ def test_a_mask_that_leaves_nothing_is_an_empty_list_not_an_error(client, catalo
     response = client.get(path)
     assert response.status_code == 200, response.content
     assert response.json()["items"] == []
+
+
+def test_civitai_model_lists_leave_out_example_images_above_the_mask(client, catalog):
+    model, image = catalog[1]
+    Image.objects.filter(id=image.id).update(nsfw_level=16)
+    [item] = [i for i in client.get("/api/v1/models").json()["items"] if i["id"] == model.id]
+    assert item["modelVersions"][0]["images"] == []
+    [item] = [i for i in client.get("/api/v1/models?nsfw=true").json()["items"] if i["id"] == model.id]
+    assert [i["nsfwLevel"] for i in item["modelVersions"][0]["images"]] == [16]

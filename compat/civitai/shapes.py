@@ -90,6 +90,7 @@ class Viewer:
 
     user: object
     origin: str  # "https://hub.example", from the request (proxy headers honoured by Django)
+    levels: int | None = None  # a list's browsing mask: example images above it are left out
 
     def is_privileged(self, model: AIModel) -> bool:
         """The model's creator or a moderator: they also see files that failed their checks."""
@@ -352,8 +353,10 @@ def version_json(
         ],
         "images": [
             version_image_json(f, viewer=viewer, model=model, version=version)
-            for f in version_images(version)[:MAX_VERSION_IMAGES]
-        ],
+            for f in version_images(version)
+            if viewer.levels is None
+            or max(f.nsfw_level, model.nsfw_level, version.nsfw_level) & viewer.levels
+        ][:MAX_VERSION_IMAGES],
     }
     if not archived:
         data["downloadUrl"] = download_url(viewer, version)

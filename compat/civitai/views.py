@@ -7,6 +7,7 @@ shapes. Public GETs send CORS `*` and the cache rules of docs/civitai-api.md.
 
 import functools
 import math
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -319,7 +320,7 @@ def models_list(request):
         current = (total - selectors.cached_count(rest)) // limit + 1 if cursor else 1
     next_cursor = selectors.cursor_after(query, rows[limit - 1]) if len(rows) > limit else None
     rows = rows[:limit]
-    viewer = _viewer(request, user)
+    viewer = replace(_viewer(request, user), levels=mask)
     primary_only = bool(_bool(params, "primaryFileOnly"))
     items = [
         shapes.model_json(model, viewer=viewer, primary_file_only=primary_only)
