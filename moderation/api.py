@@ -3,6 +3,7 @@ moderators read the queue, act and read the audit log. The same services as the 
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -27,7 +28,7 @@ TAGS = ["moderation"]
 
 
 class IsModerator(BasePermission):
-    message = "Only moderators can use this."
+    message = gettext_lazy("Only moderators can do this.")
 
     def has_permission(self, request, view):
         return bool(request.user and can_moderate(request.user))
