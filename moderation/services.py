@@ -200,7 +200,11 @@ def _state(target: targets.Target) -> dict:
     if target.type == TargetType.MODEL:
         state.update(type=obj.type, nsfw=obj.nsfw, poi=obj.poi, minor=obj.minor)
     elif target.type == TargetType.VERSION:
-        state.update(base_model=obj.base_model.name)
+        # The flags and the status of its model too: mark_poi and mark_minor act on the model.
+        model = obj.model
+        state.update(
+            base_model=obj.base_model.name, model_status=model.status, poi=model.poi, minor=model.minor
+        )
     elif target.type == TargetType.USER:
         state.update(is_active=obj.is_active, sanctions=_sanctions_in_force(obj))
     return state
@@ -211,21 +215,19 @@ def _sanctions_in_force(user) -> list[str]:
     return sorted({s.kind for s in UserSanction.objects.filter(user=user) if s.in_force(now)})
 
 
-def _last_takedown(target_type: str, target_id: int) -> ModerationAction | None:
-    return (
-        ModerationAction.objects.filter(
-            target_type=target_type,
-            target_id=target_id,
-            action__in=(
-                ActionKind.HIDE,
-                ActionKind.REMOVE,
-                ActionKind.MARK_MINOR,
-                ActionKind.QUARANTINE_FILE,
-            ),
-        )
-        .order_by("-created_at", "-id")
-        .first()
-    )
+def _status_before_takedown(target_type: str, target_id: int) -> str:
+    """The status a model or version had before moderators took it down: the newest takedown whose
+    `before` was not itself a takedown (hiding twice must not restore to "hidden")."""
+    takedowns = ModerationAction.objects.filter(
+        target_type=target_type,
+        target_id=target_id,
+        action__in=(ActionKind.HIDE, ActionKind.REMOVE, ActionKind.MARK_MINOR),
+    ).order_by("-created_at", "-id")
+    for row in takedowns:
+        status = row.before.get("status")
+        if status and status not in MODERATED_STATUSES and status != PublishStatus.DELETED:
+            return status
+    return PublishStatus.UNPUBLISHED  # unknown: the creator publishes it again
 
 
 def _hide(target: targets.Target, *, remove: bool, reason: str, moderator) -> None:
@@ -247,10 +249,7 @@ def _restore(target: targets.Target, *, moderator) -> None:
     if target.type in (TargetType.MODEL, TargetType.VERSION):
         if obj.status not in MODERATED_STATUSES:
             raise ValidationError(gettext("This is not hidden or removed; there is nothing to restore."))
-        takedown = _last_takedown(target.type, target.id)
-        previous = (takedown.before.get("status") if takedown else None) or PublishStatus.UNPUBLISHED
-        if previous in MODERATED_STATUSES or previous == PublishStatus.DELETED:
-            previous = PublishStatus.UNPUBLISHED
+        previous = _status_before_takedown(target.type, target.id)
         model_services.set_moderation_status(target=obj, status=previous, reason="", by=moderator)
         if target.type == TargetType.MODEL and obj.minor:
             model_services.set_content_flags(model=obj, minor=False, by=moderator)
@@ -380,8 +379,6 @@ def act(
         _hide(target, remove=True, reason=reason, moderator=moderator)
     elif action in USER_ACTIONS:
         _sanction(target, action, reason=reason, days=days)
-    if target.type == TargetType.VERSION and action in (ActionKind.MARK_POI, ActionKind.MARK_MINOR):
-        pass  # the flags live on the model; the version's own row is unchanged
     after = _state(targets.find(target_type, target_id))
     record = ModerationAction.objects.create(
         moderator=moderator, action=action, target_type=target_type, target_id=target_id,
