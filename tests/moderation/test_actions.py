@@ -364,3 +364,11 @@ def test_restore_after_hiding_then_removing_goes_back_to_published(version, mode
     act(moderator, "model", version.model_id, "remove", reason="Confirmed.")
     act(moderator, "model", version.model_id, "restore", reason="Overturned.")
     assert AIModel.objects.get(id=version.model_id).status == PublishStatus.PUBLISHED
+
+
+def test_the_owner_and_moderators_still_read_a_hidden_version_in_the_civitai_api(version, creator, moderator):
+    act(moderator, "version", version.id, "hide")
+    for person in (creator, moderator):
+        answer = as_user(person).get(f"/api/v1/model-versions/{version.id}")
+        assert answer.status_code == 200 and answer.json()["status"] == "UnpublishedViolation"
+        assert as_user(person).get(f"/api/v1/models/{version.model_id}").status_code == 200
