@@ -390,7 +390,7 @@ def act(
         status=ReportStatus.DISMISSED if action == ActionKind.DISMISS else ReportStatus.ACTIONED,
         action=record,
     )
-    if action in APPEALABLE:
+    if action in APPEALABLE or action == ActionKind.RESTORE:
         _tell_owner(record, target)
     return record
 

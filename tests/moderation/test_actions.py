@@ -75,6 +75,8 @@ def test_a_hidden_or_removed_model_is_gone_for_others_and_restore_brings_it_back
     assert AIModel.objects.filter(id=model.id).exists()
 
     act(moderator, "model", model.id, "restore", reason="Consent was shown.")
+    told = Notification.objects.filter(recipient=creator, kind=NotificationKind.MODERATION).latest("id")
+    assert "Restore: Consent was shown." in told.excerpt
     model.refresh_from_db()
     assert model.status == PublishStatus.PUBLISHED and model.moderation_reason == ""
     assert all(_everywhere(as_user(fan), model, sha256, version.id).values())
