@@ -16,7 +16,7 @@ from community import comments as community_comments
 from community import notifications
 from community.models import CommentStatus, NotificationKind
 from models_app import services as model_services
-from models_app.models import MODERATED_STATUSES, FileStatus, ModelType, PublishStatus
+from models_app.models import MODERATED_STATUSES, FileStatus, ModelFile, ModelType, PublishStatus
 from models_app.selectors import can_moderate
 from resources import images as resource_images
 from resources.models import MODERATED_IMAGE_STATUSES, ImageStatus
@@ -146,8 +146,6 @@ def sync_scan_reports() -> int:
     """Quarantined files reach the queue through their own status (models_app never imports
     moderation): each one the scan quarantined gets one automatic report, once; a report dismissed
     by a moderator is not opened again. Run by the queue page and the beat task."""
-    from models_app.models import ModelFile  # noqa: PLC0415 (keeps the module's imports about moderation)
-
     seen = Report.objects.filter(source=ReportSource.SCAN, target_type=TargetType.FILE).values("target_id")
     quarantined = ModelFile.objects.filter(status=FileStatus.QUARANTINED).exclude(id__in=seen)
     opened = 0
