@@ -51,6 +51,10 @@ def test_report_hide_from_the_queue_see_the_reason_and_appeal(page, browser, liv
     assert violations == []
     model.refresh_from_db()
     assert model.status == "hidden"
+    # The target's page, with its history, fits the phone too.
+    mod.goto(f"/moderation/t/model/{model.id}")
+    expect(mod.get_by_test_id("history")).to_contain_text("Real person without consent.")
+    assert mod.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
     # 3. The owner sees the reason on the page, follows the notification and appeals.
     owner = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})

@@ -291,6 +291,11 @@ def test_the_actions_api(version, fan, moderator):
 
 def test_the_moderators_page_act_form(version, moderator, fan):
     client = as_user(moderator)
+    assert (
+        f"/moderation/t/model/{version.model_id}"
+        in client.get(version.model.get_absolute_url()).content.decode()
+    )
+    assert "/moderation/t/" not in as_user(fan).get(version.model.get_absolute_url()).content.decode()
     page = client.get(f"/moderation/t/model/{version.model_id}")
     assert page.status_code == 200 and "Tiny Watercolor" in page.content.decode()
     response = client.post(
