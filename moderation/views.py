@@ -254,6 +254,22 @@ def decision(request, action_id: int):
     )
 
 
+def latest_decision(request, target_type: str, target_id: int):
+    """The newest appealable decision about this target, for the content's notice to link to."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    record = (
+        ModerationAction.objects.filter(
+            target_type=target_type, target_id=target_id, action__in=services.APPEALABLE
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if record is None or not (can_moderate(request.user) or record.owner_id == request.user.id):
+        raise Http404
+    return redirect("moderation:decision", action_id=record.id)
+
+
 @require_POST
 def decide_appeal(request, appeal_id: int):
     refused = _moderator_only(request)

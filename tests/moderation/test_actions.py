@@ -69,6 +69,10 @@ def test_a_hidden_or_removed_model_is_gone_for_others_and_restore_brings_it_back
     # The owner still sees it, with the reason, and can't publish it back.
     page = as_user(creator).get(model.get_absolute_url()).content.decode()
     assert 'data-testid="moderation-notice"' in page and "Depicts a real person without consent." in page
+    # Its link leads to the decision, where the owner may appeal.
+    decision = as_user(creator).get(f"/moderation/decisions/for/model/{model.id}")
+    assert decision.status_code == 302 and decision["Location"].startswith("/moderation/decisions/")
+    assert as_user(fan).get(f"/moderation/decisions/for/model/{model.id}").status_code == 404
     with pytest.raises(ValidationError, match="Moderators took this down"):
         model_services.republish_version(version=version, by=creator)
     # The row is kept.
