@@ -11,8 +11,6 @@ constraint make "the item was inserted / deleted" happen exactly once per user, 
 number of users whose favourites hold the model, also under concurrent clicks
 (docs/collections.md#like-count)."""
 
-from dataclasses import dataclass
-
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -34,6 +32,7 @@ from .models import (
     CollectionStatus,
     CollectionVisibility,
 )
+from .refusals import Refused, check_text
 
 ITEM_TYPES = ("model", "version", "image")
 MAX_COLLECTIONS_PER_USER = 200
@@ -41,10 +40,8 @@ MAX_ITEMS_PER_COLLECTION = 5000
 PAGE_SIZE = 24
 
 
-@dataclass
-class CollectionRefused(Exception):
-    status: int
-    message: str
+class CollectionRefused(Refused):
+    """A collections write refused: status and sentence (community/refusals.py)."""
 
 
 # --- Reads
@@ -183,6 +180,7 @@ def _clean_name(name) -> str:
         raise CollectionRefused(
             400, _("A collection name is at most %(n)d characters.") % {"n": MAX_COLLECTION_NAME_LENGTH}
         )
+    check_text(CollectionRefused, name=name)
     return name
 
 
@@ -194,6 +192,7 @@ def _clean_description(text) -> str:
             _("A collection description is at most %(n)d characters.")
             % {"n": MAX_COLLECTION_DESCRIPTION_LENGTH},
         )
+    check_text(CollectionRefused, description=text)
     return text
 
 

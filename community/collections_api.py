@@ -93,7 +93,7 @@ class ItemPageOutput(serializers.Serializer):
 
 
 def _refused(refused: collections.CollectionRefused) -> Response:
-    return Response({"detail": refused.message}, status=refused.status)
+    return Response(refused.body(), status=refused.status)
 
 
 def _collection(request, collection_id: str, *, write: bool = False):

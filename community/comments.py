@@ -36,16 +36,15 @@ from .models import (
     Reaction,
     ReactionKind,
 )
+from .refusals import Refused, check_text
 
 THREADS_PER_PAGE = 20
 MAX_REPLIES_PER_PAGE = 500
 MAX_PAGE = 10_000
 
 
-@dataclass
-class CommentRefused(Exception):
-    status: int
-    message: str
+class CommentRefused(Refused):
+    """A comments write refused: status and sentence (community/refusals.py)."""
 
 
 @dataclass
@@ -214,6 +213,7 @@ def _rendered(body: str) -> tuple[str, str, list]:
         raise CommentRefused(
             400, _("A comment is at most %(limit)s characters.") % {"limit": f"{MAX_COMMENT_LENGTH:,}"}
         )
+    check_text(CommentRefused, body=body)
     html, mentioned = mentions.link_mentions(render_markdown(body), body)
     return body, html, mentioned
 

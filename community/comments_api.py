@@ -90,7 +90,7 @@ class ReactionOutput(serializers.Serializer):
 
 
 def _refused(refused: comments.CommentRefused) -> Response:
-    return Response({"detail": refused.message}, status=refused.status)
+    return Response(refused.body(), status=refused.status)
 
 
 def _one(comment) -> dict:

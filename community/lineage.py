@@ -20,6 +20,7 @@ from models_app import selectors
 from models_app.models import FileStatus, FileType, ModelFile, ModelType, ModelVersion, PublishStatus
 
 from .models import LineageRejection, LineageRelation, LineageSource, VersionParent
+from .refusals import Refused
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +37,8 @@ BASE_HASH_KEYS = {"ss_new_sd_model_hash", "ss_sd_model_hash"}
 LORA_TYPES = {ModelType.LORA, ModelType.LOCON, ModelType.DORA}
 
 
-@dataclass
-class LineageRefused(Exception):
-    status: int
-    message: str
+class LineageRefused(Refused):
+    """A lineage write refused: status and sentence (community/refusals.py)."""
 
 
 # --- Reads with rules.

@@ -51,7 +51,7 @@ class LineageOutput(serializers.Serializer):
 
 
 def _refused(refused: lineage.LineageRefused) -> Response:
-    return Response({"detail": refused.message}, status=refused.status)
+    return Response(refused.body(), status=refused.status)
 
 
 class VersionLineage(APIView):

@@ -4,7 +4,6 @@ The avatar is an image posted through resources' pipeline (resources/images.py a
 are checked by the worker like any image, stored without GPS and camera facts, and thumbnailed); the
 profile points at it and shows it once it is ready, or says why it was refused."""
 
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -21,15 +20,14 @@ from resources.models import ImageStatus
 
 from .collections import CollectionRefused, check_rate
 from .models import MAX_BIO_LENGTH, MAX_LINK_LENGTH, MAX_PROFILE_LINKS, Follow, Profile
+from .refusals import Refused, check_text
 
 AVATAR_EXTENSIONS = {".png", ".jpg", ".jpeg", ".webp"}  # the pipeline's IMAGE_EXTENSIONS
 MAX_AVATAR_BYTES = 5 * 1024 * 1024
 
 
-@dataclass
-class ProfileRefused(Exception):
-    status: int
-    message: str
+class ProfileRefused(Refused):
+    """A profiles write refused: status and sentence (community/refusals.py)."""
 
 
 def profile_of(user) -> Profile | None:
@@ -97,6 +95,7 @@ def update_profile(*, user, changes: dict) -> Profile:
         bio = str(changes["bio"] or "").strip()
         if len(bio) > MAX_BIO_LENGTH:
             raise ProfileRefused(400, _("A bio is at most %(n)d characters.") % {"n": MAX_BIO_LENGTH})
+        check_text(ProfileRefused, bio=bio)
         fields["bio"], fields["bio_html"] = bio, render_markdown(bio) if bio else ""
     if "links" in changes:
         fields["links"] = clean_links(changes["links"])

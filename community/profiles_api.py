@@ -131,7 +131,7 @@ class OwnProfile(APIView):
         try:
             profiles.update_profile(user=request.user, changes=data.validated_data)
         except profiles.ProfileRefused as refused:
-            return Response({"detail": refused.message}, status=refused.status)
+            return Response(refused.body(), status=refused.status)
         return Response(profile_json(request.user, request.user))
 
 
@@ -158,7 +158,7 @@ class OwnAvatar(APIView):
                 user=request.user, name=upload.name, content=upload, size=upload.size
             )
         except profiles.ProfileRefused as refused:
-            return Response({"detail": refused.message}, status=refused.status)
+            return Response(refused.body(), status=refused.status)
         return Response(avatar_json(profile.avatar), status=202)
 
     @extend_schema(

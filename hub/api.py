@@ -6,12 +6,15 @@ from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from models_app import content_rules
 from models_app.files import bounded_json
 
 
 def exception_handler(exc, context):
     """DRF's handler, plus the services' errors carrying their sentence: ValidationError (bad input)
     as a 400, PermissionDenied (not the caller's to change) as a 403."""
+    if isinstance(exc, content_rules.ContentRefused):  # a transparent refusal: the rule, field and term
+        return Response(exc.as_dict(), status=400)
     if isinstance(exc, ValidationError):
         return Response({"detail": " ".join(exc.messages)}, status=400)
     if isinstance(exc, PermissionDenied) and exc.args:

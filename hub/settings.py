@@ -221,6 +221,9 @@ CELERY_BEAT_SCHEDULE = {
 FILE_STUCK_AFTER = env_int("FILE_STUCK_AFTER", 300)
 # Download requests per visitor (user, else address) and minute before 429; 0 turns the limit off.
 DOWNLOAD_RATE_LIMIT = env_int("DOWNLOAD_RATE_LIMIT", 60)
+# Uploads a user may start a minute (per user and per address; docs/moderation.md#rate-limits); 0 = off.
+UPLOAD_RATE_LIMIT = env_int("UPLOAD_RATE_LIMIT", 20)
+UPLOAD_IP_RATE_LIMIT = env_int("UPLOAD_IP_RATE_LIMIT", 60)
 # New follows a user may make a minute (docs/follows.md); 0 turns the limit off.
 FOLLOW_RATE_LIMIT = env_int("FOLLOW_RATE_LIMIT", 60)
 # Wildcard template expansions (docs/wildcards.md#expansion-limits): seconds before the child process
@@ -357,6 +360,8 @@ MAX_OPEN_UPLOADS = env_int("MAX_OPEN_UPLOADS", 10)
 MAX_OPEN_UPLOAD_BYTES = env_int("MAX_OPEN_UPLOAD_BYTES", 2 * MAX_UPLOAD_SIZE)
 # Seconds an upload may go without a part signed before the hourly sweep stops it and deletes its parts.
 ABANDONED_UPLOAD_AFTER = env_int("ABANDONED_UPLOAD_AFTER", 7 * 24 * 3600)
+# How many of a perceptual hash's 64 bits may differ for an image to match a blocked one (docs/moderation.md).
+BLOCKED_IMAGE_DISTANCE = env_int("BLOCKED_IMAGE_DISTANCE", 8)
 # Private collections (Favourites not counted) on the free tier; a plan may allow more (docs/billing.md).
 FREE_MAX_PRIVATE_COLLECTIONS = env_int("FREE_MAX_PRIVATE_COLLECTIONS", 20)
 # Optional ClamAV daemon for uploaded files (clamd INSTREAM): a Unix socket, or host and port.
@@ -379,6 +384,15 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 # Safe characters, and no look-alike of an existing username (community/usernames.py).
 ACCOUNT_ADAPTER = "community.adapter.AccountAdapter"
 ACCOUNT_USERNAME_VALIDATORS = "community.usernames.username_validators"
+# Sign-up and login throttling (allauth's limits, named here so they can be set; docs/moderation.md).
+# Past a limit allauth answers 429 with templates/429.html.
+ACCOUNT_RATE_LIMITS = {
+    "signup": env("SIGNUP_RATE_LIMIT", "5/m/ip,20/h/ip"),
+    "login": env("LOGIN_RATE_LIMIT", "30/m/ip"),
+    # Failed logins: per address, and per account being guessed (the key is the login).
+    "login_failed": env("LOGIN_FAILED_RATE_LIMIT", "10/m/ip,5/5m/key"),
+    "reset_password": "20/m/ip,5/m/key",
+}
 ACCOUNT_USERNAME_BLACKLIST = ["admin", "api", "static", "media", "files", "models", "user", "search"]
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
 

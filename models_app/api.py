@@ -6,11 +6,13 @@ list parts, complete, abort) so the browser's uploader and scripts use one flow 
 
 import json
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -19,7 +21,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticate
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import preferences, selectors, services, storage
+from . import preferences, rate_limits, selectors, services, storage
 from .dates import iso_z
 from .models import (
     MAX_DESCRIPTION_LENGTH,
@@ -277,6 +279,7 @@ def error_responses(*codes: int) -> dict:
             DetailOutput, description="Not yours to change, or a session write without its CSRF token."
         ),
         404: OpenApiResponse(DetailOutput, description="No such thing, or not yours to see."),
+        429: OpenApiResponse(DetailOutput, description="Too many requests in a minute; try again shortly."),
     }
     return {code: described[code] for code in codes}
 
@@ -523,6 +526,16 @@ class VersionFiles(APIView):
         return Response({"version_id": version.id, "files": [file_json(f) for f in files]})
 
 
+def over_upload_limits(request) -> bool:
+    """Count one more upload start by this user and this address this minute; True past either limit."""
+    over_user = rate_limits.over_limit("upload-start-user", request.user.id, settings.UPLOAD_RATE_LIMIT)
+    address = request.META.get("REMOTE_ADDR", "")
+    over_ip = bool(address) and rate_limits.over_limit(
+        "upload-start-ip", address, settings.UPLOAD_IP_RATE_LIMIT
+    )
+    return over_user or over_ip
+
+
 class StartUpload(CreatorAPIView):
     @extend_schema(
         operation_id="start_upload",
@@ -532,16 +545,23 @@ class StartUpload(CreatorAPIView):
         "`MAX_OPEN_UPLOAD_BYTES` together (400 otherwise: finish or cancel one first). Then, per part: "
         "sign its URL, PUT exactly the part's bytes there; list the parts to resume; complete. An "
         "upload left without a part signed for `ABANDONED_UPLOAD_AFTER` (7 days) is stopped and its "
-        "parts deleted.",
+        "parts deleted. More than `UPLOAD_RATE_LIMIT` starts a minute by a user (or "
+        "`UPLOAD_IP_RATE_LIMIT` by an address) get 429.",
         tags=["uploads"],
         request=UploadInput,
-        responses={201: StartedUploadOutput, **error_responses(400, 401, 403, 404)},
+        responses={201: StartedUploadOutput, **error_responses(400, 401, 403, 404, 429)},
     )
     def post(self, request):
         data = UploadInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         version = _own_version(request, values.pop("version_id"))
+        if over_upload_limits(request):
+            return Response(
+                {"detail": gettext("Too many uploads started in a minute; try again shortly.")},
+                status=429,
+                headers={"Retry-After": "60"},
+            )
         model_file = services.start_upload(version=version, by=request.user, **values)
         return Response(
             {

@@ -145,6 +145,19 @@ class BaseModel(models.Model):
     name = models.CharField(max_length=60, unique=True)
     position = models.PositiveIntegerField(default=100, help_text="Order in menus; lower comes first.")
     is_active = models.BooleanField(default=True, help_text="Offered for new uploads.")
+    # The family's licence terms (docs/moderation.md#licence-check): what a fine-tune of it may allow.
+    # Empty name and every use allowed: terms unknown, nothing is checked.
+    license_name = models.CharField(max_length=120, blank=True, db_default="")
+    license_url = models.URLField(blank=True, db_default="")
+    allows_commercial_images = models.BooleanField(
+        default=True, db_default=True, help_text="Its licence lets people sell images made with it."
+    )
+    allows_commercial_rent = models.BooleanField(
+        default=True, db_default=True, help_text="Its licence lets it run on paid generation services."
+    )
+    allows_commercial_sell = models.BooleanField(
+        default=True, db_default=True, help_text="Its licence lets it, or fine-tunes of it, be sold."
+    )
 
     class Meta:
         ordering = ["position", "name"]

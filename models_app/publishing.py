@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from . import licences
 from .cards import refresh_card_fields
 from .models import MODERATED_STATUSES, FileStatus, FileType, ModelFile, ModelVersion, PublishStatus
 
@@ -136,6 +137,9 @@ def request_publish(*, version: ModelVersion) -> ModelVersion:
         raise ValidationError(
             gettext("Moderators took this down; it can't be published again. You may appeal their decision.")
         )
+    refusal = licences.publish_refusal(version.model, version.base_model)
+    if refusal:
+        raise ValidationError(refusal)
     files = list(ModelFile.objects.filter(version_id=version.id))  # fresh, whatever the caller prefetched
     if not files:
         raise ValidationError(gettext("Add at least one file before publishing."))

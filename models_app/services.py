@@ -17,7 +17,7 @@ from django.utils.translation import gettext
 import billing
 from billing import selectors as billing_selectors
 
-from . import publishing, sanctions, storage
+from . import content_rules, publishing, sanctions, storage
 from .cards import refresh_card_fields
 from .models import (
     MAX_TRIGGER_WORD_LENGTH,
@@ -129,6 +129,7 @@ def create_model(
     if type not in ModelType.values:
         raise ValidationError(f"{type!r} is not a model type; choose one of: {', '.join(ModelType.values)}.")
     tags = clean_tag_names(tags)
+    content_rules.check_text(name=name, description=description, tags=tags)
     model = AIModel(
         owner=owner,
         name=name,
@@ -176,11 +177,13 @@ def create_version(
         )
     if usage_control not in UsageControl.values:
         raise ValidationError(f"Unknown usage control {usage_control!r}.")
+    trained_words = clean_trigger_words(trained_words)
+    content_rules.check_text(name=name, description=description, trained_words=trained_words)
     version = ModelVersion(
         model=model,
         name=name,
         base_model=base_model,
-        trained_words=clean_trigger_words(trained_words),
+        trained_words=trained_words,
         early_access_days=early_access_days,
         usage_control=usage_control,
         recommended_vae=clean_recommended_vae(recommended_vae),
@@ -637,6 +640,9 @@ def update_model(*, model: AIModel, by, **changes) -> AIModel:
     unknown = set(changes) - set(MODEL_EDITABLE)
     if unknown:
         raise ValidationError(f"These can't be changed here: {', '.join(sorted(unknown))}.")
+    content_rules.check_text(
+        **{key: changes[key] for key in ("name", "description", "tags") if key in changes}
+    )
     if "name" in changes:
         name = str(changes.pop("name")).strip()
         if not name:
@@ -677,6 +683,9 @@ def update_version(*, version: ModelVersion, by, **changes) -> ModelVersion:
     unknown = set(changes) - set(VERSION_EDITABLE)
     if unknown:
         raise ValidationError(f"These can't be changed here: {', '.join(sorted(unknown))}.")
+    content_rules.check_text(
+        **{key: changes[key] for key in ("name", "description", "trained_words") if key in changes}
+    )
     if "name" in changes:
         name = str(changes["name"]).strip()
         if not name:

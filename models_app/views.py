@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from billing.money import format_money
 
-from . import preferences, selectors, services
+from . import licences, preferences, selectors, services
 from .forms import EditVersionForm, ModelForm, VersionForm
 from .models import BaseModel, FileStatus, FileType, ModelFile, ModelType, normalize_tag
 
@@ -57,6 +57,14 @@ def model_detail(request, pk: int, slug: str | None = None):
             "versions": versions,
             "is_owner": request.user.is_authenticated and model.owner_id == request.user.id,
             "can_manage": selectors.can_manage(request.user, model),
+            # The licence check, once per base model shown (docs/moderation.md#licence-check).
+            "licence_problems": list(
+                dict.fromkeys(
+                    sentence
+                    for base in {v.base_model_id: v.base_model for v in versions}.values()
+                    for sentence in licences.contradictions(model, base)
+                )
+            ),
         },
     )
 

@@ -7,10 +7,12 @@ class ModerationConfig(AppConfig):
     name = "moderation"
 
     def ready(self):
-        from models_app import sanctions
+        from models_app import content_rules, sanctions
 
-        from . import services, tasks  # noqa: F401 (tasks registers the beat task with Celery)
+        from . import blocked_terms, services, tasks  # noqa: F401 (tasks registers the beat task with Celery)
 
+        # Every content app's write paths run the blocked-term rule (docs/moderation.md#blocked-terms).
+        content_rules.register_check(blocked_terms.check)
         # Muted and suspended people may not upload, comment or review (docs/moderation.md): the content
         # services below ask this check without importing moderation.
         sanctions.register_write_check(services.write_refusal)

@@ -18,9 +18,10 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext
 
-from models_app import processing, sanctions, selectors
+from models_app import content_rules, processing, sanctions, selectors
 from models_app.cards import refresh_card_fields
-from models_app.files import genmeta
+from models_app.files import genmeta, nsfw
+from models_app.files import images as file_images
 from models_app.models import FileStatus, FileType, ModelFile, ModelVersion, PublishStatus, ScanStatus
 from models_app.storage import model_storage, new_upload_key
 
@@ -149,6 +150,7 @@ def _clean_title(title: str) -> str:
         raise ValidationError(
             gettext("A post title is at most %(count)d characters.") % {"count": MAX_POST_TITLE_LENGTH}
         )
+    content_rules.check_text(title=title)
     return title
 
 
@@ -289,7 +291,10 @@ def finish_image(*, image: Image, blob, facts: dict) -> Image:
         blob = processing.store_bytes(served)
         thumbnail_key = processing.store_thumbnail(blob)
     resolved = linking.resolve(list(found.resources or []))
+    signals = _signals(data)
     with transaction.atomic():
+        for name, value in signals.items():
+            setattr(image, name, value)
         image.blob = blob
         image.width, image.height = facts.get("width"), facts.get("height")
         image.blurhash = facts.get("blurhash") or ""
@@ -316,6 +321,23 @@ def finish_image(*, image: Image, blob, facts: dict) -> Image:
                 )
     _refresh_example_cards(image)
     return image
+
+
+def _signals(data: bytes) -> dict:
+    """The classifier's rating and the perceptual hash of an image's bytes, for moderation's queue
+    (docs/moderation.md#automatic-suggestions). An image these readers cannot decode gets none: the
+    pipeline's own checks decided it is an image, so it is kept, unrated."""
+    signals = {}
+    try:
+        rating = nsfw.rate(io.BytesIO(data))
+        signals.update(nsfw_score=rating.score, suggested_nsfw_level=rating.level)
+    except (OSError, ValueError, file_images.ImageRejected) as error:
+        log.warning("images: could not rate an image: %s", error)
+    try:
+        signals["phash"] = file_images.perceptual_hash(io.BytesIO(data))
+    except (OSError, ValueError, file_images.ImageRejected) as error:
+        log.warning("images: could not hash an image: %s", error)
+    return signals
 
 
 def _refresh_example_cards(image: Image) -> None:

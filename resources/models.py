@@ -65,6 +65,12 @@ class Image(models.Model):
     mime_type = models.CharField(max_length=40, blank=True)
     thumbnail_key = models.CharField(max_length=255, blank=True)
     nsfw = models.BooleanField(default=False)
+    # What the worker found (docs/moderation.md#automatic-suggestions): the classifier's NSFW score and
+    # the level it suggests (null until rated, or when the bytes could not be rated), and the image's
+    # perceptual hash (imagehash's 64-bit pHash, 16 hex digits) for the blocked-image list.
+    nsfw_score = models.FloatField(null=True, blank=True)
+    suggested_nsfw_level = models.PositiveSmallIntegerField(null=True, blank=True)
+    phash = models.CharField(max_length=16, blank=True, db_default="", db_index=True)
     meta = models.JSONField(null=True, blank=True, help_text="Generation settings, CivitAI's `meta` keys.")
     workflow = models.TextField(null=True, blank=True, help_text="The ComfyUI workflow text it carries.")
     prompt_graph = models.TextField(null=True, blank=True, help_text="The ComfyUI API graph it carries.")

@@ -100,6 +100,16 @@ def inspect_image(f: BinaryIO) -> ImageInfo:
         return ImageInfo(width=width, height=height, format=fmt, mime_type=MIME_TYPES[fmt])
 
 
+def perceptual_hash(f: BinaryIO) -> str:
+    """imagehash's pHash of the first frame, as 16 hex digits: near-identical images (resized,
+    re-encoded, slightly recoloured) get hashes a few bits apart (docs/moderation.md#blocked-images)."""
+    import imagehash
+
+    with _pillow_guard(), Image.open(f) as image:
+        image.seek(0)
+        return str(imagehash.phash(image.convert("RGB")))
+
+
 def make_thumbnail(f: BinaryIO) -> bytes:
     """A WebP thumbnail of ``f``: at most ``THUMBNAIL_SIZE`` pixels on the long side (never enlarged),
     turned upright per its EXIF orientation, converted to sRGB when it has an RGB colour profile, RGB or
