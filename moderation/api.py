@@ -203,7 +203,7 @@ class Queue(APIView):
             return Response({"detail": _("page and older_than must be whole numbers.")}, status=400)
         if not 1 <= page <= 10_000 or (older is not None and not 0 <= older <= 3650):
             return Response({"detail": _("page or older_than is out of range.")}, status=400)
-        services.sync_scan_reports()
+        services.sync_automatic_reports()
         result = selectors.queue(
             reason=reason, target_type=target_type, older_than_days=older, kind=kind, page=page
         )

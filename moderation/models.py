@@ -91,6 +91,8 @@ class ReportSource(models.TextChoices):
     SCAN = "scan", _("The file scan")
     BLOCKED_TERM = "blocked_term", _("A blocked term")
     REPEATED_REPORTS = "repeated_reports", _("Repeated reports")
+    CLASSIFIER = "classifier", _("The image classifier")
+    BLOCKED_IMAGE = "blocked_image", _("A blocked image")
 
 
 class ReportStatus(models.TextChoices):

@@ -19,15 +19,16 @@ from models_app import services as model_services
 from models_app.models import MODERATED_STATUSES, FileStatus, ModelFile, ModelType, PublishStatus
 from models_app.selectors import can_moderate
 from resources import images as resource_images
-from resources.models import MODERATED_IMAGE_STATUSES, ImageStatus
+from resources.models import MODERATED_IMAGE_STATUSES, Image, ImageStatus
 
-from . import targets
+from . import blocked_images, targets
 from .models import (
     MAX_DETAILS_LENGTH,
     MAX_REASON_LENGTH,
     ActionKind,
     Appeal,
     AppealStatus,
+    BlockedImage,
     ModerationAction,
     Report,
     ReportReason,
@@ -155,6 +156,48 @@ def sync_scan_reports() -> int:
             reason=ReportReason.MALICIOUS_FILE, details=model_file.scan_message or "",
         )  # fmt: skip
     return opened
+
+
+# Images whose signals (docs/moderation.md#automatic-suggestions, #blocked-images) are looked at again:
+# the newest ones, a bounded number a run.
+SIGNAL_WINDOW = timedelta(days=7)
+SIGNAL_BATCH = 500
+
+
+def sync_image_signal_reports() -> int:
+    """Images the worker rated or hashed enter the queue as automatic reports, once each: a mature
+    suggestion (R and above) on an image its creator did not mark mature (`classifier`), and a
+    perceptual hash near a blocked image (`blocked_image`). Run with sync_scan_reports."""
+    recent = Image.objects.filter(status=ImageStatus.READY, created_at__gte=timezone.now() - SIGNAL_WINDOW)
+    opened = 0
+    seen = Report.objects.filter(source=ReportSource.CLASSIFIER, target_type=TargetType.IMAGE).values(
+        "target_id"
+    )
+    # TODO(i16-levels): compare with the creator's nsfw_level once it replaces the boolean.
+    flagged = recent.filter(nsfw=False, suggested_nsfw_level__gte=4).exclude(id__in=seen)
+    for image in flagged.only("id", "nsfw_score", "suggested_nsfw_level")[:SIGNAL_BATCH]:
+        opened += raise_automatic(
+            source=ReportSource.CLASSIFIER, target_type=TargetType.IMAGE, target_id=image.id,
+            reason=ReportReason.MISLABELLED_LEVEL,
+            details=f"Suggested level {image.suggested_nsfw_level} (score {image.nsfw_score}); not marked mature.",
+        )  # fmt: skip
+    if BlockedImage.objects.exists():
+        seen = Report.objects.filter(source=ReportSource.BLOCKED_IMAGE, target_type=TargetType.IMAGE).values(
+            "target_id"
+        )
+        for image in recent.exclude(phash="").exclude(id__in=seen).only("id", "phash")[:SIGNAL_BATCH]:
+            blocked = blocked_images.match(image.phash)
+            if blocked is not None:
+                opened += raise_automatic(
+                    source=ReportSource.BLOCKED_IMAGE, target_type=TargetType.IMAGE, target_id=image.id,
+                    reason=ReportReason.OTHER, details=f"Near blocked image {blocked.phash}: {blocked.note}",
+                )  # fmt: skip
+    return opened
+
+
+def sync_automatic_reports() -> int:
+    """Every automatic signal read from the lower apps' own rows: quarantined files and image signals."""
+    return sync_scan_reports() + sync_image_signal_reports()
 
 
 def _resolve_reports(target_type: str, target_id: int, *, status: str, action: ModerationAction) -> None:

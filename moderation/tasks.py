@@ -7,5 +7,6 @@ from . import services
 
 @shared_task(acks_late=True)
 def sync_scan_reports() -> int:
-    """The beat task: files the scan quarantined enter the moderation queue as automatic reports."""
-    return services.sync_scan_reports()
+    """The beat task: files the scan quarantined and images the worker's signals flagged enter the
+    moderation queue as automatic reports (the name is kept: beat schedules name it)."""
+    return services.sync_automatic_reports()

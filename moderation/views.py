@@ -92,7 +92,7 @@ def queue(request):
     refused = _moderator_only(request)
     if refused:
         return refused
-    services.sync_scan_reports()  # quarantined files enter the queue even without the beat task
+    services.sync_automatic_reports()  # automatic signals enter the queue even without the beat task
     filters = QueueFilters(request.GET or None)
     values = filters.cleaned_data if filters.is_valid() else {}
     page = selectors.queue(
