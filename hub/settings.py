@@ -224,6 +224,8 @@ DOWNLOAD_RATE_LIMIT = env_int("DOWNLOAD_RATE_LIMIT", 60)
 # Uploads a user may start a minute (per user and per address; docs/moderation.md#rate-limits); 0 = off.
 UPLOAD_RATE_LIMIT = env_int("UPLOAD_RATE_LIMIT", 20)
 UPLOAD_IP_RATE_LIMIT = env_int("UPLOAD_IP_RATE_LIMIT", 60)
+# Reports a user may send a minute (docs/moderation.md#rate-limits); 0 = off.
+REPORT_RATE_LIMIT = env_int("REPORT_RATE_LIMIT", 10)
 # New follows a user may make a minute (docs/follows.md); 0 turns the limit off.
 FOLLOW_RATE_LIMIT = env_int("FOLLOW_RATE_LIMIT", 60)
 # Wildcard template expansions (docs/wildcards.md#expansion-limits): seconds before the child process

@@ -153,6 +153,7 @@ class Reports(APIView):
             201: ReportOutput,
             **error_responses(400, 401, 404),
             409: OpenApiResponse(DetailOutput, description="You already have an open report on it."),
+            429: OpenApiResponse(DetailOutput, description="More than REPORT_RATE_LIMIT reports a minute."),
         },
     )
     def post(self, request):
@@ -162,6 +163,8 @@ class Reports(APIView):
             row = services.report(reporter=request.user, **data.validated_data)
         except services.DuplicateReport as exc:
             return Response({"detail": " ".join(exc.messages)}, status=409)
+        except services.TooManyReports as exc:
+            return Response({"detail": " ".join(exc.messages)}, status=429, headers={"Retry-After": "60"})
         return Response(report_json(row), status=201)
 
 

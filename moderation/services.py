@@ -4,6 +4,7 @@ services and statuses, and nothing is deleted."""
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -15,6 +16,7 @@ from django.utils.translation import gettext
 from community import comments as community_comments
 from community import notifications
 from community.models import CommentStatus, NotificationKind
+from models_app import rate_limits
 from models_app import services as model_services
 from models_app.models import MODERATED_STATUSES, FileStatus, ModelFile, ModelType, PublishStatus
 from models_app.selectors import can_moderate
@@ -89,6 +91,10 @@ class DuplicateReport(ValidationError):
     """The reporter already has an open report on this target (the API answers 409)."""
 
 
+class TooManyReports(ValidationError):
+    """More than REPORT_RATE_LIMIT reports this minute by this person (the API answers 429)."""
+
+
 @transaction.atomic
 def report(*, reporter, target_type: str, target_id: int, reason: str, details: str = "") -> Report:
     """Ask moderators to look at something `reporter` can see. Http404 when they can't (or it does not
@@ -101,6 +107,8 @@ def report(*, reporter, target_type: str, target_id: int, reason: str, details: 
         raise ValidationError(
             gettext("reason must be one of: %(reasons)s.") % {"reasons": ", ".join(ReportReason.values)}
         )
+    if rate_limits.over_limit("report-rate", reporter.id, settings.REPORT_RATE_LIMIT):
+        raise TooManyReports(gettext("Too many reports in a minute; try again shortly."))
     details = str(details or "").strip()
     if len(details) > MAX_DETAILS_LENGTH:
         raise ValidationError(
