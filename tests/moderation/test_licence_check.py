@@ -28,9 +28,7 @@ def test_publishing_a_fine_tune_offered_for_paid_generation_on_a_non_commercial_
 
 
 def test_the_same_model_publishes_once_its_permissions_agree(creator):
-    model = make_model(
-        creator, base_model="Flux.1 D", allow_commercial_rent=False, allow_commercial_sell=False
-    )
+    model = make_model(creator, base_model="Flux.1 D", allow_commercial_rent=False, allow_commercial_sell=False)
     assert model.status == PublishStatus.PUBLISHED
 
 
