@@ -22,8 +22,10 @@ def test_report_hide_from_the_queue_see_the_reason_and_appeal(page, browser, liv
 
     # 1. A user reports the model from its page.
     log_in(page, "fan", PASSWORD)
+    page.set_viewport_size({"width": 375, "height": 800})  # every page of this journey fits a phone
     page.goto(model.get_absolute_url())
     page.get_by_test_id("report-model").click()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.get_by_label("Depicts a real person").check()
     page.get_by_label("Details").fill("This is a real actress.")
     page.get_by_role("button", name="Send the report").click()
@@ -57,7 +59,7 @@ def test_report_hide_from_the_queue_see_the_reason_and_appeal(page, browser, liv
     assert mod.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
     # 3. The owner sees the reason on the page, follows the notification and appeals.
-    owner = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    owner = browser.new_context(base_url=live_server.url, viewport={"width": 375, "height": 800})
     owner.set_default_timeout(15_000)
     own = owner.new_page()
     log_in(own, "ink_artist", PASSWORD)
@@ -69,6 +71,7 @@ def test_report_hide_from_the_queue_see_the_reason_and_appeal(page, browser, liv
     own.get_by_label("Why is this decision wrong?").fill("She is a character I drew, not a person.")
     own.get_by_role("button", name="Send the appeal").click()
     expect(own.get_by_test_id("appeal-status")).to_have_text("Waiting for a moderator")
+    assert own.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     appeal = Appeal.objects.get()
     assert appeal.status == AppealStatus.OPEN and appeal.assigned_to.username == "mod_two"
     phone.close()
