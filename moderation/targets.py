@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from community import comments as community_comments
 from community.models import Comment
@@ -31,6 +32,13 @@ class Target:
     @property
     def label(self) -> str:
         return TargetType(self.type).label
+
+    @property
+    def status_label(self) -> str:
+        """The status in words, in the visitor's language."""
+        if self.type == TargetType.USER:
+            return gettext("Active") if self.status == "active" else gettext("Banned")
+        return str(self.obj.get_status_display())
 
 
 def _load(target_type: str, target_id: int):

@@ -313,6 +313,7 @@ def test_the_moderators_page_act_form(version, moderator, fan):
     assert "Give a reason" in bad.content.decode()
     history = client.get(f"/moderation/t/model/{version.model_id}").content.decode()
     assert 'data-testid="history"' in history and "Spam." in history
+    assert "Hidden by moderators" in history  # the status in words
 
 
 def test_uploading_is_refused_to_a_muted_creator(version, creator, moderator):
