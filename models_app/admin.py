@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from . import cards
 from .models import (
@@ -20,8 +21,10 @@ class TagAdmin(admin.ModelAdmin):
 
 @admin.register(BaseModel)
 class BaseModelAdmin(admin.ModelAdmin):
-    list_display = ["name", "position", "is_active"]
+    list_display = ["name", "position", "is_active", "license_name"]
     list_editable = ["position", "is_active"]
+    # A licence's address typed without a scheme is https (Django 6's default, asked for now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 class ModelVersionInline(admin.TabularInline):

@@ -1,8 +1,30 @@
-"""Reports, appeals and sanctions in the admin. The audit log is read-only there, as everywhere."""
-
 from django.contrib import admin
 
 from .models import Appeal, BlockedImage, BlockedTerm, ModerationAction, Report, UserSanction
+
+
+@admin.register(BlockedTerm)
+class BlockedTermAdmin(admin.ModelAdmin):
+    list_display = ("term", "note", "created_by", "created_at")
+    search_fields = ("term", "note")
+    readonly_fields = ("created_by", "created_at")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(BlockedImage)
+class BlockedImageAdmin(admin.ModelAdmin):
+    list_display = ("phash", "note", "created_by", "created_at")
+    search_fields = ("phash", "note")
+    readonly_fields = ("created_by", "created_at")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Report)
@@ -14,6 +36,8 @@ class ReportAdmin(admin.ModelAdmin):
 
 @admin.register(ModerationAction)
 class ModerationActionAdmin(admin.ModelAdmin):
+    """The audit log is read-only here, as everywhere."""
+
     list_display = ["id", "created_at", "moderator", "action", "target_type", "target_id", "owner"]
     list_filter = ["action", "target_type"]
 
@@ -39,27 +63,3 @@ class UserSanctionAdmin(admin.ModelAdmin):
     list_display = ["id", "user", "kind", "until", "lifted_at", "created_at"]
     list_filter = ["kind"]
     raw_id_fields = ["user"]
-
-
-@admin.register(BlockedTerm)
-class BlockedTermAdmin(admin.ModelAdmin):
-    list_display = ("term", "note", "created_by", "created_at")
-    search_fields = ("term", "note")
-    readonly_fields = ("created_by", "created_at")
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
-
-
-@admin.register(BlockedImage)
-class BlockedImageAdmin(admin.ModelAdmin):
-    list_display = ("phash", "note", "created_by", "created_at")
-    search_fields = ("phash", "note")
-    readonly_fields = ("created_by", "created_at")
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)

@@ -3,6 +3,7 @@ moderators read the queue, act and read the audit log. The same services as the 
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -13,7 +14,7 @@ from models_app.api import DetailOutput, error_responses
 from models_app.dates import iso_z
 from models_app.selectors import can_moderate
 
-from . import selectors, services
+from . import selectors, services, signals
 from .models import (
     MAX_DETAILS_LENGTH,
     MAX_REASON_LENGTH,
@@ -27,7 +28,7 @@ TAGS = ["moderation"]
 
 
 class IsModerator(BasePermission):
-    message = "Only moderators can use this."
+    message = gettext_lazy("Only moderators can do this.")
 
     def has_permission(self, request, view):
         return bool(request.user and can_moderate(request.user))
@@ -205,7 +206,7 @@ class Queue(APIView):
             return Response({"detail": _("page and older_than must be whole numbers.")}, status=400)
         if not 1 <= page <= 10_000 or (older is not None and not 0 <= older <= 3650):
             return Response({"detail": _("page or older_than is out of range.")}, status=400)
-        services.sync_scan_reports()
+        signals.sync_all()
         result = selectors.queue(
             reason=reason, target_type=target_type, older_than_days=older, kind=kind, page=page
         )

@@ -12,6 +12,8 @@ class ModerationConfig(AppConfig):
 
         from . import blocked_terms, services, signals, tasks  # noqa: F401 (tasks registers the beat task)
 
+        # Every content app's write paths run the blocked-term rule (docs/moderation.md#blocked-terms).
+        content_rules.register_check(blocked_terms.check)
         # Muted and suspended people may not upload, comment or review (docs/moderation.md): the content
         # services below ask this check without importing moderation.
         sanctions.register_write_check(services.write_refusal)

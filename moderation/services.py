@@ -18,7 +18,7 @@ from community import notifications
 from community.models import CommentStatus, NotificationKind
 from models_app import rate_limits
 from models_app import services as model_services
-from models_app.models import MODERATED_STATUSES, FileStatus, ModelType, PublishStatus
+from models_app.models import MODERATED_STATUSES, FileStatus, ModelFile, ModelType, PublishStatus
 from models_app.selectors import can_moderate
 from resources import images as resource_images
 from resources.models import MODERATED_IMAGE_STATUSES, ImageStatus
@@ -86,12 +86,12 @@ def _clean_reason(reason) -> str:
 # --- Reports
 
 
-class TooManyReports(ValidationError):
-    """More than REPORT_RATE_LIMIT reports a minute by one person (docs/moderation.md#rate-limits)."""
-
-
 class DuplicateReport(ValidationError):
     """The reporter already has an open report on this target (the API answers 409)."""
+
+
+class TooManyReports(ValidationError):
+    """More than REPORT_RATE_LIMIT reports this minute by this person (the API answers 429)."""
 
 
 @transaction.atomic
@@ -106,6 +106,8 @@ def report(*, reporter, target_type: str, target_id: int, reason: str, details: 
         raise ValidationError(
             gettext("reason must be one of: %(reasons)s.") % {"reasons": ", ".join(ReportReason.values)}
         )
+    if rate_limits.over_limit("report-rate", reporter.id, settings.REPORT_RATE_LIMIT):
+        raise TooManyReports(gettext("Too many reports in a minute; try again shortly."))
     details = str(details or "").strip()
     if len(details) > MAX_DETAILS_LENGTH:
         raise ValidationError(
@@ -124,8 +126,6 @@ def report(*, reporter, target_type: str, target_id: int, reason: str, details: 
     )
     if open_reports.exists():
         raise duplicate
-    if rate_limits.over_limit("report", reporter.id, settings.REPORT_RATE_LIMIT):
-        raise TooManyReports(gettext("Too many reports in a minute; try again shortly."))
     try:
         with transaction.atomic():  # the constraint settles a double click
             row = Report.objects.create(
@@ -182,8 +182,6 @@ def sync_scan_reports() -> int:
     """Quarantined files reach the queue through their own status (models_app never imports
     moderation): each one the scan quarantined gets one automatic report, once; a report dismissed
     by a moderator is not opened again. Run by the queue page and the beat task."""
-    from models_app.models import ModelFile  # noqa: PLC0415 (keeps the module's imports about moderation)
-
     seen = Report.objects.filter(source=ReportSource.SCAN, target_type=TargetType.FILE).values("target_id")
     quarantined = ModelFile.objects.filter(status=FileStatus.QUARANTINED).exclude(id__in=seen)
     opened = 0
@@ -195,6 +193,8 @@ def sync_scan_reports() -> int:
     return opened
 
 
+# Images whose signals (docs/moderation.md#automatic-suggestions, #blocked-images) are looked at again:
+# the newest ones, a bounded number a run.
 def _resolve_reports(target_type: str, target_id: int, *, status: str, action: ModerationAction) -> None:
     """Close the target's open reports and tell each reporter the outcome."""
     now = timezone.now()
@@ -236,7 +236,11 @@ def _state(target: targets.Target) -> dict:
     if target.type == TargetType.MODEL:
         state.update(type=obj.type, nsfw=obj.nsfw, poi=obj.poi, minor=obj.minor)
     elif target.type == TargetType.VERSION:
-        state.update(base_model=obj.base_model.name)
+        # The flags and the status of its model too: mark_poi and mark_minor act on the model.
+        model = obj.model
+        state.update(
+            base_model=obj.base_model.name, model_status=model.status, poi=model.poi, minor=model.minor
+        )
     elif target.type == TargetType.USER:
         state.update(is_active=obj.is_active, sanctions=_sanctions_in_force(obj))
     return state
@@ -247,21 +251,19 @@ def _sanctions_in_force(user) -> list[str]:
     return sorted({s.kind for s in UserSanction.objects.filter(user=user) if s.in_force(now)})
 
 
-def _last_takedown(target_type: str, target_id: int) -> ModerationAction | None:
-    return (
-        ModerationAction.objects.filter(
-            target_type=target_type,
-            target_id=target_id,
-            action__in=(
-                ActionKind.HIDE,
-                ActionKind.REMOVE,
-                ActionKind.MARK_MINOR,
-                ActionKind.QUARANTINE_FILE,
-            ),
-        )
-        .order_by("-created_at", "-id")
-        .first()
-    )
+def _status_before_takedown(target_type: str, target_id: int) -> str:
+    """The status a model or version had before moderators took it down: the newest takedown whose
+    `before` was not itself a takedown (hiding twice must not restore to "hidden")."""
+    takedowns = ModerationAction.objects.filter(
+        target_type=target_type,
+        target_id=target_id,
+        action__in=(ActionKind.HIDE, ActionKind.REMOVE, ActionKind.MARK_MINOR),
+    ).order_by("-created_at", "-id")
+    for row in takedowns:
+        status = row.before.get("status")
+        if status and status not in MODERATED_STATUSES and status != PublishStatus.DELETED:
+            return status
+    return PublishStatus.UNPUBLISHED  # unknown: the creator publishes it again
 
 
 def _hide(target: targets.Target, *, remove: bool, reason: str, moderator) -> None:
@@ -283,10 +285,7 @@ def _restore(target: targets.Target, *, moderator) -> None:
     if target.type in (TargetType.MODEL, TargetType.VERSION):
         if obj.status not in MODERATED_STATUSES:
             raise ValidationError(gettext("This is not hidden or removed; there is nothing to restore."))
-        takedown = _last_takedown(target.type, target.id)
-        previous = (takedown.before.get("status") if takedown else None) or PublishStatus.UNPUBLISHED
-        if previous in MODERATED_STATUSES or previous == PublishStatus.DELETED:
-            previous = PublishStatus.UNPUBLISHED
+        previous = _status_before_takedown(target.type, target.id)
         model_services.set_moderation_status(target=obj, status=previous, reason="", by=moderator)
         if target.type == TargetType.MODEL and obj.minor:
             model_services.set_content_flags(model=obj, minor=False, by=moderator)
@@ -417,8 +416,6 @@ def act(
         _hide(target, remove=True, reason=reason, moderator=moderator)
     elif action in USER_ACTIONS:
         _sanction(target, action, reason=reason, days=days)
-    if target.type == TargetType.VERSION and action in (ActionKind.MARK_POI, ActionKind.MARK_MINOR):
-        pass  # the flags live on the model; the version's own row is unchanged
     after = _state(targets.find(target_type, target_id))
     record = ModerationAction.objects.create(
         moderator=moderator, action=action, target_type=target_type, target_id=target_id,
@@ -430,7 +427,7 @@ def act(
         status=ReportStatus.DISMISSED if action == ActionKind.DISMISS else ReportStatus.ACTIONED,
         action=record,
     )
-    if action in APPEALABLE:
+    if action in APPEALABLE or action == ActionKind.RESTORE:
         _tell_owner(record, target)
     return record
 

@@ -14,6 +14,7 @@ One open automatic report per source and target, as services.raise_automatic gua
 """
 
 import logging
+from datetime import timedelta
 
 from django.utils.translation import gettext as _
 
@@ -21,7 +22,7 @@ from models_app import levels
 from models_app.content_rules import ContentRefused
 
 from . import blocked_images, blocked_terms, services
-from .models import ReportReason, ReportSource, TargetType
+from .models import Report, ReportReason, ReportSource, TargetType
 
 log = logging.getLogger(__name__)
 
@@ -74,3 +75,31 @@ def on_image_ready(image) -> None:
         check_image(image)
     except Exception:  # noqa: BLE001 - the image is processed; a missed signal must not undo that
         log.exception("moderation: could not check image %s for automatic signals", image.id)
+
+
+# Images finished this recently are checked again by sync_all, for what changed since: a newly blocked
+# image or term.
+RECHECK_WINDOW = timedelta(days=7)
+RECHECK_BATCH = 500
+
+
+def sync_recent_images() -> int:
+    """Check the images finished in RECHECK_WINDOW that no automatic signal reported yet (at most
+    RECHECK_BATCH), so an image blocked after a copy was posted still finds it."""
+    from django.utils import timezone
+
+    from resources.models import Image, ImageStatus
+
+    reported = Report.objects.filter(reporter__isnull=True, target_type=TargetType.IMAGE).values("target_id")
+    recent = (
+        Image.objects.filter(status=ImageStatus.READY, created_at__gte=timezone.now() - RECHECK_WINDOW)
+        .exclude(id__in=reported)
+        .order_by("-id")[:RECHECK_BATCH]
+    )
+    return sum(len(check_image(image)) for image in recent)
+
+
+def sync_all() -> int:
+    """Every automatic signal read from the lower apps' own rows: quarantined files and recent images.
+    Run by the queue page, its API and the beat task."""
+    return services.sync_scan_reports() + sync_recent_images()

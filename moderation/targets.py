@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from community import comments as community_comments
 from community.models import Comment
@@ -31,6 +32,13 @@ class Target:
     @property
     def label(self) -> str:
         return TargetType(self.type).label
+
+    @property
+    def status_label(self) -> str:
+        """The status in words, in the visitor's language."""
+        if self.type == TargetType.USER:
+            return gettext("Active") if self.status == "active" else gettext("Banned")
+        return str(self.obj.get_status_display())
 
 
 def _load(target_type: str, target_id: int):
@@ -72,7 +80,7 @@ def _describe(target_type: str, row) -> Target:
     if target_type == TargetType.COMMENT:
         return Target(
             target_type, row.id, row, row.user, row.body[:80] or f"#{row.id}", row.body,
-            reverse("community_comments:section", args=[row.target_type, _comment_target_id(row)]), row.status,
+            _comment_url(row), row.status,
         )  # fmt: skip
     status = "active" if row.is_active else "banned"
     return Target(
@@ -81,10 +89,13 @@ def _describe(target_type: str, row) -> Target:
     )  # fmt: skip
 
 
-def _comment_target_id(comment: Comment) -> int:
-    return {"model": comment.model_id, "version": comment.version_id, "image": comment.image_id}[
-        comment.target_type
-    ]
+def _comment_url(comment: Comment) -> str:
+    """The page the comment shows on, at the comment (a version's comments show on its model's page)."""
+    if comment.image_id:
+        page = reverse("resources:image_detail", kwargs={"image_id": comment.image_id})
+    else:
+        page = reverse("models_app:model_detail", kwargs={"pk": comment.model_id})
+    return f"{page}#comment-{comment.id}"
 
 
 def find(target_type: str, target_id: int) -> Target | None:

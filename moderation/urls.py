@@ -10,6 +10,11 @@ urlpatterns = [
     path("moderation/t/<str:target_type>/<int:target_id>", views.target_detail, name="target"),
     path("moderation/t/<str:target_type>/<int:target_id>/act", views.act, name="act"),
     path("moderation/decisions/<int:action_id>", views.decision, name="decision"),
+    path(
+        "moderation/decisions/for/<str:target_type>/<int:target_id>",
+        views.latest_decision,
+        name="latest_decision",
+    ),
     path("moderation/appeals/<int:appeal_id>/decide", views.decide_appeal, name="decide_appeal"),
     path("report/<str:target_type>/<int:target_id>", views.report, name="report"),
     path("claims/<str:target_type>/<int:target_id>", claim_views.claim_new, name="claim_new"),

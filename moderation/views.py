@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from models_app.selectors import can_moderate
 
-from . import selectors, services, targets
+from . import selectors, services, signals, targets
 from .models import (
     MAX_DETAILS_LENGTH,
     MAX_REASON_LENGTH,
@@ -94,7 +94,7 @@ def queue(request):
     refused = _moderator_only(request)
     if refused:
         return refused
-    services.sync_scan_reports()  # quarantined files enter the queue even without the beat task
+    signals.sync_all()  # automatic signals enter the queue even without the beat task
     filters = QueueFilters(request.GET or None)
     values = filters.cleaned_data if filters.is_valid() else {}
     page = selectors.queue(
@@ -255,6 +255,22 @@ def decision(request, action_id: int):
             "may_decide": existing is not None and services.may_decide(request.user, existing),
         },
     )
+
+
+def latest_decision(request, target_type: str, target_id: int):
+    """The newest appealable decision about this target, for the content's notice to link to."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    record = (
+        ModerationAction.objects.filter(
+            target_type=target_type, target_id=target_id, action__in=services.APPEALABLE
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if record is None or not (can_moderate(request.user) or record.owner_id == request.user.id):
+        raise Http404
+    return redirect("moderation:decision", action_id=record.id)
 
 
 @require_POST

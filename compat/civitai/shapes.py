@@ -59,6 +59,9 @@ VERSION_STATUSES = {
     PublishStatus.PUBLISHED: "Published",
     PublishStatus.UNPUBLISHED: "Unpublished",
     PublishStatus.ARCHIVED: "Published",  # archiving is the model's mode on CivitAI, not a status
+    # Taken down by moderators (docs/moderation.md): only its creator and moderators are answered.
+    PublishStatus.HIDDEN: "UnpublishedViolation",
+    PublishStatus.REMOVED: "UnpublishedViolation",
 }
 
 # AIR (urn:air:{ecosystem}:{type}:{source}:{modelId}@{versionId}): the type word for each model type.

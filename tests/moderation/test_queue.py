@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from models_app.models import AIModel, FileStatus, ModelFile, PublishStatus, ScanStatus
-from moderation import services
+from moderation import services, signals
 from moderation.models import ModerationAction, Report, ReportStatus
 from tests.factories import make_user
 
@@ -164,3 +164,31 @@ def test_the_queue_page_loads_its_keyboard_script_from_a_file(version, fan, mode
     page = as_user(moderator).get("/moderation/").content.decode()
     assert "js/moderation-queue.js" in page
     assert "<script>" not in page  # no inline script: the CSP refuses them
+
+
+def test_image_signals_arrive_as_automatic_reports_once(version, moderator, run_on_commit):
+    from models_app import demo
+    from moderation import blocked_images
+    from resources.models import Image
+    from tests.factories import add_example_image
+
+    def image(name):
+        return add_example_image(
+            version, run_on_commit, name=name, content=demo.example_image((9, 9, 9), (1, 1, 1))
+        )
+
+    mature, marked, near, plain = image("a.png"), image("b.png"), image("c.png"), image("d.png")
+    Image.objects.filter(id=mature.id).update(suggested_nsfw_level=8, nsfw_score=0.93)
+    Image.objects.filter(id=marked.id).update(suggested_nsfw_level=8, nsfw_score=0.93, nsfw=True)
+    Image.objects.filter(id=near.id).update(phash="f0f0f0f0f0f0f0f1")
+    Image.objects.filter(id=plain.id).update(phash="0123456789abcdef")
+    blocked_images.block("f0f0f0f0f0f0f0f0", note="known abuse image")
+
+    rows = as_user(moderator).get("/api/hub/moderation/queue?kind=automatic").json()["items"]
+    assert {(r["target_id"], tuple(r["reasons"])) for r in rows} == {
+        (mature.id, ("mislabelled_level",)),
+        (near.id, ("other",)),
+    }
+    assert set(Report.objects.values_list("source", flat=True)) == {"classifier", "blocked_image"}
+    assert "known abuse image" in Report.objects.get(source="blocked_image").details
+    assert signals.sync_all() == 0  # once

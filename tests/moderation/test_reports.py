@@ -143,3 +143,28 @@ def test_a_dismissed_report_tells_the_reporter_no_rule_was_broken(version, fan, 
     )
     assert Report.objects.get().status == ReportStatus.DISMISSED
     assert "no rule broken" in Notification.objects.get(recipient=fan).excerpt
+
+
+def test_image_pages_and_comments_link_to_the_report_form(version, fan, creator, run_on_commit):
+    image = add_example_image(
+        version, run_on_commit, name="cat.png", content=demo.example_image((9, 9, 9), (1, 1, 1))
+    )
+    assert f"/report/image/{image.id}" in as_user(fan).get(f"/images/{image.id}").content.decode()
+    comment = post_comment(creator, version, "hello")
+    section = as_user(fan).get(f"/comments/model/{version.model_id}").content.decode()
+    assert f"/report/comment/{comment.id}" in section
+    own = as_user(creator).get(f"/comments/model/{version.model_id}").content.decode()
+    assert f"/report/comment/{comment.id}" not in own
+
+
+def test_reports_are_rate_limited(version, fan, creator, settings):
+    settings.REPORT_RATE_LIMIT = 2
+    client = as_user(fan)
+    assert _report(client, "model", version.model_id).status_code == 201
+    assert _report(client, "user", creator.id).status_code == 201
+    refused = _report(client, "version", version.id)
+    assert refused.status_code == 429 and refused["Retry-After"] == "60"
+    assert "Too many reports" in refused.json()["detail"]
+    page = client.post(f"/report/version/{version.id}", {"reason": "spam"}).content.decode()
+    assert "Too many reports" in page
+    assert Report.objects.count() == 2
