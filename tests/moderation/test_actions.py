@@ -347,7 +347,13 @@ def every_target(version, creator, fan, run_on_commit):
     }
 
 
-EXTRA = {"relabel": {"model": {"model_type": "Checkpoint"}, "version": {"base_model": "SDXL 1.0"}}}
+EXTRA = {
+    "relabel": {
+        "model": {"model_type": "Checkpoint"},
+        "version": {"base_model": "SDXL 1.0"},
+        "image": {"level": 2},
+    }
+}
 
 
 @pytest.mark.parametrize("action", services.OFFERED_ACTIONS)

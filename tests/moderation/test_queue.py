@@ -179,7 +179,7 @@ def test_image_signals_arrive_as_automatic_reports_once(version, moderator, run_
 
     mature, marked, near, plain = image("a.png"), image("b.png"), image("c.png"), image("d.png")
     Image.objects.filter(id=mature.id).update(suggested_nsfw_level=8, nsfw_score=0.93)
-    Image.objects.filter(id=marked.id).update(suggested_nsfw_level=8, nsfw_score=0.93, nsfw=True)
+    Image.objects.filter(id=marked.id).update(suggested_nsfw_level=8, nsfw_score=0.93, nsfw_level=8)
     Image.objects.filter(id=near.id).update(phash="f0f0f0f0f0f0f0f1")
     Image.objects.filter(id=plain.id).update(phash="0123456789abcdef")
     blocked_images.block("f0f0f0f0f0f0f0f0", note="known abuse image")
