@@ -193,13 +193,12 @@ def sync_scan_reports() -> int:
     return opened
 
 
-# Images whose signals (docs/moderation.md#automatic-suggestions, #blocked-images) are looked at again:
-# the newest ones, a bounded number a run.
 def _resolve_reports(target_type: str, target_id: int, *, status: str, action: ModerationAction) -> None:
     """Close the target's open reports and tell each reporter the outcome."""
     now = timezone.now()
     open_reports = list(
-        Report.objects.select_for_update()
+        # of=self: the reporter is a nullable (outer) join, which PostgreSQL can't lock.
+        Report.objects.select_for_update(of=("self",))
         .select_related("reporter")
         .filter(target_type=target_type, target_id=target_id, status=ReportStatus.OPEN)
     )
