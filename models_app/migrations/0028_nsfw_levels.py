@@ -93,6 +93,12 @@ class Migration(migrations.Migration):
             field=models.PositiveSmallIntegerField(db_default=1, default=1),
         ),
         migrations.RunPython(booleans_to_levels, levels_to_booleans),
+        # The new trigger writes only nsfw_level; until 0029 drops it, the old column takes a default.
+        migrations.AlterField(
+            model_name="searchdocument",
+            name="nsfw",
+            field=models.BooleanField(db_default=False, default=False),
+        ),
         postgresql_only(LEVEL_TRIGGERS, BOOLEAN_TRIGGERS),
         migrations.CreateModel(
             name="ViewerPreference",
