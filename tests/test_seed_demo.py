@@ -119,3 +119,19 @@ def test_seed_opens_a_crowdfunding_goal_shown_without_a_pay_form(run_on_commit, 
     page = client.get(goal.model.get_absolute_url()).content.decode()
     assert "Train the SDXL version" in page and "<progress" in page
     assert "/contribute" not in page  # no Stripe keys: nothing offers to pay
+
+
+def test_seed_leaves_one_report_for_the_demo_moderator(run_on_commit, client):
+    from moderation.models import Report
+
+    with run_on_commit():
+        seed()
+        seed()  # once only
+    report = Report.objects.get()
+    assert (report.reporter.username, report.target_type, report.reason) == (
+        "artist",
+        "model",
+        "mislabelled_level",
+    )
+    client.force_login(get_user_model().objects.get(username="moderator"))
+    assert "Tiny Realism" in client.get("/moderation/").content.decode()

@@ -249,6 +249,25 @@ class Command(BaseCommand):
         self._demo_comments(creator, artist)
         self._collection_and_bio(creator, artist)
         self._funding_goal(creator)
+        self._demo_report(creator, artist)
+
+    def _demo_report(self, creator, artist):
+        """One open report in the moderation queue (docs/moderation.md#reports), so the demo moderator
+        has something to decide. Made once."""
+        from moderation import services as moderation_services
+        from moderation.models import Report
+
+        model = AIModel.objects.filter(owner=creator, name="Tiny Realism").first()
+        if model is None or Report.objects.exists():
+            return
+        moderation_services.report(
+            reporter=artist,
+            target_type="model",
+            target_id=model.id,
+            reason="mislabelled_level",
+            details="Demo report: the example image looks PG-13 to me, not PG.",
+        )
+        self.stdout.write("a report waits in the moderation queue at /moderation/")
 
     def _funding_goal(self, creator):
         """An open crowdfunding goal on Tiny Watercolor (docs/billing.md#crowdfunding-goals), so the
