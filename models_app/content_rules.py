@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterable
 
 from django.core.exceptions import ValidationError
 
-# Each check is check(field: str, text: str) and raises ContentRefused, or returns None.
-_CHECKS: list[Callable[[str, str], None]] = []
+# Each check is check(items) with items a list of (field, text) pairs, the texts of one write; it raises
+# ContentRefused for the first it refuses, or returns None. One call a write: a rule reads its list once.
+_CHECKS: list[Callable[[list[tuple[str, str]]], None]] = []
 
 
 class ContentRefused(ValidationError):
@@ -37,7 +38,7 @@ class ContentRefused(ValidationError):
         return {"detail": self.message_text, "code": self.reason_code, "field": self.field, "term": self.term}
 
 
-def register_check(check: Callable[[str, str], None]) -> None:
+def register_check(check: Callable[[list[tuple[str, str]]], None]) -> None:
     """Add a rule (moderation registers the blocked terms). Registering the same function twice keeps one."""
     if check not in _CHECKS:
         _CHECKS.append(check)
@@ -48,11 +49,12 @@ def check_text(**fields: str | Iterable[str] | None) -> None:
     for the first text a rule refuses. Lists (tags, trigger words) are checked item by item."""
     if not _CHECKS:
         return
+    items = []
     for field, value in fields.items():
         if value is None:
             continue
         texts = [value] if isinstance(value, str) else [str(item) for item in value]
-        for text in texts:
-            if text:
-                for check in _CHECKS:
-                    check(field, text)
+        items += [(field, text) for text in texts if text]
+    if items:
+        for check in _CHECKS:
+            check(items)

@@ -18,7 +18,5 @@ class ModerationConfig(AppConfig):
         # services below ask this check without importing moderation.
         sanctions.register_write_check(services.write_refusal)
         sanctions.register_login_check(services.login_refusal)  # a suspension refuses signing in
-        # Every content app's write paths run the blocked-term rule (docs/moderation.md#blocked-terms).
-        content_rules.register_check(blocked_terms.check)
         # Finished images are checked for the queue's automatic signals (docs/moderation.md#automatic-signals).
         images.register_image_ready_hook(signals.on_image_ready)

@@ -29,14 +29,19 @@ def block(phash: str, *, by=None, note: str = "") -> BlockedImage:
     return row
 
 
-def match(phash: str) -> BlockedImage | None:
+def blocked_list() -> list[BlockedImage]:
+    return list(BlockedImage.objects.only("id", "phash", "note"))
+
+
+def match(phash: str, blocked: list[BlockedImage] | None = None) -> BlockedImage | None:
     """The blocked image `phash` is near (within BLOCKED_IMAGE_DISTANCE bits), the nearest one; None
-    for no match or no hash. Compares against every blocked hash: the list is short (moderators add to
-    it by hand); a long list would want a BK-tree or hash bands."""
+    for no match or no hash. `blocked`: the list, when the caller already read it (blocked_list()).
+    Compares against every blocked hash: the list is short (moderators add to it by hand); a long
+    list would want a BK-tree or hash bands."""
     if not phash or not _HEX16.fullmatch(phash):
         return None
     best, best_distance = None, settings.BLOCKED_IMAGE_DISTANCE + 1
-    for row in BlockedImage.objects.only("id", "phash", "note"):
+    for row in blocked_list() if blocked is None else blocked:
         d = distance(phash, row.phash)
         if d < best_distance:
             best, best_distance = row, d

@@ -86,9 +86,18 @@ FIELD_NAMES = {
 }
 
 
-def check(field: str, text: str) -> None:
-    """The content rule: refuse `text` when it holds a blocked term."""
-    term = find_blocked(text, active_terms())
+def check(items: list[tuple[str, str]], *, terms: tuple[str, ...] | None = None) -> None:
+    """The content rule: refuse the first (field, text) pair whose text holds a blocked term. The list
+    is read once a call (`terms`, when the caller already has it)."""
+    terms = active_terms() if terms is None else terms
+    if not terms:
+        return
+    for field, text in items:
+        _refuse_if_blocked(field, text, terms)
+
+
+def _refuse_if_blocked(field: str, text: str, terms: tuple[str, ...]) -> None:
+    term = find_blocked(text, terms)
     if term is not None:
         raise ContentRefused(
             _(

@@ -27,8 +27,9 @@ from .models import Report, ReportReason, ReportSource, TargetType
 log = logging.getLogger(__name__)
 
 
-def check_image(image) -> list[str]:
-    """Open the automatic reports a finished image calls for; returns their sources."""
+def check_image(image, *, terms=None, blocked=None) -> list[str]:
+    """Open the automatic reports a finished image calls for; returns their sources. `terms` and
+    `blocked`: the blocked terms and images, when the caller checks many images (read once)."""
     opened = []
     suggested = image.suggested_nsfw_level
     if suggested and suggested > image.nsfw_level and image.nsfw_level != levels.NsfwLevel.BLOCKED:
@@ -44,7 +45,7 @@ def check_image(image) -> list[str]:
             reason=ReportReason.MISLABELLED_LEVEL, details=details,
         ):  # fmt: skip
             opened.append(ReportSource.CLASSIFIER)
-    match = blocked_images.match(image.phash)
+    match = blocked_images.match(image.phash, blocked)
     if match is not None:
         details = _("Its perceptual hash is %(distance)d bits from blocked image %(hash)s (%(note)s).") % {
             "distance": blocked_images.distance(image.phash, match.phash),
@@ -59,7 +60,7 @@ def check_image(image) -> list[str]:
     prompt = (image.meta or {}).get("prompt") if isinstance(image.meta, dict) else None
     if isinstance(prompt, str) and prompt:
         try:
-            blocked_terms.check("prompt", prompt)
+            blocked_terms.check([("prompt", prompt)], terms=terms)
         except ContentRefused as refused:
             if services.raise_automatic(
                 source=ReportSource.BLOCKED_TERM, target_type=TargetType.IMAGE, target_id=image.id,
@@ -96,7 +97,8 @@ def sync_recent_images() -> int:
         .exclude(id__in=reported)
         .order_by("-id")[:RECHECK_BATCH]
     )
-    return sum(len(check_image(image)) for image in recent)
+    terms, blocked = blocked_terms.active_terms(), blocked_images.blocked_list()
+    return sum(len(check_image(image, terms=terms, blocked=blocked)) for image in recent)
 
 
 def sync_all() -> int:
