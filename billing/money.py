@@ -6,10 +6,20 @@ ZERO_DECIMAL = {
 }  # fmt: skip
 
 
+def decimal_places(currency: str) -> int:
+    """How many digits a currency's amounts have after the point: 2, or 0 for JPY and the like."""
+    return 0 if currency.lower() in ZERO_DECIMAL else 2
+
+
+def from_major(whole: int, currency: str) -> int:
+    """The minor units of a whole amount of the currency: 5 USD is 500, 5 JPY is 5."""
+    return whole * 10 ** decimal_places(currency)
+
+
 def format_money(amount: int, currency: str) -> str:
     """ "5.00 USD" for (500, "usd"); exact, with integer arithmetic only."""
     code = currency.upper()
-    if currency.lower() in ZERO_DECIMAL:
+    if not decimal_places(currency):
         return f"{amount} {code}"
     sign = "-" if amount < 0 else ""
     whole, cents = divmod(abs(amount), 100)
@@ -21,7 +31,7 @@ def parse_money(text: str, currency: str) -> int:
     is 500. ValueError for anything else (negative, more decimals than the currency has, not a number,
     more than 12 digits): the caller turns it into a form error."""
     text = (text or "").strip().replace(",", ".")
-    places = 0 if currency.lower() in ZERO_DECIMAL else 2
+    places = decimal_places(currency)
     whole, _, fraction = text.partition(".")
     if not whole.isascii() or not whole.isdigit() or len(whole) > 12:
         raise ValueError("not an amount")

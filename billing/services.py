@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from . import purchases, stripe_api
 from .models import MAX_TIP_MESSAGE, Customer, LedgerEntry, Plan, StripeEvent, Subscription, Tip
-from .money import ZERO_DECIMAL, format_money, parse_money
+from .money import decimal_places, format_money, from_major, parse_money
 from .selectors import live_subscriptions
 
 log = logging.getLogger(__name__)
@@ -153,8 +153,7 @@ _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 def tip_bounds(currency: str) -> tuple[int, int]:
     """The smallest and largest tip in minor units of `currency`."""
-    unit = 1 if currency.lower() in ZERO_DECIMAL else 100
-    return MIN_TIP_MAJOR * unit, MAX_TIP_MAJOR * unit
+    return from_major(MIN_TIP_MAJOR, currency), from_major(MAX_TIP_MAJOR, currency)
 
 
 def clean_tip_message(message: str) -> str:
@@ -191,7 +190,7 @@ def start_tip(
     except ValueError:
         raise ValidationError(
             _("Enter the amount as a number, such as 5 or 12.50.")
-            if currency not in ZERO_DECIMAL
+            if decimal_places(currency)
             else _("Enter the amount as a whole number, such as 500.")
         ) from None
     if not low <= amount <= high:

@@ -48,14 +48,11 @@ def goal_currency() -> str:
     return settings.BILLING_CURRENCY.lower()
 
 
-def _places(currency: str) -> int:
-    return 0 if currency.lower() in money.ZERO_DECIMAL else 2
-
-
 def contribution_bounds(currency: str) -> tuple[int, int]:
     """The smallest and largest contribution, in minor units."""
-    unit = 10 ** _places(currency)
-    return MIN_CONTRIBUTION_MAJOR * unit, MAX_CONTRIBUTION_MAJOR * unit
+    return money.from_major(MIN_CONTRIBUTION_MAJOR, currency), money.from_major(
+        MAX_CONTRIBUTION_MAJOR, currency
+    )
 
 
 def _check_owner(user, model: AIModel) -> None:

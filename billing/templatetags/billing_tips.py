@@ -5,7 +5,7 @@ from django import template
 from django.conf import settings
 
 from .. import stripe_api
-from ..money import ZERO_DECIMAL, format_money
+from ..money import format_money, from_major
 from ..selectors import recent_tips
 
 register = template.Library()
@@ -25,7 +25,6 @@ def tips_panel(context, person):
     else:
         offer = "form" if viewer.is_authenticated else "login"
     currency = settings.BILLING_CURRENCY
-    unit = 1 if currency in ZERO_DECIMAL else 100
     return {
         "person": person,
         "offer": offer,
@@ -33,7 +32,7 @@ def tips_panel(context, person):
         "configured": configured,
         "tipped": offer == "form" and request.GET.get("tipped") == "1",
         "tips": recent_tips(person.pk),
-        "presets": [(value, format_money(int(value) * unit, currency)) for value in PRESETS],
+        "presets": [(value, format_money(from_major(int(value), currency), currency)) for value in PRESETS],
         "currency": currency.upper(),
         "next": request.path,
         "csrf_token": context.get("csrf_token"),
