@@ -27,7 +27,8 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Webhook events and ledger rows are history: the admin shows them and changes nothing."""
+    """History (webhook events, ledger rows, moderation's audit log): the admin shows it and changes
+    nothing."""
 
     def has_add_permission(self, request):
         return False

@@ -440,6 +440,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 # The OpenAPI schema of the hub's own API (/api/schema/, shown at /api/docs/); hub/openapi.py.
+# moderation.models.ActionKind's values, named for the OpenAPI enums below (settings import no app).
+MODERATION_ACTIONS = [
+    "dismiss", "relabel", "hide", "remove", "restore", "mark_poi", "mark_minor", "quarantine_file",
+    "warn", "mute", "suspend", "ban",
+]  # fmt: skip
 SPECTACULAR_SETTINGS = {
     "TITLE": f"{SITE_NAME} API",
     "VERSION": "0.1.0",  # the project's version, as in pyproject.toml
@@ -491,37 +496,9 @@ SPECTACULAR_SETTINGS = {
             "harassment",
             "other",
         ],
-        "ModerationActionEnum": [
-            "dismiss",
-            "relabel",
-            "hide",
-            "remove",
-            "restore",
-            "mark_poi",
-            "mark_minor",
-            "quarantine_file",
-            "warn",
-            "mute",
-            "suspend",
-            "ban",
-        ],
+        "ModerationActionEnum": MODERATION_ACTIONS,
         # The audit log also names what deciding an appeal wrote.
-        "AuditActionEnum": [
-            "dismiss",
-            "relabel",
-            "hide",
-            "remove",
-            "restore",
-            "mark_poi",
-            "mark_minor",
-            "quarantine_file",
-            "warn",
-            "mute",
-            "suspend",
-            "ban",
-            "appeal_upheld",
-            "appeal_granted",
-        ],
+        "AuditActionEnum": [*MODERATION_ACTIONS, "appeal_upheld", "appeal_granted"],
     },
 }
 

@@ -1,30 +1,31 @@
 from django.contrib import admin
 
+from billing.admin import ReadOnlyAdmin
+
 from .models import Appeal, BlockedImage, BlockedTerm, ModerationAction, Report, UserSanction
 
 
-@admin.register(BlockedTerm)
-class BlockedTermAdmin(admin.ModelAdmin):
-    list_display = ("term", "note", "created_by", "created_at")
-    search_fields = ("term", "note")
+class BlockListAdmin(admin.ModelAdmin):
+    """A block list's entries remember the moderator who added them."""
+
     readonly_fields = ("created_by", "created_at")
 
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(BlockedTerm)
+class BlockedTermAdmin(BlockListAdmin):
+    list_display = ("term", "note", "created_by", "created_at")
+    search_fields = ("term", "note")
 
 
 @admin.register(BlockedImage)
-class BlockedImageAdmin(admin.ModelAdmin):
+class BlockedImageAdmin(BlockListAdmin):
     list_display = ("phash", "note", "created_by", "created_at")
     search_fields = ("phash", "note")
-    readonly_fields = ("created_by", "created_at")
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(Report)
@@ -35,20 +36,11 @@ class ReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModerationAction)
-class ModerationActionAdmin(admin.ModelAdmin):
+class ModerationActionAdmin(ReadOnlyAdmin):
     """The audit log is read-only here, as everywhere."""
 
     list_display = ["id", "created_at", "moderator", "action", "target_type", "target_id", "owner"]
     list_filter = ["action", "target_type"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Appeal)
