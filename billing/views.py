@@ -66,6 +66,23 @@ def _configured_or_404():
         raise Http404("billing is not configured")
 
 
+def off_to_stripe(request, start, back, *, unavailable: str = ""):
+    """Every "pay" and "manage" button: `start()` returns the Stripe URL, answered with a 303. A refusal
+    (a ValidationError) or Stripe being unreachable is a message on `back` (a URL, a name or a model)
+    instead; nothing is written either way. `unavailable`: the sentence for the second case."""
+    try:
+        url = start()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(back)
+    except stripe_api.StripeUnavailable:
+        messages.error(
+            request, unavailable or _("Stripe could not start the payment; please try again in a moment.")
+        )
+        return redirect(back)
+    return HttpResponseRedirect(url, status=303)
+
+
 @require_POST
 @login_required
 def checkout(request, plan_id: int):
@@ -74,20 +91,16 @@ def checkout(request, plan_id: int):
     _configured_or_404()
     plan = get_object_or_404(Plan, pk=plan_id, active=True)
     pricing_url = request.build_absolute_uri(reverse("billing:pricing"))
-    try:
-        url = services.start_checkout(
+    return off_to_stripe(
+        request,
+        lambda: services.start_checkout(
             user=request.user,
             plan=plan,
             success_url=f"{pricing_url}?checkout=success",
             cancel_url=f"{pricing_url}?checkout=canceled",
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("billing:pricing")
-    except stripe_api.StripeUnavailable:
-        messages.error(request, _("Stripe could not start the payment; please try again in a moment."))
-        return redirect("billing:pricing")
-    return HttpResponseRedirect(url, status=303)
+        ),
+        "billing:pricing",
+    )
 
 
 @require_POST
@@ -95,17 +108,14 @@ def checkout(request, plan_id: int):
 def portal(request):
     """POST /billing/portal/: off to Stripe's customer portal (change plan, cancel, invoices)."""
     _configured_or_404()
-    try:
-        url = services.open_portal(
+    return off_to_stripe(
+        request,
+        lambda: services.open_portal(
             user=request.user, return_url=request.build_absolute_uri(reverse("billing:pricing"))
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("billing:pricing")
-    except stripe_api.StripeUnavailable:
-        messages.error(request, _("Stripe could not open the portal; please try again in a moment."))
-        return redirect("billing:pricing")
-    return HttpResponseRedirect(url, status=303)
+        ),
+        "billing:pricing",
+        unavailable=_("Stripe could not open the portal; please try again in a moment."),
+    )
 
 
 def _back(request) -> str:
@@ -129,8 +139,9 @@ def tip(request, username: str):
     creator = get_user_model().objects.filter(username=username).first()
     back = _back(request)
     page = request.build_absolute_uri(back)
-    try:
-        url = services.start_tip(
+    return off_to_stripe(
+        request,
+        lambda: services.start_tip(
             user=request.user,
             creator=creator,
             amount_text=request.POST.get("preset") or request.POST.get("amount", ""),
@@ -138,14 +149,9 @@ def tip(request, username: str):
             message=request.POST.get("message", ""),
             success_url=f"{page}?tipped=1",
             cancel_url=page,
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect(back)
-    except stripe_api.StripeUnavailable:
-        messages.error(request, _("Stripe could not start the payment; please try again in a moment."))
-        return redirect(back)
-    return HttpResponseRedirect(url, status=303)
+        ),
+        back,
+    )
 
 
 EARNINGS_PER_PAGE = 50

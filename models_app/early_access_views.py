@@ -1,14 +1,12 @@
 """POST /models/<pk>/versions/<version_id>/unlock: buy early access (docs/billing.md#paid-early-access)."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect
-from django.utils.translation import gettext as _
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 
 from billing import stripe_api
+from billing.views import off_to_stripe
 
 from . import early_access
 from .models import ModelVersion, PublishStatus
@@ -29,17 +27,13 @@ def unlock(request, pk: int, version_id: int):
         model__status=PublishStatus.PUBLISHED,
     )
     page = request.build_absolute_uri(version.model.get_absolute_url())
-    try:
-        url = early_access.start_unlock(
+    return off_to_stripe(
+        request,
+        lambda: early_access.start_unlock(
             user=request.user,
             version=version,
             success_url=f"{page}?unlocked={version.id}",
             cancel_url=page,
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect(version.model)
-    except stripe_api.StripeUnavailable:
-        messages.error(request, _("Stripe could not start the payment; please try again in a moment."))
-        return redirect(version.model)
-    return HttpResponseRedirect(url, status=303)
+        ),
+        version.model,
+    )

@@ -6,13 +6,14 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from billing import stripe_api
+from billing.views import off_to_stripe
 
 from . import funding, selectors
 from .forms import GoalForm, GoalTextForm
@@ -98,18 +99,14 @@ def contribute(request, pk: int, goal_id: int):
         model__status=PublishStatus.PUBLISHED,
     )
     page = request.build_absolute_uri(goal.model.get_absolute_url())
-    try:
-        url = funding.start_contribution(
+    return off_to_stripe(
+        request,
+        lambda: funding.start_contribution(
             user=request.user,
             goal=goal,
             amount_text=request.POST.get("amount", ""),
             success_url=f"{page}?contributed={goal.id}#goal",
             cancel_url=f"{page}#goal",
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect(goal.model)
-    except stripe_api.StripeUnavailable:
-        messages.error(request, _("Stripe could not start the payment; please try again in a moment."))
-        return redirect(goal.model)
-    return HttpResponseRedirect(url, status=303)
+        ),
+        goal.model,
+    )
