@@ -362,6 +362,15 @@ MAX_OPEN_UPLOADS = env_int("MAX_OPEN_UPLOADS", 10)
 MAX_OPEN_UPLOAD_BYTES = env_int("MAX_OPEN_UPLOAD_BYTES", 2 * MAX_UPLOAD_SIZE)
 # Seconds an upload may go without a part signed before the hourly sweep stops it and deletes its parts.
 ABANDONED_UPLOAD_AFTER = env_int("ABANDONED_UPLOAD_AFTER", 7 * 24 * 3600)
+# --- Storage hygiene (issue 17 part 9; docs/storage-hygiene.md). Seconds before the hourly sweep deletes
+# uploaded bytes that no file will ever process: a file deleted before a worker took it, a file in
+# error, objects under uploads/ that no row names. The grace period covers bytes being written now.
+LEFTOVER_BYTES_AFTER = env_int("LEFTOVER_BYTES_AFTER", 24 * 3600)
+CELERY_BEAT_SCHEDULE["sweep-leftover-bytes"] = {
+    "task": "models_app.tasks.sweep_leftover_bytes",
+    "schedule": 3600.0,
+}
+# --- end of storage hygiene
 # How many of a perceptual hash's 64 bits may differ for an image to match a blocked one (docs/moderation.md).
 BLOCKED_IMAGE_DISTANCE = env_int("BLOCKED_IMAGE_DISTANCE", 8)
 # Private collections (Favourites not counted) on the free tier; a plan may allow more (docs/billing.md).

@@ -114,13 +114,18 @@ def process_file(*, model_file: ModelFile) -> ModelFile:
             raise FileRejected("The file is empty.")
         ModelFile.objects.filter(id=model_file.id).update(scan_status=ScanStatus.SCANNING)
         facts = inspect_content(model_file=model_file, key=key, size=size)
-        hashes = hash_chunks(_with_progress(model_file, iter_object(key), size), facts.pop("data_start"))
+        chunks = _with_progress(model_file, iter_object(key), size)
         if clamav.clamav_configured() and facts["scan_status"] == ScanStatus.CLEAN:
-            verdict, message = clamav.scan_stream(iter_object(key))
+            # One read for the hashes and ClamAV (docs/hashes.md#one-read-for-hashes-and-the-virus-scan).
+            with clamav.InstreamScan() as scan:
+                hashes = hash_chunks(scan.tee(chunks), facts.pop("data_start"))
+                verdict, message = scan.verdict()
             if verdict != "Success":
                 facts["scan_status"] = ScanStatus.QUARANTINED if verdict == "Danger" else ScanStatus.ERROR
                 facts["scan_message"] = f"ClamAV: {message}"
             facts["metadata"]["virus_scan"] = {"result": verdict, "message": message}
+        else:
+            hashes = hash_chunks(chunks, facts.pop("data_start"))
         blob, created = _store_blob(key, size, hashes)
         if facts["metadata"].get("image"):
             facts["metadata"]["image"]["thumbnail_key"] = store_thumbnail(blob)
@@ -244,11 +249,14 @@ def store_image(*, key: str, name: str) -> tuple[ContentBlob, dict]:
             raise FileRejected(images.NOT_AN_IMAGE)
         f.seek(0)
         facts = _inspect_image(f)
-    hashes = hash_chunks(iter_object(key), None)
     if clamav.clamav_configured():
-        verdict, message = clamav.scan_stream(iter_object(key))
+        with clamav.InstreamScan() as scan:  # the same single read as process_file
+            hashes = hash_chunks(scan.tee(iter_object(key)), None)
+            verdict, message = scan.verdict()
         if verdict != "Success":
             raise FileRejected(f"The virus scan did not pass this image (ClamAV: {message}).")
+    else:
+        hashes = hash_chunks(iter_object(key), None)
     blob, _ = _store_blob(key, size, hashes)
     facts["thumbnail_key"] = store_thumbnail(blob)
     model_storage().delete(key)

@@ -440,6 +440,28 @@ def stale_multipart_uploads(*, older_than) -> list[tuple[str, str]]:
     return stale
 
 
+def stale_upload_objects(*, older_than) -> list[str]:
+    """Keys of the whole objects under uploads/ last written before `older_than` (an aware datetime):
+    uploaded bytes waiting for, or left over by, processing. The sweep keeps those a row still names
+    (models_app.tasks.sweep_leftover_bytes). On local disk the age is the file's modification time,
+    on S3 the object's LastModified."""
+    stale = []
+    if is_s3():
+        client, cut = s3_client(), model_storage().location.strip("/")
+        paginator = client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=settings.S3_BUCKET, Prefix=_s3_key("uploads/")):
+            for item in page.get("Contents", []):
+                if item["LastModified"] < older_than:
+                    stale.append(item["Key"][len(cut) + 1 :] if cut else item["Key"])
+        return stale
+    root = model_storage().path("uploads")
+    limit = older_than.timestamp()
+    for entry in os.scandir(root) if os.path.isdir(root) else []:
+        if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < limit:
+            stale.append(f"uploads/{entry.name}")
+    return stale
+
+
 def _local_parts_dir(upload_id: str) -> str:
     if not upload_id.isalnum():
         raise ValueError("bad upload id")

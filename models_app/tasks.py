@@ -222,3 +222,67 @@ def sweep_unused_blobs() -> int:
         .distinct()[:500]
     )
     return sum(release_blob(blob_id) == "released" for blob_id in list(candidates))
+
+
+# Checks that apps above this one add for the upload keys their own rows still name (resources' posted
+# images): each is called as check(keys) -> the subset still in use. Like BLOB_USE_CHECKS.
+UPLOAD_KEY_USE_CHECKS: list = []
+
+
+def register_upload_key_use_check(check):
+    """Add a check to UPLOAD_KEY_USE_CHECKS once."""
+    if check not in UPLOAD_KEY_USE_CHECKS:
+        UPLOAD_KEY_USE_CHECKS.append(check)
+    return check
+
+
+# Files that will never be processed again, yet may still name their uploaded bytes: a file deleted
+# while it waited for a worker (processing skips it), and a file in error (nothing retries it).
+_FINISHED_WITH_BYTES = (FileStatus.DELETED, FileStatus.ERROR, FileStatus.REJECTED)
+
+
+@shared_task
+def sweep_leftover_bytes() -> int:
+    """Delete uploaded bytes that no file will ever process, once they are older than
+    LEFTOVER_BYTES_AFTER (docs/storage-hygiene.md). Returns how many uploads were removed.
+
+    First the files that finished without consuming their upload: each row is claimed by a
+    conditional update that clears its keys (and, for a file in error, says on the file page that
+    the bytes were removed) before the bytes are deleted, so two sweeps never both claim a file and a
+    crash in between leaves only an orphan for the second pass. Then the orphans: objects under
+    uploads/ older than the grace period that no row names (completed uploads whose file was deleted
+    before a worker took it, or bytes a crashed process saved before it wrote the row). The grace
+    period protects bytes being written right now, whose row is not committed yet. Deleting bytes
+    that are gone does nothing, so a re-run at any point is safe.
+    """
+    cutoff = timezone.now() - timedelta(seconds=settings.LEFTOVER_BYTES_AFTER)
+    removed = 0
+    rows = list(
+        ModelFile.objects.filter(status__in=_FINISHED_WITH_BYTES, updated_at__lt=cutoff)
+        .exclude(upload_key="", multipart_upload_id="")
+        .values_list("id", "status", "upload_key", "multipart_upload_id")[:500]
+    )
+    for file_id, status, key, upload_id in rows:
+        changes = {"upload_key": "", "multipart_upload_id": ""}
+        if status == FileStatus.ERROR:
+            changes["status_message"] = (
+                f"This file could not be processed, and its uploaded bytes were removed after "
+                f"{_duration(settings.LEFTOVER_BYTES_AFTER)}; upload the file again."
+            )
+        claimed = ModelFile.objects.filter(
+            id=file_id, status=status, upload_key=key, multipart_upload_id=upload_id
+        ).update(**changes)
+        if claimed:
+            removed += _discard_quietly(key, upload_id)
+    orphans = storage.stale_upload_objects(older_than=cutoff)
+    for start in range(0, len(orphans), 500):
+        chunk = orphans[start : start + 500]
+        named = set(ModelFile.objects.filter(upload_key__in=chunk).values_list("upload_key", flat=True))
+        for check in UPLOAD_KEY_USE_CHECKS:
+            named |= set(check(chunk))
+        for key in chunk:
+            if key not in named:
+                removed += _discard_quietly(key, "")
+    if removed:
+        log.info("removed the bytes of %d uploads that no file will process", removed)
+    return removed

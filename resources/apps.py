@@ -18,4 +18,5 @@ class ResourcesConfig(AppConfig):
         processing.register_type_detector(wildcard_packs.detect_wildcards)
         processing.register_file_finished_hook(images.image_from_file)
         tasks.register_blob_use_check(images.blob_in_use)
+        tasks.register_upload_key_use_check(images.upload_keys_in_use)
         cards.register_preview_finder(images.find_previews)

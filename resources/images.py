@@ -145,6 +145,11 @@ def blob_in_use(blob_id: int) -> bool:
     return Image.objects.filter(blob_id=blob_id).exclude(source_file__status=FileStatus.DELETED).exists()
 
 
+def upload_keys_in_use(keys: list[str]) -> set[str]:
+    """tasks.UPLOAD_KEY_USE_CHECKS: posted images still waiting for their processing name these bytes."""
+    return set(Image.objects.filter(upload_key__in=keys).values_list("upload_key", flat=True))
+
+
 def image_resources(image: Image) -> list[dict]:
     """What the image names as used, in the API's shape ({kind, name, hash, weight, resolved})."""
     out = []

@@ -34,38 +34,88 @@ def scan_stream(chunks: Iterable[bytes]) -> tuple[str, str | None]:
     Problems talking to clamd become ("Error", ...), never an exception; errors raised while reading
     `chunks` (the storage) propagate, so the caller can retry the file.
     """
-    where = _address_text()
-    try:
-        sock = _connect()
-    except OSError as exc:
-        return "Error", f"ClamAV is not reachable at {where}: {_reason(exc)}"
-    with sock:
-        try:
-            sock.sendall(b"zINSTREAM\0")
-        except OSError as exc:
-            return "Error", f"ClamAV at {where} dropped the connection: {_reason(exc)}"
+    with InstreamScan() as scan:
         for chunk in chunks:
-            view = memoryview(chunk).cast("B")
-            for start in range(0, len(view), CHUNK_SIZE):
-                piece = view[start : start + CHUNK_SIZE]
-                try:
-                    sock.sendall(struct.pack(">I", len(piece)))
-                    sock.sendall(piece)
-                except OSError as exc:
-                    # clamd stops reading and answers (then closes) when the stream is too long.
-                    return _verdict(_read_reply(sock)) or (
-                        "Error",
-                        f"ClamAV at {where} dropped the connection: {_reason(exc)}",
-                    )
+            scan.feed(chunk)
+        return scan.verdict()
+
+
+class InstreamScan:
+    """One INSTREAM session that is fed while the bytes pass by, so the pipeline reads a file once for
+    its hashes and ClamAV together (docs/hashes.md#one-read-for-hashes-and-the-virus-scan):
+    `hashes = hash_chunks(scan.tee(chunks))`, then `scan.verdict()`.
+
+    A clamd problem ends the session with an ("Error", ...) verdict and the bytes keep flowing to the
+    other readers; an error raised by `chunks` (the storage) propagates. Use it as a context manager,
+    so the socket is closed whatever happens.
+    """
+
+    def __init__(self):
+        self.where = _address_text()
+        self.result: tuple[str, str | None] | None = None
+        self.sock: socket.socket | None = None
         try:
-            sock.sendall(struct.pack(">I", 0))
+            self.sock = _connect()
         except OSError as exc:
-            return _verdict(_read_reply(sock)) or (
-                "Error",
-                f"ClamAV at {where} dropped the connection: {_reason(exc)}",
-            )
-        reply = _read_reply(sock)
-    return _verdict(reply) or ("Error", f"ClamAV at {where} gave no answer.")
+            self.result = ("Error", f"ClamAV is not reachable at {self.where}: {_reason(exc)}")
+            return
+        try:
+            self.sock.sendall(b"zINSTREAM\0")
+        except OSError as exc:
+            self._dropped(exc)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    def tee(self, chunks: Iterable[bytes]):
+        """Yield the chunks unchanged, sending each to clamd first."""
+        for chunk in chunks:
+            self.feed(chunk)
+            yield chunk
+
+    def feed(self, chunk: bytes) -> None:
+        if self.result is not None:
+            return  # clamd already answered or went away: the rest of the bytes are not its
+        view = memoryview(chunk).cast("B")
+        for start in range(0, len(view), CHUNK_SIZE):
+            piece = view[start : start + CHUNK_SIZE]
+            try:
+                self.sock.sendall(struct.pack(">I", len(piece)))
+                self.sock.sendall(piece)
+            except OSError as exc:
+                # clamd stops reading and answers (then closes) when the stream is too long.
+                self._dropped(exc)
+                return
+
+    def verdict(self) -> tuple[str, str | None]:
+        """End the stream and return clamd's verdict (see scan_stream)."""
+        if self.result is None:
+            try:
+                self.sock.sendall(struct.pack(">I", 0))
+            except OSError as exc:
+                self._dropped(exc)
+            else:
+                self.result = _verdict(_read_reply(self.sock)) or (
+                    "Error",
+                    f"ClamAV at {self.where} gave no answer.",
+                )
+        self.close()
+        return self.result
+
+    def _dropped(self, exc: OSError) -> None:
+        self.result = _verdict(_read_reply(self.sock)) or (
+            "Error",
+            f"ClamAV at {self.where} dropped the connection: {_reason(exc)}",
+        )
+        self.close()
 
 
 def _connect() -> socket.socket:

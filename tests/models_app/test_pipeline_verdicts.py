@@ -1,6 +1,7 @@
 """What creators see after processing: detected facts, rejections with reasons, quarantine that hides
 dangerous files, thumbnails. Every file goes through the real task (inline) and real storage."""
 
+import hashlib
 import io
 import json
 import struct
@@ -191,6 +192,33 @@ def test_with_clamav_configured_a_clean_file_is_ready_and_says_it_was_scanned(cr
     assert model_file.status == FileStatus.READY
     assert model_file.metadata["virus_scan"]["result"] == "Success"
     assert bytes(server.received) == demo.tiny_lora()  # ClamAV saw the whole file
+
+
+def test_with_clamav_configured_the_stored_bytes_are_read_once_for_the_hashes_and_the_scan(
+    creator, run_on_commit, clamd, monkeypatch
+):
+    """Issue 17 part 9: one streaming read feeds the hashers and clamd's INSTREAM together
+    (docs/hashes.md#one-read-for-hashes-and-the-virus-scan). The counter wraps the real storage read."""
+    from models_app import processing
+
+    server = clamd()
+    streamed = []
+    real_iter_object = processing.iter_object
+
+    def counting_iter_object(key, *args, **kwargs):
+        for chunk in real_iter_object(key, *args, **kwargs):
+            streamed.append(len(chunk))
+            yield chunk
+
+    monkeypatch.setattr(processing, "iter_object", counting_iter_object)
+    content = bytes(range(256)) * (24 << 12)  # 24 MiB: three storage chunks, the hashers' threaded path
+    model_file = upload(creator, content, "notes.txt", run_on_commit, type="Other")
+
+    assert model_file.status == FileStatus.READY
+    assert model_file.metadata["virus_scan"]["result"] == "Success"
+    assert bytes(server.received) == content  # ClamAV saw every byte
+    assert model_file.blob.sha256 == hashlib.sha256(content).hexdigest().upper()
+    assert sum(streamed) == len(content)  # ...from the one read the hashes came from
 
 
 @pytest.mark.parametrize(
