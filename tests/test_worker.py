@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from django.db import connection
 
 from hub.celery import app as celery_app
 from models_app import demo, tasks
-from models_app.models import FileStatus, ModelFile
+from models_app.models import ContentBlob, FileStatus, ModelFile
 from tests.factories import make_model
 
 
@@ -171,3 +172,64 @@ def test_a_file_left_behind_by_a_killed_worker_is_finished_by_the_sweep(
     model_file = wait_for(model_file, {FileStatus.READY}, alive=second)
     assert model_file.status == FileStatus.READY, workers.logs()
     assert model_file.blob.sha256 == hashlib.sha256(payload).hexdigest().upper()
+
+
+def _task_results(workers: Workers, task: str) -> list[tuple[int, str]]:
+    """(worker number, returned value) of every run of `task` the workers logged."""
+    pattern = re.compile(rf"Task {re.escape(task)}\[[0-9a-f-]+\] succeeded in [0-9.e-]+s: '(\w+)'")
+    results = []
+    for number, process in enumerate(workers.processes):
+        process.log.seek(0)
+        results += [(number, result) for result in pattern.findall(process.log.read())]
+    return results
+
+
+def _wait_until_ready(workers: Workers, seconds=120) -> None:
+    deadline = time.monotonic() + seconds
+    for process in workers.processes:
+        while time.monotonic() < deadline:
+            assert process.poll() is None, workers.logs()
+            process.log.seek(0)
+            if " ready." in process.log.read():
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError(f"a worker did not start:\n{workers.logs()}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_three_workers_on_one_queue_process_each_file_once_however_often_it_is_queued(
+    base_models, creator, workers
+):
+    """Issue 17 part 8: three worker processes take messages from the same queue, and every file is
+    queued three times (its upload's message and two duplicates, as a redelivery or the stuck-files
+    sweep would send). The conditional update in tasks.process_file lets exactly one run process a
+    file; the others return "skipped". Each worker logs what each run returned."""
+    for _ in range(3):
+        workers.start()
+    _wait_until_ready(workers)
+    payloads = [os.urandom(3 << 20) + bytes([n]) for n in range(6)]  # distinct: one blob each
+    files = []
+    for n, payload in enumerate(payloads):
+        model = make_model(
+            creator, name=f"Shared {n}", content=payload, filename="data.txt", type="Other", publish=False
+        )
+        files.append(ModelFile.objects.get(version__model=model))  # its first message is queued
+    for model_file in files:
+        for _ in range(2):
+            tasks.process_file.delay(model_file.id)
+
+    deadline = time.monotonic() + 180
+    while len(_task_results(workers, "models_app.tasks.process_file")) < 3 * len(files):
+        assert time.monotonic() < deadline, workers.logs()
+        time.sleep(0.2)
+
+    results = _task_results(workers, "models_app.tasks.process_file")
+    assert sorted(result for _, result in results) == ["ready"] * len(files) + ["skipped"] * 2 * len(files)
+    assert len({number for number, _ in results}) >= 2, "the queue was not shared"
+    for model_file, payload in zip(files, payloads, strict=True):
+        model_file.refresh_from_db()
+        assert model_file.status == FileStatus.READY
+        assert model_file.blob.sha256 == hashlib.sha256(payload).hexdigest().upper()
+        assert model_file.upload_key == ""  # the one run that processed it also cleaned up after itself
+    assert ContentBlob.objects.count() == len(files)
