@@ -2,6 +2,7 @@
 before; the file page says so (issue 17 part 9, docs/storage-hygiene.md). Real storage: a temporary
 folder, or the S3 server of the PostgreSQL run."""
 
+import io
 import os
 import time
 from datetime import timedelta
@@ -128,6 +129,24 @@ def test_bytes_under_uploads_that_no_row_names_are_removed_after_the_grace_perio
     assert stored(waiting.upload_key)
     waiting.refresh_from_db()
     assert waiting.status == FileStatus.PENDING
+
+
+def test_a_posted_image_waiting_for_its_processing_keeps_its_bytes_whatever_their_age(creator, settings):
+    """resources names its own upload keys to the sweep (tasks.UPLOAD_KEY_USE_CHECKS)."""
+    from models_app import demo
+    from resources import images
+
+    image = images.add_image(
+        owner=creator, name="hills.png", content=io.BytesIO(demo.example_image((1, 2, 3), (4, 5, 6)))
+    )
+    assert image.upload_key and stored(image.upload_key)
+    age_object(image.upload_key, DAY + 60)
+    if storage.is_s3():
+        settings.LEFTOVER_BYTES_AFTER = 0
+
+    sweep_leftover_bytes()
+
+    assert stored(image.upload_key)
 
 
 def test_a_completed_upload_deleted_before_processing_leaves_nothing_in_storage_after_the_sweeps(
