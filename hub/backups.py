@@ -13,6 +13,7 @@ It lives in hub/ because it spans the apps, like seed_demo.
 import datetime
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from models_app import storage
+from models_app.models import ContentBlob
 
 FORMAT = "model-hub-catalog"
 VERSION = 1
@@ -192,13 +194,22 @@ def check_blobs(blob_rows: list[dict], chunk_size: int = storage.STREAM_CHUNK) -
         fields = row["fields"]
         if fields.get("released_at"):
             continue
-        key, expected = fields.get("storage_key") or "", str(fields.get("sha256") or "").upper()
-        if not key or not storage.model_storage().exists(key):
-            problems.append(f"missing: {key or '(no key)'} (SHA-256 {expected})")
+        key, expected = fields.get("storage_key"), str(fields.get("sha256") or "").upper()
+        if not re.fullmatch(r"[0-9A-F]{64}", expected) or key != ContentBlob.key_for(expected):
+            # Blobs live at the key of their hash; any other key (a path elsewhere in the bucket or
+            # on disk) is refused before storage is asked about it (docs/backups.md#import).
+            problems.append(f"not a content key: {key!r} for SHA-256 {expected!r}")
             continue
-        digest = hashlib.sha256()
-        for chunk in storage.iter_object(key, chunk_size):
-            digest.update(chunk)
+        try:
+            if not storage.model_storage().exists(key):
+                problems.append(f"missing: {key} (SHA-256 {expected})")
+                continue
+            digest = hashlib.sha256()
+            for chunk in storage.iter_object(key, chunk_size):
+                digest.update(chunk)
+        except Exception as exc:  # storage refused to read it: report it with the others
+            problems.append(f"unreadable: {key} ({exc})")
+            continue
         if digest.hexdigest().upper() != expected:
             problems.append(
                 f"wrong bytes: {key} has SHA-256 {digest.hexdigest().upper()}, the catalog says {expected}"

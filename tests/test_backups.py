@@ -160,6 +160,24 @@ def test_an_import_into_a_database_that_holds_content_is_refused_and_changes_not
     assert AIModel.objects.count() == 1 and ModelFile.objects.count() == 1
 
 
+def test_a_blob_pointing_outside_its_content_key_is_refused_before_storage_is_asked(tmp_path):
+    header = json.dumps({"type": "header", "format": backups.FORMAT, "version": 1})
+    blob = {
+        "sha256": "AB" * 32,
+        "size": 5,
+        "storage_key": "../../etc/passwd",
+        "autov1": "",
+        "crc32": "",
+        "blake3": "",
+    }
+    path = tmp_path / "catalog.jsonl"
+    path.write_text(header + "\n" + json.dumps({"type": "blob", "pk": 1, "fields": blob}) + "\n")
+
+    with pytest.raises(CommandError, match=r"not a content key: '\.\./\.\./etc/passwd'"):
+        import_(path)
+    assert ContentBlob.objects.count() == 0
+
+
 @pytest.mark.parametrize(
     ("content", "error"),
     [
