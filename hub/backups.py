@@ -238,7 +238,7 @@ def import_rows(rows: dict[str, list[dict]]) -> dict[str, int]:
     problems = check_blobs(rows["blob"])
     if problems:
         raise CatalogError(
-            f"{len(problems)} of the catalog's blobs are not in storage as recorded; nothing was imported:\n  "
+            f"Blobs not in storage as the catalog records them ({len(problems)}); nothing was imported:\n  "
             + "\n  ".join(problems)
         )
     unusable = make_password(None)

@@ -141,7 +141,7 @@ def test_a_backup_whose_bytes_are_missing_or_altered_is_refused_listing_them_and
         import_(tmp_path / "catalog.jsonl")
 
     text = str(refused.value)
-    assert "2 of the catalog's blobs are not in storage as recorded; nothing was imported" in text
+    assert "Blobs not in storage as the catalog records them (2); nothing was imported" in text
     assert f"missing: {gone.storage_key}" in text
     assert f"wrong bytes: {altered.storage_key}" in text and altered.sha256 in text
     assert AIModel.objects.count() == 0 and ContentBlob.objects.count() == 0
