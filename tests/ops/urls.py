@@ -1,0 +1,26 @@
+"""Views that fail on purpose, for the metrics and error tests (tests/ops/)."""
+
+from django.http import HttpResponse
+from django.urls import include, path
+
+from hub.celery import app
+
+
+def boom(request):
+    raise RuntimeError("a bug nobody caught")
+
+
+def unavailable(request):
+    return HttpResponse("down for maintenance", status=503)
+
+
+@app.task(name="tests.ops.divide")
+def divide(a, b):
+    return a / b
+
+
+urlpatterns = [
+    path("boom", boom),
+    path("unavailable", unavailable),
+    path("", include("hub.urls")),
+]
