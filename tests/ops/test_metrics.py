@@ -11,8 +11,10 @@ from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from hub import metrics
+from hub.celery import app as celery_app
 from models_app.models import ModelFile
 from tests.factories import make_model, publish_model
+from tests.ops.tasks import divide
 
 pytestmark = pytest.mark.django_db
 TOKEN = "scrape-token-for-tests"
@@ -146,16 +148,14 @@ def test_unhandled_exceptions_and_5xx_answers_are_counted(settings):
 
 
 def test_a_failing_task_is_counted_as_an_unhandled_exception_with_its_duration():
-    from hub.celery import app
-
     client = Client()
     before = scrape(client)
     # As in a worker: the error is the task's outcome, not the caller's exception.
-    app.conf.task_eager_propagates = False
+    celery_app.conf.task_eager_propagates = False
     try:
-        result = app.tasks["tests.ops.divide"].delay(1, 0)
+        result = divide.delay(1, 0)
     finally:
-        app.conf.task_eager_propagates = True
+        celery_app.conf.task_eager_propagates = True
     assert result.state == "FAILURE"
     after = scrape(client)
     assert value(after, "hub_unhandled_exceptions_total", where="task") == (

@@ -3,8 +3,6 @@
 from django.http import HttpResponse
 from django.urls import include, path
 
-from hub.celery import app
-
 
 def boom(request):
     raise RuntimeError("a bug nobody caught")
@@ -12,11 +10,6 @@ def boom(request):
 
 def unavailable(request):
     return HttpResponse("down for maintenance", status=503)
-
-
-@app.task(name="tests.ops.divide")
-def divide(a, b):
-    return a / b
 
 
 urlpatterns = [
