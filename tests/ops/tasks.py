@@ -13,3 +13,11 @@ def divide(a, b):
 @app.task(name="tests.ops.log_line")
 def log_line(text):
     logging.getLogger("tests.ops").warning(text)
+
+
+@app.task(name="tests.ops.database_for_reads")
+def database_for_reads():
+    from django.contrib.sites.models import Site
+    from django.db import router
+
+    return router.db_for_read(Site)
