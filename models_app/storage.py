@@ -57,7 +57,7 @@ def _cached_s3_client(endpoint_url, access_key, secret_key, region):
 
 
 def check_reachable() -> None:
-    """Raise unless model storage answers (for /readyz, docs/operations.md#readiness): a HEAD on the
+    """Raise unless model storage answers (for /readyz, docs/operations.md#health-and-readiness): a HEAD on the
     bucket for S3, else the storage folder exists (or can be made) and is writable."""
     if is_s3():
         s3_client().head_bucket(Bucket=settings.S3_BUCKET)
