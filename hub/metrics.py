@@ -66,37 +66,50 @@ def _redis(url: str):
 
 def add(name: str, labels: dict[str, str] | None = None, amount: float = 1.0) -> None:
     """Add `amount` to one series. Safe from any process, thread or host."""
-    field = _field(name, labels or {})
+    add_all([(_field(name, labels or {}), amount)])
+
+
+def add_all(increments: list[tuple[str, float]]) -> None:
+    """Several additions in one round trip (a Redis pipeline, or one transaction)."""
     try:
         if settings.REDIS_URL:
-            _redis(settings.REDIS_URL).hincrbyfloat(REDIS_KEY, field, amount)
+            pipeline = _redis(settings.REDIS_URL).pipeline(transaction=False)
+            for field, amount in increments:
+                pipeline.hincrbyfloat(REDIS_KEY, field, amount)
+            pipeline.execute()
         else:
-            _add_to_database(field, amount)
-    except Exception:  # the store is down: the event is lost, the request or task goes on
-        logger.warning("could not record metric %s", name, exc_info=True)
+            _add_to_database(increments)
+    except Exception:  # the store is down: the events are lost, the request or task goes on
+        logger.warning("could not record metrics %s", [field for field, _ in increments], exc_info=True)
 
 
-def _add_to_database(field: str, amount: float) -> None:
+def _add_to_database(increments: list[tuple[str, float]]) -> None:
     from .models import Metric
 
     with transaction.atomic():
-        if Metric.objects.filter(key=field).update(value=F("value") + amount):
-            return
-        try:
-            with transaction.atomic():
-                Metric.objects.create(key=field, value=amount)
-        except IntegrityError:  # another process created it first
-            Metric.objects.filter(key=field).update(value=F("value") + amount)
+        for field, amount in increments:
+            if Metric.objects.filter(key=field).update(value=F("value") + amount):
+                continue
+            try:
+                with transaction.atomic():
+                    Metric.objects.create(key=field, value=amount)
+            except IntegrityError:  # another process created it first
+                Metric.objects.filter(key=field).update(value=F("value") + amount)
 
 
 def observe_task(task: str, state: str, seconds: float) -> None:
     """One task run into the duration histogram (cumulative buckets, as Prometheus wants them)."""
     labels = {"task": task, "state": state}
-    for bound in TASK_BUCKETS:
-        if seconds <= bound:
-            add(TASK_DURATION + "_bucket", {**labels, "le": _le(bound)})
-    add(TASK_DURATION + "_count", labels)
-    add(TASK_DURATION + "_sum", labels, seconds)
+    increments = [
+        (_field(TASK_DURATION + "_bucket", {**labels, "le": _le(bound)}), 1.0)
+        for bound in TASK_BUCKETS
+        if seconds <= bound
+    ]
+    increments += [
+        (_field(TASK_DURATION + "_count", labels), 1.0),
+        (_field(TASK_DURATION + "_sum", labels), seconds),
+    ]
+    add_all(increments)
 
 
 def _le(bound: float) -> str:
