@@ -99,7 +99,9 @@ def test_an_upload_is_counted_when_started_and_when_completed(client, creator, r
     else:
         import urllib.request
 
-        request = urllib.request.Request(url, data=b"hello", method="PUT")
+        request = urllib.request.Request(
+            url, data=b"hello", method="PUT", headers={"Content-Type": "application/octet-stream"}
+        )
         urllib.request.urlopen(request, timeout=30).close()
     with run_on_commit():
         assert client.post(f"/api/hub/uploads/{file_id}/complete").status_code == 200
