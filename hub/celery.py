@@ -27,11 +27,19 @@ def _make_broker_folders(sender, **kwargs):
             os.makedirs(options[key], exist_ok=True)
 
 
+def socket_timeouts(seconds: float) -> dict:
+    """Transport options so that a broker that accepts a connection and then says nothing can't
+    hold a probe's thread for ever (Redis reads them; the filesystem transport ignores them)."""
+    return {"socket_timeout": seconds, "socket_connect_timeout": seconds}
+
+
 def queue_depths(*, timeout: float) -> dict[str, int]:
     """Messages waiting in each configured queue, asked of the broker now (a passive declare: it
     creates nothing). A queue the broker has never seen holds nothing."""
     depths = {}
-    with app.connection_for_read(connect_timeout=timeout) as connection:
+    with app.connection_for_read(
+        connect_timeout=timeout, transport_options=socket_timeouts(timeout)
+    ) as connection:
         connection.ensure_connection(max_retries=1, timeout=timeout)
         channel = connection.default_channel
         for queue in app.amqp.queues:

@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from models_app import storage
 
 from .celery import app as celery_app
+from .celery import socket_timeouts
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,9 @@ def _check_cache():
 
 def _check_broker():
     timeout = settings.READINESS_TIMEOUT
-    with celery_app.connection_for_write(connect_timeout=timeout) as connection:
+    with celery_app.connection_for_write(
+        connect_timeout=timeout, transport_options=socket_timeouts(timeout)
+    ) as connection:
         connection.ensure_connection(max_retries=1, timeout=timeout)
         if connection.transport_cls == "filesystem":
             # The filesystem transport "connects" to anything: the folder is what must work.
