@@ -79,8 +79,10 @@ def add_all(increments: list[tuple[str, float]]) -> None:
             pipeline.execute()
         else:
             _add_to_database(increments)
-    except Exception:  # the store is down: the events are lost, the request or task goes on
-        logger.warning("could not record metrics %s", [field for field, _ in increments], exc_info=True)
+    except Exception as exc:  # the store is down: the events are lost, the request or task goes on
+        # One line, no traceback: during an outage every request would otherwise add a page of log.
+        names = sorted({field.partition(SEPARATOR)[0] for field, _ in increments})
+        logger.warning("could not record metrics %s: %s: %s", names, type(exc).__name__, exc)
 
 
 def _add_to_database(increments: list[tuple[str, float]]) -> None:
