@@ -526,10 +526,100 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the switcher's choice outlives the brow
 LANGUAGE_COOKIE_SECURE = HTTPS
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 
+# ============================================================================================
+# --- Scale-out and observability (issue 17 part 8; docs/operations.md, README "Running at scale").
+# Queues and their workers, the optional read replica, CDN-friendly downloads, /readyz, /metrics and
+# logs with a request id. Everything in this block belongs to that part.
+from kombu import Queue  # noqa: E402  (settings keep their imports with the block that needs them)
+
+# Two queues, so a burst of 20 GB files being hashed never delays a notification. Every task is named
+# in CELERY_TASK_ROUTES (tests/test_ops_queues.py fails when one is missing). A worker started
+# without -Q consumes both queues (make run's single worker does); production runs
+# `bin/run-worker` with QUEUES=heavy and QUEUES=light (docker-compose: worker-heavy, worker-light).
+CELERY_TASK_QUEUES = (Queue("heavy"), Queue("light"))
+CELERY_TASK_DEFAULT_QUEUE = "light"
+HEAVY_TASKS = [  # read, hash, scan and parse uploaded bytes; minutes each, memory and CPU bound
+    "models_app.tasks.process_file",
+    "models_app.tasks.release_blob",
+    "resources.tasks.process_image",
+    "resources.tasks.refresh_moved_image",
+]
+LIGHT_TASKS = [  # notifications, emails, counters, sweeps: short database work
+    "models_app.tasks.sweep_stuck_files",
+    "models_app.tasks.sweep_abandoned_uploads",
+    "models_app.tasks.sweep_unused_blobs",
+    "models_app.tasks.sweep_leftover_bytes",
+    "resources.tasks.sweep_stuck_images",
+    "community.tasks.notify_version_published",
+    "community.tasks.send_notification_digests",
+    "moderation.tasks.sync_scan_reports",
+    "billing.tasks.reconcile_subscriptions",
+]
+CELERY_TASK_ROUTES = {
+    **{name: {"queue": "heavy"} for name in HEAVY_TASKS},
+    **{name: {"queue": "light"} for name in LIGHT_TASKS},
+}
+
+# An optional read replica (hub/db_router.py): reads outside a transaction go to it, writes and
+# everything after a write in the same request (and for DATABASE_REPLICA_PIN_SECONDS after it, for
+# the same browser) go to the primary. Celery tasks always use the primary.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL")
+DATABASE_REPLICA_PIN_SECONDS = env_int("DATABASE_REPLICA_PIN_SECONDS", 10)
+if DATABASE_REPLICA_URL and DATABASE_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=DB_CONN_MAX_AGE)
+    DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    # Tests run against the primary's test database; there is no replica to create.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+elif DATABASE_REPLICA_URL:
+    raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL: a replica of SQLite makes no sense")
+DATABASE_ROUTERS = ["hub.db_router.PrimaryReplicaRouter"]
+
+# Reverse proxies in front of gunicorn whose X-Forwarded-For entries are believed (hub/middleware.py;
+# docker-compose's Caddy is one). 0: REMOTE_ADDR is the address that connected.
+TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0)
+# Probes and scrapers talk plain HTTP to the process itself: no HTTPS redirect for them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# First of all: the real client address, the request id for logs, the metrics (which count 5xx and unhandled exceptions) and
+# the replica pin wrap every other middleware, SecurityMiddleware's redirects included.
+MIDDLEWARE[:0] = [
+    "hub.middleware.ForwardedForMiddleware",
+    "hub.request_id.RequestIdMiddleware",
+    "hub.metrics.MetricsMiddleware",
+    "hub.db_router.ReplicaPinMiddleware",
+]
+
+# Downloads (docs/operations.md#downloads-behind-a-cdn): the origin (scheme://host) put in front of
+# the download redirect's target instead of the hub's or S3's, when a CDN serves the files.
+DOWNLOAD_CDN_URL = env("DOWNLOAD_CDN_URL").rstrip("/")
+
+# /readyz: seconds each check (database, cache, broker, storage) may take before it counts as failed.
+READINESS_TIMEOUT = env_int("READINESS_TIMEOUT", 3)
+
+# /metrics (Prometheus): a bearer token scrapers must send; unset, /metrics answers 404.
+METRICS_TOKEN = env("METRICS_TOKEN")
+
+# Logs: "text" (default, for make run) or "json" (one JSON object a line, for log collectors). Each
+# line carries the request id (X-Request-ID, hub/request_id.py) or, in a worker, the task id.
+LOG_FORMAT = env("LOG_FORMAT", "text").strip().lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "hub.request_id.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+# ============================================================================================

@@ -8,12 +8,15 @@ from community import views as community_views
 from compat.hf import urls as hf_urls
 from resources import urls_images as image_urls
 
-from . import views
+from . import health, metrics
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("healthz", views.healthz, name="healthz"),
+    # Liveness, readiness and Prometheus metrics (docs/operations.md).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     # The header's language switcher posts here: Django's set_language, and a signed-in user's choice
     # kept for the emails sent without a request (community/views.set_language, docs/i18n.md).
     path("i18n/setlang/", community_views.set_language, name="set_language"),

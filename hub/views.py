@@ -1,14 +1,6 @@
-from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
-
-
-def healthz(request):
-    """For load balancers and docker-compose: the process is up and the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
 
 
 def _wants_json(request) -> bool:

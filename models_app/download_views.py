@@ -304,7 +304,7 @@ def serve_file(request, sha256: str, name: str):
             {"error": "This download link is invalid or has expired"}, 403, Cache_Control="no-store"
         )
     model_file = (
-        ModelFile.objects.select_related("blob")
+        ModelFile.objects.select_related("blob", "version__model")
         .filter(downloads.DOWNLOADABLE, id=file_id, blob__sha256=sha256.upper())
         .first()
     )
@@ -314,6 +314,6 @@ def serve_file(request, sha256: str, name: str):
         "Content-Type": "application/octet-stream",
         "Content-Disposition": downloads.content_disposition(model_file.name),
         "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private",
+        "Cache-Control": downloads.file_cache_control(model_file),
     }
     return blob_response(request, model_file.blob, headers)

@@ -8,12 +8,14 @@ import hashlib
 import hmac
 import re
 import unicodedata
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 
@@ -222,6 +224,11 @@ def visitor_for(*, user, address: str | None) -> str:
     return f"ip:{digest[:40]}"
 
 
+# Sent for every download request served (each call of record_download below), counted or not:
+# hub/metrics.py counts downloads with it (docs/operations.md#metrics).
+download_requested = Signal()
+
+
 def record_download(*, version: ModelVersion, visitor: str) -> bool:
     """Count one download of `version` by `visitor` today; True when it was counted.
 
@@ -229,6 +236,7 @@ def record_download(*, version: ModelVersion, visitor: str) -> bool:
     two concurrent requests by the same visitor count once. The counters move with F() updates in
     the same transaction, so concurrent downloads by different visitors are never lost.
     """
+    download_requested.send(sender=ModelVersion, version=version)
     try:
         with transaction.atomic():
             DownloadRecord.objects.create(version=version, visitor=visitor[:64], day=timezone.now().date())
@@ -295,16 +303,41 @@ def read_file_signature(sig: str, sha256: str) -> int | None:
     return payload["f"]
 
 
+# Cache-Control of the file's bytes (docs/operations.md#downloads-behind-a-cdn). The bytes behind a
+# content-addressed URL never change: browsers may keep them for a year. A shared cache (a CDN) may
+# keep a file anyone may download for an hour, so a moderator's removal reaches it within the hour;
+# any other file is private: only the browser that was allowed may keep it.
+PUBLIC_FILE_CACHE = "public, max-age=31536000, s-maxage=3600, immutable"
+PRIVATE_FILE_CACHE = "private, max-age=3600"
+
+
+def file_cache_control(model_file: ModelFile) -> str:
+    """PUBLIC_FILE_CACHE when an anonymous visitor may download the file's version, else private."""
+    try:
+        check_download_allowed(AnonymousUser(), model_file.version)
+    except DownloadRefused:
+        return PRIVATE_FILE_CACHE
+    return PUBLIC_FILE_CACHE
+
+
 def file_redirect_url(request, model_file: ModelFile) -> str:
     """Where the download endpoint redirects: a presigned GET on S3, else the hub's signed file URL.
-    Absolute either way, as some clients fail on a relative Location."""
+    Absolute either way, as some clients fail on a relative Location. With DOWNLOAD_CDN_URL, the
+    same URL on the CDN's origin: the CDN forwards it, signature and all, to S3 or the hub."""
     if storage.is_s3():
-        return storage.presigned_download_url(
+        url = storage.presigned_download_url(
             model_file.blob.storage_key,
             disposition=attachment_value(model_file.name),
             max_age=FILE_URL_MAX_AGE,
+            cache_control=file_cache_control(model_file),
         )
-    return request.build_absolute_uri(signed_file_path(model_file))
+    else:
+        url = request.build_absolute_uri(signed_file_path(model_file))
+    if settings.DOWNLOAD_CDN_URL:
+        cdn = urlsplit(settings.DOWNLOAD_CDN_URL)
+        target = urlsplit(url)
+        url = urlunsplit((cdn.scheme, cdn.netloc, cdn.path.rstrip("/") + target.path, target.query, ""))
+    return url
 
 
 # --- Lookup by hash (docs/hashes.md#case-and-lookups).

@@ -56,6 +56,18 @@ def _cached_s3_client(endpoint_url, access_key, secret_key, region):
     )
 
 
+def check_reachable() -> None:
+    """Raise unless model storage answers (for /readyz, docs/operations.md#health-and-readiness): a HEAD on the
+    bucket for S3, else the storage folder exists (or can be made) and is writable."""
+    if is_s3():
+        s3_client().head_bucket(Bucket=settings.S3_BUCKET)
+        return
+    location = model_storage().location
+    os.makedirs(location, exist_ok=True)
+    if not os.access(location, os.W_OK | os.X_OK):
+        raise PermissionError(f"{location} is not writable")
+
+
 def ensure_bucket() -> bool:
     """Create the S3 bucket if it is missing, and let browsers upload parts to it (CORS; the ETag
     header must be exposed, or a browser can't complete a multipart upload). True when created."""
@@ -268,9 +280,10 @@ def part_upload_url(*, key: str, upload_id: str, part_number: int, file_id: int,
     return reverse("models_app:api_local_part", kwargs={"token": token})
 
 
-def presigned_download_url(key: str, *, disposition: str, max_age: int) -> str:
+def presigned_download_url(key: str, *, disposition: str, max_age: int, cache_control: str) -> str:
     """A short-lived S3 GET URL for browsers and tools, naming the file to save via
-    response-content-disposition (clients read the filename from it)."""
+    response-content-disposition (clients read the filename from it) and how long caches may keep
+    the bytes via response-cache-control (docs/operations.md#downloads-behind-a-cdn)."""
     return s3_client(endpoint_url=settings.S3_PUBLIC_ENDPOINT_URL).generate_presigned_url(
         "get_object",
         Params={
@@ -278,6 +291,7 @@ def presigned_download_url(key: str, *, disposition: str, max_age: int) -> str:
             "Key": _s3_key(key),
             "ResponseContentDisposition": disposition,
             "ResponseContentType": "application/octet-stream",
+            "ResponseCacheControl": cache_control,
         },
         ExpiresIn=max_age,
     )

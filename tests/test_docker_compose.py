@@ -25,7 +25,7 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
 DOCKERFILE = ROOT / "Dockerfile"
 
-HUB_SERVICES = ("web", "worker", "beat", "createbucket")
+HUB_SERVICES = ("web", "worker-heavy", "worker-light", "beat", "createbucket", "migrate")
 # Variables that belong to the postgres and minio images, not to the hub.
 IMAGE_VARIABLE_PREFIXES = ("POSTGRES_", "MINIO_ROOT_")
 # Variables that configure Python and pip inside the hub's image.
@@ -219,24 +219,38 @@ def exec_form(arguments: str) -> list[str]:
 
 
 def test_the_compose_file_parses_and_has_every_service_of_the_stack(services):
-    assert {"postgres", "redis", "minio", "createbucket", "web", "worker", "beat"} <= set(services)
+    expected = {"postgres", "redis", "minio", "createbucket", "migrate", "web", "proxy", "beat"}
+    assert expected | {"worker-heavy", "worker-light"} <= set(services)
 
 
-def test_web_applies_migrations_then_runs_gunicorn_on_port_8000(services):
+def test_migrations_run_once_in_their_own_service_before_web_starts(services):
+    assert command_of(services["migrate"]) == "python manage.py migrate --noinput"
+    assert services["migrate"]["restart"] == "no"
+    assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    # Replicas of web (--scale web=3) must not each run migrate at the same time.
+    assert "migrate" not in command_of(services["web"])
+
+
+def test_web_runs_gunicorn_on_port_8000_behind_the_one_published_proxy(services):
     command = command_of(services["web"])
-    assert "python manage.py migrate --noinput" in command
-    assert "gunicorn hub.wsgi:application" in command
-    assert command.index("migrate") < command.index("gunicorn"), "migrations must run before gunicorn"
-    assert "&&" in command.split("migrate", 1)[1], "gunicorn must not start if migrate fails"
+    assert command.startswith("gunicorn hub.wsgi:application")
     assert "--bind 0.0.0.0:8000" in command
     assert "--workers 2" in command
-    assert any(str(port).endswith("8000:8000") for port in services["web"]["ports"])
+    # A published port on web would stop `--scale web=3`: the proxy publishes 8000 and reaches every
+    # replica by the service name.
+    assert "ports" not in services["web"]
+    assert any(str(port).endswith("8000:8000") for port in services["proxy"]["ports"])
+    assert "web:8000" in command_of(services["proxy"])
+    assert environment_of(services["web"])["TRUSTED_PROXY_HOPS"] == "1"
 
 
-def test_the_worker_runs_celery_worker_and_beat_runs_celery_beat(services):
-    assert command_of(services["worker"]).startswith("celery -A hub worker")
+def test_each_queue_has_its_worker_and_beat_runs_celery_beat(services):
+    for queue in ("heavy", "light"):
+        command = command_of(services[f"worker-{queue}"])
+        assert command.startswith("celery -A hub worker")
+        assert f"-Q {queue} " in command
+        assert "--loglevel INFO" in command
     assert command_of(services["beat"]).startswith("celery -A hub beat")
-    assert "--loglevel INFO" in command_of(services["worker"])
     assert "--loglevel INFO" in command_of(services["beat"])
 
 
@@ -247,9 +261,9 @@ def test_web_starts_after_postgres_and_redis_are_healthy_and_the_bucket_exists(s
     assert depends_on["createbucket"]["condition"] == "service_completed_successfully"
 
 
-def test_the_worker_and_beat_start_only_after_web_has_migrated_the_database(services):
-    for name in ("worker", "beat"):
-        assert services[name]["depends_on"]["web"]["condition"] == "service_healthy", name
+def test_the_workers_and_beat_start_only_after_the_database_is_migrated(services):
+    for name in ("worker-heavy", "worker-light", "beat"):
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully", name
 
 
 def test_web_is_health_checked_on_healthz(services):

@@ -123,7 +123,8 @@ def test_file_response_tells_tools_the_name_size_and_etag(client, primary, file_
     assert response["ETag"] == f'"{primary.blob.sha256.lower()}"'
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Type"] == "application/octet-stream"
-    assert "private" in response["Cache-Control"]
+    # Anyone may download this version, and the bytes behind a content hash never change.
+    assert response["Cache-Control"] == "public, max-age=31536000, s-maxage=3600, immutable"
     assert hashlib.sha256(data).hexdigest().upper() == primary.blob.sha256
 
 
