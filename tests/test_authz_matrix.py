@@ -382,3 +382,61 @@ def test_every_admin_page_is_for_staff_only(run_on_commit):
         if got != ADMIN_RULE:
             wrong.append(f"{case.url} ({case.name}): expected {ADMIN_RULE}, got {got}")
     assert not wrong, "\n".join(wrong)
+
+
+# Pages that take a POST without Django's CSRF token, each for a reason (docs/security.md#csrf).
+CSRF_EXEMPT_PAGES = {
+    "billing:webhook",  # Stripe signs its webhooks; there is no session
+    "civitai_versions_by_hashes",  # look-ups that write nothing, posted by tools
+    "civitai_version_ids",
+    "hf_paths_info",  # the Hugging Face Hub's paths-info: a POST that reads
+}
+
+
+def _rule_for(case: Case) -> str:
+    rule = MATRIX.get(case.name, "?????")
+    return rule.get(case.method.upper(), "?????") if isinstance(rule, dict) else rule
+
+
+@pytest.mark.django_db
+def test_session_writes_need_the_csrf_token_and_api_key_writes_do_not(run_on_commit):
+    """A signed-in browser's write without the CSRF token is a 403 on every page and API view the
+    owner may write to; the same API write with an API key (no cookie) needs no token."""
+    from community.services import create_api_key
+
+    world = build_world(run_on_commit)
+    _, raw = create_api_key(user=world.users["owner"], name="csrf", scope="write")
+    browser = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    browser.force_login(world.users["owner"])
+    tool = Client(
+        enforce_csrf_checks=True, raise_request_exception=False, headers={"Authorization": f"Bearer {raw}"}
+    )
+    wrong, exempt, checked = [], set(), 0
+    for case in _cases(world):
+        if case.name.startswith("admin:") or _rule_for(case)[1] != "O":
+            continue
+        is_api = getattr(case.callback, "cls", None) is not None
+        if not is_api and getattr(case.callback, "csrf_exempt", False):
+            exempt.add(case.name)
+            continue
+        cache.clear()
+        with transaction.atomic():
+            response = _request(browser, case, world)
+            transaction.set_rollback(True)
+        checked += 1
+        if response.status_code != 403 or b"CSRF" not in response.content:
+            wrong.append(
+                f"{case.method.upper()} {case.url} ({case.name}): {response.status_code} without a CSRF token"
+            )
+        if is_api:
+            cache.clear()
+            with transaction.atomic():
+                response = _request(tool, case, world)
+                transaction.set_rollback(True)
+            if response.status_code in (401, 403):
+                wrong.append(
+                    f"{case.method.upper()} {case.url} ({case.name}) with an API key: {response.status_code}"
+                )
+    assert checked > 50
+    assert not wrong, "\n".join(wrong)
+    assert exempt == CSRF_EXEMPT_PAGES, "a page that skips the CSRF check must be listed, with its reason"
