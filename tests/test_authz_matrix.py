@@ -440,3 +440,36 @@ def test_session_writes_need_the_csrf_token_and_api_key_writes_do_not(run_on_com
     assert checked > 50
     assert not wrong, "\n".join(wrong)
     assert exempt == CSRF_EXEMPT_PAGES, "a page that skips the CSRF check must be listed, with its reason"
+
+
+@pytest.mark.django_db
+def test_a_read_only_api_key_is_refused_on_every_api_write(run_on_commit):
+    """Every write method of every API view, sent with the owner's read-only key, is a 403 that says
+    why; only the views whose POST reads (api_key_reads) answer as for a write key."""
+    from community.services import create_api_key
+
+    world = build_world(run_on_commit)
+    _, raw = create_api_key(user=world.users["owner"], name="reader", scope="read")
+    tool = Client(raise_request_exception=False, headers={"Authorization": f"Bearer {raw}"})
+    wrong, reads, checked = [], set(), 0
+    for case in _cases(world):
+        cls = getattr(case.callback, "cls", None)
+        if cls is None or not cls.authentication_classes:  # a page, or a signed URL that takes no key
+            continue
+        cache.clear()
+        with transaction.atomic():
+            response = _request(tool, case, world)
+            transaction.set_rollback(True)
+        if getattr(cls, "api_key_reads", False):
+            reads.add(case.name)
+            if response.status_code == 403:
+                wrong.append(f"{case.method.upper()} {case.url} ({case.name}) only reads, yet: 403")
+            continue
+        checked += 1
+        if response.status_code != 403 or "This API key is read-only" not in response.json().get(
+            "detail", ""
+        ):
+            wrong.append(f"{case.method.upper()} {case.url} ({case.name}): {response.status_code}")
+    assert checked > 40
+    assert not wrong, "\n".join(wrong)
+    assert reads == {"api_wildcards_expand"}
