@@ -125,7 +125,10 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     name = ["apiKeyBearer", "apiKeyQuery"]
 
     def get_security_definition(self, auto_schema):
-        where = "Create keys at /settings/api-keys or with `manage.py create_api_key USERNAME`."
+        where = (
+            "Create keys at /settings/api-keys or with `manage.py create_api_key USERNAME --scope read|write`. "
+            "A read-only key gets 403 on every write (docs/security.md#api-key-scopes)."
+        )
         return [
             {"type": "http", "scheme": "bearer", "description": f"An API key as a Bearer token. {where}"},
             {
