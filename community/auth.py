@@ -2,7 +2,9 @@
 
 from allauth.account.adapter import get_adapter
 from django import forms
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
@@ -19,6 +21,33 @@ def active_api_key(raw: str) -> ApiKey | None:
         return None
     ApiKey.objects.filter(id=key.id).update(last_used_at=timezone.now())
     return key
+
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def read_only_refusal() -> str:
+    return gettext(
+        "This API key is read-only: it can't change anything. Create a key with read and write "
+        "access at /settings/api-keys to do this."
+    )
+
+
+def reads_only(view):
+    """Marks a view whose POST only reads (CivitAI's by-hash look-ups, a wildcard expansion): a
+    read-only key may use it. Works on a function view or an APIView class."""
+    view.api_key_reads = True
+    return view
+
+
+def key_may(key: ApiKey, request, view=None) -> bool:
+    """Whether `key` may make this request: a read-only key only reads (docs/security.md#api-key-scopes)."""
+    if key.can_write or request.method in SAFE_METHODS:
+        return True
+    if view is None and getattr(request, "resolver_match", None) is not None:
+        view = request.resolver_match.func
+    view = getattr(view, "view_class", None) or getattr(view, "cls", None) or view
+    return bool(getattr(view, "api_key_reads", False))
 
 
 def user_for_api_key(raw: str):
@@ -42,7 +71,10 @@ def resolve_api_key(request) -> tuple[bool, object]:
     raw = api_key_from_request(request)
     if raw is None or not raw.strip():
         return False, None
-    return True, user_for_api_key(raw)
+    key = active_api_key(raw)
+    if key is not None and not key_may(key, request):
+        raise PermissionDenied(read_only_refusal())
+    return True, key.user if key else None
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -50,10 +82,14 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         raw = api_key_from_request(request._request)
         if raw is None:
             return None
-        user = user_for_api_key(raw)
-        if user is None:
+        key = active_api_key(raw)
+        if key is None:
             raise exceptions.AuthenticationFailed("Unauthorized")
-        return user, None
+        # Every API view authenticates before its own permissions run, so this one check covers
+        # them all, whatever permission_classes a view sets.
+        if not key_may(key, request, request.parser_context.get("view")):
+            raise exceptions.PermissionDenied(read_only_refusal())
+        return key.user, key
 
     def authenticate_header(self, request):
         return "Bearer"
@@ -89,7 +125,10 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     name = ["apiKeyBearer", "apiKeyQuery"]
 
     def get_security_definition(self, auto_schema):
-        where = "Create keys at /settings/api-keys or with `manage.py create_api_key USERNAME`."
+        where = (
+            "Create keys at /settings/api-keys or with `manage.py create_api_key USERNAME --scope read|write`. "
+            "A read-only key gets 403 on every write (docs/security.md#api-key-scopes)."
+        )
         return [
             {"type": "http", "scheme": "bearer", "description": f"An API key as a Bearer token. {where}"},
             {

@@ -17,7 +17,12 @@ def hash_api_key(raw: str) -> str:
 
 class ApiKey(models.Model):
     """A key a user gives to tools (download scripts, WebUI extensions). Only its hash is stored; the
-    key itself is shown once, when it is created."""
+    key itself is shown once, when it is created. A `read` key may only read (GET, HEAD, OPTIONS);
+    a `write` key may also change things (docs/security.md#api-key-scopes)."""
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read only")
+        WRITE = "write", _("Read and write")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100)
@@ -26,15 +31,23 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Keys made before scopes existed keep full access ("write"), so the tools using them don't break.
+    scope = models.CharField(max_length=5, choices=Scope.choices, default=Scope.WRITE, db_default=Scope.WRITE)
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
 
+    @property
+    def can_write(self) -> bool:
+        return self.scope == self.Scope.WRITE
+
     @classmethod
-    def create(cls, *, user, name: str) -> tuple["ApiKey", str]:
+    def create(cls, *, user, name: str, scope: str = Scope.WRITE) -> tuple["ApiKey", str]:
         """A new key for `user`; returns the row and the raw key, which is never stored."""
         raw = API_KEY_PREFIX + secrets.token_urlsafe(32)
-        key = cls.objects.create(user=user, name=name[:100], key_hash=hash_api_key(raw), prefix=raw[:12])
+        key = cls.objects.create(
+            user=user, name=name[:100], key_hash=hash_api_key(raw), prefix=raw[:12], scope=scope
+        )
         return key, raw
 
 

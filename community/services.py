@@ -17,9 +17,12 @@ MAX_ACTIVE_API_KEYS = FREE_MAX_API_KEYS
 
 
 @transaction.atomic
-def create_api_key(*, user, name: str) -> tuple[ApiKey, str]:
-    """A new API key for `user`. Returns the row and the raw key, which is stored only as a hash: the
-    caller shows it once and then it is gone. Not idempotent by design: each call is a new key."""
+def create_api_key(*, user, name: str, scope: str = ApiKey.Scope.WRITE) -> tuple[ApiKey, str]:
+    """A new API key for `user`, read-only or read-and-write (`scope`). Returns the row and the raw
+    key, which is stored only as a hash: the caller shows it once and then it is gone. Not
+    idempotent by design: each call is a new key."""
+    if scope not in ApiKey.Scope.values:
+        raise ValidationError(gettext("A key's access is either “read” or “write”."))
     name = " ".join((name or "").split())
     if not name:
         raise ValidationError(gettext("Give the key a name, so you know later which tool uses it."))
@@ -37,7 +40,7 @@ def create_api_key(*, user, name: str) -> tuple[ApiKey, str]:
             )
             % {"count": limit}
         )
-    return ApiKey.create(user=user, name=name)
+    return ApiKey.create(user=user, name=name, scope=scope)
 
 
 def revoke_api_key(*, key: ApiKey) -> ApiKey:

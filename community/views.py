@@ -100,11 +100,13 @@ def api_keys(request):
         return redirect("community:api_keys")
     if request.method == "POST" and form.is_valid():
         try:
-            key, raw = services.create_api_key(user=request.user, name=form.cleaned_data["name"])
+            key, raw = services.create_api_key(
+                user=request.user, name=form.cleaned_data["name"], scope=form.cleaned_data["scope"]
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            new_key = {"name": key.name, "raw": raw}
+            new_key = {"name": key.name, "raw": raw, "scope": key.get_scope_display()}
             form = ApiKeyForm()
     keys = ApiKey.objects.filter(user=request.user).order_by(
         F("revoked_at").desc(nulls_first=True), "-created_at", "-id"

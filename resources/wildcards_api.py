@@ -94,6 +94,9 @@ class VersionWildcards(APIView):
 
 class ExpandWildcards(APIView):
     permission_classes = [AllowAny]
+    api_key_reads = (
+        True  # the POST only computes prompts: a read-only API key may call it (community/auth.py)
+    )
 
     @extend_schema(
         operation_id="expand_wildcards",

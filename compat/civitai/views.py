@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 import billing
 from community import collections
+from community.auth import reads_only
 from models_app import downloads, levels, preferences, selectors
 from models_app.download_views import BadApiKey, caller, public_user
 from models_app.files import bounded_json
@@ -415,6 +416,7 @@ def _sha256_list(request, most: int) -> list[str]:
 
 
 def _hash_endpoint(view):
+    @reads_only  # a read-only API key may post these look-ups
     @csrf_exempt  # a read: nothing changes, and tools post without a session
     @require_http_methods(["POST", "OPTIONS"])
     @functools.wraps(view)

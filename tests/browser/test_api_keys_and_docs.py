@@ -41,6 +41,8 @@ def test_create_copy_use_and_revoke_an_api_key(page, live_server):
     page.wait_for_url("**/settings/api-keys")
     page.get_by_text("You have no API keys yet.").wait_for()
     page.fill("input[name=name]", "my upload script")
+    assert page.get_by_label("Read only").is_checked()  # the least access is offered first
+    page.get_by_label("Read and write").check()  # this script uploads
     page.get_by_role("button", name="Create key").click()
 
     new_key = page.get_by_test_id("new-key")
@@ -59,7 +61,7 @@ def test_create_copy_use_and_revoke_an_api_key(page, live_server):
     assert page.get_by_test_id("new-key").count() == 0 and key not in page.content()
     assert ApiKey.objects.count() == 1
     row = page.locator("tr", has_text="my upload script")
-    assert "never" not in row.inner_text()  # last used: just now
+    assert "never" not in row.inner_text() and "Read and write" in row.inner_text()  # last used: just now
     row.get_by_role("button", name="Revoke my upload script").click()
     page.get_by_text("Revoked “my upload script”").wait_for()
     assert "revoked" in page.locator("tr", has_text="my upload script").inner_text()

@@ -23,14 +23,14 @@ def shown_key(html: str) -> str:
     return match.group(1)
 
 
-def submit(client, name: str):
+def submit(client, name: str, scope: str = "write"):
     """Fill in and send the form, as a browser does: the form carries its one-time token."""
     token = re.search(r'name="form_token" value="([^"]+)"', client.get(PAGE).content.decode())[1]
-    return client.post(PAGE, {"name": name, "form_token": token})
+    return client.post(PAGE, {"name": name, "scope": scope, "form_token": token})
 
 
-def create_on_the_page(client, name: str = "ComfyUI") -> str:
-    response = submit(client, name)
+def create_on_the_page(client, name: str = "ComfyUI", scope: str = "write") -> str:
+    response = submit(client, name, scope)
     assert response.status_code == 200
     return shown_key(response.content.decode())
 
@@ -71,8 +71,12 @@ def test_a_new_key_is_shown_once_and_the_list_never_shows_it(client, creator):
 def test_sending_the_form_again_makes_no_second_key(client, creator):
     client.force_login(creator)
     token = re.search(r'name="form_token" value="([^"]+)"', client.get(PAGE).content.decode())[1]
-    assert shown_key(client.post(PAGE, {"name": "once", "form_token": token}).content.decode())
-    again = client.post(PAGE, {"name": "once", "form_token": token}, follow=True)  # a page reload
+    assert shown_key(
+        client.post(PAGE, {"name": "once", "scope": "read", "form_token": token}).content.decode()
+    )
+    again = client.post(
+        PAGE, {"name": "once", "scope": "read", "form_token": token}, follow=True
+    )  # a page reload
     html = again.content.decode()
     assert "no new key was made" in html and 'data-testid="new-key"' not in html
     assert client.post(PAGE, {"name": "no token"}).status_code == 302

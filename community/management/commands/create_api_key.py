@@ -10,12 +10,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument("--name", default="created by manage.py")
+        parser.add_argument(
+            "--scope",
+            choices=ApiKey.Scope.values,
+            default=ApiKey.Scope.WRITE,
+            help="read: downloads and look-ups only; write (the default): also changes things.",
+        )
 
-    def handle(self, username, name, **options):
+    def handle(self, username, name, scope, **options):
         try:
             user = get_user_model().objects.get(username=username)
         except get_user_model().DoesNotExist:
             raise CommandError(f"No user named {username!r}.") from None
-        _, raw = ApiKey.create(user=user, name=name)
-        self.stdout.write(f"API key for {username} (store it now; it is not shown again):")
+        _, raw = ApiKey.create(user=user, name=name, scope=scope)
+        self.stdout.write(f"API key for {username}, {scope} access (store it now; it is not shown again):")
         self.stdout.write(raw)
