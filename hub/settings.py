@@ -524,3 +524,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Faults (issue 17 part 3, docs/faults.md): what the hub does while a service it needs is down.
+# PostgreSQL restarted: a kept connection (DB_CONN_MAX_AGE) is checked before a request uses it and
+# replaced when the server closed it, so the web process answers again without a restart.
+if DATABASE_URL:
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Redis down: the cache (list counts, rate-limit counters) answers "miss" instead of failing the
+# page (hub/cache.py), and gives up on an unreachable server after a second instead of hanging.
+if REDIS_URL:
+    CACHES["default"]["BACKEND"] = "hub.cache.ResilientRedisCache"
+    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 2}
