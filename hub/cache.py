@@ -2,7 +2,7 @@
 
 The cache only holds what can be computed again (list counts, rendered SVGs) and the rate-limit
 counters, so while Redis is unreachable pages and downloads are served uncached and rate limits are
-not counted (docs/faults.md#redis-down). Each failure is logged, at most once per
+not counted: the hub fails open rather than refusing everyone (docs/faults.md#redis-down). Each failure is logged, at most once per
 LOG_EVERY seconds per process, so the operator hears of it without a flood.
 """
 
@@ -63,11 +63,13 @@ class ResilientRedisCache(RedisCache):
             return list(data)
 
     def add(self, key, value, timeout=None, version=None, **kwargs):
+        """True, as if stored: allauth takes a lock with add() around its rate-limit counts, and a lock
+        that can never be had would refuse every login and every HTTP Basic request (a 429)."""
         try:
             return super().add(key, value, timeout, version, **kwargs)
         except UNREACHABLE as exc:
             self._unreachable("add", exc)
-            return False
+            return True
 
     def touch(self, key, timeout=None, version=None):
         try:

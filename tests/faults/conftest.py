@@ -6,7 +6,6 @@ touched: every service a test breaks is its own.
 Run by .ci/run's faults step (`pytest -m faults tests/faults`); `make test` deselects the marker.
 """
 
-import base64
 import glob
 import json
 import os
@@ -254,11 +253,12 @@ class Hub:
             check=True, capture_output=True, timeout=120,
         )  # fmt: skip
 
-    def logs(self) -> str:
+    def logs(self, tail: int = 3000) -> str:
+        """What the processes wrote, the last `tail` characters of each (0: all of it)."""
         out = []
         for process in self.processes:
             process.log.seek(0)
-            out.append(f"--- {process.args[-1] if process.args else ''}\n{process.log.read()[-3000:]}")
+            out.append(f"--- {process.args[-1] if process.args else ''}\n{process.log.read()[-tail:]}")
         return "\n".join(out)
 
     def stop_all(self) -> None:
@@ -283,7 +283,7 @@ class Hub:
         url = path if path.startswith("http") else self.base + path
         all_headers = dict(headers or {})
         if auth and url.startswith(self.base):
-            all_headers["Authorization"] = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+            all_headers["Authorization"] = f"Bearer {self.env['FAULTS_API_KEY']}"
         if body is not None:
             data = json.dumps(body).encode()
             all_headers["Content-Type"] = "application/json"
@@ -317,7 +317,7 @@ class Hub:
         )
         return version["id"]
 
-    def start_upload(self, version_id: int, size: int, filename: str = "weights.bin") -> int:
+    def start_upload(self, version_id: int, size: int, filename: str = "weights.txt") -> int:
         started = self.api(
             "POST", "/api/hub/uploads",
             {"version_id": version_id, "filename": filename, "size": size, "type": "Other"},
@@ -367,6 +367,14 @@ def redis_server(service_dir):
     server.start()
     yield server
     server.close()
+
+
+@pytest.fixture
+def redis_up(redis_server):
+    """A test that kills Redis gets it back at the end, even when it fails half-way."""
+    yield redis_server
+    if redis_server.process.poll() is not None:
+        redis_server.start()
 
 
 @pytest.fixture(scope="session")
@@ -421,6 +429,17 @@ def migrated(postgres, redis_server, service_dir):
         f"User.objects.create_user('{USER}', 'faults@example.com', '{PASSWORD}')"
     )
     subprocess.run([*manage, "shell", "-c", create_user], cwd=ROOT, env=env, check=True, timeout=300)
+    # An API key, not the password: HTTP Basic runs the password hasher on every request.
+    out = subprocess.run(
+        [*manage, "create_api_key", USER],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    ).stdout
+    env["FAULTS_API_KEY"] = out.strip().splitlines()[-1]
     return env
 
 

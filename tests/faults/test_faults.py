@@ -28,10 +28,17 @@ def blob_sha256(postgres, file_id: int) -> str:
 
 
 def wait_ready(hub, postgres, file_id: int, seconds: float = 120) -> None:
-    wait_until(lambda: file_status(postgres, file_id) == "ready", seconds, 0.2, f"file {file_id} ready")
+    def done():
+        ((status, message),) = postgres.query(
+            "SELECT status, status_message FROM models_app_modelfile WHERE id = %s", file_id
+        )
+        assert status in ("pending", "processing", "ready"), (status, message, hub.logs())
+        return status == "ready"
+
+    wait_until(done, seconds, 0.2, f"file {file_id} ready")
 
 
-def upload(hub, version_id: int, payload: bytes, filename: str = "weights.bin") -> int:
+def upload(hub, version_id: int, payload: bytes, filename: str = "weights.txt") -> int:
     """A whole upload with the storage up: start, every part, complete; returns the file id."""
     file_id = hub.start_upload(version_id, len(payload), filename)
     for number in range(1, -(-len(payload) // PART) + 1):
@@ -100,7 +107,7 @@ def test_s3_unreachable_during_an_upload_answers_503_and_the_upload_resumes(
     status, _, answer = hub.request(
         "POST",
         "/api/hub/uploads",
-        {"version_id": version_id, "filename": "b.bin", "size": MIB, "type": "Other"},
+        {"version_id": version_id, "filename": "b.txt", "size": MIB, "type": "Other"},
     )
     assert status == 503 and "File storage" in answer["detail"]
     files = postgres.query("SELECT id, status FROM models_app_modelfile WHERE version_id = %s", version_id)
@@ -121,14 +128,15 @@ def test_s3_unreachable_during_an_upload_answers_503_and_the_upload_resumes(
 
 
 def test_with_redis_down_pages_and_downloads_serve_and_queued_work_happens_once_it_is_back(
-    hub_factory, redis_server, postgres, figures
+    hub_factory, redis_up, postgres, figures
 ):
+    redis_server = redis_up
     hub = hub_factory()
     hub.start_web()
     hub.start_worker()
     payload = os.urandom(MIB)
     version_id = hub.new_version("Redis outage")
-    ready_id = upload(hub, version_id, payload, "ready.bin")
+    ready_id = upload(hub, version_id, payload, "ready.txt")
     wait_ready(hub, postgres, ready_id)
     hub.api("POST", f"/api/hub/versions/{version_id}/publish")
 
@@ -143,9 +151,11 @@ def test_with_redis_down_pages_and_downloads_serve_and_queued_work_happens_once_
     # A file completed while the broker is down: the upload stands (the creator sees it pending) and
     # the lost message is logged as an error, not dropped in silence.
     second = os.urandom(MIB)
-    waiting_id = upload(hub, hub.new_version("Queued during the outage"), second, "waiting.bin")
+    waiting_id = upload(hub, hub.new_version("Queued during the outage"), second, "waiting.txt")
     wait_until(
-        lambda: f"could not queue file {waiting_id} for processing" in hub.logs(), 30, what="the error logged"
+        lambda: f"could not queue file {waiting_id} for processing" in hub.logs(tail=0),
+        30,
+        what="the error logged",
     )
     time.sleep(2)
     assert file_status(postgres, waiting_id) == "pending"
