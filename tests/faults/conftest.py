@@ -187,6 +187,10 @@ class Proxy:
                     pass
 
     def stop(self) -> None:
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept(); close() alone would not
+        except OSError:
+            pass
         self.listener.close()
         with self.lock:
             sockets, self.sockets = self.sockets, set()
