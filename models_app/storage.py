@@ -4,7 +4,9 @@ Local disk by default, S3 when S3_BUCKET is set (hub/settings.py). This is the o
 talk to boto3 directly.
 """
 
+import contextlib
 import functools
+import glob
 import hashlib
 import io
 import os
@@ -110,6 +112,16 @@ def copy_object(src_key: str, dst_key: str) -> None:
         finally:
             if os.path.exists(tmp_path):  # a full disk mid-copy: no partial blob stays
                 os.remove(tmp_path)
+        _remove_partial_copies(dst_path)
+
+
+def _remove_partial_copies(path: str) -> None:
+    """Delete the temporary copies of `path` that a worker killed mid-write left behind (SIGKILL runs
+    no finally), once the object itself is complete; a run still writing one finds it gone and its
+    task retries, which then finds the object done (docs/faults.md#a-worker-killed-mid-file)."""
+    for stale in glob.glob(f"{glob.escape(path)}.*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(stale)
 
 
 # --- Reading stored objects without holding them in memory.
@@ -398,6 +410,7 @@ def assemble_local_parts(*, key: str, upload_id: str) -> None:
     finally:
         if os.path.exists(tmp):  # a full disk mid-way: no partial object stays (docs/faults.md)
             os.remove(tmp)
+    _remove_partial_copies(dst)
     shutil.rmtree(folder, ignore_errors=True)
 
 

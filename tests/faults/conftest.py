@@ -266,17 +266,14 @@ class Hub:
         return "\n".join(out)
 
     def stop_all(self) -> None:
+        """The test is over: no graceful shutdown to wait for (gunicorn's takes up to 10 s)."""
         for process in self.processes:
             if process.poll() is None:
                 try:
-                    os.killpg(process.pid, signal.SIGTERM)
-                    process.wait(timeout=20)
-                except (subprocess.TimeoutExpired, ProcessLookupError):
-                    try:
-                        os.killpg(process.pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                    process.wait(timeout=20)
+                    os.killpg(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                process.wait(timeout=30)
             process.log.close()
 
     # --- HTTP, as a script or a browser would speak to the hub.

@@ -59,7 +59,8 @@ def test_a_worker_killed_while_hashing_leaves_a_file_that_the_sweep_finishes(hub
     hub = hub_factory()
     hub.start_web()
     payload = os.urandom(8 * MIB) * 32  # 256 MiB: long enough to be caught while it is processed
-    file_id = upload(hub, hub.new_version("Killed worker"), payload)
+    version_id = hub.new_version("Killed worker")
+    file_id = upload(hub, version_id, payload)
     worker = hub.start_worker()
     wait_until(lambda: file_status(postgres, file_id) == "processing", 120, 0.01, "processing to start")
     hub.kill(worker)
@@ -74,8 +75,8 @@ def test_a_worker_killed_while_hashing_leaves_a_file_that_the_sweep_finishes(hub
     figures["kill_to_ready_s"] = time.monotonic() - killed
     assert blob_sha256(postgres, file_id) == hashlib.sha256(payload).hexdigest().upper()
     assert leftovers(hub.env["MEDIA_ROOT"]) == []
-    status, _, answer = hub.request("GET", f"/api/hub/files/{file_id}")
-    assert status == 200 and answer["status"] == "ready"
+    answer = hub.api("GET", f"/api/hub/versions/{version_id}/files")  # what the creator's page polls
+    assert [(f["id"], f["status"]) for f in answer["files"]] == [(file_id, "ready")]
 
 
 def test_s3_unreachable_during_an_upload_answers_503_and_the_upload_resumes(
