@@ -2,8 +2,9 @@
 
 The cache only holds what can be computed again (list counts, rendered SVGs) and the rate-limit
 counters, so while Redis is unreachable pages and downloads are served uncached and rate limits are
-not counted: the hub fails open rather than refusing everyone (docs/faults.md#redis-down). Each failure is logged, at most once per
-LOG_EVERY seconds per process, so the operator hears of it without a flood.
+not counted: the hub fails open rather than refusing everyone (docs/faults.md#redis-down). Each
+failure is logged, at most once per LOG_EVERY seconds per process, so the operator hears of it
+without a flood.
 """
 
 import logging

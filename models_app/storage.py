@@ -350,7 +350,7 @@ def save_local_part(*, upload_id: str, part_number: int, stream, length: int) ->
                 except OSError:
                     # A full disk: read the rest of the body, so the client gets the answer (a 503
                     # saying so, hub/unavailable.py) instead of a reset connection; finally removes
-                    # the partial part (docs/faults.md#disk-full).
+                    # the partial part (docs/faults.md#the-disk-full-local-storage).
                     while remaining > 0 and (block := stream.read(min(remaining, 1 << 20))):
                         remaining -= len(block)
                     raise
