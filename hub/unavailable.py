@@ -33,7 +33,7 @@ def _s3_unreachable(exc: BaseException) -> bool:
 def reason(exc: BaseException | None) -> str | None:
     """The sentence for a failure that a 503 should answer, or None for anything else (a bug: 500)."""
     seen = 0
-    while exc is not None and seen < 5:  # a wrapped failure counts too (raise ... from exc)
+    while exc is not None and seen < 5:  # a failure raised from one counts too (raise ... from exc)
         if isinstance(exc, (OperationalError, InterfaceError)):
             return gettext(
                 "The database is not answering right now. Nothing was lost; please try again in a minute."
@@ -46,9 +46,6 @@ def reason(exc: BaseException | None) -> str | None:
                 "and an upload carries on from the parts already sent."
             )
         if isinstance(exc, OSError) and exc.errno in _FULL:
-            return gettext(
-                "The hub's file storage is full, so nothing was saved. The operators have been told; "
-                "please try again later."
-            )
-        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+            return gettext("The hub's file storage is full, so nothing was saved. Please try again later.")
+        exc, seen = exc.__cause__, seen + 1
     return None
