@@ -526,7 +526,6 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the switcher's choice outlives the brow
 LANGUAGE_COOKIE_SECURE = HTTPS
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 
-# ============================================================================================
 # --- Scale-out and observability (issue 17 part 8; docs/operations.md, README "Running at scale").
 # Queues and their workers, the optional read replica, CDN-friendly downloads, /readyz, /metrics and
 # logs with a request id. Everything in this block belongs to that part.
@@ -622,4 +621,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
-# ============================================================================================
+=======
+
+# --- Faults (issue 17 part 3, docs/faults.md): what the hub does while a service it needs is down.
+# PostgreSQL restarted: a kept connection (DB_CONN_MAX_AGE) is checked before a request uses it and
+# replaced when the server closed it, so the web process answers again without a restart.
+if DATABASE_URL:
+    for _alias in DATABASES:  # the read replica too, when there is one
+        DATABASES[_alias]["CONN_HEALTH_CHECKS"] = True
+# Redis down: the cache (list counts, rate-limit counters) answers "miss" instead of failing the
+# page (hub/cache.py), and gives up on an unreachable server after a second instead of hanging.
+if REDIS_URL:
+    CACHES["default"]["BACKEND"] = "hub.cache.ResilientRedisCache"
+    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 2}

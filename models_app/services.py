@@ -325,7 +325,20 @@ def _new_file_row(*, version, name, type, is_primary, **fields) -> ModelFile:
 
 
 def _enqueue_processing(model_file: ModelFile) -> None:
-    transaction.on_commit(lambda: process_file.delay(model_file.id))
+    """Queue the file once the transaction commits. With the broker down the message can't be sent,
+    but the upload stands: the error is logged, the file waits as pending, and the stuck-file sweep
+    queues it again once the broker answers (docs/faults.md#redis-down)."""
+
+    def send() -> None:
+        try:
+            process_file.delay(model_file.id)
+        except Exception:
+            log.exception(
+                "could not queue file %s for processing; the stuck-file sweep will queue it again",
+                model_file.id,
+            )
+
+    transaction.on_commit(send)
 
 
 def add_file(
@@ -849,7 +862,8 @@ def republish_version(*, version: ModelVersion, by) -> ModelVersion:
 
 def _release_blobs_on_commit(blob_ids) -> None:
     for blob_id in {b for b in blob_ids if b}:
-        transaction.on_commit(lambda blob_id=blob_id: release_blob.delay(blob_id))
+        # robust: a lost release is logged and sweep_unused_blobs does it later (docs/faults.md).
+        transaction.on_commit(lambda blob_id=blob_id: release_blob.delay(blob_id), robust=True)
 
 
 def _delete_files(files: Iterable[ModelFile]) -> None:

@@ -4,7 +4,9 @@ Local disk by default, S3 when S3_BUCKET is set (hub/settings.py). This is the o
 talk to boto3 directly.
 """
 
+import contextlib
 import functools
+import glob
 import hashlib
 import io
 import os
@@ -114,10 +116,24 @@ def copy_object(src_key: str, dst_key: str) -> None:
         os.makedirs(os.path.dirname(dst_path), exist_ok=True)
         tmp_path = f"{dst_path}.{uuid.uuid4().hex}.tmp"
         try:
-            os.link(storage.path(src_key), tmp_path)  # same disk: no bytes copied
-        except OSError:
-            shutil.copyfile(storage.path(src_key), tmp_path)
-        os.replace(tmp_path, dst_path)
+            try:
+                os.link(storage.path(src_key), tmp_path)  # same disk: no bytes copied
+            except OSError:
+                shutil.copyfile(storage.path(src_key), tmp_path)
+            os.replace(tmp_path, dst_path)
+        finally:
+            if os.path.exists(tmp_path):  # a full disk mid-copy: no partial blob stays
+                os.remove(tmp_path)
+        _remove_partial_copies(dst_path)
+
+
+def _remove_partial_copies(path: str) -> None:
+    """Delete the temporary copies of `path` that a worker killed mid-write left behind (SIGKILL runs
+    no finally), once the object itself is complete; a run still writing one finds it gone and its
+    task retries, which then finds the object done (docs/faults.md#a-worker-killed-mid-file)."""
+    for stale in glob.glob(f"{glob.escape(path)}.*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(stale)
 
 
 # --- Reading stored objects without holding them in memory.
@@ -342,8 +358,16 @@ def save_local_part(*, upload_id: str, part_number: int, stream, length: int) ->
                 if not block:
                     raise ValueError(f"The part ended after {length - remaining} of {length} bytes.")
                 digest.update(block)
-                out.write(block)
                 remaining -= len(block)
+                try:
+                    out.write(block)
+                except OSError:
+                    # A full disk: read the rest of the body, so the client gets the answer (a 503
+                    # saying so, hub/unavailable.py) instead of a reset connection; finally removes
+                    # the partial part (docs/faults.md#the-disk-full-local-storage).
+                    while remaining > 0 and (block := stream.read(min(remaining, 1 << 20))):
+                        remaining -= len(block)
+                    raise
         etag = digest.hexdigest()
         for old in os.listdir(folder):  # a re-sent part replaces the earlier copy
             if old.startswith(f"{part_number:05d}."):
@@ -390,12 +414,17 @@ def assemble_local_parts(*, key: str, upload_id: str) -> None:
     dst = model_storage().path(key)
     os.makedirs(os.path.dirname(dst), exist_ok=True)
     tmp = f"{dst}.{uuid.uuid4().hex}.tmp"
-    with open(tmp, "wb") as out:
-        for part in list_parts(key=key, upload_id=upload_id):
-            name = f"{part['PartNumber']:05d}.{part['ETag'].strip(chr(34))}"
-            with open(os.path.join(folder, name), "rb") as f:
-                shutil.copyfileobj(f, out, STREAM_CHUNK)
-    os.replace(tmp, dst)
+    try:
+        with open(tmp, "wb") as out:
+            for part in list_parts(key=key, upload_id=upload_id):
+                name = f"{part['PartNumber']:05d}.{part['ETag'].strip(chr(34))}"
+                with open(os.path.join(folder, name), "rb") as f:
+                    shutil.copyfileobj(f, out, STREAM_CHUNK)
+        os.replace(tmp, dst)
+    finally:
+        if os.path.exists(tmp):  # a full disk mid-way: no partial object stays (docs/faults.md)
+            os.remove(tmp)
+    _remove_partial_copies(dst)
     shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -70,7 +70,7 @@ def sweep_stuck_files() -> int:
         )
         ModelFile.objects.filter(id__in=stuck).update(status=FileStatus.PENDING, updated_at=timezone.now())
         for file_id in stuck:
-            transaction.on_commit(lambda file_id=file_id: process_file.delay(file_id))
+            transaction.on_commit(lambda file_id=file_id: process_file.delay(file_id), robust=True)
     if stuck:
         log.info("re-queued %d stuck files", len(stuck))
     return len(stuck)

@@ -239,7 +239,10 @@ def add_image(
         role = ImageVersion.Role.EXAMPLE if version.model.owner_id == owner.id else ImageVersion.Role.USED
         ImageVersion.objects.get_or_create(image=image, version=version, defaults={"role": role})
     # By name: tasks.py imports this module (AppConfig.ready registers the task).
-    transaction.on_commit(lambda: current_app.tasks["resources.tasks.process_image"].delay(image.id))
+    # robust: with the broker down the error is logged and sweep_stuck_images queues it (docs/faults.md).
+    transaction.on_commit(
+        lambda: current_app.tasks["resources.tasks.process_image"].delay(image.id), robust=True
+    )
     return image
 
 

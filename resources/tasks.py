@@ -45,7 +45,7 @@ def sweep_stuck_images() -> int:
         )
         Image.objects.filter(id__in=stuck).update(status=ImageStatus.PENDING)
         for image_id in stuck:
-            transaction.on_commit(lambda image_id=image_id: process_image.delay(image_id))
+            transaction.on_commit(lambda image_id=image_id: process_image.delay(image_id), robust=True)
     # Images migration 0002 moved, not yet stripped: their served copies are made here, a batch a minute.
     moved = Image.objects.filter(stripped=False, status=ImageStatus.READY, blob__isnull=False)
     for image_id in moved.values_list("id", flat=True)[:100]:

@@ -85,16 +85,18 @@ def test_service_urls_switch_to_postgres_redis_and_s3(tmp_path):
     }
     code = (
         "from django.conf import settings as s;"
-        "print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['HOST']);"
+        "print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['HOST'],"
+        " s.DATABASES['default']['CONN_HEALTH_CHECKS']);"
         "print(s.CELERY_BROKER_URL);"
         "print(s.CACHES['default']['BACKEND'], s.CACHES['default']['LOCATION']);"
         "print(s.STORAGES['models']['BACKEND'], s.STORAGES['models']['OPTIONS']['endpoint_url'])"
     )
     out = run_settings(env, code).stdout.splitlines()
     assert out == [
-        "django.db.backends.postgresql db.internal",
+        "django.db.backends.postgresql db.internal True",  # a restarted server needs no web restart
         "redis://cache.internal:6379/0",
-        "django.core.cache.backends.redis.RedisCache redis://cache.internal:6379/0",
+        # Django's Redis cache, answering "miss" while Redis is down (docs/faults.md#redis-down)
+        "hub.cache.ResilientRedisCache redis://cache.internal:6379/0",
         "storages.backends.s3.S3Storage http://minio.internal:9000",
     ]
 

@@ -1,0 +1,51 @@
+"""Which failures mean "a service the hub needs is down", and the sentence a visitor reads for each.
+
+hub.views.server_error answers these with a 503 (JSON for the APIs, a page otherwise) and a
+Retry-After, instead of the 500 of a bug: a database restart, Redis down, S3 unreachable or a full
+disk are conditions that pass, and the request can be sent again (docs/faults.md). Django still logs
+each one as an error with its traceback, so the operator hears of it.
+"""
+
+import errno
+
+from botocore import exceptions as boto
+from django.db import InterfaceError, OperationalError
+from django.utils.translation import gettext
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+RETRY_AFTER = 30  # seconds; what the Retry-After header of the 503 says
+
+_FULL = {errno.ENOSPC, errno.EDQUOT}
+# S3 error codes that say the server is busy or broken, not that the request was wrong.
+_S3_UNAVAILABLE = {"ServiceUnavailable", "SlowDown", "InternalError", "RequestTimeout", "503", "500"}
+
+
+def _s3_unreachable(exc: BaseException) -> bool:
+    if isinstance(exc, (boto.ConnectionError, boto.HTTPClientError)):
+        return True
+    if isinstance(exc, boto.ClientError):
+        return exc.response.get("Error", {}).get("Code", "") in _S3_UNAVAILABLE
+    return False
+
+
+def reason(exc: BaseException | None) -> str | None:
+    """The sentence for a failure that a 503 should answer, or None for anything else (a bug: 500)."""
+    seen = 0
+    while exc is not None and seen < 5:  # a failure raised from one counts too (raise ... from exc)
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            return gettext(
+                "The database is not answering right now. Nothing was lost; please try again in a minute."
+            )
+        if isinstance(exc, (RedisConnectionError, RedisTimeoutError, BrokerError)):
+            return gettext("The hub's task queue is not answering right now. Please try again in a minute.")
+        if _s3_unreachable(exc):
+            return gettext(
+                "File storage is not answering right now. Nothing was lost: try again in a minute, "
+                "and an upload carries on from the parts already sent."
+            )
+        if isinstance(exc, OSError) and exc.errno in _FULL:
+            return gettext("The hub's file storage is full, so nothing was saved. Please try again later.")
+        exc, seen = exc.__cause__, seen + 1
+    return None
