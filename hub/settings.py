@@ -621,7 +621,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
-=======
 
 # --- Faults (issue 17 part 3, docs/faults.md): what the hub does while a service it needs is down.
 # PostgreSQL restarted: a kept connection (DB_CONN_MAX_AGE) is checked before a request uses it and
