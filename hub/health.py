@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.db import connections
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from models_app import storage
 
@@ -28,6 +29,7 @@ from .celery import socket_timeouts
 logger = logging.getLogger(__name__)
 
 
+@require_safe  # probes only read; any other method is a 405
 @never_cache
 def healthz(request):
     """Liveness: the process is up and answers."""
@@ -98,6 +100,7 @@ def run_checks() -> dict[str, dict]:
     return results
 
 
+@require_safe
 @never_cache
 def readyz(request):
     results = run_checks()

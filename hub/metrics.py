@@ -23,6 +23,7 @@ from django.core.signals import got_request_exception
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import Http404, HttpResponse
+from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
@@ -238,6 +239,7 @@ def authorized(request) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), token.encode())
 
 
+@require_safe  # Prometheus scrapes with GET; any other method is a 405
 def metrics_view(request):
     """GET /metrics for Prometheus, with `Authorization: Bearer <METRICS_TOKEN>`. Without a token
     configured the endpoint does not exist (404): counters are not for the public."""

@@ -52,7 +52,9 @@ MATRIX: dict[str, str | dict[str, str]] = {
     "account_reset_password_from_key_done": NO_WRITE,
     "account_reset_password_from_key": PUBLIC,
     "account_reset_password_done": NO_WRITE,
-    "healthz": READS_ON_POST,
+    "healthz": NO_WRITE,
+    "readyz": NO_WRITE,
+    "metrics": NO_WRITE,
     "set_language": PUBLIC,
     "javascript-catalog": NO_WRITE,
     "billing:webhook": PUBLIC,  # Stripe's signature decides, not a session
