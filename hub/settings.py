@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from psycopg_pool import ConnectionPool
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -174,6 +175,30 @@ else:
             "TEST": {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")},
         }
     }
+
+# --- Database connections are bounded (issue 17; docs/scaling-database.md) ----------------------------
+# On PostgreSQL each process keeps a pool (psycopg_pool, through Django's "pool" option) of at most
+# DB_POOL_SIZE connections that its threads borrow for one request or task and give back: the hub holds
+# at most (gunicorn workers + Celery processes) x DB_POOL_SIZE connections, whatever the traffic. A thread
+# that finds the pool empty waits up to DB_POOL_TIMEOUT seconds. DB_POOL_SIZE=0 turns the pool off: each
+# thread then keeps its own connection for DB_CONN_MAX_AGE seconds (one per thread, the old behaviour).
+DB_POOL_SIZE = env_int("DB_POOL_SIZE", 8)  # = the threads of a `make run` gunicorn worker
+DB_POOL_TIMEOUT = env_int("DB_POOL_TIMEOUT", 10)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_SIZE > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django refuses both at once
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL_SIZE,
+        "timeout": DB_POOL_TIMEOUT,
+        "max_idle": 300,  # a burst's extra connections close after 5 idle minutes
+        # A pooled connection is checked before it is lent: after a PostgreSQL restart the pool
+        # replaces the dead ones instead of failing a request with each (docs/faults.md).
+        "check": ConnectionPool.check_connection,
+    }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not DB_PREPARED_STATEMENTS:
+    # Behind pgbouncer in transaction mode a named cursor (QuerySet.iterator()) would outlive the
+    # transaction that holds its server connection.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and Django cache when REDIS_URL is set.
@@ -566,7 +591,9 @@ DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL")
 DATABASE_REPLICA_PIN_SECONDS = env_int("DATABASE_REPLICA_PIN_SECONDS", 10)
 if DATABASE_REPLICA_URL and DATABASE_URL:
     DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=DB_CONN_MAX_AGE)
+    # The same options as the primary, its own pool (DB_POOL_SIZE) included.
     DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
     # Tests run against the primary's test database; there is no replica to create.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 elif DATABASE_REPLICA_URL:

@@ -26,22 +26,22 @@ def forbidden(request, exception=None):
     return render(request, "403.html", {"reason": reason}, status=403)
 
 
-def service_unavailable(request, reason: str):
+def service_unavailable(request, reason: str, retry_after: int = unavailable.RETRY_AFTER):
     """A service the hub needs is down (hub/unavailable.py): a 503 that says which, and when to retry."""
     if _wants_json(request):
         response = JsonResponse({"detail": reason}, status=503)
     else:
         response = render(request, "503.html", {"reason": reason}, status=503)
-    response["Retry-After"] = str(unavailable.RETRY_AFTER)
+    response["Retry-After"] = str(retry_after)
     return response
 
 
 def server_error(request):
     """Django's 500 handler, called with the failure being handled: a service that is down is a 503
     with its sentence (docs/faults.md), anything else the 500 of a bug."""
-    reason = unavailable.reason(sys.exc_info()[1])
-    if reason:
-        return service_unavailable(request, reason)
+    explained = unavailable.explain(sys.exc_info()[1])
+    if explained:
+        return service_unavailable(request, *explained)
     if _wants_json(request):
         return JsonResponse(
             {"error": gettext("Something went wrong on our side; please try again.")}, status=500

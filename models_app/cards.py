@@ -10,19 +10,60 @@ from django.db.models import F
 
 from .models import AIModel, ModelVersion, PublishStatus
 
-# Migrations 0008 and 0009 fill these columns for rows that existed before them.
+# Set-based (docs/scaling-database.md#filling-the-card-copies): one aggregate per relation, each
+# grouped once, joined to the models once. The correlated subqueries this replaces ran a plan per
+# model; on a freshly seeded 100k catalog with no statistics yet the planner chose scans for them and
+# the UPDATE did not finish in 10 minutes (issue 17). {where} narrows every aggregate to the given
+# models (an index lookup on model_id for the single-model refresh on publish) or is empty for all.
+# Rows whose copies already match are not rewritten (no dead row, no search-document trigger run).
 CARD_FIELDS_SQL = """
+WITH tag_lists AS (
+    SELECT t.aimodel_id AS model_id, json_agg(g.name ORDER BY g.name) AS names
+    FROM models_app_aimodel_tags t JOIN models_app_tag g ON g.id = t.tag_id
+    WHERE TRUE {tag_where}
+    GROUP BY t.aimodel_id
+), base_lists AS (
+    SELECT v.model_id, json_agg(DISTINCT b.name) AS names
+    FROM models_app_modelversion v JOIN models_app_basemodel b ON b.id = v.base_model_id
+    WHERE v.status = 'published' {version_where}
+    GROUP BY v.model_id
+), word_lists AS (
+    SELECT v.model_id, jsonb_agg(DISTINCT w) AS words
+    FROM models_app_modelversion v, jsonb_array_elements_text(v.trained_words) w
+    WHERE v.status = 'published' AND jsonb_typeof(v.trained_words) = 'array' {version_where}
+    GROUP BY v.model_id
+), cards AS (
+    SELECT a.id,
+        COALESCE(tl.names, '[]'::json)::jsonb AS tag_names,
+        COALESCE(bl.names, '[]'::json)::jsonb AS base_model_names,
+        COALESCE(wl.words, '[]'::jsonb) AS trigger_words
+    FROM models_app_aimodel a
+    LEFT JOIN tag_lists tl ON tl.model_id = a.id
+    LEFT JOIN base_lists bl ON bl.model_id = a.id
+    LEFT JOIN word_lists wl ON wl.model_id = a.id
+    WHERE TRUE {model_where}
+)
 UPDATE models_app_aimodel m SET
-    tag_names = COALESCE((SELECT json_agg(g.name ORDER BY g.name) FROM models_app_aimodel_tags t
-                          JOIN models_app_tag g ON g.id = t.tag_id WHERE t.aimodel_id = m.id), '[]'::json),
-    base_model_names = COALESCE((SELECT json_agg(DISTINCT b.name) FROM models_app_modelversion v
-                                 JOIN models_app_basemodel b ON b.id = v.base_model_id
-                                 WHERE v.model_id = m.id AND v.status = 'published'), '[]'::json),
-    trigger_words = COALESCE((SELECT jsonb_agg(DISTINCT w) FROM models_app_modelversion v,
-                              jsonb_array_elements_text(v.trained_words) w
-                              WHERE v.model_id = m.id AND v.status = 'published'
-                              AND jsonb_typeof(v.trained_words) = 'array'), '[]'::jsonb)
+    tag_names = c.tag_names, base_model_names = c.base_model_names, trigger_words = c.trigger_words
+FROM cards c
+WHERE m.id = c.id AND (m.tag_names IS DISTINCT FROM c.tag_names
+    OR m.base_model_names IS DISTINCT FROM c.base_model_names
+    OR m.trigger_words IS DISTINCT FROM c.trigger_words)
 """
+ALL_MODELS_SQL = CARD_FIELDS_SQL.format(tag_where="", version_where="", model_where="")
+SOME_MODELS_SQL = CARD_FIELDS_SQL.format(
+    tag_where="AND t.aimodel_id = ANY(%(ids)s)",
+    version_where="AND v.model_id = ANY(%(ids)s)",
+    model_where="AND a.id = ANY(%(ids)s)",
+)
+# Tables the bulk refresh reads; analyzed first so that a bulk import's plan rests on statistics.
+CARD_SOURCE_TABLES = (
+    "models_app_aimodel",
+    "models_app_aimodel_tags",
+    "models_app_tag",
+    "models_app_modelversion",
+    "models_app_basemodel",
+)
 
 
 # Example images live in resources, above this app: it registers a finder, called as
@@ -66,9 +107,11 @@ def refresh_card_fields(*, model_ids=None) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             if model_ids is None:
-                cursor.execute(CARD_FIELDS_SQL)
+                for table in CARD_SOURCE_TABLES:
+                    cursor.execute(f"ANALYZE {table}")
+                cursor.execute(ALL_MODELS_SQL)
             else:
-                cursor.execute(CARD_FIELDS_SQL + " WHERE m.id = ANY(%s)", [list(model_ids)])
+                cursor.execute(SOME_MODELS_SQL, {"ids": list(model_ids)})
         _refresh_previews(model_ids)
         return
     models = AIModel.objects.all() if model_ids is None else AIModel.objects.filter(id__in=model_ids)

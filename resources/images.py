@@ -126,12 +126,21 @@ def images_made_with(user, *, model) -> QuerySet[Image]:
     )
 
 
+PREVIEW_SLICE = 10_000
+
+
 def find_previews(*, versions: dict[int, list[int]]) -> dict[int, int]:
     """cards.PREVIEW_FINDERS: each model's first example image of its newest version that has one."""
     all_ids = [v for ids in versions.values() for v in ids]
     first: dict[int, int] = {}
-    for version_id, image_id in example_images(all_ids).values_list("version_links__version_id", "id"):
-        first.setdefault(version_id, image_id)
+    # In slices: a whole catalog's refresh names hundreds of thousands of versions, more than one
+    # statement may carry parameters (65,535 on PostgreSQL). A version's images all fall in its slice.
+    for start in range(0, len(all_ids), PREVIEW_SLICE):
+        rows = example_images(all_ids[start : start + PREVIEW_SLICE]).values_list(
+            "version_links__version_id", "id"
+        )
+        for version_id, image_id in rows:
+            first.setdefault(version_id, image_id)
     return {
         model_id: next(first[v] for v in ids if v in first)
         for model_id, ids in versions.items()

@@ -69,3 +69,20 @@ def test_unpublishing_drops_the_preview_and_unknown_thumbnails_are_404(client, m
     assert client.get("/images/thumbnails/999999.webp").status_code == 404
     primary = model.versions.get().files.get(type=FileType.MODEL)
     assert client.get(f"/images/thumbnails/{primary.id}.webp").status_code == 404
+
+
+def test_the_whole_catalog_refresh_finds_previews_when_versions_come_in_several_slices(
+    creator, model, run_on_commit, monkeypatch
+):
+    """A whole catalog's refresh asks for example images a slice of versions at a time (a 100k catalog
+    names 300k versions, past PostgreSQL's 65,535 parameters a statement)."""
+    from resources import images
+
+    second = make_model(creator, name="Second LoRA")
+    first_image = add_image(model.versions.get(), run_on_commit)
+    second_image = add_image(second.versions.get(), run_on_commit, name="second.png")
+    AIModel.objects.update(preview_image_id=None)
+    monkeypatch.setattr(images, "PREVIEW_SLICE", 1)
+    cards.refresh_card_fields()
+    previews = dict(AIModel.objects.values_list("id", "preview_image_id"))
+    assert previews[model.id] == first_image.id and previews[second.id] == second_image.id
