@@ -13,7 +13,6 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
-from psycopg_pool import ConnectionPool
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -191,9 +190,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL
         "max_size": DB_POOL_SIZE,
         "timeout": DB_POOL_TIMEOUT,
         "max_idle": 300,  # a burst's extra connections close after 5 idle minutes
-        # A pooled connection is checked before it is lent: after a PostgreSQL restart the pool
-        # replaces the dead ones instead of failing a request with each (docs/faults.md).
-        "check": ConnectionPool.check_connection,
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not DB_PREPARED_STATEMENTS:
     # Behind pgbouncer in transaction mode a named cursor (QuerySet.iterator()) would outlive the
@@ -650,8 +646,9 @@ LOGGING = {
 }
 
 # --- Faults (issue 17 part 3, docs/faults.md): what the hub does while a service it needs is down.
-# PostgreSQL restarted: a kept connection (DB_CONN_MAX_AGE) is checked before a request uses it and
-# replaced when the server closed it, so the web process answers again without a restart.
+# PostgreSQL restarted: a kept or pooled connection (DB_CONN_MAX_AGE, DB_POOL_SIZE) is checked before
+# a request uses it and replaced when the server closed it, so the web process answers again without
+# a restart (Django hands the pool ConnectionPool.check_connection when health checks are on).
 if DATABASE_URL:
     for _alias in DATABASES:  # the read replica too, when there is one
         DATABASES[_alias]["CONN_HEALTH_CHECKS"] = True

@@ -45,7 +45,9 @@ def _image_not_found():
 def serve_image(request, image_id: int, name: str):
     """The image at its stable address: the APIs hand these links to tools, which keep them (a
     signed /files/ link expires). The bytes are the served copy, without GPS or camera facts; the
-    type is the one the worker checked, and nosniff holds it."""
+    type is the one the worker checked, and nosniff holds it. An attachment: the worker checked these
+    bytes but did not re-encode them, so they never open as a page of the hub's origin; <img> and
+    <video> ignore the header and show them (docs/security.md#user-files)."""
     image, public = _visible(request, image_id)
     if image is None:
         return _image_not_found()
@@ -53,7 +55,7 @@ def serve_image(request, image_id: int, name: str):
         "Content-Type": image.mime_type
         if image.mime_type in IMAGE_TYPES | VIDEO_TYPES
         else "application/octet-stream",
-        "Content-Disposition": downloads.content_disposition(image.name, inline=True),
+        "Content-Disposition": downloads.content_disposition(image.name),
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "public, max-age=86400" if public else "private, no-store",
     }

@@ -48,14 +48,12 @@ def settings_of(env: dict[str, str], code: str) -> str:
 
 def test_postgresql_gets_a_pool_of_db_pool_size_connections_and_zero_turns_it_off(tmp_path):
     url = {"VAR_DIR": str(tmp_path), "DATABASE_URL": "postgres://hub@db.example.com:5432/hub"}
-    code = (
-        "d = s.DATABASES['default']; p = d['OPTIONS'].get('pool'); "
-        "print(d['CONN_MAX_AGE'], p and {k: v for k, v in p.items() if k != 'check'}, p and p['check'].__name__)"
-    )
+    # CONN_HEALTH_CHECKS: Django then has the pool check a connection before lending it (a restart).
+    code = "d = s.DATABASES['default']; print(d['CONN_MAX_AGE'], d['OPTIONS'].get('pool'), d['CONN_HEALTH_CHECKS'])"
     assert settings_of({**url, "DB_POOL_SIZE": "5"}, code) == (
-        "0 {'min_size': 1, 'max_size': 5, 'timeout': 10, 'max_idle': 300} check_connection"
+        "0 {'min_size': 1, 'max_size': 5, 'timeout': 10, 'max_idle': 300} True"
     )
-    assert settings_of({**url, "DB_POOL_SIZE": "0", "DB_CONN_MAX_AGE": "30"}, code) == "30 None None"
+    assert settings_of({**url, "DB_POOL_SIZE": "0", "DB_CONN_MAX_AGE": "30"}, code) == "30 None True"
     assert settings_of({"VAR_DIR": str(tmp_path)}, "print('pool' in s.DATABASES['default']['OPTIONS'])") == (
         "False"  # SQLite: one file, no pool
     )

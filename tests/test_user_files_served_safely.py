@@ -71,16 +71,19 @@ def test_hugging_face_resolve_serves_attachments_too(version, creator):
         body_of(response)
 
 
-def test_only_checked_images_and_thumbnails_are_shown_inline(version, run_on_commit):
+def test_only_the_thumbnails_the_worker_encoded_are_shown_inline(version, run_on_commit):
+    """The uploaded image (checked, not re-encoded) is an attachment; the WebP thumbnail the worker
+    encoded itself is the one file shown inline."""
     image = add_example_image(version, run_on_commit, name="fox.png", content=png_bytes())
     client = Client()
     shown = client.get(f"/images/{image.id}/fox.png")
     assert shown.status_code == 200 and shown["Content-Type"] == "image/png"
-    assert shown["Content-Disposition"].startswith("inline;") and shown["X-Content-Type-Options"] == "nosniff"
+    assert shown["Content-Disposition"].startswith("attachment;") and shown["X-Content-Type-Options"] == "nosniff"
     body_of(shown)
     thumbnail = client.get(f"/images/thumbnails/{image.id}.webp")
     assert thumbnail.status_code == 200 and thumbnail["Content-Type"] == "image/webp"
     assert thumbnail["X-Content-Type-Options"] == "nosniff"
+    assert "attachment" not in thumbnail.get("Content-Disposition", "")
 
 
 def test_a_page_disguised_as_an_image_is_never_served_as_one(version, run_on_commit):

@@ -1,4 +1,4 @@
-"""Example images have stable, public URLs shown inline: tools store the `url` of /api/v1 images."""
+"""Example images have stable, public URLs: tools store the `url` of /api/v1 images."""
 
 import hashlib
 
@@ -21,14 +21,14 @@ def image_url(client, version) -> str:
     return images[0]["url"]
 
 
-def test_an_image_url_is_stable_and_serves_the_image_inline(client, lora):
+def test_an_image_url_is_stable_and_serves_the_image(client, lora):
     url = image_url(client, lora)
     assert url == image_url(client, lora)  # no signature, no expiry
     assert "sig=" not in url and url.startswith("http://testserver/images/")
     response = client.get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
-    assert response["Content-Disposition"].startswith('inline; filename="fox.png"')
+    assert response["Content-Disposition"].startswith('attachment; filename="fox.png"')
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Cache-Control"] == "public, max-age=86400"
     assert response["Access-Control-Allow-Origin"] == "*"
