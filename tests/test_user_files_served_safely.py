@@ -78,7 +78,10 @@ def test_only_the_thumbnails_the_worker_encoded_are_shown_inline(version, run_on
     client = Client()
     shown = client.get(f"/images/{image.id}/fox.png")
     assert shown.status_code == 200 and shown["Content-Type"] == "image/png"
-    assert shown["Content-Disposition"].startswith("attachment;") and shown["X-Content-Type-Options"] == "nosniff"
+    assert (
+        shown["Content-Disposition"].startswith("attachment;")
+        and shown["X-Content-Type-Options"] == "nosniff"
+    )
     body_of(shown)
     thumbnail = client.get(f"/images/thumbnails/{image.id}.webp")
     assert thumbnail.status_code == 200 and thumbnail["Content-Type"] == "image/webp"
