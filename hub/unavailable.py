@@ -17,8 +17,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 RETRY_AFTER = 30  # seconds; what the Retry-After header of the 503 says
-# Every pooled database connection stayed busy for DB_POOL_TIMEOUT seconds: the hub is overloaded,
-# not broken, and a retry soon is likely to pass (docs/scaling-database.md#when-the-pool-is-empty).
+# No pooled database connection came free for DB_POOL_TIMEOUT seconds: most often the hub is
+# overloaded, and a retry soon is likely to pass (docs/scaling-database.md#when-the-pool-is-empty).
 BUSY_RETRY_AFTER = 5
 
 _FULL = {errno.ENOSPC, errno.EDQUOT}
@@ -46,8 +46,12 @@ def explain(exc: BaseException | None) -> tuple[str, int] | None:
     """The sentence and the Retry-After seconds for a failure that a 503 should answer, or None for
     anything else (a bug: 500)."""
     # Django wraps psycopg's errors in its own OperationalError: look for the pool's timeout first.
+    # It can't tell a busy pool from a database that is down (no new connection either way).
     if any(isinstance(cause, PoolTimeout) for cause in _chain(exc)):
-        return gettext("The hub is busy; please try again in a moment."), BUSY_RETRY_AFTER
+        return gettext(
+            "The database is not answering fast enough right now: the hub may be busy. Nothing was "
+            "lost; please try again in a moment."
+        ), BUSY_RETRY_AFTER
     sentence = reason(exc)
     return (sentence, RETRY_AFTER) if sentence else None
 
