@@ -2,6 +2,8 @@
 
 from django.http import HttpResponseBadRequest, JsonResponse
 
+from .api import error_body
+
 
 class RejectNulCharactersMiddleware:
     """A NUL character in the path or the query string is refused with a 400 before any view runs.
@@ -20,6 +22,6 @@ class RejectNulCharactersMiddleware:
         ):
             message = "The request contains a NUL character."
             if request.path.startswith("/api/"):
-                return JsonResponse({"error": message}, status=400)
+                return JsonResponse(error_body(request.path, message), status=400)
             return HttpResponseBadRequest(message)
         return self.get_response(request)

@@ -3,6 +3,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
 
+from .api import error_body
+
 
 def healthz(request):
     """For load balancers and docker-compose: the process is up and the database answers."""
@@ -17,7 +19,7 @@ def _wants_json(request) -> bool:
 
 def not_found(request, exception=None):
     if _wants_json(request):
-        return JsonResponse({"error": gettext("Not found")}, status=404)
+        return JsonResponse(error_body(request.path, gettext("Not found")), status=404)
     return render(request, "404.html", status=404)
 
 
@@ -26,13 +28,12 @@ def forbidden(request, exception=None):
     code gave one, else a plain sentence."""
     reason = str(exception) if exception and str(exception) else gettext("You may not change this.")
     if _wants_json(request):
-        return JsonResponse({"error": reason}, status=403)
+        return JsonResponse(error_body(request.path, reason), status=403)
     return render(request, "403.html", {"reason": reason}, status=403)
 
 
 def server_error(request):
     if _wants_json(request):
-        return JsonResponse(
-            {"error": gettext("Something went wrong on our side; please try again.")}, status=500
-        )
+        message = gettext("Something went wrong on our side; please try again.")
+        return JsonResponse(error_body(request.path, message), status=500)
     return render(request, "500.html", status=500)

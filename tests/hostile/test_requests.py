@@ -37,6 +37,10 @@ def test_a_bad_browse_parameter_is_explained_on_the_page():
 def test_a_nul_character_is_refused_with_a_reason():
     response = Client().get("/api/hub/models?tag=%00")
     assert response.status_code == 400 and response.json() == {
+        "detail": "The request contains a NUL character."
+    }
+    response = Client().get("/api/v1/models?tag=%00")  # CivitAI's clients read `error`
+    assert response.status_code == 400 and response.json() == {
         "error": "The request contains a NUL character."
     }
 
