@@ -112,6 +112,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "hub.middleware.RejectNulCharactersMiddleware",
+    "hub.middleware.BoundedClientReadsMiddleware",  # slow or stalled bodies: 408 (docs/hostile-input.md)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After sessions, before CommonMiddleware: picks the language from the cookie or Accept-Language.
@@ -524,3 +525,17 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Hostile input (issue 17, docs/hostile-input.md): slow clients and the log of strangers' junk.
+# Seconds gunicorn's socket waits for the next bytes of a request body (or for a client to take the
+# next bytes of an answer) before hub.middleware.BoundedClientReadsMiddleware answers 408 and frees
+# the thread; below gunicorn's 30 s worker timeout, so a sync worker is never killed for a slow client.
+REQUEST_READ_TIMEOUT = env_int("REQUEST_READ_TIMEOUT", 20)
+# Too many fields or files, or a body too large, are a 400 and one WARNING line, not an ERROR traceback.
+LOGGING["filters"] = {"client_junk": {"()": "hub.logs.ClientJunkLogFilter"}}
+LOGGING["loggers"].update(
+    {
+        f"django.security.{name}": {"filters": ["client_junk"]}
+        for name in ("TooManyFieldsSent", "TooManyFilesSent", "RequestDataTooBig")
+    }
+)
