@@ -9,15 +9,6 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from models_app import content_rules
 from models_app.files import bounded_json
 
-from .openapi import HUB_API_PREFIX
-
-
-def error_body(path: str, message: str) -> dict:
-    """The body of an error answered outside a view (no route, NUL in the URL, a client gone): the hub's
-    own API says `{"detail": ...}` like its views and its schema (docs/hostile-input.md#api-fuzzing);
-    the CivitAI and Hugging Face APIs, whose clients read `error`, say `{"error": ...}`."""
-    return {"detail": message} if path.startswith(HUB_API_PREFIX) else {"error": message}
-
 
 def exception_handler(exc, context):
     """DRF's handler, plus the services' errors carrying their sentence: ValidationError (bad input)

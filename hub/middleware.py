@@ -3,12 +3,13 @@
 import contextlib
 import logging
 import socket
+import threading
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse, UnreadablePostError
 from django.utils.translation import gettext
 
-from .api import error_body
+from .errors import error_body
 
 logger = logging.getLogger(__name__)
 
@@ -36,15 +37,21 @@ class RejectNulCharactersMiddleware:
 
 
 class BoundedClientReadsMiddleware:
-    """A client that sends its body slowly (slowloris) or stops half-way holds a server thread only
-    for REQUEST_READ_TIMEOUT seconds between two reads, then gets a 408 (docs/hostile-input.md#slow-clients).
+    """A client that sends its body slowly (slowloris) or stops half-way holds a server thread for a
+    bounded time, then is cut off with a 4xx (docs/hostile-input.md#slow-clients).
 
     gunicorn (gthread and sync workers) reads the body with a blocking socket and no timeout of its
     own, so one stalled upload part would hold a thread for as long as its client keeps the connection
-    open. The timeout is set on the socket gunicorn hands the app (`gunicorn.socket`); it applies to
-    each read or write, not to the whole request, so a slow but steady download is not cut. A body that
-    stops arriving surfaces as Django's UnreadablePostError wherever it is read (DRF's parsers, a
-    view streaming a part to disk, a form); answering it here covers them all.
+    open. Two bounds, both on the socket gunicorn hands the app (`gunicorn.socket`):
+
+    - a stall: REQUEST_READ_TIMEOUT seconds without a byte (a socket timeout, per read or write, so a
+      slow but steady download is not cut); Django raises UnreadablePostError, answered 408 below;
+    - a trickle: the whole body must arrive within REQUEST_READ_TIMEOUT plus its length at
+      REQUEST_BODY_MIN_RATE bytes a second. gunicorn keeps reading until it has the bytes asked for,
+      so a client sending one byte a second never stalls; at the deadline a timer shuts the socket's
+      reading side, the body ends short and the view refuses it (400: the part ended early).
+
+    Without gunicorn (the test client, `runserver`) there is no socket and nothing is bounded.
     """
 
     def __init__(self, get_response):
@@ -52,9 +59,23 @@ class BoundedClientReadsMiddleware:
 
     def __call__(self, request):
         sock = request.META.get("gunicorn.socket")
-        if sock is not None and settings.REQUEST_READ_TIMEOUT > 0:
-            sock.settimeout(settings.REQUEST_READ_TIMEOUT)
-        return self.get_response(request)
+        timeout = settings.REQUEST_READ_TIMEOUT
+        if sock is None or timeout <= 0:
+            return self.get_response(request)
+        sock.settimeout(timeout)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length <= 0 or settings.REQUEST_BODY_MIN_RATE <= 0:
+            return self.get_response(request)
+        timer = threading.Timer(timeout + length / settings.REQUEST_BODY_MIN_RATE, _stop_reading, [sock])
+        timer.daemon = True
+        timer.start()
+        try:
+            return self.get_response(request)
+        finally:
+            timer.cancel()
 
     def process_exception(self, request, exception):
         if not isinstance(exception, UnreadablePostError):
@@ -63,8 +84,7 @@ class BoundedClientReadsMiddleware:
         if sock is not None:
             # The rest of the body will never be read: stop receiving, so gunicorn closes the connection
             # after this answer instead of waiting on it for the next request.
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RD)
+            _stop_reading(sock)
         logger.warning(
             "The request body stopped arriving: %s %s (%s)", request.method, request.path, exception
         )
@@ -72,3 +92,9 @@ class BoundedClientReadsMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse(error_body(request.path, message), status=408)
         return HttpResponse(message, status=408, content_type="text/plain; charset=utf-8")
+
+
+def _stop_reading(sock) -> None:
+    """Ends the request body where it is: the next read sees the end of the stream."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RD)

@@ -531,6 +531,9 @@ LOGGING = {
 # next bytes of an answer) before hub.middleware.BoundedClientReadsMiddleware answers 408 and frees
 # the thread; below gunicorn's 30 s worker timeout, so a sync worker is never killed for a slow client.
 REQUEST_READ_TIMEOUT = env_int("REQUEST_READ_TIMEOUT", 20)
+# Bytes a second a request body must average (after REQUEST_READ_TIMEOUT of grace), so a client that
+# trickles a byte at a time is cut off too: at 16 KiB/s a 16 MiB upload part may take 17 minutes.
+REQUEST_BODY_MIN_RATE = env_int("REQUEST_BODY_MIN_RATE", 16 * 1024)
 # Too many fields or files, or a body too large, are a 400 and one WARNING line, not an ERROR traceback.
 LOGGING["filters"] = {"client_junk": {"()": "hub.logs.ClientJunkLogFilter"}}
 LOGGING["loggers"].update(

@@ -4,7 +4,7 @@ from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
 
-from .api import error_body
+from .errors import error_body
 
 
 def healthz(request):
