@@ -223,3 +223,39 @@ def test_a_hostile_file_ends_rejected_or_quarantined_and_touches_nothing_else(
         assert "\\u0000" not in stored and "\\ud800" not in stored
     assert not os.path.exists(PWNED), "a payload ran"
     assert _snapshot(bystander[0]) == bystander[1]
+
+
+# Items 12 and 19: workflows and wildcard packs are read by the worker for models of those types.
+TYPED_CORPUS = [
+    ("workflow-deep", 12, ModelType.WORKFLOWS, "deep.json", lambda: b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    ("workflow-nan", 12, ModelType.WORKFLOWS, "nan.json", lambda: b'{"nodes": [{"id": NaN}], "links": []}', "NaN"),
+    ("workflow-not-a-workflow", 12, ModelType.WORKFLOWS, "x.json", lambda: b'{"a": 1}', "not a ComfyUI workflow"),
+    ("wildcards-cycle", 19, ModelType.WILDCARDS, "loop.json",
+     lambda: json.dumps({"a": ["__b__"], "b": ["__a__"]}).encode(), "cycle"),
+    ("wildcards-yaml-aliases", 19, ModelType.WILDCARDS, "bomb.yaml", lambda: b"a: &a [x, x]\nb: [*a, *a]\n", "aliases"),
+    ("wildcards-zip-slip", 19, ModelType.WILDCARDS, "evil.zip",
+     lambda: a_zip(("../../etc/x.txt", b"a")), "outside the pack"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "item, model_type, name, build, words",
+    [case[1:] for case in TYPED_CORPUS],
+    ids=[case[0] for case in TYPED_CORPUS],
+)
+def test_a_hostile_workflow_or_wildcard_pack_is_rejected_with_its_reason(
+    creator, bystander, item, model_type, name, build, words
+):
+    model_file = _upload(creator, name=name, content=build(), file_type=FileType.MODEL, model_type=model_type)
+    assert model_file.status == FileStatus.REJECTED, (model_file.status, model_file.status_message)
+    assert words in model_file.status_message and model_file.blob_id is None
+    assert _snapshot(bystander[0]) == bystander[1]
+
+
+def test_a_re_upload_of_the_same_bytes_shares_one_blob(creator, bystander):
+    """Item 22: identical bytes are stored once, whoever uploads them."""
+    again = _upload(creator, name="copy.safetensors", content=demo.tiny_lora(), file_type=FileType.MODEL)
+    assert again.status == FileStatus.READY
+    assert again.blob_id == bystander[0].blob_id
+    assert ContentBlob.objects.filter(sha256=again.blob.sha256).count() == 1
+    assert _snapshot(bystander[0]) == bystander[1]

@@ -248,3 +248,15 @@ def test_a_write_with_the_wrong_content_type_is_a_4xx_and_writes_nothing(creator
     )
     assert 400 <= response.status_code < 500 and response.json()
     assert not AIModel.objects.exists()
+
+
+def test_an_api_key_in_the_query_string_never_reaches_the_redirect(client, creator):
+    """Item 21: the file URL a download redirects to carries a short-lived signature, not the key."""
+    from community.models import ApiKey
+    from tests.factories import make_model
+
+    version = make_model(creator).versions.get()
+    _, key = ApiKey.create(user=creator, name="script")
+    response = client.get(f"/api/download/models/{version.id}?token={key}")
+    assert response.status_code in (302, 307) and key not in response["Location"]
+    assert response.get("Referrer-Policy") == "same-origin"
