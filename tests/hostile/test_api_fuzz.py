@@ -28,7 +28,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from community.models import ApiKey
-from tests.factories import make_model, make_user
+from tests.factories import make_model
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +101,7 @@ def world(creator, fan, run_on_commit):
         "version_id": version.id,
         "file_id": version.files.first().id,
         "username": creator.username,
-        "namespace": creator.username,
+        "namespace": creator.username,  # the HF repo <owner>/<slug> (docs/hf-api.md)
         "name": model.slug,
         "revision": "main",
         "id": model.id,
@@ -110,7 +110,6 @@ def world(creator, fan, run_on_commit):
         fan, comments.find_target(fan, "model", model.id), "Nice, see @alice"
     ).id
     ids["collection_id"] = collections.create_collection(owner=creator, name="Fuzzed").id
-    make_user("dora")
     return {"headers": {"Authorization": f"Bearer {key}"}, "ids": ids}
 
 
