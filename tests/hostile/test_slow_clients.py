@@ -35,7 +35,7 @@ PART = 1000  # the file's whole size: one part
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """gunicorn on a private, migrated SQLite hub, with a 2-second stall timeout and a trickle limit
+    """gunicorn on a private, migrated SQLite hub, with a 5-second stall timeout and a trickle limit
     of 200 bytes a second; plus an API key and a draft version to upload to."""
     var = tmp_path_factory.mktemp("slow-var")
     env = {
@@ -45,7 +45,7 @@ def server(tmp_path_factory):
     }
     env.update(
         VAR_DIR=str(var), VENV=str(VENV), DJANGO_SETTINGS_MODULE="hub.settings",
-        REQUEST_READ_TIMEOUT="2", REQUEST_BODY_MIN_RATE="200", UPLOAD_RATE_LIMIT="0",
+        REQUEST_READ_TIMEOUT="5", REQUEST_BODY_MIN_RATE="200", UPLOAD_RATE_LIMIT="0",
     )  # fmt: skip
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300
@@ -120,32 +120,31 @@ def _status(answer: bytes) -> int:
 
 def test_stalled_upload_parts_do_not_block_pages_and_are_cut_off_with_a_408(server):
     stalled = [_open_part(server, _part_path(server), PART, b"x" * 100) for _ in range(4)]
-    started = time.monotonic()
     status, _, html = get(server["base"] + "/")  # another visitor, while four parts hang
     assert status == 200 and b"Model Hub" in html
-    assert time.monotonic() - started < 2, "the page waited for the stalled uploads"
+    still_waiting = [sock for sock in stalled if not select.select([sock], [], [], 0)[0]]
+    assert still_waiting, "the page was only served once the stalled uploads had been cut off"
     answers = [_answer(sock) for sock in stalled]
     assert {_status(a) for a in answers} == {408}, answers
     assert b"The request body stopped arriving" in answers[0]
-    assert time.monotonic() - started < 20
 
 
 def test_a_trickling_upload_part_is_cut_off_at_the_minimum_rate(server):
-    """One byte every half second never trips the stall timeout; the minimum rate (200 B/s after 2 s
-    of grace: 7 s for 1,000 bytes) ends it, with the body short of its length."""
+    """Two bytes a second never trip the stall timeout; the minimum rate (200 B/s after 5 s of grace:
+    10 s for 1,000 bytes) ends the body short, and the part is refused. The client gives up after
+    60 s, far past that deadline."""
     sock = _open_part(server, _part_path(server), PART, b"x")
-    started = time.monotonic()
     status, _, _ = get(server["base"] + "/models/")
     assert status == 200
-    sent = 1
-    while time.monotonic() - started < 20 and not select.select([sock], [], [], 0.5)[0]:
+    sent, started = 1, time.monotonic()
+    while time.monotonic() - started < 60 and not select.select([sock], [], [], 0.5)[0]:
         try:
             sock.sendall(b"x")
         except OSError:
             break
         sent += 1
     answer = _answer(sock)
-    assert sent < PART and time.monotonic() - started < 20
+    assert sent < PART
     assert _status(answer) == 400, answer[:300]
     assert b"ended after" in answer
 
