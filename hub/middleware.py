@@ -1,9 +1,18 @@
 """Request checks that apply to every view."""
 
+import contextlib
 import ipaddress
+import logging
+import socket
+import threading
 
 from django.conf import settings
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse, UnreadablePostError
+from django.utils.translation import gettext
+
+from .errors import error_body
+
+logger = logging.getLogger(__name__)
 
 
 class ForwardedForMiddleware:
@@ -49,6 +58,70 @@ class RejectNulCharactersMiddleware:
         ):
             message = "The request contains a NUL character."
             if request.path.startswith("/api/"):
-                return JsonResponse({"error": message}, status=400)
+                return JsonResponse(error_body(request.path, message), status=400)
             return HttpResponseBadRequest(message)
         return self.get_response(request)
+
+
+class BoundedClientReadsMiddleware:
+    """A client that sends its body slowly (slowloris) or stops half-way holds a server thread for a
+    bounded time, then is cut off with a 4xx (docs/hostile-input.md#slow-clients).
+
+    gunicorn (gthread and sync workers) reads the body with a blocking socket and no timeout of its
+    own, so one stalled upload part would hold a thread for as long as its client keeps the connection
+    open. Two bounds, both on the socket gunicorn hands the app (`gunicorn.socket`):
+
+    - a stall: REQUEST_READ_TIMEOUT seconds without a byte (a socket timeout, per read or write, so a
+      slow but steady download is not cut); Django raises UnreadablePostError, answered 408 below;
+    - a trickle: the whole body must arrive within REQUEST_READ_TIMEOUT plus its length at
+      REQUEST_BODY_MIN_RATE bytes a second. gunicorn keeps reading until it has the bytes asked for,
+      so a client sending one byte a second never stalls; at the deadline a timer shuts the socket's
+      reading side, the body ends short and the view refuses it (400: the part ended early).
+
+    Without gunicorn (the test client, `runserver`) there is no socket and nothing is bounded.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        sock = request.META.get("gunicorn.socket")
+        timeout = settings.REQUEST_READ_TIMEOUT
+        if sock is None or timeout <= 0:
+            return self.get_response(request)
+        sock.settimeout(timeout)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length <= 0 or settings.REQUEST_BODY_MIN_RATE <= 0:
+            return self.get_response(request)
+        timer = threading.Timer(timeout + length / settings.REQUEST_BODY_MIN_RATE, _stop_reading, [sock])
+        timer.daemon = True
+        timer.start()
+        try:
+            return self.get_response(request)
+        finally:
+            timer.cancel()
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, UnreadablePostError):
+            return None
+        sock = request.META.get("gunicorn.socket")
+        if sock is not None:
+            # The rest of the body will never be read: stop receiving, so gunicorn closes the connection
+            # after this answer instead of waiting on it for the next request.
+            _stop_reading(sock)
+        logger.warning(
+            "The request body stopped arriving: %s %s (%s)", request.method, request.path, exception
+        )
+        message = gettext("The request body stopped arriving; send the request again.")
+        if request.path.startswith("/api/"):
+            return JsonResponse(error_body(request.path, message), status=408)
+        return HttpResponse(message, status=408, content_type="text/plain; charset=utf-8")
+
+
+def _stop_reading(sock) -> None:
+    """Ends the request body where it is: the next read sees the end of the stream."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RD)

@@ -112,6 +112,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "hub.middleware.RejectNulCharactersMiddleware",
+    "hub.middleware.BoundedClientReadsMiddleware",  # slow or stalled bodies: 408 (docs/hostile-input.md)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After sessions, before CommonMiddleware: picks the language from the cookie or Accept-Language.
@@ -657,3 +658,20 @@ if DATABASE_URL:
 if REDIS_URL:
     CACHES["default"]["BACKEND"] = "hub.cache.ResilientRedisCache"
     CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 2}
+
+# --- Hostile input (issue 17, docs/hostile-input.md): slow clients and the log of strangers' junk.
+# Seconds gunicorn's socket waits for the next bytes of a request body (or for a client to take the
+# next bytes of an answer) before hub.middleware.BoundedClientReadsMiddleware answers 408 and frees
+# the thread; below gunicorn's 30 s worker timeout, so a sync worker is never killed for a slow client.
+REQUEST_READ_TIMEOUT = env_int("REQUEST_READ_TIMEOUT", 20)
+# Bytes a second a request body must average (after REQUEST_READ_TIMEOUT of grace), so a client that
+# trickles a byte at a time is cut off too: at 16 KiB/s a 16 MiB upload part may take 17 minutes.
+REQUEST_BODY_MIN_RATE = env_int("REQUEST_BODY_MIN_RATE", 16 * 1024)
+# Too many fields or files, or a body too large, are a 400 and one WARNING line, not an ERROR traceback.
+LOGGING["filters"]["client_junk"] = {"()": "hub.logs.ClientJunkLogFilter"}
+LOGGING["loggers"].update(
+    {
+        f"django.security.{name}": {"filters": ["client_junk"]}
+        for name in ("TooManyFieldsSent", "TooManyFilesSent", "RequestDataTooBig")
+    }
+)

@@ -46,6 +46,7 @@ urlpatterns = [
     path("", include(hf_urls.resolve_urlpatterns)),
 ]
 
+handler400 = "hub.views.bad_request"
 handler403 = "hub.views.forbidden"
 handler404 = "hub.views.not_found"
 handler500 = "hub.views.server_error"
