@@ -19,6 +19,8 @@ import psycopg
 import pytest
 from django.db import connection
 
+from tests.fresh_python import run_with_settings
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 APP = "hub-bound-test"  # application_name of the gunicorn's connections, to count them apart
@@ -29,18 +31,8 @@ postgres_only = pytest.mark.skipif(
 
 
 def settings_of(env: dict[str, str], code: str) -> str:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "DB_"))}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import django; django.setup(); from django.conf import settings as s;" + code,
-        ],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "hub.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = run_with_settings(
+        "import django; django.setup(); from django.conf import settings as s;" + code, env
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()

@@ -9,24 +9,14 @@ from pathlib import Path
 import pytest
 
 import hub.settings as hub_settings
+from tests.fresh_python import run_with_settings
 
 ROOT = Path(hub_settings.BASE_DIR)
 
 
 def run_settings(env: dict[str, str], code: str) -> subprocess.CompletedProcess:
     """Import the settings in a fresh interpreter with exactly this environment."""
-    clean = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "S3_", "CELERY_"))
-    }
-    clean.pop("DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "hub.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_with_settings(code, env)
 
 
 PRODUCTION_ENV = {

@@ -3,16 +3,15 @@
 import io
 import json
 import logging
-import os
 import re
 import subprocess
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from hub.request_id import RequestIdFilter
+from tests.fresh_python import run_with_settings
 from tests.ops.tasks import log_line
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -70,15 +69,7 @@ def test_a_task_log_line_carries_the_task_id():
 
 
 def run_python(code: str, **env) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("LOG_")}
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "hub.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_with_settings(code, env)
 
 
 def test_json_logs_are_one_object_a_line_with_level_logger_message_and_request_id():

@@ -4,7 +4,6 @@ follows them go to the primary. Against a second real PostgreSQL database standi
 import copy
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,21 +13,14 @@ from django.db import connections, router, transaction
 
 from hub import db_router
 from tests.factories import make_user
+from tests.fresh_python import run_with_settings
 from tests.ops.tasks import database_for_reads
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def run_settings(code: str, **env) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "S3_"))}
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "hub.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_with_settings(code, env)
 
 
 def test_without_a_replica_everything_uses_the_one_database():
