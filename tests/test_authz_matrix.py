@@ -19,7 +19,11 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
+from tests.once import in_the_sqlite_run_only
 from tests.security_world import ROLES, build_world, iter_patterns
+
+# Who may write what is decided in Python, the same on every database: CI checks it once.
+pytestmark = in_the_sqlite_run_only
 
 # One letter per role, in the order of ROLES: anonymous, owner, other, moderator, admin.
 #   L  sent to log in: a redirect to a login page, 401, or 403 (anonymous only)
@@ -286,6 +290,8 @@ def _outcome(response, role: str) -> str:
         return "R"
     queued = getattr(getattr(response.wsgi_request, "_messages", None), "_queued_messages", [])
     if status in (302, 303) and any(m.level >= messages.WARNING for m in queued):
+        if os.environ.get("AUTHZ_DEBUG"):  # which refusal it was, when a rule surprises
+            print("refused", response.wsgi_request.path, role, [str(m) for m in queued])
         return "R"
     return "O"
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.once import in_the_sqlite_run_only
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(sys.executable).parent.parent
 
@@ -60,6 +62,7 @@ def hub_env(tmp_path_factory):
     return env
 
 
+@in_the_sqlite_run_only  # make run's own embedded defaults, whatever the run's database
 def test_run_web_serves_pages_and_static_files_with_gunicorn(hub_env, tmp_path):
     port = free_port()
     log = tmp_path / "web.log"
@@ -93,6 +96,7 @@ def test_run_web_serves_pages_and_static_files_with_gunicorn(hub_env, tmp_path):
     assert "GET /healthz HTTP/1.1" in text and "hub_secret-in-the-url" not in text
 
 
+@in_the_sqlite_run_only
 def test_ctrl_c_stops_the_web_server_and_the_worker(hub_env, tmp_path):
     port = free_port()
     log = tmp_path / "run.log"

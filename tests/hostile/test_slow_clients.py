@@ -16,7 +16,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.once import in_the_sqlite_run_only
 from tests.test_make_run import ROOT, VENV, free_port, get, wait_for
+
+# Its own gunicorn on its own SQLite hub, whatever the run's database.
+pytestmark = in_the_sqlite_run_only
 
 SETUP = """
 import json
