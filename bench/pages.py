@@ -1,0 +1,415 @@
+"""Closed-loop page benchmark: each page of the hub against the bare baseline view, in the same run.
+
+N client threads each keep one HTTP/1.1 connection (http.client, keep-alive when the server allows
+it; gunicorn's sync workers close after every response, so those clients reconnect) and send the
+next request as soon as the previous answer has been read. After a warm-up, it counts requests for
+a fixed duration (or until a request count is reached) and reports requests/second and latency
+percentiles. Everything is bounded: at most MAX_CLIENTS threads, MAX_DURATION seconds, and only
+loopback addresses.
+
+As a library (other benchmarks):
+
+    from bench.pages import compare, measure
+    print(measure("http://127.0.0.1:8000/bench/baseline", clients=4, duration=10))
+
+The load generator runs in the same machine as the server and takes CPU from it (with 2 cores,
+expect it to use a good part of one): compare figures from the same run, not absolute numbers.
+
+This is the measurement of docs/performance.md (and of the README's "The catalog, one page at a time"):
+on a seeded catalog (`bench/load.py` seeds one; `seed_catalog --models N`), it starts gunicorn as
+`make run` does (hub/gunicorn_conf.py, DEBUG off) with bench.settings_bench, picks its targets from
+the database (a published model with several versions and images, one of its versions and files'
+SHA256), then measures every page in interleaved rounds and prints RPS, p50, p95 and ratios to the
+baseline; the search pages' p95 is also given as a multiple of the list's p95. Last, it times the
+by-hash batch POST (`--hashes` SHA256s in one request, median of 5).
+
+    .venv/bin/python bench/pages.py --database-url postgres://postgres@127.0.0.1:5432/hub_bench
+    .venv/bin/python bench/pages.py --database-url ... --clients 4 --duration 30 --rounds 6 --only baseline,civitai-list
+"""
+
+import argparse
+import http.client
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+MAX_CLIENTS = 256
+MAX_DURATION = 600.0
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+@dataclass
+class Result:
+    url: str
+    clients: int
+    seconds: float  # measured window (after warm-up)
+    requests: int  # successful (2xx/3xx) requests in the window
+    errors: int  # exceptions and 4xx/5xx answers in the window
+    latencies: list[float] = field(repr=False, default_factory=list)  # seconds, successful requests
+    statuses: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        """Latency in milliseconds at percentile p (0-100), nearest-rank."""
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        rank = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+        return ordered[rank] * 1000
+
+    @property
+    def p50(self) -> float:
+        return self.percentile(50)
+
+    @property
+    def p95(self) -> float:
+        return self.percentile(95)
+
+    @property
+    def p99(self) -> float:
+        return self.percentile(99)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.url}: {self.rps:.1f} req/s, p50 {self.p50:.1f} ms, p95 {self.p95:.1f} ms, "
+            f"p99 {self.p99:.1f} ms ({self.requests} requests, {self.errors} errors, "
+            f"{self.clients} clients, {self.seconds:.1f} s)"
+        )
+
+
+def _check_loopback(url: str):
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        raise ValueError(f"Only plain http:// URLs are supported, not {url!r}")
+    if parts.hostname not in LOOPBACK:
+        raise ValueError(f"Refusing to load a non-loopback host: {parts.hostname!r} (use 127.0.0.1)")
+    return parts
+
+
+def measure(
+    url: str,
+    *,
+    clients: int = 8,
+    duration: float = 10.0,
+    requests: int | None = None,
+    warmup: float = 1.0,
+    timeout: float = 30.0,
+    headers: dict[str, str] | None = None,
+) -> Result:
+    """Closed-loop load on one URL: `clients` connections, each sending its next request as soon as the
+    previous answer is read. Counts for `duration` seconds after `warmup` seconds, or until `requests`
+    successful requests were counted, whichever comes first."""
+    parts = _check_loopback(url)
+    clients = max(1, min(int(clients), MAX_CLIENTS))
+    duration = max(0.1, min(float(duration), MAX_DURATION))
+    warmup = max(0.0, min(float(warmup), MAX_DURATION))
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    send_headers = {"Host": parts.netloc, "User-Agent": "bench-load/1", "Accept-Encoding": "identity"}
+    send_headers.update(headers or {})
+
+    lock = threading.Lock()
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    counters = {"ok": 0, "errors": 0}
+    stop = threading.Event()
+    start_line = threading.Barrier(clients + 1)
+    window = {}
+
+    def client():
+        conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
+        mine: list[float] = []
+        my_statuses: dict[int, int] = {}
+        ok = errors = 0
+        start_line.wait()
+        begin, end = window["begin"], window["end"]
+        try:
+            while not stop.is_set():
+                t0 = time.perf_counter()
+                if t0 >= end:
+                    break
+                try:
+                    conn.request("GET", target, headers=send_headers)
+                    response = conn.getresponse()
+                    response.read()
+                    status = response.status
+                    if response.will_close:
+                        conn.close()
+                except (OSError, http.client.HTTPException):
+                    conn.close()
+                    status = None
+                t1 = time.perf_counter()
+                if t0 < begin or t1 > end:
+                    continue  # warm-up, or finished after the window closed
+                if status is not None:
+                    my_statuses[status] = my_statuses.get(status, 0) + 1
+                if status is not None and status < 400:
+                    ok += 1
+                    mine.append(t1 - t0)
+                    if requests is not None:
+                        with lock:
+                            counters["ok"] += 1
+                            if counters["ok"] >= requests:
+                                window["stopped"] = min(window.get("stopped", t1), t1)
+                                stop.set()
+                else:
+                    errors += 1
+        finally:
+            conn.close()
+            with lock:
+                latencies.extend(mine)
+                counters["errors"] += errors
+                if requests is None:
+                    counters["ok"] += ok
+                for status, n in my_statuses.items():
+                    statuses[status] = statuses.get(status, 0) + n
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    now = time.perf_counter()
+    window["begin"] = now + warmup
+    window["end"] = now + warmup + duration
+    start_line.wait()
+    for thread in threads:
+        thread.join(timeout=warmup + duration + timeout + 5)
+    stop.set()
+    seconds = min(window["end"], window.get("stopped", window["end"])) - window["begin"]
+    ok = counters["ok"] if requests is None else min(len(latencies), requests)  # a few finish late
+    return Result(
+        url=url,
+        clients=clients,
+        seconds=seconds,
+        requests=ok,
+        errors=counters["errors"],
+        latencies=latencies,
+        statuses=dict(sorted(statuses.items())),
+    )
+
+
+def compare(
+    urls: dict[str, str],
+    baseline: str = "baseline",
+    *,
+    clients: int = 8,
+    duration: float = 10.0,
+    requests: int | None = None,
+    warmup: float = 1.0,
+    rounds: int = 1,
+    out=None,
+) -> dict[str, Result]:
+    """Measure each URL in turn (same settings) and print a table with RPS, p50, p95 and the ratios to
+    the baseline: RPS as page/baseline (0.5 = half the baseline's rate) and latencies as page/baseline.
+
+    With rounds > 1 the URLs take turns, `duration / rounds` seconds each per round, and each URL's
+    rounds are pooled: a neighbour's burst of load then falls on every URL alike instead of on one."""
+    out = out or sys.stdout
+    if baseline not in urls:
+        raise ValueError(f"{baseline!r} is not one of the URLs: {', '.join(urls)}")
+    rounds = max(1, int(rounds))
+    results: dict[str, Result] = {}
+    for _ in range(rounds):
+        for name, url in urls.items():
+            r = measure(url, clients=clients, duration=duration / rounds, requests=requests, warmup=warmup)
+            pooled = results.get(name)
+            if pooled is None:
+                results[name] = r
+                continue
+            pooled.seconds += r.seconds
+            pooled.requests += r.requests
+            pooled.errors += r.errors
+            pooled.latencies.extend(r.latencies)
+            for status, n in r.statuses.items():
+                pooled.statuses[status] = pooled.statuses.get(status, 0) + n
+    base = results[baseline]
+    width = max(8, *(len(name) for name in results))
+    print(
+        f"{clients} clients, {duration:g} s each in {rounds} interleaved round(s), {warmup:g} s warm-up "
+        f"before each; ratios are to {baseline!r}",
+        file=out,
+    )
+    header = (
+        f"{'page':<{width}} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'RPS x':>7} {'p50 x':>7} "
+        f"{'p95 x':>7} {'errors':>7}"
+    )
+    print(header, file=out)
+    print("-" * len(header), file=out)
+    for name, r in results.items():
+        share = r.rps / base.rps if base.rps else float("nan")  # 0.5 = half the baseline's rate
+        p50x = r.p50 / base.p50 if base.p50 else float("nan")
+        p95x = r.p95 / base.p95 if base.p95 else float("nan")
+        print(
+            f"{name:<{width}} {r.rps:>9.1f} {r.p50:>8.1f} {r.p95:>8.1f} {share:>7.2f} {p50x:>7.2f} "
+            f"{p95x:>7.2f} {r.errors:>7}",
+            file=out,
+        )
+    return results
+
+
+def targets(database_url: str) -> dict:
+    """A published model with the most versions among a sample (its page and its CivitAI record),
+    its newest version, and SHA256s of ready files for the by-hash lookups."""
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        model = conn.execute(
+            "SELECT m.id, m.slug FROM models_app_aimodel m JOIN models_app_modelversion v ON v.model_id = m.id"
+            " WHERE m.status = 'published' AND m.nsfw_level <= 2 AND v.status = 'published'"
+            " AND m.id IN (SELECT id FROM models_app_aimodel WHERE status = 'published' ORDER BY id DESC LIMIT 2000)"
+            " GROUP BY m.id, m.slug ORDER BY count(*) DESC, m.id LIMIT 1"
+        ).fetchone()
+        if model is None:
+            raise SystemExit("no published model: seed a catalog first (bench/load.py or seed_catalog)")
+        version = conn.execute(
+            "SELECT id FROM models_app_modelversion WHERE model_id = %s AND status = 'published'"
+            " ORDER BY id DESC LIMIT 1",
+            [model[0]],
+        ).fetchone()[0]
+        hashes = [
+            row[0]
+            for row in conn.execute(
+                "SELECT b.sha256 FROM models_app_contentblob b JOIN models_app_modelfile f ON f.blob_id = b.id"
+                " WHERE f.status = 'ready' AND b.sha256 <> '' ORDER BY f.id DESC LIMIT 10000"
+            )
+        ]
+    return {"model": model, "version": version, "hashes": hashes}
+
+
+def pages(t: dict) -> dict[str, str]:
+    model_id, slug = t["model"]
+    sha = t["hashes"][0] if t["hashes"] else "0" * 64
+    return {
+        "baseline": "/bench/baseline",
+        "hub-list": "/api/hub/models?limit=100",
+        "hub-search": "/api/hub/models?q=watercolor&limit=24",
+        "search-page": "/search/?q=watercolor",
+        "model-page": f"/models/{model_id}/{slug}",
+        "civitai-list": "/api/v1/models?limit=100",
+        "civitai-model": f"/api/v1/models/{model_id}",
+        "civitai-version": f"/api/v1/model-versions/{t['version']}",
+        "civitai-by-hash": f"/api/v1/model-versions/by-hash/{sha}",
+        "civitai-images": "/api/v1/images?limit=100",
+        "hf-list": "/api/models?limit=100",
+    }
+
+
+def time_hash_batch(base: str, hashes: list[str], repeat: int = 5, out=None) -> None:
+    """POST /api/v1/model-versions/by-hash/ids with every hash in one request: median wall time."""
+    import json
+    import statistics
+    import urllib.request
+
+    out = out or sys.stdout
+    body = json.dumps(hashes).encode()
+    seconds, answered = [], 0
+    for _ in range(repeat):
+        request = urllib.request.Request(
+            base + "/api/v1/model-versions/by-hash/ids",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        t0 = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=120) as response:
+            answered = len(json.loads(response.read()))
+        seconds.append(time.perf_counter() - t0)
+    print(
+        f"by-hash ids, {len(hashes)} SHA256s in one POST: median {statistics.median(seconds) * 1000:.0f} ms, "
+        f"min {min(seconds) * 1000:.0f} ms ({answered} answered; target under 1 s)",
+        file=out,
+    )
+
+
+def main(argv=None):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _harness import ROOT, VENV_BIN, free_port, wait_http
+
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/hub_bench")
+    parser.add_argument("--var-dir", help="VAR_DIR of the catalog (its secret key); default: a temporary one")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="gunicorn workers (threads: hub/gunicorn_conf.py)"
+    )
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument(
+        "--duration", type=float, default=30.0, help="seconds measured per page, over all rounds"
+    )
+    parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=6, help="interleave the pages in this many rounds")
+    parser.add_argument("--only", help="comma-separated page names (baseline is always measured)")
+    parser.add_argument(
+        "--hashes", type=int, default=10_000, help="SHA256s in the by-hash batch POST (0: skip)"
+    )
+    args = parser.parse_args(argv)
+
+    t = targets(args.database_url)
+    urls = pages(t)
+    if args.only:
+        wanted = {"baseline", *args.only.split(",")}
+        unknown = wanted - set(urls)
+        if unknown:
+            raise SystemExit(f"unknown pages {sorted(unknown)}; known: {', '.join(urls)}")
+        urls = {name: path for name, path in urls.items() if name in wanted}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DEBUG"))
+    }
+    env.update(
+        DATABASE_URL=args.database_url,
+        DJANGO_SETTINGS_MODULE="bench.settings_bench",
+        ALLOWED_HOSTS="127.0.0.1",
+        DOWNLOAD_RATE_LIMIT="0",
+    )
+    if args.var_dir:
+        env["VAR_DIR"] = args.var_dir
+    port = free_port()
+    web = subprocess.Popen(
+        [str(VENV_BIN / "gunicorn"), "--config", "hub/gunicorn_conf.py", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(args.workers), "hub.wsgi:application"],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_http(base + "/healthz")
+        print(
+            f"gunicorn with {args.workers} workers at {base}; model {t['model'][0]}, version {t['version']}"
+        )
+        results = compare(
+            {name: base + path for name, path in urls.items()},
+            clients=args.clients,
+            duration=args.duration,
+            warmup=args.warmup,
+            rounds=args.rounds,
+        )
+        if "hub-list" in results:
+            for name in ("hub-search", "search-page"):
+                if name in results:
+                    print(
+                        f"{name} p95 = {results[name].p95 / results['hub-list'].p95:.2f}x hub-list p95 (target <= 1.5x)"
+                    )
+        if "civitai-list" in results:
+            print(f"civitai-list p50 {results['civitai-list'].p50:.1f} ms (target <= 50 ms)")
+        if args.hashes and t["hashes"]:
+            time_hash_batch(
+                base,
+                (t["hashes"] * args.hashes)[: args.hashes]
+                if len(t["hashes"]) < args.hashes
+                else t["hashes"][: args.hashes],
+            )
+    finally:
+        web.terminate()
+        web.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
