@@ -141,7 +141,7 @@ ia AS (
             'height', height,
             'hash', COALESCE(NULLIF(blurhash, ''), %(placeholder)s),
             'type', CASE WHEN mime_type LIKE 'video/%%' THEN 'video' ELSE 'image' END,
-            'hasMeta', jsonb_typeof(meta) = 'object',
+            'hasMeta', COALESCE(jsonb_typeof(meta) = 'object', false),
             'onSite', false,
             'meta', CASE WHEN jsonb_typeof(meta) = 'object' THEN meta END
         ) ORDER BY image_id, n) AS images

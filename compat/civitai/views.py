@@ -462,8 +462,10 @@ def versions_by_hashes(request):
     user = public_user(request)
     found = downloads.find_versions_by_sha256(user, _sha256_list(request, MAX_HASHES))
     version_ids = sorted(set(found.values()))
-    model_ids = list(
-        ModelVersion.objects.filter(id__in=version_ids).values_list("model_id", flat=True).distinct()
+    # A set: .distinct() keeps one row per (model, ordering column), so a model with two of the
+    # versions asked for came twice, and so did each of its versions.
+    model_ids = sorted(
+        set(ModelVersion.objects.filter(id__in=version_ids).values_list("model_id", flat=True))
     )
     viewer = _viewer(request, user)
     items = []
