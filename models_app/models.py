@@ -244,7 +244,11 @@ class AIModel(HasDescription, models.Model):
         indexes = [
             models.Index(fields=["status", "-published_at"]),
             models.Index(fields=["status", "-download_count"]),
-            models.Index(fields=["status", "-rating"]),
+            # With the id: the keyset order is (sort field, id), and most models tie on their rating
+            # (1.0 or 0), so without it PostgreSQL sorts every published model (docs/performance.md).
+            models.Index(fields=["status", "-rating", "-id"], name="aimodel_status_rating_id"),
+            models.Index(fields=["status", "-like_count", "-id"], name="aimodel_status_liked_id"),
+            models.Index(fields=["status", "-comment_count", "-id"], name="aimodel_status_discussed_id"),
         ]
         permissions = [("moderate_content", "Can see and moderate any creator's content")]
 
@@ -445,6 +449,16 @@ class ContentBlob(models.Model):
     # When its bytes were deleted from storage because every file using it was deleted
     # (tasks.release_blob); cleared when an identical upload stores the bytes again.
     released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # by-hash looks up every hash kind (downloads._hash_filter); without these, one lookup read
+        # the whole table. varchar_pattern_ops (PostgreSQL only) also serves AutoV3's 12-hex prefix.
+        indexes = [
+            models.Index(fields=["blake3"], name="blob_blake3"),
+            models.Index(fields=["autov3"], name="blob_autov3", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["autov1"], name="blob_autov1"),
+            models.Index(fields=["crc32"], name="blob_crc32"),
+        ]
 
     def __str__(self):
         return self.sha256

@@ -6,6 +6,7 @@ shapes. Public GETs send CORS `*` and the cache rules of docs/civitai-api.md.
 """
 
 import functools
+import json
 import math
 from dataclasses import replace
 from datetime import timedelta
@@ -13,7 +14,8 @@ from urllib.parse import quote
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Prefetch, Q, prefetch_related_objects
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Count, Q
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -38,7 +40,7 @@ from models_app.models import (
 from resources import images as resources_images
 from resources.models import ImageStatus, ImageVersion
 
-from . import shapes
+from . import items_sql, shapes
 from .shapes import Viewer
 
 MAX_API_ID = 2**31 - 1  # CivitAI's ids are 32-bit; larger ones are junk (docs/hostile-input.md, item 16)
@@ -102,6 +104,19 @@ def _answer(user, body, *, status: int = 200, cache: str = PUBLIC_CACHE) -> Json
         response["Cache-Control"] = "no-store"
     else:
         response["Cache-Control"] = PRIVATE_CACHE if user.is_authenticated else cache
+    return response
+
+
+def _dumps(data) -> str:
+    return json.dumps(data, cls=DjangoJSONEncoder)
+
+
+def _answer_text(user, body: str, *, cache: str = PUBLIC_CACHE) -> HttpResponse:
+    """_answer for a body already encoded (items built by the database)."""
+    response = HttpResponse(body, content_type="application/json")
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Vary"] = "Authorization"
+    response["Cache-Control"] = PRIVATE_CACHE if user.is_authenticated else cache
     return response
 
 
@@ -323,15 +338,13 @@ def models_list(request):
     rows = rows[:limit]
     viewer = replace(_viewer(request, user), levels=mask)
     primary_only = bool(_bool(params, "primaryFileOnly"))
-    items = [
-        shapes.model_json(model, viewer=viewer, primary_file_only=primary_only)
-        for model in api_models(user, [row["id"] for row in rows], levels=mask)
-    ]
+    items = model_items(user, [row["id"] for row in rows], viewer, primary_file_only=primary_only)
     metadata = _metadata(
         request, total=total, limit=limit, current=current, page_mode=page_mode, next_cursor=next_cursor
     )
     metadata["nextCursor"] = next_cursor
-    return _answer(user, {"items": items, "metadata": metadata})
+    body = f'{{"items": [{", ".join(items)}], "metadata": {_dumps(metadata)}}}'
+    return _answer_text(user, body)
 
 
 @api_endpoint
@@ -340,15 +353,27 @@ def model_detail(request, model_id: str):
     user = public_user(request)
     pk = _id(model_id, "id")
     visible = selectors.visible_models(user, include_archived=True).filter(id=pk).exists()
-    models = api_models(user, [pk]) if visible else []
-    if not models:
+    primary_only = bool(_bool(request.GET, "primaryFileOnly"))
+    items = model_items(user, [pk], _viewer(request, user), primary_file_only=primary_only) if visible else []
+    if not items:
         return _error(404, f"No model with id {pk}")
-    data = shapes.model_json(
-        models[0],
-        viewer=_viewer(request, user),
-        primary_file_only=bool(_bool(request.GET, "primaryFileOnly")),
-    )
-    return _answer(user, data)
+    return _answer_text(user, items[0])
+
+
+def model_items(user, ids: list[int], viewer: Viewer, *, primary_file_only: bool) -> list[str]:
+    """The models with these ids, in this order, as JSON texts of shapes.model_json: built by
+    PostgreSQL where items_sql can (a fixed number of queries), by shapes for the others."""
+    texts: dict[int, str | None] = {}
+    if items_sql.available(user):
+        texts = items_sql.model_items(
+            user, ids, viewer, primary_file_only=primary_file_only, now=timezone.now()
+        )
+        rest = [i for i in ids if i in texts and texts[i] is None]
+    else:
+        rest = ids
+    for model in api_models(user, rest, levels=viewer.levels):
+        texts[model.id] = _dumps(shapes.model_json(model, viewer=viewer, primary_file_only=primary_file_only))
+    return [texts[i] for i in ids if texts.get(i) is not None]
 
 
 # --- /model-versions
@@ -437,8 +462,10 @@ def versions_by_hashes(request):
     user = public_user(request)
     found = downloads.find_versions_by_sha256(user, _sha256_list(request, MAX_HASHES))
     version_ids = sorted(set(found.values()))
-    model_ids = list(
-        ModelVersion.objects.filter(id__in=version_ids).values_list("model_id", flat=True).distinct()
+    # A set: .distinct() keeps one row per (model, ordering column), so a model with two of the
+    # versions asked for came twice, and so did each of its versions.
+    model_ids = sorted(
+        set(ModelVersion.objects.filter(id__in=version_ids).values_list("model_id", flat=True))
     )
     viewer = _viewer(request, user)
     items = []
@@ -559,19 +586,37 @@ def _attach_versions(rows) -> None:
         image.version = public[image.version_ids[0]] if image.version_ids else None
 
 
+# What shapes.version_image_json reads of an example image.
+EXAMPLE_LINK_FIELDS = (
+    "id", "version_id", "image_id", "image__id", "image__name", "image__nsfw_level", "image__width",
+    "image__height", "image__blurhash", "image__mime_type", "image__meta", "image__workflow",
+    "image__prompt_graph",
+)  # fmt: skip
+
+
 def api_models(user, ids, *, levels=None):
     """selectors.api_models plus each version's example images (`example_links`), one query more."""
     models = selectors.api_models(user, ids, levels=levels)
     versions = [version for model in models for version in model.versions.all()]
+    if not versions:
+        return models
     links = (
         ImageVersion.objects.filter(
-            role=ImageVersion.Role.EXAMPLE, image__status=ImageStatus.READY, image__blob__isnull=False
+            version_id__in=[version.id for version in versions],
+            role=ImageVersion.Role.EXAMPLE,
+            image__status=ImageStatus.READY,
+            image__blob__isnull=False,
         )
         .exclude(image__source_file__status=FileStatus.DELETED)
         .select_related("image")
+        .only(*EXAMPLE_LINK_FIELDS)
         .order_by("image_id")
     )
-    prefetch_related_objects(versions, Prefetch("image_links", queryset=links, to_attr="example_links"))
+    grouped: dict[int, list] = {}
+    for link in links:
+        grouped.setdefault(link.version_id, []).append(link)
+    for version in versions:
+        version.example_links = grouped.get(version.id, [])
     return models
 
 
