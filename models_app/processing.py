@@ -249,8 +249,10 @@ def read_one_pass(model_file: ModelFile, key: str) -> dict | None:
 def _one_pass_hashes(one_pass: dict | None, *, size: int, data_start: int | None, scan_wanted: bool):
     """The one-pass hashes if they cover these bytes with the parsed header's AutoV3 start (and
     ClamAV saw the bytes, when a scan is wanted); None means read the bytes again."""
-    if one_pass is None or one_pass["size"] != size or (scan_wanted and not one_pass["virus"]):
+    if one_pass is None or one_pass["size"] != size:
         return None
+    if scan_wanted and (not one_pass["virus"] or one_pass["virus"][0] not in ("Success", "Danger")):
+        return None  # no verdict from the store's scan (clamd unreachable from there): scan now
     hashes = dict(one_pass["hashes"])
     if data_start is None:  # not safetensors after all: no AutoV3 (docs/hashes.md)
         hashes.pop("AutoV3", None)
