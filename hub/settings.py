@@ -216,7 +216,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
         "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
-        "polling_interval": 0.1,
+        # A message waits half of this on average; 0.02 s costs an idle worker about 0.4% of a core
+        # more than 0.1 s did (docs/performance.md#uploads-in-one-pass).
+        "polling_interval": 0.02,
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -7,7 +7,8 @@ range reads, the hashes one streaming pass. Nothing here unpickles or executes a
 import logging
 from dataclasses import asdict
 
-from django.core.files.base import ContentFile
+from django.core import signing
+from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -17,11 +18,12 @@ from . import publishing
 from .cards import refresh_card_fields
 from .files import clamav, images, video
 from .files.detection import detect, suggested_trigger_words, training_metadata
-from .files.hashing import hash_chunks
+from .files.hashing import StreamHasher, hash_chunks
 from .files.safetensors import HeaderError, read_header
 from .files.scanning import SNIFF_BYTES, check_declared_format, scan_pickle_file, sniff_format
 from .models import ContentBlob, FileStatus, FileType, ModelFile, ScanStatus
 from .storage import (
+    STREAM_CHUNK,
     RangeReader,
     assemble_local_parts,
     copy_object,
@@ -29,6 +31,7 @@ from .storage import (
     is_s3,
     iter_object,
     model_storage,
+    new_upload_key,
     object_size,
 )
 from .text import clean_json
@@ -102,8 +105,11 @@ def process_file(*, model_file: ModelFile) -> ModelFile:
     """
     if model_file.blob_id is None:
         key = model_file.upload_key
+        # Hashes taken while the bytes were stored (docs/performance.md#uploads-in-one-pass): by
+        # add_file, or now while the local parts are joined. The header is parsed after, from storage.
+        one_pass = read_one_pass(model_file, key)
         if model_file.multipart_upload_id and not is_s3():
-            assemble_local_parts(key=key, upload_id=model_file.multipart_upload_id)
+            one_pass = _assemble_hashing(model_file, key) or one_pass
         if not key or not model_storage().exists(key):
             raise FileRejected("The uploaded bytes are missing; upload the file again.")
         size = object_size(key)
@@ -114,18 +120,20 @@ def process_file(*, model_file: ModelFile) -> ModelFile:
             raise FileRejected("The file is empty.")
         ModelFile.objects.filter(id=model_file.id).update(scan_status=ScanStatus.SCANNING)
         facts = inspect_content(model_file=model_file, key=key, size=size)
-        chunks = _with_progress(model_file, iter_object(key), size)
-        if clamav.clamav_configured() and facts["scan_status"] == ScanStatus.CLEAN:
+        data_start = facts.pop("data_start")
+        scan_wanted = clamav.clamav_configured() and facts["scan_status"] == ScanStatus.CLEAN
+        hashes = _one_pass_hashes(one_pass, size=size, data_start=data_start, scan_wanted=scan_wanted)
+        if hashes is not None:
+            if scan_wanted:
+                _apply_virus_verdict(facts, *one_pass["virus"])
+        elif scan_wanted:
             # One read for the hashes and ClamAV (docs/hashes.md#one-read-for-hashes-and-the-virus-scan).
             with clamav.InstreamScan() as scan:
-                hashes = hash_chunks(scan.tee(chunks), facts.pop("data_start"))
-                verdict, message = scan.verdict()
-            if verdict != "Success":
-                facts["scan_status"] = ScanStatus.QUARANTINED if verdict == "Danger" else ScanStatus.ERROR
-                facts["scan_message"] = f"ClamAV: {message}"
-            facts["metadata"]["virus_scan"] = {"result": verdict, "message": message}
+                hashes = hash_chunks(scan.tee(_with_progress(model_file, iter_object(key), size)), data_start)
+                _apply_virus_verdict(facts, *scan.verdict())
         else:
-            hashes = hash_chunks(chunks, facts.pop("data_start"))
+            hashes = hash_chunks(_with_progress(model_file, iter_object(key), size), data_start)
+        model_file.metadata.pop(ONE_PASS_KEY, None)
         blob, created = _store_blob(key, size, hashes)
         if facts["metadata"].get("image"):
             facts["metadata"]["image"]["thumbnail_key"] = store_thumbnail(blob)
@@ -171,6 +179,152 @@ def process_file(*, model_file: ModelFile) -> ModelFile:
         refresh_card_fields(model_ids=[model_file.version.model_id])  # it may be the model's new preview
     publishing.file_finished(model_file=model_file)
     return model_file
+
+
+def _apply_virus_verdict(facts: dict, verdict: str, message: str | None) -> None:
+    if verdict != "Success":
+        facts["scan_status"] = ScanStatus.QUARANTINED if verdict == "Danger" else ScanStatus.ERROR
+        facts["scan_message"] = f"ClamAV: {message}"
+    facts["metadata"]["virus_scan"] = {"result": verdict, "message": message}
+
+
+# --- Hashing while the bytes are stored (docs/performance.md#uploads-in-one-pass).
+
+# The metadata key of a file's signed one-pass result (add_file's); the worker removes it.
+ONE_PASS_KEY = "one_pass_hashes"
+_ONE_PASS_SALT = "models_app.processing.one-pass"
+
+
+class OnePass:
+    """Hashes (and ClamAV's verdict, when ClamAV is configured) of bytes fed as they are stored.
+
+    The header is not parsed yet, so AutoV3 starts where the first 8 bytes say the tensor data
+    would start (hashing.guess_data_start); _one_pass_hashes keeps it only if the header agrees.
+    """
+
+    def __init__(self, size: int):
+        self.hasher = StreamHasher(size)
+        self.scan = clamav.InstreamScan() if clamav.clamav_configured() else None
+
+    def feed(self, block) -> None:
+        if self.scan is not None:
+            self.scan.feed(block)
+        self.hasher.update(block)
+
+    def finish(self) -> dict:
+        try:
+            hashes = self.hasher.result()
+            virus = list(self.scan.verdict()) if self.scan is not None else None
+        finally:
+            self.close()
+        return {
+            "hashes": hashes,
+            "data_start": self.hasher.data_start,
+            "size": self.hasher.fed,
+            "virus": virus,
+        }
+
+    def close(self) -> None:
+        self.hasher.close()
+        if self.scan is not None:
+            self.scan.close()
+
+
+def sign_one_pass(key: str, result: dict) -> str:
+    """The one-pass result as a token bound to the upload key, kept on the row until the worker runs."""
+    return signing.dumps({**result, "key": key}, salt=_ONE_PASS_SALT)
+
+
+def read_one_pass(model_file: ModelFile, key: str) -> dict | None:
+    token = model_file.metadata.get(ONE_PASS_KEY)
+    if not token or not key:
+        return None
+    try:
+        result = signing.loads(token, salt=_ONE_PASS_SALT)
+    except signing.BadSignature:
+        return None
+    return result if result.get("key") == key else None
+
+
+def _one_pass_hashes(one_pass: dict | None, *, size: int, data_start: int | None, scan_wanted: bool):
+    """The one-pass hashes if they cover these bytes with the parsed header's AutoV3 start (and
+    ClamAV saw the bytes, when a scan is wanted); None means read the bytes again."""
+    if one_pass is None or one_pass["size"] != size:
+        return None
+    if scan_wanted and (not one_pass["virus"] or one_pass["virus"][0] not in ("Success", "Danger")):
+        return None  # no verdict from the store's scan (clamd unreachable from there): scan now
+    hashes = dict(one_pass["hashes"])
+    if data_start is None:  # not safetensors after all: no AutoV3 (docs/hashes.md)
+        hashes.pop("AutoV3", None)
+        hashes.pop("AutoV3_full", None)
+    elif data_start != one_pass["data_start"]:
+        return None
+    return hashes
+
+
+class _FeedingFile(File):
+    """Content being saved to storage that feeds each byte, once and in order, to a OnePass as
+    storage reads it. A read that skips ahead (a storage that seeks) marks the pass incomplete;
+    bytes read again after a seek back (a retried request) are not fed twice."""
+
+    def __init__(self, content: File, feed):
+        super().__init__(content.file, name=content.name)
+        self._feed, self._pos, self.fed, self.skipped = feed, 0, 0, False
+        content.seek(0)
+
+    def read(self, n=-1):
+        data = self.file.read(n)
+        start, self._pos = self._pos, self._pos + len(data)
+        if start > self.fed:
+            self.skipped = True
+        elif self._pos > self.fed and not self.skipped:
+            self._feed(data[self.fed - start :] if start < self.fed else data)
+            self.fed = self._pos
+        return data
+
+    def seek(self, offset, whence=0):
+        self._pos = self.file.seek(offset, whence)
+        return self._pos
+
+    def tell(self):
+        return self._pos
+
+    def chunks(self, chunk_size=None):
+        return super().chunks(chunk_size or STREAM_CHUNK)  # not File's 64 KiB: fewer, bigger blocks
+
+
+def save_hashing(name: str, content) -> tuple[str, str | None]:
+    """Save content (a file object) at a new upload key, hashing (and scanning) it while storage
+    reads it. Returns the key and the signed one-pass token for the row's metadata, or None when
+    storage did not read the bytes exactly once in order (then the worker reads them again)."""
+    content = content if isinstance(content, File) else File(content, name=name)
+    one_pass = OnePass(content.size)
+    feeding = _FeedingFile(content, one_pass.feed)
+    try:
+        key = model_storage().save(new_upload_key(name), feeding)
+        if feeding.skipped or feeding.fed != content.size:
+            return key, None
+        return key, sign_one_pass(key, one_pass.finish())
+    finally:
+        one_pass.close()
+
+
+def _assemble_hashing(model_file: ModelFile, key: str) -> dict | None:
+    """Join the local parts into the upload's object and hash (and scan) them in the same read.
+    None when the parts were joined by an earlier run: then the bytes are read again."""
+    one_pass = OnePass(model_file.size or 0)
+    progress = _progress_callback(model_file, model_file.size or 0)
+    try:
+        joined = assemble_local_parts(
+            key=key,
+            upload_id=model_file.multipart_upload_id,
+            on_block=lambda block: (one_pass.feed(block), progress(len(block))),
+        )
+        if not joined:
+            return None
+        return one_pass.finish()
+    finally:
+        one_pass.close()
 
 
 def inspect_content(*, model_file: ModelFile, key: str, size: int) -> dict:
@@ -339,14 +493,25 @@ def _hints(model_file: ModelFile, detection) -> list[str]:
 
 def _with_progress(model_file: ModelFile, chunks, size: int):
     """Pass chunks through, saving the percentage done on the row about every 5%."""
-    done, last = 0, 0
+    progress = _progress_callback(model_file, size)
     for chunk in chunks:
-        done += len(chunk)
+        progress(len(chunk))
+        yield chunk
+
+
+def _progress_callback(model_file: ModelFile, size: int):
+    """progress(n) after each n bytes: saves the percentage done on the row about every 5%."""
+    done = last = 0
+
+    def progress(n: int) -> None:
+        nonlocal done, last
+        done += n
         percent = min(99, done * 100 // max(size, 1))
         if percent - last >= 5:
             ModelFile.objects.filter(id=model_file.id).update(progress=percent)
             last = percent
-        yield chunk
+
+    return progress
 
 
 def _store_blob(key: str, size: int, hashes: dict) -> tuple[ContentBlob, bool]:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext
 import billing
 from billing import selectors as billing_selectors
 
-from . import content_rules, publishing, sanctions, storage
+from . import content_rules, processing, publishing, sanctions, storage
 from .cards import refresh_card_fields
 from .levels import ALL, CREATOR_LEVELS, DEFAULT_MASK, NsfwLevel
 from .models import (
@@ -355,7 +355,8 @@ def add_file(
     processing never starts is picked up by the periodic sweep.
     """
     name = check_upload_allowed(filename=name, size=None)
-    key = model_storage().save(new_upload_key(name), content)
+    # Hashed while written, so the worker reads only the header (docs/performance.md#uploads-in-one-pass).
+    key, one_pass = processing.save_hashing(name, content)
     size = model_storage().size(key)
     limit = upload_limit(version.model.owner)
     if size > limit:
@@ -366,6 +367,9 @@ def add_file(
             version=version, name=name, type=type, is_primary=is_primary,
             upload_key=key, size=size, status=FileStatus.PENDING,
         )  # fmt: skip
+        if one_pass:
+            model_file.metadata[processing.ONE_PASS_KEY] = one_pass
+            model_file.save(update_fields=["metadata"])
         _enqueue_processing(model_file)
     return model_file
 

@@ -4,6 +4,7 @@ Local disk by default, S3 when S3_BUCKET is set (hub/settings.py). This is the o
 talk to boto3 directly.
 """
 
+import collections
 import contextlib
 import functools
 import glob
@@ -141,17 +142,25 @@ def _remove_partial_copies(path: str) -> None:
 STREAM_CHUNK = 8 << 20
 
 
+# Bytes this process read back from storage, by way: "stream" (iter_object), "range" (RangeReader),
+# "parts" (assembling local parts). Tests use it to check that processing reads an upload once.
+BYTES_READ: collections.Counter = collections.Counter()
+
+
 def iter_object(key: str, chunk_size: int = STREAM_CHUNK):
     """Yield an object's bytes front to back in chunks: one GET on S3, plain reads on disk."""
     if is_s3():
         body = s3_client().get_object(Bucket=settings.S3_BUCKET, Key=_s3_key(key))["Body"]
         try:
-            yield from body.iter_chunks(chunk_size)
+            for block in body.iter_chunks(chunk_size):
+                BYTES_READ["stream"] += len(block)
+                yield block
         finally:
             body.close()
     else:
         with open(model_storage().path(key), "rb") as f:
             while block := f.read(chunk_size):
+                BYTES_READ["stream"] += len(block)
                 yield block
 
 
@@ -201,6 +210,7 @@ class RangeReader(io.RawIOBase):
             self._file.seek(self._pos)
             data = self._file.read(n)
             self.bytes_fetched += len(data)
+            BYTES_READ["range"] += len(data)
         else:
             data = self._read_s3(n)
         self._pos += len(data)
@@ -223,6 +233,7 @@ class RangeReader(io.RawIOBase):
         self._buffer = response["Body"].read()
         self._buffer_start = start
         self.bytes_fetched += len(self._buffer)
+        BYTES_READ["range"] += len(self._buffer)
         return self._buffer[:n]
 
     def close(self):
@@ -406,11 +417,15 @@ def complete_multipart(*, key: str, upload_id: str, parts: list[dict]) -> None:
             raise
 
 
-def assemble_local_parts(*, key: str, upload_id: str) -> None:
-    """Join a local multipart upload's parts into the object at `key`, then drop the parts."""
+def assemble_local_parts(*, key: str, upload_id: str, on_block=None) -> bool:
+    """Join a local multipart upload's parts into the object at `key`, then drop the parts.
+
+    on_block(block) sees every block as it is written, in order, so the caller can hash (and scan)
+    the bytes in this same read (docs/performance.md#uploads-in-one-pass). Returns False when there
+    was nothing to join (an earlier run did it), True otherwise."""
     folder = _local_parts_dir(upload_id)
     if not os.path.isdir(folder):
-        return  # already assembled by an earlier run
+        return False  # already assembled by an earlier run
     dst = model_storage().path(key)
     os.makedirs(os.path.dirname(dst), exist_ok=True)
     tmp = f"{dst}.{uuid.uuid4().hex}.tmp"
@@ -419,13 +434,18 @@ def assemble_local_parts(*, key: str, upload_id: str) -> None:
             for part in list_parts(key=key, upload_id=upload_id):
                 name = f"{part['PartNumber']:05d}.{part['ETag'].strip(chr(34))}"
                 with open(os.path.join(folder, name), "rb") as f:
-                    shutil.copyfileobj(f, out, STREAM_CHUNK)
+                    while block := f.read(STREAM_CHUNK):
+                        BYTES_READ["parts"] += len(block)
+                        out.write(block)
+                        if on_block is not None:
+                            on_block(block)
         os.replace(tmp, dst)
     finally:
         if os.path.exists(tmp):  # a full disk mid-way: no partial object stays (docs/faults.md)
             os.remove(tmp)
     _remove_partial_copies(dst)
     shutil.rmtree(folder, ignore_errors=True)
+    return True
 
 
 def abort_multipart(*, key: str, upload_id: str) -> None:

@@ -249,3 +249,82 @@ def file_hashes(f: BinaryIO, data_start: int | None = None, chunk_size: int = CH
     """
     f.seek(0)
     return hash_chunks(iter(lambda: f.read(chunk_size), b""), data_start)
+
+
+def guess_data_start(first_bytes: bytes, size: int) -> int | None:
+    """Where AutoV3 would start if the file is safetensors: 8 + the header length its first 8 bytes
+    give (little-endian u64), or None when that can't be one. A hash computed before the header is
+    parsed uses this guess; the caller keeps AutoV3 only if the parsed header agrees (docs/hashes.md)."""
+    if len(first_bytes) < 8:
+        return None
+    data_start = 8 + int.from_bytes(first_bytes[:8], "little")
+    return data_start if data_start <= size else None
+
+
+class StreamHasher:
+    """hash_chunks for bytes pushed as they pass by (a copy, a write), not pulled from a reader:
+    update(block) in order, then result(). The hashing runs in a background thread with hash_chunks'
+    own two lanes, so the writer only queues blocks. data_start is guessed from the first 8 bytes
+    (guess_data_start) unless given; `data_start` holds what was used.
+
+    Bytes must be fed exactly once, front to back; `fed` counts them so callers can check. close()
+    without result() (the copy failed) stops the thread and drops what is queued.
+    """
+
+    def __init__(self, size: int, data_start: int | None | str = "guess") -> None:
+        self.size = size
+        self.fed = 0
+        self.data_start = None if data_start == "guess" else data_start
+        self._guess = data_start == "guess"
+        self._head = b""
+        self._inbox: queue.Queue = queue.Queue(maxsize=QUEUE_DEPTH)
+        self._thread: threading.Thread | None = None
+        self._result: dict[str, str] | None = None
+        self._error: BaseException | None = None
+
+    def update(self, block) -> None:
+        if type(block) is not bytes:
+            block = memoryview(block).tobytes()  # the hashing thread reads it later
+        if not block:
+            return
+        self.fed += len(block)
+        if self._thread is None:
+            if self._guess and len(self._head) + len(block) < 8 and self.fed < self.size:
+                self._head += block  # not enough bytes yet to read the header length
+                return
+            block, self._head = self._head + block, b""
+            if self._guess:
+                self.data_start = guess_data_start(block[:8], self.size)
+            self._thread = threading.Thread(target=self._run, name="stream-hasher", daemon=True)
+            self._thread.start()
+        self._inbox.put(block)
+
+    def _run(self) -> None:
+        try:
+            self._result = hash_chunks(iter(self._inbox.get, _STOP), self.data_start)
+        except BaseException as exc:
+            self._error = exc
+            while self._inbox.get() is not _STOP:  # keep the writer from blocking on a full queue
+                pass
+
+    def result(self) -> dict[str, str]:
+        """The hashes of everything fed (see hash_chunks); raises what the hashing raised."""
+        if self._thread is None:  # fewer than 8 bytes, or none
+            head, self._head = self._head, b""
+            if self._guess:
+                self.data_start = guess_data_start(head, self.size)
+            return hash_chunks(iter([head]), self.data_start)
+        self._inbox.put(_STOP)
+        self._thread.join()
+        self._thread = None
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+    def close(self) -> None:
+        """Stop the thread without a result (after a failed copy). Safe after result()."""
+        if self._thread is not None:
+            self._error = self._error or RuntimeError("closed")
+            self._inbox.put(_STOP)
+            self._thread.join()
+            self._thread = None

@@ -197,8 +197,10 @@ def test_with_clamav_configured_a_clean_file_is_ready_and_says_it_was_scanned(cr
 def test_with_clamav_configured_the_stored_bytes_are_read_once_for_the_hashes_and_the_scan(
     creator, run_on_commit, clamd, monkeypatch
 ):
-    """Issue 17 part 9: one streaming read feeds the hashers and clamd's INSTREAM together
-    (docs/hashes.md#one-read-for-hashes-and-the-virus-scan). The counter wraps the real storage read."""
+    """Issue 17 part 9: one read feeds the hashers and clamd's INSTREAM together
+    (docs/hashes.md#one-read-for-hashes-and-the-virus-scan). Since issue 18 part 4 that read is the
+    one that stores the bytes (docs/performance.md#uploads-in-one-pass): the worker streams nothing
+    back. The counter wraps the real storage read."""
     from models_app import processing
 
     server = clamd()
@@ -218,7 +220,7 @@ def test_with_clamav_configured_the_stored_bytes_are_read_once_for_the_hashes_an
     assert model_file.metadata["virus_scan"]["result"] == "Success"
     assert bytes(server.received) == content  # ClamAV saw every byte
     assert model_file.blob.sha256 == hashlib.sha256(content).hexdigest().upper()
-    assert sum(streamed) == len(content)  # ...from the one read the hashes came from
+    assert sum(streamed) == 0  # ...from the write itself: the worker did not read the bytes again
 
 
 @pytest.mark.parametrize(
