@@ -48,3 +48,89 @@ def test_compare_of_a_single_version_model_says_there_is_nothing_to_compare(clie
     model = make_model(creator)
     response = client.get(f"/models/{model.id}/compare", follow=True)
     assert "nothing to compare" in response.content.decode()
+
+
+def _png(colour) -> bytes:
+    import io
+
+    from PIL import Image as PILImage
+
+    out = io.BytesIO()
+    PILImage.new("RGB", (8, 8), colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def _page_queries(client, url) -> tuple[int, str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+def test_model_page_query_count_does_not_grow_with_versions_images_files_and_reviews(
+    creator, fan, run_on_commit
+):
+    """Each version brings files, an example image, reviews (one the viewer's), and a parent in the
+    lineage: the page shows them all, with as many queries for 6 versions as for 2, for a visitor,
+    a signed-in fan and the creator (docs/performance.md#the-model-page)."""
+    import io
+
+    from community import lineage
+    from community.models import LineageRelation, Review
+    from tests.conftest import ClosingClient as Client
+    from tests.factories import add_example_image, make_user
+
+    with run_on_commit():
+        model = make_model(creator, name="Many Versions")
+    first = model.versions.get()
+    reviewers = [make_user(f"reviewer{i}") for i in range(3)]
+    colours = iter(["red", "green", "blue", "yellow", "purple", "orange", "white"])
+
+    def grow(version):
+        add_example_image(
+            version, run_on_commit, name=f"example-{version.id}.png", content=_png(next(colours))
+        )
+        for i, user in enumerate([*reviewers, fan]):
+            Review.objects.create(
+                user=user, version=version, recommended=bool(i % 2), text_html=f"<p>r{i}</p>"
+            )
+
+    def add_version(n):
+        with run_on_commit():
+            version = services.create_version(
+                model=model, name=f"v{n}.0", base_model="SD 1.5", trained_words=[]
+            )
+            services.add_file(version=version, name=f"v{n}.safetensors", content=io.BytesIO(demo.tiny_lora()))
+            services.add_file(version=version, name=f"v{n}.yaml", content=io.BytesIO(b"a: 1\n"))
+        services.publish_version(version=version, by=creator)
+        # Every later version is a fine-tune of the first: the lineage has the same depth for 2 or 6.
+        lineage.declare_parent(
+            user=creator, child=version, parent_id=first.id, relation=LineageRelation.FINETUNE_OF
+        )
+        grow(version)
+
+    grow(first)
+    add_version(2)
+    url = model.get_absolute_url()
+    visitors = {"anonymous": Client(), "fan": Client(), "creator": Client()}
+    visitors["fan"].force_login(fan)
+    visitors["creator"].force_login(creator)
+    few = {name: _page_queries(c, url)[0] for name, c in visitors.items()}
+    for n in range(3, 7):
+        add_version(n)
+    assert model.versions.count() == 6
+    for name, c in visitors.items():
+        count, html = _page_queries(c, url)
+        assert count == few[name], name
+        # Everything of every version is on the page.
+        assert html.count('role="tab"') == 6
+        assert html.count('data-testid="example-image"') == 6
+        assert html.count("<p>r3</p>") == 6  # the fan's review under each version
+        assert html.count('data-testid="lineage-node-') == 2 * 5  # the first's 5 children, each one's parent
+        for version in model.versions.all():
+            assert f'data-testid="reviews-{version.id}"' in html
+        if name == "fan":
+            assert html.count('data-testid="my-review"') == 6
