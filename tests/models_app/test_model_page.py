@@ -78,8 +78,13 @@ def test_model_page_query_count_does_not_grow_with_versions_images_files_and_rev
     a signed-in fan and the creator (docs/performance.md#the-model-page)."""
     import io
 
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from community import lineage
     from community.models import LineageRelation, Review
+    from models_app.models import EarlyAccessGrant, ModelVersion
     from tests.conftest import ClosingClient as Client
     from tests.factories import add_example_image, make_user
 
@@ -90,6 +95,12 @@ def test_model_page_query_count_does_not_grow_with_versions_images_files_and_rev
     colours = iter(["red", "green", "blue", "yellow", "purple", "orange", "white"])
 
     def grow(version):
+        # In early access for members; the fan holds a grant for every other version.
+        ModelVersion.objects.filter(id=version.id).update(
+            early_access_ends_at=timezone.now() + timedelta(days=3), early_access_members=True
+        )
+        if version.id % 2:
+            EarlyAccessGrant.objects.create(version=version, user=fan)
         add_example_image(
             version, run_on_commit, name=f"example-{version.id}.png", content=_png(next(colours))
         )
@@ -132,5 +143,10 @@ def test_model_page_query_count_does_not_grow_with_versions_images_files_and_rev
         assert html.count('data-testid="lineage-node-') == 2 * 5  # the first's 5 children, each one's parent
         for version in model.versions.all():
             assert f'data-testid="reviews-{version.id}"' in html
+        assert html.count('data-testid="early-access-panel"') == 6
         if name == "fan":
             assert html.count('data-testid="my-review"') == 6
+            granted = EarlyAccessGrant.objects.filter(user=fan).count()
+            assert 0 < granted < 6 and html.count('data-testid="early-access-open"') == granted
+        if name == "creator":
+            assert html.count('data-testid="early-access-open"') == 6
