@@ -138,10 +138,21 @@ def lineage_graphs(user, versions) -> dict[int, Graph]:
     roots = list(dict.fromkeys(v.id for v in versions))
     if not roots:
         return {}
+    # Most versions have no lineage: one narrow query says which roots have a link each way, and
+    # only those are walked (the walk's queries are wide, and costly to build, a few ms each).
+    touching = VersionParent.objects.filter(Q(child_id__in=roots) | Q(parent_id__in=roots))
+    has_parents, has_children = set(), set()
+    for child_id, parent_id in touching.values_list("child_id", "parent_id"):
+        has_parents.add(child_id)
+        has_children.add(parent_id)
     visible = visible_versions(user).values("id")
-    up = _walk(user, roots, visible, up=True)
-    down = _walk(user, roots, visible, up=False)
-    return {root: Graph(up[root][0], down[root][0], up[root][1], down[root][1]) for root in roots}
+    up = _walk(user, [r for r in roots if r in has_parents], visible, up=True)
+    down = _walk(user, [r for r in roots if r in has_children], visible, up=False)
+    graphs = {}
+    for root in roots:
+        (ancestors, hidden_up), (descendants, hidden_down) = up.get(root, ([], [])), down.get(root, ([], []))
+        graphs[root] = Graph(ancestors, descendants, hidden_up, hidden_down)
+    return graphs
 
 
 def _walk(user, roots: list[int], visible, *, up: bool) -> dict[int, tuple[list, list]]:
