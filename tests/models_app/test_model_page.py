@@ -1,17 +1,26 @@
 """The model page: versions as tabs, trigger words to copy, stats, creator card; version compare."""
 
-import pytest
+import io
+from datetime import timedelta
 
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from PIL import Image as PILImage
+
+from community import lineage
+from community.models import LineageRelation, Review
 from models_app import demo, services
-from tests.factories import make_model
+from models_app.models import EarlyAccessGrant, ModelVersion
+from tests.conftest import ClosingClient as Client
+from tests.factories import add_example_image, make_model, make_user
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def two_versions(creator, run_on_commit):
-    import io
-
     with run_on_commit():
         model = make_model(creator, name="Evolving LoRA", content=demo.tiny_lora())
         v2 = services.create_version(
@@ -51,19 +60,12 @@ def test_compare_of_a_single_version_model_says_there_is_nothing_to_compare(clie
 
 
 def _png(colour) -> bytes:
-    import io
-
-    from PIL import Image as PILImage
-
     out = io.BytesIO()
     PILImage.new("RGB", (8, 8), colour).save(out, "PNG")
     return out.getvalue()
 
 
 def _page_queries(client, url) -> tuple[int, str]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200
@@ -76,17 +78,6 @@ def test_model_page_query_count_does_not_grow_with_versions_images_files_and_rev
     """Each version brings files, an example image, reviews (one the viewer's), and a parent in the
     lineage: the page shows them all, with as many queries for 6 versions as for 2, for a visitor,
     a signed-in fan and the creator (docs/performance.md#the-model-page)."""
-    import io
-
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from community import lineage
-    from community.models import LineageRelation, Review
-    from models_app.models import EarlyAccessGrant, ModelVersion
-    from tests.conftest import ClosingClient as Client
-    from tests.factories import add_example_image, make_user
 
     with run_on_commit():
         model = make_model(creator, name="Many Versions")
