@@ -12,7 +12,7 @@ from PIL import Image as PILImage
 from community import lineage
 from community.models import LineageRelation, Review
 from models_app import demo, services
-from models_app.models import EarlyAccessGrant, ModelVersion
+from models_app.models import EarlyAccessGrant, FileStatus, ModelFile, ModelVersion
 from tests.conftest import ClosingClient as Client
 from tests.factories import add_example_image, make_model, make_user
 
@@ -141,3 +141,25 @@ def test_model_page_query_count_does_not_grow_with_versions_images_files_and_rev
             assert 0 < granted < 6 and html.count('data-testid="early-access-open"') == granted
         if name == "creator":
             assert html.count('data-testid="early-access-open"') == 6
+
+
+def test_a_file_row_shows_the_file_as_it_is_now(client, creator, run_on_commit):
+    """Visitors' file rows are rendered once per content (models_app/templatetags/file_rows.py): a
+    renamed file, a changed status or another language shows at once, never the remembered row."""
+    with run_on_commit():
+        model = make_model(creator, name="Row Memo", filename="first-name.safetensors")
+    url = model.get_absolute_url()
+    model_file = ModelFile.objects.get(version__model=model)
+    html = client.get(url).content.decode()
+    assert "first-name.safetensors" in html and f'data-testid="download-{model_file.id}"' in html
+    ModelFile.objects.filter(id=model_file.id).update(name="second-name.safetensors")
+    html = client.get(url).content.decode()
+    assert "second-name.safetensors" in html and "first-name.safetensors" not in html
+    ModelFile.objects.filter(id=model_file.id).update(status=FileStatus.PROCESSING)
+    html = client.get(url).content.decode()
+    assert 'data-status="processing"' in html and f'data-testid="download-{model_file.id}"' not in html
+    english_row = html[html.index(f'<tr data-file-id="{model_file.id}"') :]
+    assert ">Processing</span>" in english_row and "Copier le SHA256" not in english_row
+    french = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    french_row = french[french.index(f'<tr data-file-id="{model_file.id}"') :]
+    assert ">Traitement en cours</span>" in french_row and "Copier le SHA256 de second-name" in french_row
