@@ -128,36 +128,70 @@ class Graph:
 def lineage_graph(user, version: ModelVersion) -> Graph:
     """The versions around `version`, GRAPH_DEPTH levels up and down, GRAPH_WIDTH a level, each with
     the links that join it to the level nearer `version`. One query a level, whatever its width."""
+    return lineage_graphs(user, [version])[version.id]
+
+
+def lineage_graphs(user, versions) -> dict[int, Graph]:
+    """lineage_graph of each of `versions` (a model page's), walked together: one query a level and
+    direction for all of them, so the page's query count does not grow with its versions
+    (docs/performance.md#the-model-page)."""
+    roots = list(dict.fromkeys(v.id for v in versions))
+    if not roots:
+        return {}
+    # Most versions have no lineage: one narrow query says which roots have a link each way, and
+    # only those are walked (the walk's queries are wide, and costly to build, a few ms each).
+    touching = VersionParent.objects.filter(Q(child_id__in=roots) | Q(parent_id__in=roots))
+    has_parents, has_children = set(), set()
+    for child_id, parent_id in touching.values_list("child_id", "parent_id"):
+        has_parents.add(child_id)
+        has_children.add(parent_id)
     visible = visible_versions(user).values("id")
-    ancestors, hidden_up = _walk(user, version, visible, up=True)
-    descendants, hidden_down = _walk(user, version, visible, up=False)
-    return Graph(ancestors, descendants, hidden_up, hidden_down)
+    up = _walk(user, [r for r in roots if r in has_parents], visible, up=True)
+    down = _walk(user, [r for r in roots if r in has_children], visible, up=False)
+    graphs = {}
+    for root in roots:
+        (ancestors, hidden_up), (descendants, hidden_down) = up.get(root, ([], [])), down.get(root, ([], []))
+        graphs[root] = Graph(ancestors, descendants, hidden_up, hidden_down)
+    return graphs
 
 
-def _walk(user, version, visible, *, up: bool):
-    levels, hidden = [], []
-    seen = {version.id}
-    frontier = [version.id]
+def _walk(user, roots: list[int], visible, *, up: bool) -> dict[int, tuple[list, list]]:
+    """Each root's (levels, hidden) one way. Every root keeps its own `seen` and frontier, exactly as
+    if walked alone; only the queries are shared."""
+    walks = {root: ([], [], {root}, [root]) for root in roots}  # levels, hidden, seen, frontier
     for _level in range(GRAPH_DEPTH):
-        if up:
-            links = VersionParent.objects.filter(child_id__in=frontier, parent__in=visible)
-        else:
-            links = VersionParent.objects.filter(parent_id__in=frontier, child__in=visible)
-        links = _shown_links(user, links).select_related("parent__model", "child__model")
-        nodes: dict[int, Node] = {}
-        for link in links.order_by("-confirmed", "created_at", "id"):
-            other = link.parent if up else link.child
-            if other.id in seen:
-                continue  # reached twice (a diamond): drawn at its nearest level only
-            nodes.setdefault(other.id, Node(other)).links.append(link)
-        if not nodes:
+        active = [walk for walk in walks.values() if walk[3]]
+        if not active:
             break
-        shown = list(nodes.values())[:GRAPH_WIDTH]
-        levels.append(shown)
-        hidden.append(len(nodes) - len(shown))
-        seen.update(nodes)
-        frontier = [node.version.id for node in shown]
-    return levels, hidden
+        frontier_ids = sorted({vid for walk in active for vid in walk[3]})
+        if up:
+            links = VersionParent.objects.filter(child_id__in=frontier_ids, parent__in=visible)
+        else:
+            links = VersionParent.objects.filter(parent_id__in=frontier_ids, child__in=visible)
+        links = list(
+            _shown_links(user, links)
+            .select_related("parent__model", "child__model")
+            .order_by("-confirmed", "created_at", "id")
+        )
+        for levels, hidden, seen, frontier in active:
+            near = set(frontier)
+            nodes: dict[int, Node] = {}
+            for link in links:
+                if (link.child_id if up else link.parent_id) not in near:
+                    continue
+                other = link.parent if up else link.child
+                if other.id in seen:
+                    continue  # reached twice (a diamond): drawn at its nearest level only
+                nodes.setdefault(other.id, Node(other)).links.append(link)
+            if not nodes:
+                frontier.clear()
+                continue
+            shown = list(nodes.values())[:GRAPH_WIDTH]
+            levels.append(shown)
+            hidden.append(len(nodes) - len(shown))
+            seen.update(nodes)
+            frontier[:] = [node.version.id for node in shown]
+    return {root: (walk[0], walk[1]) for root, walk in walks.items()}
 
 
 # --- Writes.

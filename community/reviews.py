@@ -7,8 +7,8 @@ transaction that changes the review row, so the counts stay exact under concurre
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, FloatField, QuerySet, Value, When
-from django.db.models.functions import Cast
+from django.db.models import Case, F, FloatField, QuerySet, Value, When, Window
+from django.db.models.functions import Cast, RowNumber
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -43,6 +43,35 @@ def visible_reviews(version: ModelVersion) -> QuerySet[Review]:
         .select_related("user")
         .order_by("-created_at", "-id")
     )
+
+
+def newest_reviews(version_ids, count: int) -> dict[int, list[Review]]:
+    """The `count` newest visible reviews of each version, as visible_reviews orders them, in one
+    query for all (a window function, on SQLite too), for the model page's versions."""
+    found: dict[int, list[Review]] = {vid: [] for vid in version_ids}
+    if not found:
+        return found
+    ranked = (
+        Review.objects.filter(version_id__in=list(found), status=ReviewStatus.VISIBLE)
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("version_id")], order_by=[F("created_at").desc(), F("id").desc()]
+            )
+        )
+        .filter(rank__lte=count)
+        .select_related("user")
+        .order_by("version_id", "-created_at", "-id")
+    )
+    for review in ranked:
+        found[review.version_id].append(review)
+    return found
+
+
+def reviews_by(user, version_ids) -> dict[int, Review]:
+    """`user`'s own review of each of these versions that has one, hidden ones too (one query)."""
+    if not user.is_authenticated:
+        return {}
+    return {r.version_id: r for r in Review.objects.filter(user=user, version_id__in=list(version_ids))}
 
 
 def _over_rate_limit(user) -> bool:

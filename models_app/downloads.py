@@ -82,15 +82,38 @@ def has_early_access(user, version: ModelVersion) -> bool:
     """May `user` download `version` now? Everyone once early access has ended; before that the
     creator, moderators, people holding a grant (bought, or given) and, when the version is open to
     members, users of the tiers it names (or, naming none, of any tier with the early-access perk)."""
-    if not version.in_early_access():
-        return True
-    if not user.is_authenticated:
-        return False
-    if can_manage(user, version.model):
-        return True
-    if version.early_access_members and member_may_open(billing.entitlements(user), version):
-        return True  # a member of a chosen tier, or of any tier with the perk (docs/billing.md#paid-early-access)
-    return EarlyAccessGrant.objects.filter(version=version, user=user).exists()
+    return early_access_of(user, [version])[version.id]
+
+
+def early_access_of(user, versions) -> dict[int, bool]:
+    """has_early_access for each of `versions` (a model page's): at most one query for the user's
+    perks and one for their grants, whatever the number of versions."""
+    found, pending = {}, []
+    for version in versions:
+        if not version.in_early_access():
+            found[version.id] = True
+        elif not user.is_authenticated:
+            found[version.id] = False
+        elif can_manage(user, version.model):
+            found[version.id] = True
+        else:
+            pending.append(version)
+    if any(v.early_access_members for v in pending):
+        perks = billing.entitlements(user)
+        for version in pending:
+            if version.early_access_members and member_may_open(perks, version):
+                # A member of a chosen tier, or of any tier with the perk (docs/billing.md#paid-early-access).
+                found[version.id] = True
+    pending = [v for v in pending if v.id not in found]
+    if pending:
+        granted = set(
+            EarlyAccessGrant.objects.filter(user=user, version_id__in=[v.id for v in pending]).values_list(
+                "version_id", flat=True
+            )
+        )
+        for version in pending:
+            found[version.id] = version.id in granted
+    return found
 
 
 def check_download_allowed(user, version: ModelVersion | None) -> None:

@@ -15,7 +15,7 @@ from celery import current_app
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet, Value
+from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext
 
@@ -112,6 +112,22 @@ def example_images(version_ids) -> QuerySet[Image]:
         .exclude(source_file__status=FileStatus.DELETED)
         .order_by("id")
     )
+
+
+def examples_by_version(version_ids) -> dict[int, list[Image]]:
+    """example_images of each version, in one query for all of them (the model page's versions). An
+    image that is an example of two versions comes once for each."""
+    found: dict[int, list[Image]] = {vid: [] for vid in version_ids}
+    if found:
+        # The F() reuses the join of example_images' filter: one row per (image, example link).
+        rows = example_images(found).annotate(example_of=F("version_links__version_id"))
+        for image in rows:
+            found[image.example_of].append(image)
+    return found
+
+
+def examples_by_version_of(versions) -> dict[int, list[Image]]:
+    return examples_by_version([v.id for v in versions])
 
 
 def images_made_with(user, *, model) -> QuerySet[Image]:

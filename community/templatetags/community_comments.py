@@ -83,7 +83,7 @@ def section_context(request, target: comments.Target, page: int, *, csrf_token=N
     formats = _button_formats(kinds)
     shown = [node for root in roots for node in (root, *root.walk())]
     # One query for the page's authors: who has a live membership now (docs/billing.md#entitlements).
-    members = billing_selectors.member_ids({node.comment.user_id for node in shown})
+    members = billing_selectors.member_ids({node.comment.user_id for node in shown}) if shown else set()
     for node in shown:
         node.reactions = _reaction_buttons(node, kinds, formats, user.is_authenticated)
         node.is_member = node.comment.user_id in members

@@ -5,6 +5,7 @@ from django import template
 
 from community import reviews
 from community.models import MAX_REVIEW_LENGTH
+from models_app.page_batch import per_version
 
 register = template.Library()
 
@@ -14,13 +15,18 @@ SHOWN = 10  # the newest reviews on the page; the rest through the API's pages
 @register.inclusion_tag("community/reviews/_version_reviews.html", takes_context=True)
 def version_reviews(context, version, model):
     user = context["request"].user
-    visible = reviews.visible_reviews(version)
-    shown = list(visible[: SHOWN + 1])
+
+    def fetch(versions):
+        # Every version of the page at once: its newest reviews and the viewer's own review.
+        ids = [v.id for v in versions]
+        newest = reviews.newest_reviews(ids, SHOWN + 1)
+        own = reviews.reviews_by(user, ids)
+        return {vid: (newest[vid], own.get(vid)) for vid in ids}
+
+    shown, own = per_version(context, version, "reviews", fetch)
     mine = None
     if user.is_authenticated:
-        mine = next((r for r in shown if r.user_id == user.id), None) or (
-            version.reviews.filter(user=user).first()
-        )
+        mine = next((r for r in shown if r.user_id == user.id), None) or own
     return {
         "version": version,
         "user": user,

@@ -5,7 +5,8 @@ from django import template
 from django.utils import timezone
 
 from .. import early_access
-from ..downloads import has_early_access
+from ..downloads import early_access_of
+from ..page_batch import per_version
 
 register = template.Library()
 
@@ -20,7 +21,10 @@ def early_access_panel(context, version):
         "version": version,
         "now": timezone.now(),
         "offers": early_access.offers(version),
-        "has_access": has_early_access(user, version),
+        # The grants of every version of the page in one query, on the first (models_app/page_batch.py).
+        "has_access": per_version(
+            context, version, "early_access", lambda versions: early_access_of(user, versions)
+        ),
         "signed_in": user.is_authenticated,
         "csrf_token": context.get("csrf_token"),
     }

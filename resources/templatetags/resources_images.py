@@ -9,6 +9,7 @@ from django import template
 from django.contrib.auth.models import AnonymousUser
 
 from models_app import preferences, selectors
+from models_app.page_batch import per_version
 
 from .. import images
 
@@ -38,7 +39,10 @@ def _for_viewer(context, found, model) -> list:
 def example_gallery(context, version, model):
     """The creator's example images of `version`."""
     return {
-        "images": _for_viewer(context, images.example_images([version.id]), model),
+        # Every version's examples in one query, on the first version of the page.
+        "images": _for_viewer(
+            context, per_version(context, version, "examples", images.examples_by_version_of), model
+        ),
         "testid": "example-image",
     }
 

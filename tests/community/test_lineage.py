@@ -5,6 +5,7 @@ import io
 import json
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -483,6 +484,42 @@ def test_the_graph_is_bounded_in_depth_and_width(creator):
     )
     html = Client().get(versions[0].model.get_absolute_url()).content.decode()
     assert "and 3 more" in html
+
+
+def test_walking_many_versions_together_draws_each_as_alone(creator):
+    """The model page walks all its versions' lineages with shared queries (docs/performance.md#the-model-page):
+    a chain with a diamond and a wide level gives every version the graph it has on its own."""
+    versions = [checkpoint(creator, f"Gen {i}", 60 + i) for i in range(5)]
+    kids = [publish_model(creator, name=f"Kid {i}", content=lora_bytes({}, 80 + i)) for i in range(8)]
+    links = [(0, 1), (1, 2), (2, 3), (3, 4), (1, 3)]  # 1 -> 3 directly too: a diamond seen from 4
+    for parent, child in links:
+        lineage.declare_parent(
+            user=creator, child=versions[child], parent_id=versions[parent].id, relation="finetune_of"
+        )
+    for kid in kids:
+        lineage.declare_parent(user=creator, child=kid, parent_id=versions[2].id, relation="lora_of")
+
+    def shape(graph):
+        def levels(levels_, hidden):
+            return [
+                ([(n.version.id, [link.id for link in n.links]) for n in level], h)
+                for level, h in zip(levels_, hidden, strict=True)
+            ]
+
+        return levels(graph.ancestors, graph.hidden_up), levels(graph.descendants, graph.hidden_down)
+
+    everyone = [*versions, *kids]
+    for user in (creator, AnonymousUser()):
+        together = lineage.lineage_graphs(user, everyone)
+        alone = {v.id: lineage.lineage_graph(user, v) for v in everyone}
+        assert {k: shape(g) for k, g in together.items()} == {k: shape(g) for k, g in alone.items()}
+    graph = together[versions[4].id]
+    assert [[n.version.id for n in level] for level in graph.ancestors] == [
+        [versions[3].id],
+        [versions[2].id, versions[1].id],  # 1 is drawn once, at its nearest level
+        [versions[0].id],
+    ]
+    assert together[versions[2].id].hidden_down[0] == 9 - lineage.GRAPH_WIDTH
 
 
 def test_the_edit_page_declares_a_parent_by_model_page_address(creator, fan):
