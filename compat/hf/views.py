@@ -283,19 +283,21 @@ def _apply_filters(query: selectors.BrowseQuery, filters: list[str]) -> None:
 
 
 def _rich_items(rows: list[dict], *, full: bool, expand: list[str]) -> list[dict]:
-    """List items with what only the main revision knows (sha, siblings, ...): four queries a page
-    whatever its number of models, versions and files."""
+    """List items with what only the main revision knows (sha, siblings, ...): at most five queries
+    a page whatever its number of models, versions, files and example images."""
     ids = [row["id"] for row in rows]
     models = {m.id: m for m in AIModel.objects.filter(id__in=ids).select_related("owner")}
     versions = repos.main_versions(ids)
     stored = repos.stored_files_by_version(list(versions.values()))
+    # The example images of every version at once, not one query per repo_files.
+    served = repos.served_images([f for files in stored.values() for f in files])
     items = []
     for row in rows:
         model, version = models.get(row["id"]), versions.get(row["id"])
         if model is None or version is None:
             continue
         version.model = model
-        info = _info_json(model, version, repos.repo_files(version, stored[version.id]))
+        info = _info_json(model, version, repos.repo_files(version, stored[version.id], served))
         if expand:
             items.append(_expanded(info, expand))
         elif full:
