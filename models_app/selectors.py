@@ -587,12 +587,10 @@ _ITEM_FIELDS = (
 )  # fmt: skip
 
 
-def _items_sql(vendor: str, inner_sql: str, sort_field: str, ascending: bool) -> str:
+def _items_sql(vendor: str, inner_sql: str, sort_field: str, ascending: bool, fields=_ITEM_FIELDS) -> str:
     """(id, cursor value, item JSON) for each row of `inner_sql` (ids and sort keys, in order)."""
     sql = _SQL[vendor]
-    pairs = ", ".join(
-        f"'{key}', {sql[kind].format(expr) if kind else expr}" for key, expr, kind in _ITEM_FIELDS
-    )
+    pairs = ", ".join(f"'{key}', {sql[kind].format(expr) if kind else expr}" for key, expr, kind in fields)
     cursor = f"m.{sort_field}"
     if sort_field == "published_at":  # text: exact, and cheaper than a datetime the driver must parse
         cursor = sql["exact_time"].format(cursor)
@@ -608,7 +606,7 @@ _compiled_pages: dict[str, tuple[str, tuple]] = {}
 _COMPILED_PAGES_MAX = 512
 
 
-def _page_sql(user, query: BrowseQuery) -> tuple[str, tuple]:
+def _page_sql(user, query: BrowseQuery, fields=_ITEM_FIELDS) -> tuple[str, tuple]:
     """The SQL (and parameters) of one browse API page. Compiling the ORM query costs as much as
     running it, and most requests ask for the same few pages (the first page of a sort), so the
     compiled text is remembered per viewer kind and query; the rows are always read fresh. A period
@@ -617,12 +615,13 @@ def _page_sql(user, query: BrowseQuery) -> tuple[str, tuple]:
     key = None
     if query.period == "all" and query.ids is None:
         viewer = "moderator" if can_moderate(user) else (user.pk if user.is_authenticated else "anonymous")
-        key = repr((connection.vendor, viewer, astuple(query)))
+        key = repr((connection.vendor, viewer, astuple(query), fields))
         if key in _compiled_pages:
             return _compiled_pages[key]
     inner = browse_queryset(user, query).values("id", sort_key=F(sort_field))[: query.limit + 1]
     inner_sql, params = inner.query.sql_with_params()
-    compiled = (_items_sql(connection.vendor, inner_sql, sort_field, query.sort in ASCENDING_SORTS), params)
+    ascending = query.sort in ASCENDING_SORTS
+    compiled = (_items_sql(connection.vendor, inner_sql, sort_field, ascending, fields), params)
     if key is not None:
         if len(_compiled_pages) >= _COMPILED_PAGES_MAX:
             _compiled_pages.clear()  # simple bound; the hot pages come back at once
@@ -679,6 +678,22 @@ API_FILE_FIELDS = (
     "scan_status", "scan_message", "scanned_at", "metadata", "blob__id", "blob__size", "blob__sha256",
     "blob__autov1", "blob__autov3", "blob__crc32", "blob__blake3",
 )  # fmt: skip
+
+
+def browse_items_sql(user, query: BrowseQuery, fields) -> tuple[list[tuple], str | None]:
+    """browse_models_json's page with other items: `fields` are (key, SQL over m and u, kind) as
+    _ITEM_FIELDS (kind "" or a key of _SQL); rows are (id, cursor value, item JSON text)."""
+    if query.ids is not None and not query.ids:
+        return [], None
+    sql, params = _page_sql(user, query, tuple(fields))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    next_cursor = None
+    if len(rows) > query.limit:
+        rows = rows[: query.limit]
+        next_cursor = _encode_cursor(rows[-1][1], rows[-1][0])
+    return rows, next_cursor
 
 
 def api_models(user, ids: list[int], *, levels: int | None = None) -> list[AIModel]:

@@ -250,16 +250,17 @@ def version_image_json(
     }
 
 
-def image_json(f: Image, *, viewer: Viewer, with_meta: bool) -> dict:
-    """An item of /images. `f` has its owner and post loaded, and `version_ids` (the versions it is
-    linked to) and `version` (the first of them, with its base model and model, or None) set."""
+def image_json(f, *, viewer: Viewer, with_meta: bool) -> dict:
+    """An item of /images, from a plain row (views.images_list: no model instances, whose building
+    cost more than the page's queries): the image's columns, `username`, its post's version's and
+    model's levels (`post_version_level`, `post_model_level`, None when not a version's example),
+    `version_ids` (the public versions it is linked to) and `version` (the first of them: `id`,
+    `model_id`, `base_model`, or None); `meta`, `workflow` and `prompt_graph` when `with_meta`."""
     version = f.version
-    model = version.model if version else None
     # As resources.images.effective_level: an example image is at least its version's and model's level.
-    post_version = f.post.version if f.post_id and f.post.version_id else None
     level = f.nsfw_level
-    if post_version is not None:
-        level = max(level, post_version.nsfw_level, post_version.model.nsfw_level)
+    if f.post_version_level is not None:
+        level = max(level, f.post_version_level, f.post_model_level)
     return {
         "id": f.id,
         "url": image_url(viewer, f),
@@ -272,10 +273,10 @@ def image_json(f: Image, *, viewer: Viewer, with_meta: bool) -> dict:
         "browsingLevel": level,
         "createdAt": iso_z(f.created_at),
         "postId": f.post_id,
-        "username": f.owner.username,
-        "baseModel": version.base_model.name if version else None,
+        "username": f.username,
+        "baseModel": version.base_model if version else None,
         "modelVersionIds": list(f.version_ids),
-        "modelId": model.id if model else None,
+        "modelId": version.model_id if version else None,
         "modelVersionId": version.id if version else None,
         "stats": {
             "cryCount": 0,

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.conf import settings
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.text import slugify
 
 from models_app import downloads, selectors
@@ -97,6 +99,8 @@ FORMAT_TAGS = {
     FileFormat.DIFFUSERS: "diffusers",
 }
 NSFW_TAG = "not-for-all-audiences"
+# get_type_display() rebuilds its choices dict on every call: a list of 100 cards calls it 100 times.
+TYPE_LABELS = dict(ModelType.choices)
 
 DISABLED_MESSAGE = "Access to this resource is disabled."  # the exact text the client recognises
 
@@ -207,12 +211,14 @@ def resolve_revision(user, model: AIModel, revision: str) -> ModelVersion:
 
 
 def main_versions(model_ids: list[int]) -> dict[int, ModelVersion]:
-    """The `main` version of each of these (published) models, in one query."""
-    versions = ModelVersion.objects.filter(model_id__in=model_ids, status=PublishStatus.PUBLISHED)
-    by_model: dict[int, list[ModelVersion]] = {}
-    for version in versions.select_related("base_model"):
-        by_model.setdefault(version.model_id, []).append(version)
-    return {model_id: _newest(found) for model_id, found in by_model.items()}
+    """The `main` version of each of these (published) models, in one query that reads only those
+    (as _newest picks: the latest published, by publication or creation date, then id)."""
+    published = ModelVersion.objects.filter(status=PublishStatus.PUBLISHED)
+    newest = published.filter(model_id=OuterRef("model_id")).order_by(
+        Coalesce("published_at", "created_at").desc(), "-id"
+    )
+    versions = published.filter(model_id__in=model_ids, id=Subquery(newest.values("id")[:1]))
+    return {version.model_id: version for version in versions.select_related("base_model")}
 
 
 # --- A revision's files.
@@ -255,7 +261,7 @@ class RepoFile:
         return self.model_file is not None and self.model_file.type != FileType.IMAGE
 
 
-def _served_images(model_files: list[ModelFile]) -> dict[int, ContentBlob]:
+def served_images(model_files: list[ModelFile]) -> dict[int, ContentBlob]:
     """The served blob of each example image among the files (resources.Image, by its upload)."""
     ids = [f.id for f in model_files if f.type == FileType.IMAGE]
     if not ids:
@@ -267,9 +273,12 @@ def _served_images(model_files: list[ModelFile]) -> dict[int, ContentBlob]:
     return {image.source_file_id: image.blob for image in images.select_related("blob")}
 
 
-def _stored_files(model_files: list[ModelFile]) -> list[RepoFile]:
+def _stored_files(
+    model_files: list[ModelFile], served: dict[int, ContentBlob] | None = None
+) -> list[RepoFile]:
     files, taken = [], set()
-    served = _served_images(model_files)
+    if served is None:
+        served = served_images(model_files)
     for model_file in sorted(model_files, key=lambda f: f.id):
         if model_file.type == FileType.IMAGE and model_file.id not in served:
             continue
@@ -294,12 +303,16 @@ def _stored_files(model_files: list[ModelFile]) -> list[RepoFile]:
     return files
 
 
-def repo_files(version: ModelVersion, model_files: list[ModelFile] | None = None) -> list[RepoFile]:
+def repo_files(
+    version: ModelVersion,
+    model_files: list[ModelFile] | None = None,
+    served: dict[int, ContentBlob] | None = None,
+) -> list[RepoFile]:
     """The files of the revision `version`, sorted by path. `model_files` are its downloadable files
-    when the caller already fetched them."""
+    and `served` the blobs of its example images (served_images) when the caller already fetched them."""
     if model_files is None:
         model_files = downloads.downloadable_files(version)
-    files = _stored_files(model_files)
+    files = _stored_files(model_files, served)
     if not any(f.path == README for f in files):
         content = model_card(version, files).encode()
         files.append(RepoFile(path=README, size=len(content), oid=git_blob_oid(content), content=content))
@@ -431,7 +444,7 @@ def model_card(version: ModelVersion, files: list[RepoFile]) -> str:
     lines += [
         f"## Version {version.name}",
         "",
-        f"- Type: {model.get_type_display()}",
+        f"- Type: {TYPE_LABELS.get(model.type, model.type)}",
         f"- Base model: {version.base_model.name}",
         f"- Creator: {model.owner.username}",
     ]

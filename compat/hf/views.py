@@ -6,6 +6,8 @@ Every error is JSON `{"error": ...}` with the X-Error-Code / X-Error-Message hea
 into its exceptions. Nothing here ever mentions Xet: the client then downloads over plain HTTP.
 """
 
+import json
+
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -14,6 +16,7 @@ from community.auth import active_api_key, api_key_from_request
 from models_app import downloads, preferences, selectors
 from models_app.dates import iso_z
 from models_app.download_views import BadApiKey, blob_response, caller, over_rate_limit, ranged_response
+from models_app.levels import is_mature
 from models_app.models import AIModel, ModelType, ModelVersion
 
 from . import repos
@@ -164,20 +167,36 @@ def _expanded(info: dict, expand: list[str]) -> dict:
     return {"id": info["id"], **{key: info[key] for key in expand if key in info}}
 
 
-def _card_json(card: selectors.ModelCard) -> dict:
-    repo = f"{card.creator}/{card.slug}"
+# What the list reads of each model, as JSON the database builds (selectors.browse_items_sql): the
+# ORM's compiling and row conversion cost more than the page's query (docs/performance.md).
+_CARD_FIELDS = (
+    ("repo", "u.username || '/' || m.slug", ""), ("author", "u.username", ""),
+    ("likes", "m.like_count", ""), ("downloads", "m.download_count", ""), ("type", "m.type", ""),
+    ("tag_names", "m.tag_names", "json"), ("nsfw_level", "m.nsfw_level", ""),
+    ("createdAt", "m.published_at", "iso_z"),
+)  # fmt: skip
+
+
+def _card_json(row: dict) -> dict:
+    """A list item from a row of _CARD_FIELDS (the model's `id` added)."""
     return {
-        "id": repo,
-        "modelId": repo,
-        "author": card.creator,
-        "likes": card.like_count,
-        "downloads": card.download_count,
-        "tags": repos.repo_tags(card.type, card.tags, nsfw=card.nsfw),
-        "pipeline_tag": repos.PIPELINES.get(card.type),
+        "id": row["repo"],
+        "modelId": row["repo"],
+        "author": row["author"],
+        "likes": row["likes"],
+        "downloads": row["downloads"],
+        "tags": repos.repo_tags(row["type"], row["tag_names"] or [], nsfw=is_mature(row["nsfw_level"])),
+        "pipeline_tag": repos.PIPELINES.get(row["type"]),
         "library_name": None,
-        "createdAt": iso_z(card.published_at),
+        "createdAt": row["createdAt"],
         "private": False,
     }
+
+
+def _card_rows(user, query: selectors.BrowseQuery) -> tuple[list[dict], str | None]:
+    """One page of the list as rows of _CARD_FIELDS with `id`, and the next page's cursor: one query."""
+    rows, next_cursor = selectors.browse_items_sql(user, query, _CARD_FIELDS)
+    return [{**json.loads(item), "id": model_id} for model_id, _, item in rows], next_cursor
 
 
 def _last_commit(version: ModelVersion) -> dict:
@@ -263,25 +282,28 @@ def _apply_filters(query: selectors.BrowseQuery, filters: list[str]) -> None:
         query.types = sorted(types)
 
 
-def _rich_items(cards, *, full: bool, expand: list[str]) -> list[dict]:
-    """List items with what only the main revision knows (sha, siblings, ...): four queries a page."""
-    ids = [card.id for card in cards]
+def _rich_items(rows: list[dict], *, full: bool, expand: list[str]) -> list[dict]:
+    """List items with what only the main revision knows (sha, siblings, ...): at most five queries
+    a page whatever its number of models, versions, files and example images."""
+    ids = [row["id"] for row in rows]
     models = {m.id: m for m in AIModel.objects.filter(id__in=ids).select_related("owner")}
     versions = repos.main_versions(ids)
     stored = repos.stored_files_by_version(list(versions.values()))
+    # The example images of every version at once, not one query per repo_files.
+    served = repos.served_images([f for files in stored.values() for f in files])
     items = []
-    for card in cards:
-        model, version = models.get(card.id), versions.get(card.id)
+    for row in rows:
+        model, version = models.get(row["id"]), versions.get(row["id"])
         if model is None or version is None:
             continue
         version.model = model
-        info = _info_json(model, version, repos.repo_files(version, stored[version.id]))
+        info = _info_json(model, version, repos.repo_files(version, stored[version.id], served))
         if expand:
             items.append(_expanded(info, expand))
         elif full:
             items.append(info)
         else:
-            items.append({**_card_json(card), "cardData": info["cardData"]})
+            items.append({**_card_json(row), "cardData": info["cardData"]})
     return items
 
 
@@ -293,18 +315,18 @@ def list_models(request):
         user = _user(request)
         query = _list_query(request, user)
         expand = _expand(request)
-        cards, next_cursor = selectors.browse_models(user, query)
+        rows, next_cursor = _card_rows(user, query)
     except HubError as exc:
         return _error(exc)
     except (BadRequest, selectors.BadQuery) as exc:
         return _bad_request(str(exc))
     full, card_data = _flag(request, "full"), _flag(request, "cardData")
     if full or card_data or NEEDS_REVISION & set(expand):
-        items = _rich_items(cards, full=full, expand=expand)
+        items = _rich_items(rows, full=full, expand=expand)
     elif expand:
-        items = [_expanded(_card_json(card), expand) for card in cards]
+        items = [_expanded(_card_json(row), expand) for row in rows]
     else:
-        items = [_card_json(card) for card in cards]
+        items = [_card_json(row) for row in rows]
     response = _json(items)
     if next_cursor:
         response["Link"] = _next_link(request, cursor=next_cursor)
