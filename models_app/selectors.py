@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
@@ -286,41 +287,27 @@ def latest_models(user, *, limit: int = 24, levels: int = DEFAULT_MASK) -> list[
     return model_cards(ids)
 
 
-# Reads the narrow search table (models.SearchDocument) rather than the wide model rows. `= ANY(ARRAY(...))`
-# makes PostgreSQL look the few matching rows up by index instead of hashing whole tables, which its
-# row estimates for these small sets would otherwise lead it to do.
-SEARCH_SQL = """
-WITH q AS (SELECT websearch_to_tsquery('english', %(q)s) AS tsq),
-words AS MATERIALIZED (
-    SELECT d.model_id FROM models_app_searchdocument d, q WHERE d.vector @@ q.tsq AND d.published
-        AND (d.nsfw_level & %(levels)s) <> 0 LIMIT 100
-),
-candidates AS (
-    SELECT model_id FROM words
-    -- Typo tolerance only when the words themselves found less than a page: trigram matching is the
-    -- costliest branch, and with enough exact matches it would only add noise.
-    UNION (SELECT d.model_id FROM models_app_searchdocument d
-           WHERE (SELECT count(*) FROM words) < %(limit)s AND d.name %% %(q)s AND d.published
-               AND (d.nsfw_level & %(levels)s) <> 0 LIMIT 100)
-    UNION (SELECT t.aimodel_id FROM models_app_aimodel_tags t WHERE t.tag_id = ANY(ARRAY(
-               SELECT g.id FROM models_app_tag g WHERE g.name = lower(%(q)s) OR g.name %% lower(%(q)s)))
-           LIMIT 100)
-    UNION (SELECT a.id FROM models_app_aimodel a WHERE a.owner_id = ANY(ARRAY(
-               SELECT u.id FROM auth_user u WHERE upper(u.username) = upper(%(q)s))))
+# The ranking runs in the database function models_app_search (migration 0032): it reads the narrow
+# search table (models.SearchDocument), gathers candidates (the words, typos only when the words found
+# less than a page, tags, the creator) and returns the best `limit` (model id, score, downloads). It
+# is a function so that PostgreSQL keeps one plan per connection instead of planning this statement
+# on every request, which cost more than running it (docs/performance.md#search-and-the-browse-list).
+# Its arguments are cast: the driver may send a small int as int2 or int8.
+SEARCH_FROM = (
+    "models_app_search(%(q)s::text, %(limit)s::integer, %(levels)s::integer) best "
+    "JOIN models_app_aimodel m ON m.id = best.r_model_id JOIN auth_user u ON u.id = m.owner_id"
 )
-SELECT {card_columns} FROM (
-    SELECT d.model_id, ts_rank(d.vector, q.tsq) + similarity(d.name, %(q)s) AS score, d.download_count
-    FROM models_app_searchdocument d, q
-    WHERE d.model_id = ANY(ARRAY(SELECT model_id FROM candidates)) AND d.published AND (d.nsfw_level & %(levels)s) <> 0
-    ORDER BY score DESC, d.download_count DESC, d.model_id DESC
-    LIMIT %(limit)s
-) best
-JOIN models_app_aimodel m ON m.id = best.model_id JOIN auth_user u ON u.id = m.owner_id
-ORDER BY best.score DESC, best.download_count DESC, best.model_id DESC
-""".format(
+SEARCH_ORDER = "ORDER BY best.r_score DESC, best.r_downloads DESC, best.r_model_id DESC"
+SEARCH_SQL = "SELECT {card_columns} FROM {source} {order}".format(
     card_columns=", ".join(
         [*(f"m.{name}" for name in CARD_FIELDS), "u.username", "m.tag_names", "m.base_model_names"]
-    )
+    ),
+    source=SEARCH_FROM,
+    order=SEARCH_ORDER,
+)
+SEARCH_IDS_SQL = (
+    "SELECT best.r_model_id FROM models_app_search(%(q)s::text, %(limit)s::integer, %(levels)s::integer) best "
+    + SEARCH_ORDER
 )
 
 
@@ -369,7 +356,9 @@ def search_model_ids(user, query: str, *, limit: int = 24, levels: int = DEFAULT
     if not query:
         return []
     if connection.vendor == "postgresql":
-        return [row[0] for row in _search_rows(query, limit=limit, levels=levels)]
+        with connection.cursor() as cursor:
+            cursor.execute(SEARCH_IDS_SQL, {"q": query, "limit": limit, "levels": int(levels)})
+            return [row[0] for row in cursor.fetchall()]
     models = visible_models(user).filter(status=PublishStatus.PUBLISHED).filter(in_levels(levels))
     return sqlite_search.search_ids(models, query, limit=limit)
 
@@ -576,41 +565,42 @@ _SQL = {
     },
 }
 
-# (key, SQL over the model row m and its owner u, kind): what the browse API says of a model.
+# (key, SQL over the model row {m} and its owner's username {user}, kind): what the browse API says
+# of a model.
 _ITEM_FIELDS = (
-    ("id", "m.id", ""), ("name", "m.name", ""), ("slug", "m.slug", ""), ("type", "m.type", ""),
-    ("nsfw", "(m.nsfw_level > 2)", "bool"), ("nsfw_level", "m.nsfw_level", ""), ("creator", "u.username", ""), ("tags", "m.tag_names", "json"),
-    ("base_models", "m.base_model_names", "json"), ("download_count", "m.download_count", ""),
-    ("thumbs_up_count", "m.thumbs_up_count", ""), ("thumbs_down_count", "m.thumbs_down_count", ""),
-    ("rating", "m.rating", ""), ("like_count", "m.like_count", ""), ("comment_count", "m.comment_count", ""),
-    ("published_at", "m.published_at", "iso_z"), ("url", "'/models/' || m.id || '/' || m.slug", ""),
+    ("id", "{m}.id", ""), ("name", "{m}.name", ""), ("slug", "{m}.slug", ""), ("type", "{m}.type", ""),
+    ("nsfw", "({m}.nsfw_level > 2)", "bool"), ("nsfw_level", "{m}.nsfw_level", ""), ("creator", "{user}", ""),
+    ("tags", "{m}.tag_names", "json"), ("base_models", "{m}.base_model_names", "json"),
+    ("download_count", "{m}.download_count", ""), ("thumbs_up_count", "{m}.thumbs_up_count", ""),
+    ("thumbs_down_count", "{m}.thumbs_down_count", ""), ("rating", "{m}.rating", ""),
+    ("like_count", "{m}.like_count", ""), ("comment_count", "{m}.comment_count", ""),
+    ("published_at", "{m}.published_at", "iso_z"), ("url", "'/models/' || {m}.id || '/' || {m}.slug", ""),
 )  # fmt: skip
 
 
-def _items_sql(vendor: str, inner_sql: str, sort_field: str, ascending: bool, fields=_ITEM_FIELDS) -> str:
-    """(id, cursor value, item JSON) for each row of `inner_sql` (ids and sort keys, in order)."""
+def _item_sql(vendor: str, model: str, username: str, fields=_ITEM_FIELDS) -> str:
+    """The SQL of one item's JSON text, over the model row `model` and the owner's `username`."""
     sql = _SQL[vendor]
-    pairs = ", ".join(f"'{key}', {sql[kind].format(expr) if kind else expr}" for key, expr, kind in fields)
-    cursor = f"m.{sort_field}"
-    if sort_field == "published_at":  # text: exact, and cheaper than a datetime the driver must parse
-        cursor = sql["exact_time"].format(cursor)
-    direction = "ASC" if ascending else "DESC"
-    return (
-        f"SELECT m.id, {cursor}, {sql['object'].format(pairs)} FROM ({inner_sql}) t "
-        "JOIN models_app_aimodel m ON m.id = t.id JOIN auth_user u ON u.id = m.owner_id "
-        f"ORDER BY t.sort_key {direction}, t.id {direction}"
-    )
+    pairs = []
+    for key, expr, kind in fields:
+        expr = expr.format(m=model, user=username)
+        pairs.append(f"'{key}', {sql[kind].format(expr) if kind else expr}")
+    return sql["object"].format(", ".join(pairs))
 
 
-_compiled_pages: dict[str, tuple[str, tuple]] = {}
+_compiled_pages: dict[str, tuple[str, tuple | None]] = {}
 _COMPILED_PAGES_MAX = 512
 
 
-def _page_sql(user, query: BrowseQuery, fields=_ITEM_FIELDS) -> tuple[str, tuple]:
-    """The SQL (and parameters) of one browse API page. Compiling the ORM query costs as much as
-    running it, and most requests ask for the same few pages (the first page of a sort), so the
-    compiled text is remembered per viewer kind and query; the rows are always read fresh. A period
-    filter depends on the clock, and a search's ids differ every time: those are compiled each time."""
+def _page_sql(user, query: BrowseQuery, fields=_ITEM_FIELDS) -> tuple[str, tuple | None]:
+    """The SQL (and parameters) of one browse API page: (id, cursor value, item JSON) per row.
+
+    One flat query over the model rows: the ORM picks the rows (browse_queryset, so the filters stay
+    in one place) and the database builds each item on them; the owner's name is an indexed lookup
+    per row. Compiling the ORM query costs as much as running it, and most requests ask for the same
+    few pages (the first page of a sort), so the compiled text is remembered per viewer kind and
+    query; the rows are always read fresh. A period filter depends on the clock, and a search's ids
+    differ every time: those are compiled each time."""
     sort_field = SORTS[query.sort][0]
     key = None
     if query.period == "all" and query.ids is None:
@@ -618,15 +608,59 @@ def _page_sql(user, query: BrowseQuery, fields=_ITEM_FIELDS) -> tuple[str, tuple
         key = repr((connection.vendor, viewer, astuple(query), fields))
         if key in _compiled_pages:
             return _compiled_pages[key]
-    inner = browse_queryset(user, query).values("id", sort_key=F(sort_field))[: query.limit + 1]
-    inner_sql, params = inner.query.sql_with_params()
-    ascending = query.sort in ASCENDING_SORTS
-    compiled = (_items_sql(connection.vendor, inner_sql, sort_field, ascending, fields), params)
+    vendor = connection.vendor
+    table = connection.ops.quote_name(AIModel._meta.db_table)  # the ORM's outer query has no alias
+    username = f"(SELECT uu.username FROM auth_user uu WHERE uu.id = {table}.owner_id)"
+    cursor_value = f"{table}.{sort_field}"
+    if sort_field == "published_at":  # text: exact, and cheaper than a datetime the driver must parse
+        cursor_value = _SQL[vendor]["exact_time"].format(cursor_value)
+    rows = (
+        browse_queryset(user, query)
+        .annotate(
+            page_cursor=RawSQL(cursor_value, ()),
+            page_item=RawSQL(_item_sql(vendor, table, username, fields), ()),
+        )
+        .values_list("id", "page_cursor", "page_item")[: query.limit + 1]
+    )
+    compiled = rows.query.sql_with_params()
+    if key is not None and vendor == "postgresql":
+        # The values written into the text: a remembered page then runs as a statement without
+        # parameters, which psycopg prepares and PostgreSQL plans once per connection (with
+        # parameters it re-planned it on every request, as its generic plan looked dearer).
+        compiled = (connection.ops.compose_sql(*compiled), None)
     if key is not None:
         if len(_compiled_pages) >= _COMPILED_PAGES_MAX:
             _compiled_pages.clear()  # simple bound; the hot pages come back at once
         _compiled_pages[key] = compiled
     return compiled
+
+
+# The fields of BrowseQuery that only narrow a list down; a search with none of them set (the /search
+# page's question, and what tools send) is answered by one query (_search_items).
+_NARROWING = ("types", "base_models", "tag", "creator", "safetensors_only", "ids", "allow_no_credit",
+              "allow_derivatives", "allow_different_license", "commercial_uses")  # fmt: skip
+
+
+def _narrows(query: BrowseQuery) -> bool:
+    default = BrowseQuery()
+    return query.period != "all" or any(getattr(query, f) != getattr(default, f) for f in _NARROWING)
+
+
+def _search_items(user, query: BrowseQuery, search: str) -> list[str]:
+    """PostgreSQL, a search without filters: the items of the best matches, best first, in one query:
+    the ranking function's rows with the same visibility rules as browse_queryset (published, with a
+    publication date, of the mask's levels, Blocked only for moderators)."""
+    levels = ", ".join(str(int(level)) for level in levels_in_filter(query.levels))
+    blocked = "" if can_moderate(user) else f" AND m.nsfw_level <> {int(NsfwLevel.BLOCKED)}"
+    sql = (
+        f"SELECT {_item_sql('postgresql', 'm', 'u.username')} FROM {SEARCH_FROM} "
+        f"WHERE m.status = 'published' AND m.published_at IS NOT NULL AND m.nsfw_level IN ({levels}){blocked} "
+        f"{SEARCH_ORDER}"
+    )
+    params = {"q": _search_text(search), "limit": query.limit, "levels": int(query.levels)}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def browse_models_json(user, query: BrowseQuery, *, search: str = "") -> tuple[list[str], str | None]:
@@ -640,22 +674,17 @@ def browse_models_json(user, query: BrowseQuery, *, search: str = "") -> tuple[l
     With `search`, the best `limit` matches of search_model_ids that pass the filters, best first.
     """
     ranked_ids = None
+    if search and connection.vendor == "postgresql" and not _narrows(query):
+        return _search_items(user, query, search), None
     if search:
         ranked_ids = search_model_ids(user, search, limit=query.limit, levels=query.levels)
         if not ranked_ids:
             return [], None
         query = replace(query, ids=ranked_ids, cursor="")
-    sql, params = _page_sql(user, query)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    rows, next_cursor = browse_items_sql(user, query)
     if ranked_ids is not None:  # a search: its rank decides the order, and there is one page
         position = {model_id: i for i, model_id in enumerate(ranked_ids)}
         return [row[2] for row in sorted(rows, key=lambda row: position[row[0]])], None
-    next_cursor = None
-    if len(rows) > query.limit:
-        rows = rows[: query.limit]
-        next_cursor = _encode_cursor(rows[-1][1], rows[-1][0])
     return [row[2] for row in rows], next_cursor
 
 
@@ -680,9 +709,10 @@ API_FILE_FIELDS = (
 )  # fmt: skip
 
 
-def browse_items_sql(user, query: BrowseQuery, fields) -> tuple[list[tuple], str | None]:
-    """browse_models_json's page with other items: `fields` are (key, SQL over m and u, kind) as
-    _ITEM_FIELDS (kind "" or a key of _SQL); rows are (id, cursor value, item JSON text)."""
+def browse_items_sql(user, query: BrowseQuery, fields=_ITEM_FIELDS) -> tuple[list[tuple], str | None]:
+    """A browse page as rows (id, cursor value, item JSON text) and the next page's cursor, in one
+    query. `fields` are (key, SQL over {m} and {user}, kind) as _ITEM_FIELDS (kind "" or a key of
+    _SQL): the browse API's items by default, the Hugging Face list's with its own."""
     if query.ids is not None and not query.ids:
         return [], None
     sql, params = _page_sql(user, query, tuple(fields))

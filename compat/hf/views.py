@@ -170,10 +170,10 @@ def _expanded(info: dict, expand: list[str]) -> dict:
 # What the list reads of each model, as JSON the database builds (selectors.browse_items_sql): the
 # ORM's compiling and row conversion cost more than the page's query (docs/performance.md).
 _CARD_FIELDS = (
-    ("repo", "u.username || '/' || m.slug", ""), ("author", "u.username", ""),
-    ("likes", "m.like_count", ""), ("downloads", "m.download_count", ""), ("type", "m.type", ""),
-    ("tag_names", "m.tag_names", "json"), ("nsfw_level", "m.nsfw_level", ""),
-    ("createdAt", "m.published_at", "iso_z"),
+    ("repo", "{user} || '/' || {m}.slug", ""), ("author", "{user}", ""),
+    ("likes", "{m}.like_count", ""), ("downloads", "{m}.download_count", ""), ("type", "{m}.type", ""),
+    ("tag_names", "{m}.tag_names", "json"), ("nsfw_level", "{m}.nsfw_level", ""),
+    ("createdAt", "{m}.published_at", "iso_z"),
 )  # fmt: skip
 
 

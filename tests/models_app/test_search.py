@@ -162,3 +162,59 @@ def test_on_sqlite_the_trigram_index_finds_typos_and_follows_the_model_rows(cata
     model_id = model.id
     model.delete()
     assert model_id not in indexed() and len(indexed()) == AIModel.objects.count()
+
+
+def test_the_search_api_and_page_cost_the_same_queries_for_3_and_23_results(client, creator):
+    """One page of matches is a fixed number of queries (one on PostgreSQL), whatever its size. (On
+    SQLite, fewer matches than a page add one scan for typos: both pages below have fewer than 24.)"""
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(23):
+        make_model(creator, name=f"Watercolor Study {i}", tags=["pastel"] if i < 3 else [])
+
+    def queries(url, params):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url, params)
+        assert response.status_code == 200
+        return len(captured), response
+
+    few, response = queries("/api/hub/models", {"q": "watercolor", "limit": 3})
+    many, more = queries("/api/hub/models", {"q": "watercolor", "limit": 23})
+    assert len(response.json()["items"]) == 3 and len(more.json()["items"]) == 23 and few == many
+    few, response = queries("/search/", {"q": "pastel"})
+    many, more = queries("/search/", {"q": "watercolor"})
+    assert response.content.decode().count('class="model-card') == 3
+    assert more.content.decode().count('class="model-card') == 23 and few == many
+    if connection.vendor == "postgresql":
+        assert few == 1  # the page's one query: ranking and cards together
+
+
+def test_a_plain_search_answers_what_a_filtered_one_and_the_search_page_show(client, catalog, moderator):
+    """A search without filters takes a shorter path on PostgreSQL (one query building the items); it
+    must list exactly what the path with filters lists, in the same order, as the cards say."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from models_app.models import ModelType
+    from tests.models_app.test_browse import model_card_json
+
+    AIModel.objects.filter(name="Cyberpunk City").update(download_count=1234, rating=4.5)
+    plain = client.get("/api/hub/models", {"q": "watercolor", "nsfw": "true"}).json()
+    every_type = {"q": "watercolor", "nsfw": "true", "type": ",".join(ModelType.values)}
+    filtered = client.get("/api/hub/models", every_type).json()
+    assert plain == filtered and plain["next_cursor"] is None
+    cards = search_models(AnonymousUser(), "watercolor", levels=31)
+    assert plain["items"] == [model_card_json(card) for card in cards]
+    assert {item["name"] for item in plain["items"]} == {
+        "Watercolor Landscapes",
+        "Cyberpunk City",
+        "Spicy Watercolor",
+    }
+
+    AIModel.objects.filter(name="Spicy Watercolor").update(nsfw_level=32)  # Blocked by a moderator
+    assert "Spicy Watercolor" not in names(client.get("/api/hub/models", {"q": "watercolor", "levels": 63}))
+    client.force_login(moderator)
+    assert "Spicy Watercolor" in names(client.get("/api/hub/models", {"q": "watercolor", "levels": 63}))
+
+
+def names(response) -> list[str]:
+    return [item["name"] for item in response.json()["items"]]
