@@ -18,7 +18,8 @@ expect it to use a good part of one): compare figures from the same run, not abs
 This is the measurement of docs/performance.md (and of the README's "The catalog, one page at a time"):
 on a seeded catalog (`bench/load.py` seeds one; `seed_catalog --models N`), it starts gunicorn as
 `make run` does (hub/gunicorn_conf.py, DEBUG off) with bench.settings_bench, picks its targets from
-the database (a published model with several versions and images, one of its versions and files'
+the database (a model with the median number of versions, `model-page`, and the one with the most,
+`model-page-most`; one of its versions and files'
 SHA256), then measures every page in interleaved rounds and prints RPS, p50, p95 and ratios to the
 baseline; the search pages' p95 is also given as a multiple of the list's p95. Last, it times the
 by-hash batch POST (`--hashes` SHA256s in one request, median of 5).
@@ -255,17 +256,22 @@ def compare(
 
 
 def targets(database_url: str) -> dict:
-    """A published model with the most versions among a sample (its page and its CivitAI record),
-    its newest version, and SHA256s of ready files for the by-hash lookups."""
+    """A published model with the most versions among a sample (its page and its CivitAI record), a
+    model with the sample's median number of versions (the typical page), the first one's newest
+    version, and SHA256s of ready files for the by-hash lookups."""
     import psycopg
 
     with psycopg.connect(database_url) as conn:
-        model = conn.execute(
-            "SELECT m.id, m.slug FROM models_app_aimodel m JOIN models_app_modelversion v ON v.model_id = m.id"
+        by_versions = conn.execute(
+            "SELECT m.id, m.slug, count(*) FROM models_app_aimodel m"
+            " JOIN models_app_modelversion v ON v.model_id = m.id"
             " WHERE m.status = 'published' AND m.nsfw_level <= 2 AND v.status = 'published'"
             " AND m.id IN (SELECT id FROM models_app_aimodel WHERE status = 'published' ORDER BY id DESC LIMIT 2000)"
-            " GROUP BY m.id, m.slug ORDER BY count(*) DESC, m.id LIMIT 1"
-        ).fetchone()
+            " GROUP BY m.id, m.slug ORDER BY count(*) DESC, m.id"
+        ).fetchall()
+        model = by_versions[0][:2] if by_versions else None
+        # The typical page too: seed_catalog gives models 1 to 5 versions, so the median has 3.
+        typical = by_versions[len(by_versions) // 2][:2] if by_versions else None
         if model is None:
             raise SystemExit("no published model: seed a catalog first (bench/load.py or seed_catalog)")
         version = conn.execute(
@@ -280,7 +286,7 @@ def targets(database_url: str) -> dict:
                 " WHERE f.status = 'ready' AND b.sha256 <> '' ORDER BY f.id DESC LIMIT 10000"
             )
         ]
-    return {"model": model, "version": version, "hashes": hashes}
+    return {"model": model, "typical": typical, "version": version, "hashes": hashes}
 
 
 def pages(t: dict) -> dict[str, str]:
@@ -291,7 +297,8 @@ def pages(t: dict) -> dict[str, str]:
         "hub-list": "/api/hub/models?limit=100",
         "hub-search": "/api/hub/models?q=watercolor&limit=24",
         "search-page": "/search/?q=watercolor",
-        "model-page": f"/models/{model_id}/{slug}",
+        "model-page": "/models/{}/{}".format(*t["typical"]),
+        "model-page-most": f"/models/{model_id}/{slug}",
         "civitai-list": "/api/v1/models?limit=100",
         "civitai-model": f"/api/v1/models/{model_id}",
         "civitai-version": f"/api/v1/model-versions/{t['version']}",
@@ -382,7 +389,8 @@ def main(argv=None):
         base = f"http://127.0.0.1:{port}"
         wait_http(base + "/healthz")
         print(
-            f"gunicorn with {args.workers} workers at {base}; model {t['model'][0]}, version {t['version']}"
+            f"gunicorn with {args.workers} workers at {base}; models {t['typical'][0]} and {t['model'][0]},"
+            f" version {t['version']}"
         )
         results = compare(
             {name: base + path for name, path in urls.items()},
