@@ -157,13 +157,7 @@ if DATABASE_URL:
         # Server-side parameters, and psycopg preparing a statement once it ran 5 times on a connection:
         # the hot queries (a browse page, a search) are then planned once per connection, not per
         # request. Turn off behind a pooler in transaction mode (pgbouncer), which can't keep them.
-        options = DATABASES["default"].setdefault("OPTIONS", {})
-        options.update(server_side_binding=True, prepare_threshold=5)
-        # A prepared statement with parameters is planned for its values each time, never with the
-        # generic plan PostgreSQL may switch to after five runs: for a look-up of 1,000 hashes that
-        # plan took 17 s instead of 10 ms. Statements without parameters (the pages whose values are
-        # written into the text) still keep their one plan (docs/performance.md#prepared-statements).
-        options["options"] = (options.get("options", "") + " -c plan_cache_mode=force_custom_plan").strip()
+        DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 else:
     DATABASES = {
         "default": {
