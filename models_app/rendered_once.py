@@ -1,0 +1,29 @@
+"""HTML fragments rendered once per distinct content, for template tags that draw the same fragment
+again and again (model cards, file rows).
+
+A fragment whose HTML depends only on values the caller lists in its key (and on the language,
+added here) is remembered under that key: anything that changes gives a new key, so nothing stale is
+ever shown. Each process keeps at most MAX_REMEMBERED fragments per template."""
+
+from django.template.loader import get_template
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+MAX_REMEMBERED = 4096
+
+
+class RenderedOnce:
+    def __init__(self, template_name: str):
+        self.template_name = template_name
+        self._remembered: dict[tuple, str] = {}
+
+    def render(self, key: tuple, context: dict) -> SafeString:
+        """The template rendered with `context`; `key` must hold every value the HTML shows."""
+        key = (*key, get_language())
+        html = self._remembered.get(key)
+        if html is None:
+            html = get_template(self.template_name).render(context)
+            if len(self._remembered) >= MAX_REMEMBERED:
+                self._remembered.clear()  # a simple bound; the fragments in view come back at once
+            self._remembered[key] = html
+        return mark_safe(html)  # noqa: S308 (rendered by the autoescaping template above)
