@@ -264,18 +264,17 @@ def guess_data_start(first_bytes: bytes, size: int) -> int | None:
 class StreamHasher:
     """hash_chunks for bytes pushed as they pass by (a copy, a write), not pulled from a reader:
     update(block) in order, then result(). The hashing runs in a background thread with hash_chunks'
-    own two lanes, so the writer only queues blocks. data_start is guessed from the first 8 bytes
-    (guess_data_start) unless given; `data_start` holds what was used.
+    own two lanes, so the writer only queues blocks. AutoV3's start is guessed from the first 8 bytes
+    (guess_data_start); `data_start` holds the guess once made.
 
     Bytes must be fed exactly once, front to back; `fed` counts them so callers can check. close()
     without result() (the copy failed) stops the thread and drops what is queued.
     """
 
-    def __init__(self, size: int, data_start: int | None | str = "guess") -> None:
+    def __init__(self, size: int) -> None:
         self.size = size
         self.fed = 0
-        self.data_start = None if data_start == "guess" else data_start
-        self._guess = data_start == "guess"
+        self.data_start: int | None = None
         self._head = b""
         self._inbox: queue.Queue = queue.Queue(maxsize=QUEUE_DEPTH)
         self._thread: threading.Thread | None = None
@@ -289,12 +288,11 @@ class StreamHasher:
             return
         self.fed += len(block)
         if self._thread is None:
-            if self._guess and len(self._head) + len(block) < 8 and self.fed < self.size:
+            if len(self._head) + len(block) < 8 and self.fed < self.size:
                 self._head += block  # not enough bytes yet to read the header length
                 return
             block, self._head = self._head + block, b""
-            if self._guess:
-                self.data_start = guess_data_start(block[:8], self.size)
+            self.data_start = guess_data_start(block[:8], self.size)
             self._thread = threading.Thread(target=self._run, name="stream-hasher", daemon=True)
             self._thread.start()
         self._inbox.put(block)
@@ -311,8 +309,7 @@ class StreamHasher:
         """The hashes of everything fed (see hash_chunks); raises what the hashing raised."""
         if self._thread is None:  # fewer than 8 bytes, or none
             head, self._head = self._head, b""
-            if self._guess:
-                self.data_start = guess_data_start(head, self.size)
+            self.data_start = guess_data_start(head, self.size)
             return hash_chunks(iter([head]), self.data_start)
         self._inbox.put(_STOP)
         self._thread.join()
