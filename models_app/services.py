@@ -314,11 +314,13 @@ def _check_owner(version: ModelVersion, by) -> None:
     sanctions.check_may_write(by)
 
 
-def _new_file_row(*, version, name, type, is_primary, **fields) -> ModelFile:
+def _new_file_row(*, version, name, type, is_primary, metadata=None, **fields) -> ModelFile:
     if type not in FileType.values:
         raise ValidationError(f"{type!r} is not a file type; choose one of: {', '.join(FileType.values)}.")
-    # A new file is never primary yet: the wish waits until the file is ready (publishing.ensure_primary).
-    metadata = {} if is_primary is None else {publishing.PRIMARY_WISH: bool(is_primary)}
+    metadata = dict(metadata or {})
+    if is_primary is not None:
+        # A new file is never primary yet: the wish waits until it is ready (publishing.ensure_primary).
+        metadata[publishing.PRIMARY_WISH] = bool(is_primary)
     return ModelFile.objects.create(
         version=version, name=name, type=type, format=_guess_format(name), metadata=metadata, **fields
     )
@@ -366,10 +368,8 @@ def add_file(
         model_file = _new_file_row(
             version=version, name=name, type=type, is_primary=is_primary,
             upload_key=key, size=size, status=FileStatus.PENDING,
+            metadata={processing.ONE_PASS_KEY: one_pass} if one_pass else {},
         )  # fmt: skip
-        if one_pass:
-            model_file.metadata[processing.ONE_PASS_KEY] = one_pass
-            model_file.save(update_fields=["metadata"])
         _enqueue_processing(model_file)
     return model_file
 

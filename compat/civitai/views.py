@@ -97,27 +97,23 @@ class BadParam(ValueError):
 # --- Answers
 
 
-def _answer(user, body, *, status: int = 200, cache: str = PUBLIC_CACHE) -> JsonResponse:
-    response = JsonResponse(body, status=status, safe=False)
-    response["Access-Control-Allow-Origin"] = "*"
-    response["Vary"] = "Authorization"
-    if status >= 400:
-        response["Cache-Control"] = "no-store"
-    else:
-        response["Cache-Control"] = PRIVATE_CACHE if user.is_authenticated else cache
-    return response
+def _answer(user, body, *, status: int = 200, cache: str = PUBLIC_CACHE) -> HttpResponse:
+    return _answer_text(user, _dumps(body), status=status, cache=cache)
 
 
 def _dumps(data) -> str:
     return json.dumps(data, cls=DjangoJSONEncoder)
 
 
-def _answer_text(user, body: str, *, cache: str = PUBLIC_CACHE) -> HttpResponse:
+def _answer_text(user, body: str, *, status: int = 200, cache: str = PUBLIC_CACHE) -> HttpResponse:
     """_answer for a body already encoded (items built by the database)."""
-    response = HttpResponse(body, content_type="application/json")
+    response = HttpResponse(body, status=status, content_type="application/json")
     response["Access-Control-Allow-Origin"] = "*"
     response["Vary"] = "Authorization"
-    response["Cache-Control"] = PRIVATE_CACHE if user.is_authenticated else cache
+    if status >= 400:
+        response["Cache-Control"] = "no-store"
+    else:
+        response["Cache-Control"] = PRIVATE_CACHE if user.is_authenticated else cache
     return response
 
 
