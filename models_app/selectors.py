@@ -287,15 +287,15 @@ def latest_models(user, *, limit: int = 24, levels: int = DEFAULT_MASK) -> list[
     return model_cards(ids)
 
 
-# The ranking runs in the database function models_app_search (migration 0032): it reads the narrow
+# The ranking runs in the database function models_app_search (migration 0033): it reads the narrow
 # search table (models.SearchDocument), gathers candidates (the words, typos only when the words found
 # less than a page, tags, the creator) and returns the best `limit` (model id, score, downloads). It
 # is a function so that PostgreSQL keeps one plan per connection instead of planning this statement
 # on every request, which cost more than running it (docs/performance.md#search-and-the-browse-list).
 # Its arguments are cast: the driver may send a small int as int2 or int8.
+SEARCH_CALL = "models_app_search(%(q)s::text, %(limit)s::integer, %(levels)s::integer) best"
 SEARCH_FROM = (
-    "models_app_search(%(q)s::text, %(limit)s::integer, %(levels)s::integer) best "
-    "JOIN models_app_aimodel m ON m.id = best.r_model_id JOIN auth_user u ON u.id = m.owner_id"
+    f"{SEARCH_CALL} JOIN models_app_aimodel m ON m.id = best.r_model_id JOIN auth_user u ON u.id = m.owner_id"
 )
 SEARCH_ORDER = "ORDER BY best.r_score DESC, best.r_downloads DESC, best.r_model_id DESC"
 SEARCH_SQL = "SELECT {card_columns} FROM {source} {order}".format(
@@ -305,10 +305,7 @@ SEARCH_SQL = "SELECT {card_columns} FROM {source} {order}".format(
     source=SEARCH_FROM,
     order=SEARCH_ORDER,
 )
-SEARCH_IDS_SQL = (
-    "SELECT best.r_model_id FROM models_app_search(%(q)s::text, %(limit)s::integer, %(levels)s::integer) best "
-    + SEARCH_ORDER
-)
+SEARCH_IDS_SQL = f"SELECT best.r_model_id FROM {SEARCH_CALL} {SEARCH_ORDER}"
 
 
 def _search_text(query: str) -> str:

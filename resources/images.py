@@ -114,20 +114,16 @@ def example_images(version_ids) -> QuerySet[Image]:
     )
 
 
-def examples_by_version(version_ids) -> dict[int, list[Image]]:
+def examples_by_version(versions) -> dict[int, list[Image]]:
     """example_images of each version, in one query for all of them (the model page's versions). An
     image that is an example of two versions comes once for each."""
-    found: dict[int, list[Image]] = {vid: [] for vid in version_ids}
+    found: dict[int, list[Image]] = {version.id: [] for version in versions}
     if found:
         # The F() reuses the join of example_images' filter: one row per (image, example link).
         rows = example_images(found).annotate(example_of=F("version_links__version_id"))
         for image in rows:
             found[image.example_of].append(image)
     return found
-
-
-def examples_by_version_of(versions) -> dict[int, list[Image]]:
-    return examples_by_version([v.id for v in versions])
 
 
 def images_made_with(user, *, model) -> QuerySet[Image]:

@@ -41,7 +41,7 @@ def example_gallery(context, version, model):
     return {
         # Every version's examples in one query, on the first version of the page.
         "images": _for_viewer(
-            context, per_version(context, version, "examples", images.examples_by_version_of), model
+            context, per_version(context, version, "examples", images.examples_by_version), model
         ),
         "testid": "example-image",
     }
