@@ -55,15 +55,17 @@ def moto_server():
         process.wait(timeout=30)
 
 
+def environ_without(*prefixes: str) -> dict[str, str]:
+    """This process's environment without the variables starting with any of `prefixes` (the
+    caller's own hub configuration, which a benchmark's hub must not inherit)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+
+
 @contextlib.contextmanager
 def hub_env(extra: dict | None = None):
     """Environment of a throwaway hub: its own var/ (SQLite, files, broker), migrated, with a user."""
     with tempfile.TemporaryDirectory(prefix="hub-bench-") as var:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("DATABASE_URL", "REDIS_URL", "S3_", "CELERY_"))
-        }
+        env = environ_without("DATABASE_URL", "REDIS_URL", "S3_", "CELERY_")
         env.update({"VAR_DIR": var, "DJANGO_SETTINGS_MODULE": "hub.settings", "ALLOWED_HOSTS": "127.0.0.1"})
         env.update(extra or {})
         manage = [sys.executable, str(ROOT / "manage.py")]

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import ROOT, VENV_BIN, free_port, wait_http  # noqa: E402
+from _harness import ROOT, VENV_BIN, environ_without, free_port, wait_http  # noqa: E402
 
 APP = "hub-load-bench"  # application_name of the web process's connections
 WORDS = ["watercolor", "anime", "dragon", "portrait", "cyberpunk", "castle", "pixel art", "neon",
@@ -141,11 +141,7 @@ def main(argv=None):
     if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("the load benchmark seeds and hammers a database: loopback only")
     Path(args.var_dir).mkdir(parents=True, exist_ok=True)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DEBUG"))
-    }
+    env = environ_without("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DEBUG")
     env.update(
         DATABASE_URL=args.database_url,
         VAR_DIR=str(Path(args.var_dir).resolve()),

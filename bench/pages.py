@@ -336,7 +336,7 @@ def time_hash_batch(base: str, hashes: list[str], repeat: int = 5, out=None) -> 
 
 def main(argv=None):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from _harness import ROOT, VENV_BIN, free_port, wait_http
+    from _harness import ROOT, VENV_BIN, environ_without, free_port, wait_http
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -366,11 +366,7 @@ def main(argv=None):
         if unknown:
             raise SystemExit(f"unknown pages {sorted(unknown)}; known: {', '.join(urls)}")
         urls = {name: path for name, path in urls.items() if name in wanted}
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DEBUG"))
-    }
+    env = environ_without("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DEBUG")
     env.update(
         DATABASE_URL=args.database_url,
         DJANGO_SETTINGS_MODULE="bench.settings_bench",
