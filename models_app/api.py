@@ -784,7 +784,11 @@ class LocalPartUpload(APIView):
             )
         try:
             etag = storage.save_local_part(
-                upload_id=claim["u"], part_number=claim["p"], stream=request.stream, length=length
+                upload_id=claim["u"],
+                part_number=claim["p"],
+                offset=(claim["p"] - 1) * model_file.upload_part_size,
+                stream=request.stream,
+                length=length,
             )
         except ValueError as exc:
             return Response({"detail": str(exc)}, status=400)

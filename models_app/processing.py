@@ -310,8 +310,8 @@ def save_hashing(name: str, content) -> tuple[str, str | None]:
 
 
 def _assemble_hashing(model_file: ModelFile, key: str) -> dict | None:
-    """Join the local parts into the upload's object and hash (and scan) them in the same read.
-    None when the parts were joined by an earlier run: then the bytes are read again."""
+    """Hash (and scan) the local parts' object in one read as it becomes the upload's object.
+    None when an earlier run did that: then the bytes are read again."""
     one_pass = OnePass(model_file.size or 0)
     progress = _progress_callback(model_file, model_file.size or 0)
     try:

@@ -248,9 +248,11 @@ def _s3_key(key: str) -> str:
 
 
 # --- Multipart uploads: S3's own protocol on S3, and the same steps on local disk, where the parts
-# are PUT to the hub's chunk endpoint (models_app.api.LocalPartUpload) and kept in a folder.
+# are PUT to the hub's chunk endpoint (models_app.api.LocalPartUpload) and written in place into
+# one object in the upload's folder.
 
 MULTIPART_DIR = "multipart"
+LOCAL_OBJECT = "object"  # inside an upload's folder: the parts, each written at its offset
 PART_URL_MAX_AGE = 6 * 3600  # seconds a signed part URL stays valid
 
 
@@ -348,51 +350,64 @@ def list_parts(*, key: str, upload_id: str) -> list[dict]:
     parts = []
     folder = _local_parts_dir(upload_id)
     for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
-        number, dot, etag = name.partition(".")
-        if dot and number.isdigit() and len(etag) == 32:
-            size = os.path.getsize(os.path.join(folder, name))
-            parts.append({"PartNumber": int(number), "Size": size, "ETag": f'"{etag}"'})
+        number, etag, size = (name.split(".") + ["", ""])[:3]
+        if number.isdigit() and len(etag) == 32 and size.isdigit():
+            parts.append({"PartNumber": int(number), "Size": int(size), "ETag": f'"{etag}"'})
     return parts
 
 
-def save_local_part(*, upload_id: str, part_number: int, stream, length: int) -> str:
-    """Write one part from a request body to disk, streaming; returns its ETag (MD5, as S3's)."""
+def save_local_part(*, upload_id: str, part_number: int, offset: int, stream, length: int) -> str:
+    """Write one part from a request body straight to its place in the upload's object, streaming;
+    returns its ETag (MD5, as S3's).
+
+    Parts have a fixed size, so part n starts at (n - 1) x the upload's part size (`offset`) and the
+    object is whole once every part has arrived: completing writes nothing, and the worker only reads
+    and hashes it (docs/performance.md#uploads-in-one-pass). A part counts once its marker,
+    `<number>.<etag>.<size>`, exists; the marker goes before a part is written again, so a part cut off
+    half-way is simply missing from the list and is sent again over its own range."""
     folder = _local_parts_dir(upload_id)
     if not os.path.isdir(folder):
         raise FileNotFoundError(upload_id)
+    for old in os.listdir(folder):  # a re-sent part: unlisted while its range is rewritten
+        if old.startswith(f"{part_number:05d}."):
+            os.remove(os.path.join(folder, old))
     digest, remaining = hashlib.md5(usedforsecurity=False), length
-    tmp_path = os.path.join(folder, f"tmp-{uuid.uuid4().hex}")
+    fd = os.open(os.path.join(folder, LOCAL_OBJECT), os.O_WRONLY | os.O_CREAT, 0o644)
     try:
-        with open(tmp_path, "wb") as out:
-            while remaining > 0:
-                block = stream.read(min(remaining, 1 << 20))
-                if not block:
-                    raise ValueError(f"The part ended after {length - remaining} of {length} bytes.")
-                digest.update(block)
-                remaining -= len(block)
-                try:
-                    out.write(block)
-                except OSError:
-                    # A full disk: read the rest of the body, so the client gets the answer (a 503
-                    # saying so, hub/unavailable.py) instead of a reset connection; finally removes
-                    # the partial part (docs/faults.md#the-disk-full-local-storage).
-                    while remaining > 0 and (block := stream.read(min(remaining, 1 << 20))):
-                        remaining -= len(block)
-                    raise
-        etag = digest.hexdigest()
-        for old in os.listdir(folder):  # a re-sent part replaces the earlier copy
-            if old.startswith(f"{part_number:05d}."):
-                os.remove(os.path.join(folder, old))
-        os.replace(tmp_path, os.path.join(folder, f"{part_number:05d}.{etag}"))
+        os.lseek(fd, offset, os.SEEK_SET)
+        while remaining > 0:
+            block = stream.read(min(remaining, 1 << 20))
+            if not block:
+                raise ValueError(f"The part ended after {length - remaining} of {length} bytes.")
+            digest.update(block)
+            remaining -= len(block)
+            try:
+                _write_all(fd, block)
+            except OSError:
+                # A full disk: read the rest of the body, so the client gets the answer (a 503
+                # saying so, hub/unavailable.py) instead of a reset connection. The part stays
+                # unlisted; its range is written again when it is re-sent
+                # (docs/faults.md#the-disk-full-local-storage).
+                while remaining > 0 and (block := stream.read(min(remaining, 1 << 20))):
+                    remaining -= len(block)
+                raise
     finally:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
+        os.close(fd)
+    etag = digest.hexdigest()
+    with open(os.path.join(folder, f"{part_number:05d}.{etag}.{length}"), "wb"):
+        pass
     return f'"{etag}"'
 
 
+def _write_all(fd: int, block: bytes) -> None:
+    view = memoryview(block)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def complete_multipart(*, key: str, upload_id: str, parts: list[dict]) -> None:
-    """Finish the upload. On S3 the object appears at `key`; on local disk the parts stay in their
-    folder until the worker joins them (assemble_local_parts), so no request copies gigabytes.
+    """Finish the upload. On S3 the object appears at `key`; on local disk the object is already whole
+    in the upload's folder, and the worker reads it and moves it to `key` (assemble_local_parts).
 
     Raises UploadGone when S3 no longer has the upload, PartsRefused when S3 refuses the parts.
     """
@@ -418,31 +433,27 @@ def complete_multipart(*, key: str, upload_id: str, parts: list[dict]) -> None:
 
 
 def assemble_local_parts(*, key: str, upload_id: str, on_block=None) -> bool:
-    """Join a local multipart upload's parts into the object at `key`, then drop the parts.
+    """Make a local multipart upload's object, whose parts were written in place as they arrived,
+    the object at `key` (a rename), then drop the parts' folder.
 
-    on_block(block) sees every block as it is written, in order, so the caller can hash (and scan)
-    the bytes in this same read (docs/performance.md#uploads-in-one-pass). Returns False when there
-    was nothing to join (an earlier run did it), True otherwise."""
+    on_block(block) sees every block of the object first, in order, so the caller hashes (and scans)
+    the bytes in this one read (docs/performance.md#uploads-in-one-pass). Returns False when there
+    was nothing to do (an earlier run did it), True otherwise."""
     folder = _local_parts_dir(upload_id)
-    if not os.path.isdir(folder):
-        return False  # already assembled by an earlier run
+    src = os.path.join(folder, LOCAL_OBJECT)
+    if not os.path.exists(src):
+        shutil.rmtree(folder, ignore_errors=True)  # an earlier run renamed it and was stopped here
+        return False
+    if on_block is not None:
+        size = sum(p["Size"] for p in list_parts(key=key, upload_id=upload_id))
+        with open(src, "rb") as f:
+            while size > 0 and (block := f.read(min(size, STREAM_CHUNK))):
+                BYTES_READ["parts"] += len(block)
+                size -= len(block)
+                on_block(block)
     dst = model_storage().path(key)
     os.makedirs(os.path.dirname(dst), exist_ok=True)
-    tmp = f"{dst}.{uuid.uuid4().hex}.tmp"
-    try:
-        with open(tmp, "wb") as out:
-            for part in list_parts(key=key, upload_id=upload_id):
-                name = f"{part['PartNumber']:05d}.{part['ETag'].strip(chr(34))}"
-                with open(os.path.join(folder, name), "rb") as f:
-                    while block := f.read(STREAM_CHUNK):
-                        BYTES_READ["parts"] += len(block)
-                        out.write(block)
-                        if on_block is not None:
-                            on_block(block)
-        os.replace(tmp, dst)
-    finally:
-        if os.path.exists(tmp):  # a full disk mid-way: no partial object stays (docs/faults.md)
-            os.remove(tmp)
+    os.replace(src, dst)
     _remove_partial_copies(dst)
     shutil.rmtree(folder, ignore_errors=True)
     return True

@@ -214,7 +214,7 @@ def test_after_a_postgresql_restart_the_web_process_answers_again_without_a_rest
     assert web.poll() is None  # the same web process
 
 
-def test_a_full_disk_refuses_a_part_with_a_readable_error_and_leaves_no_partial_file(
+def test_a_full_disk_refuses_a_part_with_a_readable_error_and_lists_only_whole_parts(
     hub_factory, tmp_path, postgres, figures
 ):
     if os.geteuid() != 0:
@@ -237,7 +237,7 @@ def test_a_full_disk_refuses_a_part_with_a_readable_error_and_leaves_no_partial_
         status, headers, answer = hub.send_part(file_id, 3, part_of(payload, 3))
         assert status == 503 and "storage is full, so nothing was saved" in answer["detail"], (status, answer)
         assert headers["Retry-After"] == "30"
-        assert leftovers(media) == []  # the partial part was removed
+        assert leftovers(media) == []  # no temporary file; the refused part is not listed
         assert [p["PartNumber"] for p in hub.api("GET", f"/api/hub/uploads/{file_id}/parts")] == [1, 2]
         assert hub.request("GET", "/", auth=False)[0] == 200
 

@@ -52,7 +52,7 @@ def stored_parts(key: str, upload_id: str) -> list[int] | None:
     folder = Path(storage.model_storage().path(f"{storage.MULTIPART_DIR}/{upload_id}"))
     if not folder.is_dir():
         return None
-    return sorted(int(p.name.partition(".")[0]) for p in folder.iterdir())
+    return sorted(int(p.name.partition(".")[0]) for p in folder.iterdir() if p.name[0].isdigit())
 
 
 def open_upload(client, version, *, name: str, size: int) -> ModelFile:

@@ -165,3 +165,39 @@ def test_the_stream_hasher_gives_file_hashes_whatever_the_block_sizes(sizes):
         pos += size
     assert hasher.result() == file_hashes(io.BytesIO(content), data_start)
     assert hasher.data_start == data_start and hasher.fed == len(content)
+
+
+def test_local_parts_land_in_place_in_any_order_and_completing_copies_no_byte(
+    client, creator, version, run_on_commit, reads, settings
+):
+    """Each part is written at its offset in the upload's object as it arrives, so a 1 GiB upload
+    never takes 2 GiB of disk and the worker only reads and hashes it; a part cut off half-way (a
+    dropped connection) is not listed, and sending it again fills its range."""
+    if settings.S3_BUCKET:
+        pytest.skip("the hub's own part store is only used on local storage")
+    content, data_start = big_safetensors()
+    client.force_login(creator)
+    file_id = start(client, version, name="big.safetensors", size=len(content)).json()["id"]
+    upload_id = ModelFile.objects.get(id=file_id).multipart_upload_id
+    send_parts(client, file_id, content, [3, 1])
+    with pytest.raises(ValueError, match="ended after"):
+        storage.save_local_part(
+            upload_id=upload_id, part_number=2, offset=PART, stream=io.BytesIO(b"\0" * 1000), length=PART
+        )
+    listed = client.get(f"/api/hub/uploads/{file_id}/parts").json()
+    assert [p["PartNumber"] for p in listed] == [1, 3]
+
+    send_parts(client, file_id, content, [2])
+    folder = storage.model_storage().path(f"{storage.MULTIPART_DIR}/{upload_id}")
+    written = os.stat(os.path.join(folder, storage.LOCAL_OBJECT))
+    assert written.st_size == len(content)
+    with run_on_commit():
+        assert client.post(f"/api/hub/uploads/{file_id}/complete").status_code == 200
+
+    model_file = ModelFile.objects.get(id=file_id)
+    assert model_file.status == FileStatus.READY, model_file.status_message
+    assert stored(model_file) == expected(content, data_start)
+    kept = os.stat(storage.model_storage().path(model_file.blob.storage_key))
+    assert (kept.st_dev, kept.st_ino) == (written.st_dev, written.st_ino)  # renamed, never copied
+    assert reads["parts"] == len(content)
+    assert not os.path.exists(folder)

@@ -225,7 +225,9 @@ def test_a_part_whose_body_ends_before_its_content_length_is_refused_and_not_kep
 
     upload_id = storage.start_multipart("uploads/short")
     with pytest.raises(ValueError, match="ended after 10 of 100 bytes"):
-        storage.save_local_part(upload_id=upload_id, part_number=1, stream=io.BytesIO(b"x" * 10), length=100)
+        storage.save_local_part(
+            upload_id=upload_id, part_number=1, offset=0, stream=io.BytesIO(b"x" * 10), length=100
+        )
     assert storage.list_parts(key="uploads/short", upload_id=upload_id) == []
 
 
