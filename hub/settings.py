@@ -203,7 +203,13 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Room for the model pages kept for anonymous visitors (models_app/page_cache.py), about 20 kB each.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        }
+    }
 
 # --- Celery. Without REDIS_URL or CELERY_BROKER_URL, kombu's filesystem transport: a real separate
 # worker process, no server to install. docs/embedded-services.md has the options that make it work.
@@ -243,6 +249,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Seconds a file may sit in "pending" or "processing" before the sweep enqueues it again.
 FILE_STUCK_AFTER = env_int("FILE_STUCK_AFTER", 300)
+# Seconds a model page, as visitors who are not signed in see it, is kept and served again; 0 renders
+# it every time (models_app/page_cache.py, docs/performance.md#the-model-page).
+MODEL_PAGE_CACHE_SECONDS = env_int("MODEL_PAGE_CACHE_SECONDS", 30)
 # Download requests per visitor (user, else address) and minute before 429; 0 turns the limit off.
 DOWNLOAD_RATE_LIMIT = env_int("DOWNLOAD_RATE_LIMIT", 60)
 # Uploads a user may start a minute (per user and per address; docs/moderation.md#rate-limits); 0 = off.

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from billing.money import format_money
 
-from . import levels, licences, preferences, selectors, services
+from . import levels, licences, page_cache, preferences, selectors, services
 from .forms import BrowsingLevelsForm, EditVersionForm, ModelForm, VersionForm
 from .levels import NsfwLevel
 from .models import BaseModel, FileStatus, FileType, ModelFile, ModelType, normalize_tag
@@ -39,13 +40,17 @@ def search(request):
 
 
 def model_detail(request, pk: int, slug: str | None = None):
-    model = get_object_or_404(selectors.visible_models(request.user).prefetch_related("tags"), pk=pk)
+    model = get_object_or_404(selectors.visible_models(request.user), pk=pk)
     if slug != model.slug:
         return redirect(model, permanent=True)
     manage = selectors.can_manage(request.user, model)
     browsing = preferences.browsing(request)
     if model.nsfw_level == NsfwLevel.BLOCKED and not manage:
         raise Http404(gettext("No such model"))
+    shared = page_cache.applies(request)  # the page every anonymous visitor gets
+    if shared and (response := page_cache.cached(request, model)):
+        return response
+    prefetch_related_objects([model], "tags")
     versions = list(selectors.visible_versions(request.user, model))
     # "Show it" on the warning below reveals this page up to the model's own level.
     revealed = request.GET.get("mature") == "show"
@@ -70,26 +75,25 @@ def model_detail(request, pk: int, slug: str | None = None):
     if not browsing.shows(model.nsfw_level) and not manage and not revealed:
         # A direct link to a model above the viewer's levels warns first, as lists leave it out.
         return render(request, "models_app/mature_interstitial.html", {"model": model})
-    return render(
-        request,
-        "models_app/model_detail.html",
-        {
-            "model": model,
-            "versions": versions,
-            "is_owner": request.user.is_authenticated and model.owner_id == request.user.id,
-            "can_manage": manage,
-            # "Show it" on the warning reveals the page's images up to the model's level too.
-            "revealed_level": model.nsfw_level if revealed else 0,
-            # The licence check, once per base model shown (docs/moderation.md#licence-check).
-            "licence_problems": list(
-                dict.fromkeys(
-                    sentence
-                    for base in {v.base_model_id: v.base_model for v in versions}.values()
-                    for sentence in licences.contradictions(model, base)
-                )
-            ),
-        },
-    )
+    context = {
+        "model": model,
+        "versions": versions,
+        "is_owner": request.user.is_authenticated and model.owner_id == request.user.id,
+        "can_manage": manage,
+        # "Show it" on the warning reveals the page's images up to the model's level too.
+        "revealed_level": model.nsfw_level if revealed else 0,
+        # The licence check, once per base model shown (docs/moderation.md#licence-check).
+        "licence_problems": list(
+            dict.fromkeys(
+                sentence
+                for base in {v.base_model_id: v.base_model for v in versions}.values()
+                for sentence in licences.contradictions(model, base)
+            )
+        ),
+    }
+    if shared:
+        return page_cache.render(request, "models_app/model_detail.html", context)
+    return render(request, "models_app/model_detail.html", context)
 
 
 def _own_model(request, pk: int):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from community import comments as community_comments
 from community import notifications
 from community.models import CommentStatus, NotificationKind
-from models_app import rate_limits
+from models_app import page_cache, rate_limits
 from models_app import services as model_services
 from models_app.models import MODERATED_STATUSES, FileStatus, ModelFile, ModelType, PublishStatus
 from models_app.selectors import can_moderate
@@ -428,6 +428,8 @@ def act(
     )
     if action in APPEALABLE or action == ActionKind.RESTORE:
         _tell_owner(record, target)
+    if action != ActionKind.DISMISS:  # anonymous visitors' kept pages show the decision at once
+        transaction.on_commit(page_cache.forget_all)
     return record
 
 
@@ -521,6 +523,7 @@ def decide_appeal(*, moderator, appeal_id: int, grant: bool, reason: str) -> App
     before = _state(target)
     if grant:
         _undo(record, target, moderator=moderator)
+        transaction.on_commit(page_cache.forget_all)
     after = _state(targets.find(record.target_type, record.target_id))
     ModerationAction.objects.create(
         moderator=moderator, action=ActionKind.APPEAL_GRANTED if grant else ActionKind.APPEAL_UPHELD,

@@ -1,0 +1,82 @@
+"""Model pages as anonymous visitors see them are rendered once and served again for a few seconds
+(models_app/page_cache.py, docs/performance.md#the-model-page): each visitor still gets their own
+CSRF token, and edits and moderation decisions show at once."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from community import comments
+from models_app import page_cache
+from models_app import services as model_services
+from moderation import services as moderation_services
+from tests.conftest import ClosingClient as Client
+from tests.factories import make_model
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@pytest.fixture
+def model(creator):
+    return make_model(creator, name="Kept Watercolor")
+
+
+def comment(user, model, body: str):
+    return comments.post_comment(user, comments.find_target(user, "model", model.id), body)
+
+
+def test_anonymous_visitors_share_one_render_each_with_a_csrf_token_that_works(model):
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    url = model.get_absolute_url()
+    one = first.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        two = second.get(url)
+
+    assert one.status_code == two.status_code == 200
+    assert len(queries) == 1  # the model's visibility check; the page itself was kept
+    tokens = [TOKEN.search(r.content.decode()).group(1) for r in (one, two)]
+    assert tokens[0] != tokens[1] and page_cache.TOKEN_PLACEHOLDER not in two.content.decode()
+    assert TOKEN.sub("", one.content.decode()) == TOKEN.sub("", two.content.decode())
+    # The second visitor's language switcher posts with their own token and cookie.
+    switched = second.post(
+        "/i18n/setlang/", {"language": "fr", "next": url, "csrfmiddlewaretoken": tokens[1]}
+    )
+    assert switched.status_code == 302
+    assert "Kept Watercolor" in second.get(url).content.decode()  # now the French page, kept apart
+    assert second.get(url).headers["Content-Language"] == "fr"
+
+
+def test_an_edit_and_a_moderation_decision_show_to_anonymous_visitors_at_once(
+    model, creator, fan, moderator, run_on_commit
+):
+    hidden = comment(fan, model, "A comment to be hidden")
+    visitor, url = Client(), model.get_absolute_url()
+    assert "A comment to be hidden" in visitor.get(url).content.decode()
+
+    model_services.update_model(model=model, by=creator, description="Now with **brushes**.")
+    assert "<strong>brushes</strong>" in visitor.get(url).content.decode()
+
+    with run_on_commit():
+        moderation_services.act(
+            moderator=moderator, target_type="comment", target_id=hidden.id, action="hide", reason="Spam."
+        )
+    assert "A comment to be hidden" not in visitor.get(url).content.decode()
+
+
+def test_signed_in_people_get_a_fresh_page_while_anonymous_visitors_wait_for_the_kept_one(
+    model, fan, settings
+):
+    visitor, url = Client(), model.get_absolute_url()
+    visitor.get(url)
+    comment(fan, model, "Just posted")
+
+    signed_in = Client()
+    signed_in.force_login(fan)
+    assert "Just posted" in signed_in.get(url).content.decode()
+    assert "Just posted" not in visitor.get(url).content.decode()  # for MODEL_PAGE_CACHE_SECONDS
+    settings.MODEL_PAGE_CACHE_SECONDS = 0
+    assert "Just posted" in visitor.get(url).content.decode()
