@@ -20,6 +20,11 @@ pytestmark = pytest.mark.django_db
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
+@pytest.fixture(autouse=True)
+def _pages_kept(settings):
+    settings.MODEL_PAGE_CACHE_SECONDS = 30  # the default, which tests/conftest.py turns off
+
+
 @pytest.fixture
 def model(creator):
     return make_model(creator, name="Kept Watercolor")
