@@ -32,8 +32,9 @@ WITH m AS (
         m.allow_derivatives, m.allow_different_license, m.allow_commercial_images, m.allow_commercial_rent,
         m.allow_commercial_sell, m.owner_id, m.created_at, m.published_at, m.updated_at, m.tag_names,
         m.download_count, m.thumbs_up_count, m.thumbs_down_count, m.comment_count, m.like_count, m.rating,
-        u.username
-    FROM models_app_aimodel m JOIN auth_user u ON u.id = m.owner_id
+        -- One index probe per model: a join hashed the whole user table.
+        (SELECT u.username FROM auth_user u WHERE u.id = m.owner_id) AS username
+    FROM models_app_aimodel m
     WHERE m.id IN ({ids})
 ),
 v AS (
@@ -210,8 +211,10 @@ vj AS (
         'images', COALESCE(ia.images, '[]'::json)
     ) AS o) built
 )
+-- The versions' texts are joined as text, not parsed again by a json_agg: the object ends with a
+-- 0 that is cut off ("0}") for that list, then "mode" as json_build_object writes it.
 SELECT m.id, bool_or(COALESCE(vj.odd, false)),
-    json_build_object(
+    left(json_build_object(
         'id', m.id,
         'name', m.name,
         'description', m.description_html,
@@ -237,9 +240,9 @@ SELECT m.id, bool_or(COALESCE(vj.odd, false)),
         'updatedAt', to_char(m.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
         'creator', json_build_object('username', m.username, 'image', NULL),
         'tags', CASE WHEN jsonb_typeof(m.tag_names) = 'array' THEN m.tag_names ELSE '[]'::jsonb END,
-        'modelVersions', COALESCE(json_agg(vj.doc::json ORDER BY vj.idx) FILTER (WHERE vj.doc IS NOT NULL), '[]'::json),
-        'mode', CASE WHEN m.status = 'archived' THEN 'Archived' END
-    )::text,
+        'modelVersions', 0
+    )::text, -2) || '[' || COALESCE(string_agg(vj.doc, ', ' ORDER BY vj.idx), '') || '], "mode" : '
+        || CASE WHEN m.status = 'archived' THEN '"Archived"' ELSE 'null' END || '}',
     m.status = 'archived', m.owner_id, m.download_count, m.thumbs_up_count, m.thumbs_down_count, m.comment_count,
     m.like_count, m.rating
 FROM m LEFT JOIN vj ON vj.model_id = m.id
