@@ -203,7 +203,7 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    # Room for the model pages kept for anonymous visitors (models_app/page_cache.py), about 20 kB each.
+    # Room for the answers kept for anonymous callers (models_app/page_cache.py), 20 to 900 kB each.
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -249,9 +249,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Seconds a file may sit in "pending" or "processing" before the sweep enqueues it again.
 FILE_STUCK_AFTER = env_int("FILE_STUCK_AFTER", 300)
-# Seconds a model page, as visitors who are not signed in see it, is kept and served again; 0 renders
-# it every time (models_app/page_cache.py, docs/performance.md#the-model-page).
-MODEL_PAGE_CACHE_SECONDS = env_int("MODEL_PAGE_CACHE_SECONDS", 30)
+# Seconds a model page and a CivitAI models list, as callers who are not signed in get them, are kept
+# and served again; 0 builds them every time (models_app/page_cache.py).
+ANONYMOUS_CACHE_SECONDS = env_int("ANONYMOUS_CACHE_SECONDS", 30)
 # Download requests per visitor (user, else address) and minute before 429; 0 turns the limit off.
 DOWNLOAD_RATE_LIMIT = env_int("DOWNLOAD_RATE_LIMIT", 60)
 # Uploads a user may start a minute (per user and per address; docs/moderation.md#rate-limits); 0 = off.

@@ -1,17 +1,20 @@
-"""Model pages as visitors who are not signed in see them, rendered once every few seconds
-(docs/performance.md#the-model-page).
+"""Answers for callers who are not signed in, kept for a few seconds: the model page, and the CivitAI
+models list (docs/performance.md#kept-for-anonymous-visitors).
 
-Every such visitor sees the same page in their language, so one render per MODEL_PAGE_CACHE_SECONDS
-serves them all; the rest of the time their page costs the model's visibility check (one query) and
-one cache read. What decides whether the page may be seen is still checked on every request: the
-model's row is read first (unpublished, blocked or gone is at once a 404), and a change to that row
-(an edit, a new level) is a new key, since the key holds its `updated_at`. A moderation decision
-empties every page (`forget_all`). The rest of the page (new comments, images, reviews, counts)
-reaches these visitors within MODEL_PAGE_CACHE_SECONDS, as list totals lag by LIST_CACHE_SECONDS;
-signed-in people, and a visitor with a message waiting, always get a page rendered for them.
+Everyone who is not signed in gets the same model page in their language, and the same list for
+the same URL, so one build per ANONYMOUS_CACHE_SECONDS serves them all: the popular pages (the first
+page of the newest LoRAs, a model linked from everywhere) are the ones asked for at once, under load.
 
-The page's forms carry a CSRF token, which must be the visitor's own: it is rendered as a placeholder
-and replaced by the visitor's token in every answer.
+What decides whether something may be seen is not kept: the model page reads and checks the model's
+row on every request (unpublished, blocked or gone is at once a 404), and its key holds the row's
+`updated_at`, so an edit shows at once. A moderation decision drops every kept answer (`forget_all`
+bumps a generation that each entry carries). The rest (new comments, images, reviews, counts, a new
+model in a list) reaches these callers within ANONYMOUS_CACHE_SECONDS, as list totals lag by
+LIST_CACHE_SECONDS (and as the CivitAI answers' own `s-maxage=300` lets proxies keep them). Signed-in
+people, API keys, and a visitor with a message waiting always get an answer built for them.
+
+The model page's forms carry a CSRF token, which must be the visitor's own: it is rendered as a
+placeholder and replaced by the visitor's token in every answer.
 """
 
 import hashlib
@@ -24,52 +27,78 @@ from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
 
-GENERATION_KEY = "model-page:generation"
+GENERATION_KEY = "kept:generation"
 # Rendered in place of the CSRF token; letters only, so no escaping changes it.
 TOKEN_PLACEHOLDER = "modelpagecsrftokenplaceholder"
+
+
+def on() -> bool:
+    return settings.ANONYMOUS_CACHE_SECONDS > 0
+
+
+def generation() -> int:
+    """Read before building an answer to keep, so a decision taken meanwhile still drops it."""
+    return cache.get(GENERATION_KEY, 0)
+
+
+def get(key: str) -> str | None:
+    """The text kept under `key`, unless a moderation decision came after it was built."""
+    found = cache.get_many([key, GENERATION_KEY])
+    entry = found.get(key)
+    if entry is None or entry[0] != found.get(GENERATION_KEY, 0):
+        return None
+    return entry[1]
+
+
+def put(key: str, text: str, built_in: int) -> None:
+    cache.set(key, (built_in, text), settings.ANONYMOUS_CACHE_SECONDS)
+
+
+def forget_all() -> None:
+    """Drop every kept answer: a moderation decision shows at once."""
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:  # not set yet (or evicted): any new value differs from what entries hold
+        cache.set(GENERATION_KEY, 1, None)
+
+
+def request_key(prefix: str, request, *parts) -> str:
+    """A key for what `request` asks: its host (answers hold absolute URLs), path and query string."""
+    asked = f"{request.get_host()}{request.get_full_path()}"
+    return ":".join([prefix, *map(str, parts), hashlib.sha256(asked.encode()).hexdigest()[:32]])
+
+
+# --- The model page (models_app.views.model_detail)
 
 
 def applies(request) -> bool:
     """Whether this request may be answered with the page every anonymous visitor gets."""
     return (
-        settings.MODEL_PAGE_CACHE_SECONDS > 0
+        on()
         and request.method == "GET"
         and not request.user.is_authenticated
         and not len(messages.get_messages(request))  # len() reads them without using them up
     )
 
 
-def _key(request, model) -> str:
-    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-    return f"model-page:{model.pk}:{model.updated_at.timestamp()}:{get_language()}:{path}"
+def _page_key(request, model) -> str:
+    return request_key("model-page", request, model.pk, model.updated_at.timestamp(), get_language())
 
 
 def cached(request, model) -> HttpResponse | None:
     """The page kept for this request's anonymous visitors, or None (then render it with `render`)."""
-    key = _key(request, model)
-    found = cache.get_many([key, GENERATION_KEY])
-    entry = found.get(key)
-    if entry is None or entry[0] != found.get(GENERATION_KEY, 0):
-        return None
-    return _answer(request, entry[1])
+    html = get(_page_key(request, model))
+    return None if html is None else _answer(request, html)
 
 
 def render(request, template: str, context: dict) -> HttpResponse:
     """Render the page with the token placeholder, keep it, and answer with the visitor's token."""
-    generation = cache.get(GENERATION_KEY, 0)
+    built_in = generation()
     html = render_to_string(template, {**context, "csrf_token": TOKEN_PLACEHOLDER}, request)
-    cache.set(_key(request, context["model"]), (generation, html), settings.MODEL_PAGE_CACHE_SECONDS)
+    put(_page_key(request, context["model"]), html, built_in)
     return _answer(request, html)
 
 
 def _answer(request, html: str) -> HttpResponse:
     # get_token also has CsrfViewMiddleware set the visitor's CSRF cookie, as rendering would.
     return HttpResponse(html.replace(TOKEN_PLACEHOLDER, get_token(request)))
-
-
-def forget_all() -> None:
-    """Drop every kept page: a moderation decision shows at once."""
-    try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:  # not set yet (or evicted): any new value differs from what pages hold
-        cache.set(GENERATION_KEY, 1, None)

@@ -43,7 +43,7 @@ def _test_settings(settings, tmp_path):
         }
     # Pages as rendered: the copy kept for anonymous visitors lags behind by design
     # (models_app/page_cache.py); tests/models_app/test_model_page_cache.py turns it on.
-    settings.MODEL_PAGE_CACHE_SECONDS = 0
+    settings.ANONYMOUS_CACHE_SECONDS = 0
     cache.clear()  # rate-limit counters and cached pages must not leak between tests
     yield
 

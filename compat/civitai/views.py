@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods
 import billing
 from community import collections
 from community.auth import reads_only
-from models_app import downloads, levels, preferences, selectors
+from models_app import downloads, levels, page_cache, preferences, selectors
 from models_app.download_views import BadApiKey, caller, public_user
 from models_app.files import bounded_json
 from models_app.models import (
@@ -277,6 +277,16 @@ def models_list(request):
     params = request.GET
     if (_bool(params, "favorites") or _bool(params, "hidden")) and not user.is_authenticated:
         return _error(401, "Unauthorized")
+    # The same URL gives every anonymous caller the same answer: kept a few seconds, as popular
+    # pages are asked for at once (models_app/page_cache.py).
+    kept_key = (
+        page_cache.request_key("civitai-models", request)
+        if page_cache.on() and not user.is_authenticated
+        else None
+    )
+    if kept_key and (kept := page_cache.get(kept_key)) is not None:
+        return _answer_text(user, kept)
+    built_in = page_cache.generation() if kept_key else 0
     limit = _int(params, "limit", default=100, high=selectors.MAX_PAGE_SIZE)
     page = _int(params, "page", high=MAX_PAGE)
     cursor = params.get("cursor", "").strip()
@@ -341,6 +351,8 @@ def models_list(request):
     )
     metadata["nextCursor"] = next_cursor
     body = f'{{"items": [{", ".join(items)}], "metadata": {_dumps(metadata)}}}'
+    if kept_key:
+        page_cache.put(kept_key, body, built_in)
     return _answer_text(user, body)
 
 

@@ -1,6 +1,6 @@
-"""Model pages as anonymous visitors see them are rendered once and served again for a few seconds
-(models_app/page_cache.py, docs/performance.md#the-model-page): each visitor still gets their own
-CSRF token, and edits and moderation decisions show at once."""
+"""Model pages and the CivitAI list, as callers who are not signed in get them, are built once and
+served again for a few seconds (models_app/page_cache.py, docs/performance.md#kept-for-anonymous-visitors):
+each visitor still gets their own CSRF token, and edits and moderation decisions show at once."""
 
 import re
 
@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from community import comments
+from community.models import ApiKey
 from models_app import page_cache
 from models_app import services as model_services
 from moderation import services as moderation_services
@@ -22,7 +23,7 @@ TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 @pytest.fixture(autouse=True)
 def _pages_kept(settings):
-    settings.MODEL_PAGE_CACHE_SECONDS = 30  # the default, which tests/conftest.py turns off
+    settings.ANONYMOUS_CACHE_SECONDS = 30  # the default, which tests/conftest.py turns off
 
 
 @pytest.fixture
@@ -82,6 +83,28 @@ def test_signed_in_people_get_a_fresh_page_while_anonymous_visitors_wait_for_the
     signed_in = Client()
     signed_in.force_login(fan)
     assert "Just posted" in signed_in.get(url).content.decode()
-    assert "Just posted" not in visitor.get(url).content.decode()  # for MODEL_PAGE_CACHE_SECONDS
-    settings.MODEL_PAGE_CACHE_SECONDS = 0
+    assert "Just posted" not in visitor.get(url).content.decode()  # for ANONYMOUS_CACHE_SECONDS
+    settings.ANONYMOUS_CACHE_SECONDS = 0
     assert "Just posted" in visitor.get(url).content.decode()
+
+
+def test_the_civitai_list_is_kept_for_anonymous_tools_but_never_for_a_key(creator, moderator, run_on_commit):
+    first = make_model(creator, name="First Watercolor")
+    tool = Client()
+    assert [m["name"] for m in tool.get("/api/v1/models?limit=10").json()["items"]] == ["First Watercolor"]
+    make_model(creator, name="Second Watercolor")
+
+    with CaptureQueriesContext(connection) as queries:
+        kept = tool.get("/api/v1/models?limit=10")
+    assert len(queries) == 0 and [m["name"] for m in kept.json()["items"]] == ["First Watercolor"]
+    assert kept["Access-Control-Allow-Origin"] == "*"
+    _, key = ApiKey.create(user=creator, name="tool")
+    own = Client().get("/api/v1/models?limit=10", headers={"Authorization": f"Bearer {key}"})
+    assert {m["name"] for m in own.json()["items"]} == {"First Watercolor", "Second Watercolor"}
+    assert len(tool.get("/api/v1/models?limit=9").json()["items"]) == 2  # another URL, another answer
+
+    with run_on_commit():
+        moderation_services.act(
+            moderator=moderator, target_type="model", target_id=first.id, action="hide", reason="Stolen."
+        )
+    assert [m["name"] for m in tool.get("/api/v1/models?limit=10").json()["items"]] == ["Second Watercolor"]
