@@ -1,4 +1,5 @@
-"""Fixtures shared by the models_app tests: a stand-in for a ClamAV daemon speaking clamd's protocol.
+"""Fixtures shared by the models_app tests: uploads in small parts, and a stand-in for a ClamAV daemon
+speaking clamd's protocol.
 
 ClamAV itself can't run here (its signatures come from the internet), so the stand-in answers the
 way clamd does; the hub's client code and the pipeline around it are real.
@@ -12,6 +13,23 @@ import threading
 from pathlib import Path
 
 import pytest
+
+from tests.factories import make_model
+
+PART = 5 * 1024 * 1024  # S3's smallest part
+
+
+@pytest.fixture
+def small_parts(settings):
+    """Uploads in parts of S3's smallest size, so a test's file is a few parts."""
+    settings.UPLOAD_PART_SIZE = PART
+
+
+@pytest.fixture
+def version(creator):
+    """An unpublished model's version, for uploads."""
+    return make_model(creator, publish=False).versions.get()
+
 
 # The EICAR anti-virus test string, assembled at run time so that no scanner flags this source file.
 EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"

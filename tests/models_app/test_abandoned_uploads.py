@@ -12,12 +12,7 @@ from tests.factories import make_model
 from .test_upload_limits import age, open_upload, stored_parts
 from .test_uploads import PART, send_parts
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _small_parts(settings):
-    settings.UPLOAD_PART_SIZE = PART
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_parts")]
 
 
 def test_the_default_is_seven_days(settings):

@@ -19,14 +19,9 @@ from tests.factories import make_model
 from .test_upload_limits import open_upload, stored_parts
 from .test_uploads import PART, send_parts
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_parts")]
 
 DAY = 24 * 3600
-
-
-@pytest.fixture(autouse=True)
-def _small_parts(settings):
-    settings.UPLOAD_PART_SIZE = PART
 
 
 def stored(key: str) -> bool:

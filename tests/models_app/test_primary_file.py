@@ -13,12 +13,7 @@ from tests.factories import make_model
 
 from .test_uploads import PART, send_parts, start
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _small_parts(settings):
-    settings.UPLOAD_PART_SIZE = PART
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_parts")]
 
 
 @pytest.fixture

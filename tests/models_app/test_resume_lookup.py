@@ -11,17 +11,7 @@ from tests.factories import make_model
 
 from .test_uploads import PART, put_part, send_parts, start
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _small_parts(settings):
-    settings.UPLOAD_PART_SIZE = PART
-
-
-@pytest.fixture
-def version(creator):
-    return make_model(creator, publish=False).versions.get()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_parts")]
 
 
 @pytest.fixture

@@ -25,19 +25,9 @@ from tests.factories import make_model, make_user
 
 from .test_uploads import PART, put_part, send_parts, start
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_parts")]
 
 DAY = 24 * 3600
-
-
-@pytest.fixture(autouse=True)
-def _small_parts(settings):
-    settings.UPLOAD_PART_SIZE = PART
-
-
-@pytest.fixture
-def version(creator):
-    return make_model(creator, publish=False).versions.get()
 
 
 def stored_parts(key: str, upload_id: str) -> list[int] | None:

@@ -13,21 +13,11 @@ from models_app.models import FileStatus, ModelFile
 from tests.factories import make_model
 from tests.models_app.test_uploads import PART, send_parts, start
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_parts")]
 
 # What the worker may read back besides the one pass: the sniff and header reads (RangeReader
 # fetches at least 64 KiB a time), never the tensor data again.
 SMALL = 256 * 1024
-
-
-@pytest.fixture(autouse=True)
-def _small_parts(settings):
-    settings.UPLOAD_PART_SIZE = PART
-
-
-@pytest.fixture
-def version(creator):
-    return make_model(creator, publish=False).versions.get()
 
 
 @pytest.fixture

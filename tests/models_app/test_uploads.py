@@ -9,16 +9,11 @@ import urllib.request
 import pytest
 
 from models_app.models import ContentBlob, FileStatus, ModelFile
-from tests.factories import PASSWORD, make_model
+from tests.factories import PASSWORD
 
-pytestmark = pytest.mark.django_db
+from .conftest import PART
 
-PART = 5 * 1024 * 1024  # S3's smallest part
-
-
-@pytest.fixture(autouse=True)
-def _small_parts(settings):
-    settings.UPLOAD_PART_SIZE = PART
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_parts")]
 
 
 def put_part(client, url: str, data: bytes):
@@ -50,11 +45,6 @@ def send_parts(client, file_id: int, payload: bytes, numbers=None):
         url = client.post(f"/api/hub/uploads/{file_id}/parts/{number}").json()["url"]
         status, etag = put_part(client, url, chunks[number - 1])
         assert status == 200 and etag
-
-
-@pytest.fixture
-def version(creator):
-    return make_model(creator, publish=False).versions.get()
 
 
 @pytest.fixture
