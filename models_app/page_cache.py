@@ -63,8 +63,9 @@ def forget_all() -> None:
 
 
 def request_key(prefix: str, request, *parts) -> str:
-    """A key for what `request` asks: its host (answers hold absolute URLs), path and query string."""
-    asked = f"{request.get_host()}{request.get_full_path()}"
+    """A key for what `request` asks: its scheme and host (answers hold absolute URLs), path and
+    query string."""
+    asked = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
     return ":".join([prefix, *map(str, parts), hashlib.sha256(asked.encode()).hexdigest()[:32]])
 
 
