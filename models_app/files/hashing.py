@@ -17,11 +17,10 @@ import hashlib
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
-
-from zlib_ng import zlib_ng
 from typing import BinaryIO
 
 import blake3
+from zlib_ng import zlib_ng
 
 CHUNK_SIZE = 8 << 20
 AUTOV1_OFFSET = 0x100000
