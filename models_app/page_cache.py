@@ -7,17 +7,21 @@ page of the newest LoRAs, a model linked from everywhere) are the ones asked for
 
 What decides whether something may be seen is not kept: the model page reads and checks the model's
 row on every request (unpublished, blocked or gone is at once a 404), and its key holds the row's
-`updated_at`, so an edit shows at once. A moderation decision drops every kept answer (`forget_all`
-bumps a generation that each entry carries). The rest (new comments, images, reviews, counts, a new
-model in a list) reaches these callers within ANONYMOUS_CACHE_SECONDS, as list totals lag by
-LIST_CACHE_SECONDS (and as the CivitAI answers' own `s-maxage=300` lets proxies keep them). Signed-in
-people, API keys, and a visitor with a message waiting always get an answer built for them.
+`updated_at`, so an edit shows at once. A moderation decision drops every kept answer, in every
+process (`forget_all` changes a generation that each entry carries). The rest (new comments,
+images, reviews, counts, a new model in a list) reaches these callers within
+ANONYMOUS_CACHE_SECONDS, as list totals lag by LIST_CACHE_SECONDS (and as the CivitAI answers' own
+`s-maxage=300` lets proxies keep them). Signed-in people, API keys, and a visitor with a message
+waiting always get an answer built for them.
 
 The model page's forms carry a CSRF token, which must be the visitor's own: it is rendered as a
 placeholder and replaced by the visitor's token in every answer.
 """
 
 import hashlib
+import os
+import uuid
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
@@ -28,6 +32,10 @@ from django.template.loader import render_to_string
 from django.utils.translation import get_language
 
 GENERATION_KEY = "kept:generation"
+# With the embedded local-memory cache each process keeps its own answers, so the generation lives
+# in a file every process of this machine reads (a few microseconds a request): a decision taken in
+# one web process drops what the others kept too.
+GENERATION_FILE = "kept-generation"
 # Rendered in place of the CSRF token; letters only, so no escaping changes it.
 TOKEN_PLACEHOLDER = "modelpagecsrftokenplaceholder"
 
@@ -36,26 +44,48 @@ def on() -> bool:
     return settings.ANONYMOUS_CACHE_SECONDS > 0
 
 
-def generation() -> int:
+def _per_process() -> bool:
+    return settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+
+
+def _generation_file() -> Path:
+    return Path(settings.VAR_DIR) / GENERATION_FILE
+
+
+def generation():
     """Read before building an answer to keep, so a decision taken meanwhile still drops it."""
+    if _per_process():
+        try:
+            return _generation_file().read_text()
+        except FileNotFoundError:
+            return ""
     return cache.get(GENERATION_KEY, 0)
 
 
 def get(key: str) -> str | None:
     """The text kept under `key`, unless a moderation decision came after it was built."""
-    found = cache.get_many([key, GENERATION_KEY])
-    entry = found.get(key)
-    if entry is None or entry[0] != found.get(GENERATION_KEY, 0):
+    if _per_process():
+        entry, current = cache.get(key), generation()
+    else:  # one round trip for both
+        found = cache.get_many([key, GENERATION_KEY])
+        entry, current = found.get(key), found.get(GENERATION_KEY, 0)
+    if entry is None or entry[0] != current:
         return None
     return entry[1]
 
 
-def put(key: str, text: str, built_in: int) -> None:
+def put(key: str, text: str, built_in) -> None:
     cache.set(key, (built_in, text), settings.ANONYMOUS_CACHE_SECONDS)
 
 
 def forget_all() -> None:
-    """Drop every kept answer: a moderation decision shows at once."""
+    """Drop every kept answer, in every process: a moderation decision shows at once."""
+    if _per_process():
+        path = _generation_file()
+        temporary = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
+        temporary.write_text(uuid.uuid4().hex)
+        os.replace(temporary, path)  # readers see the old value or the new one, never half of one
+        return
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:  # not set yet (or evicted): any new value differs from what entries hold

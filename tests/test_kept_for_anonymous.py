@@ -2,14 +2,18 @@
 served again for a few seconds (models_app/page_cache.py, docs/performance.md#kept-for-anonymous-visitors):
 each visitor still gets their own CSRF token, and edits and moderation decisions show at once."""
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from community import comments
-from community.models import ApiKey
+from community.models import ApiKey, Comment, CommentStatus
 from models_app import page_cache
 from models_app import services as model_services
 from moderation import services as moderation_services
@@ -108,3 +112,29 @@ def test_the_civitai_list_is_kept_for_anonymous_tools_but_never_for_a_key(creato
             moderator=moderator, target_type="model", target_id=first.id, action="hide", reason="Stolen."
         )
     assert [m["name"] for m in tool.get("/api/v1/models?limit=10").json()["items"]] == ["Second Watercolor"]
+
+
+def test_a_decision_taken_in_another_process_drops_what_this_one_kept(model, fan, settings, tmp_path):
+    """The web processes each keep their own answers with the embedded local-memory cache; the
+    generation they compare against is shared (a file in VAR_DIR, or Redis)."""
+    settings.VAR_DIR = tmp_path
+    hidden = comment(fan, model, "Hidden elsewhere")
+    visitor, url = Client(), model.get_absolute_url()
+    assert "Hidden elsewhere" in visitor.get(url).content.decode()
+    Comment.objects.filter(id=hidden.id).update(status=CommentStatus.HIDDEN)
+    assert "Hidden elsewhere" in visitor.get(url).content.decode()  # kept
+
+    subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from models_app import page_cache; page_cache.forget_all()",
+        ],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "VAR_DIR": str(tmp_path)},
+        check=True,
+        capture_output=True,
+    )
+    assert "Hidden elsewhere" not in visitor.get(url).content.decode()
