@@ -52,7 +52,7 @@ def _generation_file() -> Path:
     return Path(settings.VAR_DIR) / GENERATION_FILE
 
 
-def generation():
+def generation() -> int | str:
     """Read before building an answer to keep, so a decision taken meanwhile still drops it."""
     if _per_process():
         try:
@@ -74,7 +74,7 @@ def get(key: str) -> str | None:
     return entry[1]
 
 
-def put(key: str, text: str, built_in) -> None:
+def put(key: str, text: str, built_in: int | str) -> None:
     cache.set(key, (built_in, text), settings.ANONYMOUS_CACHE_SECONDS)
 
 

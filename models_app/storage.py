@@ -432,7 +432,7 @@ def complete_multipart(*, key: str, upload_id: str, parts: list[dict]) -> None:
             raise
 
 
-def assemble_local_parts(*, key: str, upload_id: str, on_block=None) -> bool:
+def assemble_local_parts(*, key: str, upload_id: str, on_block) -> bool:
     """Make a local multipart upload's object, whose parts were written in place as they arrived,
     the object at `key` (a rename), then drop the parts' folder.
 
@@ -444,17 +444,15 @@ def assemble_local_parts(*, key: str, upload_id: str, on_block=None) -> bool:
     if not os.path.exists(src):
         shutil.rmtree(folder, ignore_errors=True)  # an earlier run renamed it and was stopped here
         return False
-    if on_block is not None:
-        size = sum(p["Size"] for p in list_parts(key=key, upload_id=upload_id))
-        with open(src, "rb") as f:
-            while size > 0 and (block := f.read(min(size, STREAM_CHUNK))):
-                BYTES_READ["parts"] += len(block)
-                size -= len(block)
-                on_block(block)
+    size = sum(p["Size"] for p in list_parts(key=key, upload_id=upload_id))
+    with open(src, "rb") as f:
+        while size > 0 and (block := f.read(min(size, STREAM_CHUNK))):
+            BYTES_READ["parts"] += len(block)
+            size -= len(block)
+            on_block(block)
     dst = model_storage().path(key)
     os.makedirs(os.path.dirname(dst), exist_ok=True)
     os.replace(src, dst)
-    _remove_partial_copies(dst)
     shutil.rmtree(folder, ignore_errors=True)
     return True
 
