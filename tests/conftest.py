@@ -42,7 +42,7 @@ def _test_settings(settings, tmp_path):
             },
         }
     # Pages as rendered: the copy kept for anonymous visitors lags behind by design
-    # (models_app/page_cache.py); tests/models_app/test_model_page_cache.py turns it on.
+    # (models_app/page_cache.py); tests/test_kept_for_anonymous.py turns it on.
     settings.ANONYMOUS_CACHE_SECONDS = 0
     cache.clear()  # rate-limit counters and cached pages must not leak between tests
     yield
