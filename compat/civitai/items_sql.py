@@ -26,6 +26,207 @@ from models_app.models import BaseModel
 
 from . import shapes
 
+
+def _literal(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+# The items are JSON text written by concatenation: json_build_object looks up how to write each
+# value's type on every call and cost twice as much (docs/performance.md#the-civitai-models-list-and-by-hash).
+def _value(expr: str) -> str:
+    """Any SQL value as JSON text; SQL NULL as null."""
+    return f"COALESCE(to_json({expr})::text, 'null')"
+
+
+def _number(expr: str) -> str:
+    """A number or boolean as JSON text (their SQL text is their JSON); SQL NULL as null."""
+    return f"COALESCE(({expr})::text, 'null')"
+
+
+def _fields(*pairs: tuple[str, str]) -> str:
+    """SQL for an object's text without its closing brace, from (key, SQL giving JSON text) pairs."""
+    parts = [
+        _literal(("{" if n == 0 else ", ") + json.dumps(key) + ": ") + " || " + value
+        for n, (key, value) in enumerate(pairs)
+    ]
+    return " || ".join(parts)
+
+
+def _object(*pairs: tuple[str, str]) -> str:
+    return f"({_fields(*pairs)} || '}}')"
+
+
+def _plain(expr: str) -> str:
+    """A string with nothing to escape (hex digits, a formatted date) as JSON text, or null."""
+    return f"""COALESCE('"' || ({expr}) || '"', 'null')"""
+
+
+def _iso(column: str) -> str:
+    """A timestamp as shapes.iso writes it (UTC, milliseconds, Z), or null."""
+    return _plain(f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')""")
+
+
+def _model_type(column: str) -> str:
+    return f"""CASE WHEN {column} IN ({{emitted_types}}) THEN to_json({column})::text ELSE '"Other"' END"""
+
+
+_FILE_HASHES = _fields(
+    ("AutoV1", _plain("f.autov1")),
+    ("AutoV2", _plain("left(f.sha256, 10)")),
+    ("SHA256", _plain("f.sha256")),
+    ("CRC32", _plain("f.crc32")),
+    ("BLAKE3", _plain("f.blake3")),
+)
+_FILE = _object(
+    ("id", "f.id::text"),
+    ("name", "to_json(f.name)::text"),
+    ("type", """CASE WHEN f.type IN ({file_types}) THEN to_json(f.type)::text ELSE '"Other"' END"""),
+    ("sizeKB", "(f.blob_size::float8 / 1024)::text"),
+    (
+        "metadata",
+        _object(
+            ("format", _value("f.format")),
+            ("size", _value("NULLIF(f.size_variant, '')")),
+            ("fp", _value("NULLIF(f.fp, '')")),
+        ),
+    ),
+    ("pickleScanResult", _value("{scan_results}")),
+    ("pickleScanMessage", _value("NULLIF(f.scan_message, '')")),
+    ("virusScanResult", _value("COALESCE(NULLIF(f.virus ->> 'result', ''), {scan_results})")),
+    (
+        "virusScanMessage",
+        """COALESCE(CASE WHEN f.virus ->> 'result' IS NOT NULL AND f.virus ->> 'result' <> 'Success'
+        THEN (f.virus -> 'message')::text END, 'null')""",
+    ),
+    ("scannedAt", _iso("f.scanned_at")),
+    (
+        "hashes",
+        f"""{_FILE_HASHES} || CASE WHEN COALESCE(f.autov3, '') = '' THEN '}}'
+        ELSE ', "AutoV3": "' || left(f.autov3, 12) || '"}}' END""",
+    ),
+    ("primary", "(f.id = p.primary_id)::text"),
+    (
+        "downloadUrl",
+        """to_json(%(origin)s || '/api/download/models/' || f.version_id || CASE
+        WHEN f.id = p.primary_id THEN ''
+        -- shapes._file_query: type/format/size/fp when they lead pick_file to this file.
+        WHEN f.dl AND f.id NOT IN (SELECT id FROM beaten)
+        THEN '?type=' || replace(f.type, ' ', '+') || '&format=' || replace(f.format, ' ', '+')
+            || CASE WHEN f.size_variant <> '' THEN '&size=' || replace(f.size_variant, ' ', '+') ELSE '' END
+            || CASE WHEN f.fp <> '' THEN '&fp=' || replace(f.fp, ' ', '+') ELSE '' END
+        ELSE '?fileId=' || f.id END)::text""",
+    ),
+)
+_IMAGE = _object(
+    ("id", "id::text"),
+    ("url", "to_json(%(origin)s || %(image_prefix)s || id || '/' || name)::text"),
+    ("nsfwLevel", _number("level")),
+    ("width", _number("width")),
+    ("height", _number("height")),
+    ("hash", _value("COALESCE(NULLIF(blurhash, ''), %(placeholder)s)")),
+    ("type", """CASE WHEN mime_type LIKE 'video/%%' THEN '"video"' ELSE '"image"' END"""),
+    ("hasMeta", "COALESCE(jsonb_typeof(meta) = 'object', false)::text"),
+    ("onSite", "'false'"),
+    ("meta", "CASE WHEN jsonb_typeof(meta) = 'object' THEN meta::text ELSE 'null' END"),
+)
+_VERSION = _fields(
+    ("id", "v.id::text"),
+    ("modelId", "v.model_id::text"),
+    ("index", "v.idx::text"),
+    ("name", _value("v.name")),
+    ("description", _value("NULLIF(v.description_html, '')")),
+    ("baseModel", _value("v.base_model_name")),
+    ("baseModelType", """'"Standard"'"""),
+    ("status", _value("{version_statuses}")),
+    (
+        "availability",
+        """CASE WHEN v.early THEN '"EarlyAccess"'
+        WHEN v.status IN ('published', 'archived') THEN '"Public"' ELSE '"Private"' END""",
+    ),
+    ("nsfwLevel", _number("v.nsfw_level")),
+    ("createdAt", _iso("v.created_at")),
+    ("updatedAt", _iso("v.updated_at")),
+    ("publishedAt", _iso("v.published_at")),
+    (
+        "trainedWords",
+        "CASE WHEN jsonb_typeof(v.trained_words) = 'array' THEN v.trained_words::text ELSE '[]' END",
+    ),
+    ("trainingStatus", "'null'"),
+    ("trainingDetails", "'null'"),
+    ("vaeId", "'null'"),
+    ("uploadType", """'"Created"'"""),
+    ("usageControl", _value("v.usage_control")),
+    (
+        "earlyAccessConfig",
+        """CASE WHEN COALESCE(v.early_access_days, 0) <> 0
+        THEN '{"timeframe": ' || v.early_access_days || '}' ELSE '{}' END""",
+    ),
+    ("earlyAccessEndsAt", _iso("CASE WHEN v.early THEN v.early_access_ends_at END")),
+    ("earlyAccessDeadline", _iso("CASE WHEN v.early THEN v.early_access_ends_at END")),
+    ("paidAccess", "'null'"),
+    ("supportsGeneration", "'false'"),
+    (
+        "air",
+        _value("""'urn:air:'
+        || CASE WHEN m.type IN ({emitted_types}) AND m.type = 'Upscaler' THEN 'other'
+                ELSE COALESCE(v.ecosystem, 'other') END
+        || ':' || COALESCE({air_types}, CASE WHEN m.type IN ({emitted_types})
+                THEN lower(m.type) ELSE 'other' END)
+        || ':' || %(source)s || ':' || m.id || '@' || v.id"""),
+    ),
+    (
+        "stats",
+        _object(
+            ("downloadCount", _number("v.download_count")),
+            ("thumbsUpCount", _number("v.thumbs_up_count")),
+            ("thumbsDownCount", _number("v.thumbs_down_count")),
+        ),
+    ),
+    (
+        "model",
+        f"""{
+            _fields(
+                ("name", _value("m.name")),
+                ("type", _model_type("m.type")),
+                ("nsfw", "(m.nsfw_level > 2)::text"),
+                ("poi", "'false'"),
+            )
+        } || CASE WHEN v.archived THEN ', "mode": "Archived"}}' ELSE '}}' END""",
+    ),
+    ("files", "CASE WHEN v.archived THEN '[]' ELSE fa.files END"),
+    ("images", "COALESCE(ia.images, '[]')"),
+)
+# Without its closing brace: model_items adds the stats, rounded in Python as shapes rounds them.
+_MODEL = _fields(
+    ("id", "m.id::text"),
+    ("name", _value("m.name")),
+    ("description", _value("m.description_html")),
+    ("type", _model_type("m.type")),
+    ("poi", "'false'"),
+    ("nsfw", "(m.nsfw_level > 2)::text"),
+    ("minor", "'false'"),
+    ("sfwOnly", "'false'"),
+    ("nsfwLevel", _number("m.nsfw_level")),
+    ("availability", """CASE WHEN m.status IN ('published', 'archived') THEN '"Public"' ELSE '"Private"' END"""),
+    ("allowNoCredit", _number("m.allow_no_credit")),
+    ("allowDerivatives", _number("m.allow_derivatives")),
+    ("allowDifferentLicense", _number("m.allow_different_license")),
+    ("allowCommercialUse", """to_json(array_remove(ARRAY[
+        CASE WHEN m.allow_commercial_images THEN 'Image' END,
+        CASE WHEN m.allow_commercial_rent THEN 'Rent' END,
+        CASE WHEN m.allow_commercial_sell THEN 'Sell' END], NULL))::text"""),
+    ("userId", _number("m.owner_id")),
+    ("supportsGeneration", "'false'"),
+    ("cosmetic", "'null'"),
+    ("createdAt", _iso("m.created_at")),
+    ("publishedAt", _iso("m.published_at")),
+    ("updatedAt", _iso("m.updated_at")),
+    ("creator", _object(("username", _value("m.username")), ("image", "'null'"))),
+    ("tags", "CASE WHEN jsonb_typeof(m.tag_names) = 'array' THEN m.tag_names::text ELSE '[]' END"),
+    ("modelVersions", "'[' || COALESCE(string_agg(vj.doc, ', ' ORDER BY vj.idx), '') || ']'"),
+)  # fmt: skip
+
+
 _TEMPLATE = """
 WITH m AS (
     SELECT m.id, m.name, m.description_html, m.type, m.nsfw_level, m.status, m.allow_no_credit,
@@ -88,40 +289,14 @@ fj AS (
         (f.name !~ '^[A-Za-z0-9 _.,;=+()@&!#$%%~''^-]+$' OR length(f.name) > 200 OR f.name ~ '^[ .]|[ .]$'
          OR concat(f.type, f.format, f.size_variant, f.fp) !~ '^[A-Za-z0-9 _.~-]*$'
          OR (f.virus IS NOT NULL AND jsonb_typeof(f.virus) NOT IN ('object', 'null'))) AS odd,
-        json_build_object(
-            'id', f.id,
-            'name', f.name,
-            'type', CASE WHEN f.type IN ({file_types}) THEN f.type ELSE 'Other' END,
-            'sizeKB', f.blob_size::float8 / 1024,
-            'metadata', json_build_object(
-                'format', f.format, 'size', NULLIF(f.size_variant, ''), 'fp', NULLIF(f.fp, '')),
-            'pickleScanResult', {scan_results},
-            'pickleScanMessage', NULLIF(f.scan_message, ''),
-            'virusScanResult', COALESCE(NULLIF(f.virus ->> 'result', ''), {scan_results}),
-            'virusScanMessage', CASE WHEN f.virus ->> 'result' IS NOT NULL AND f.virus ->> 'result' <> 'Success'
-                THEN f.virus -> 'message' END,
-            'scannedAt', to_char(f.scanned_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-            'hashes', CASE WHEN COALESCE(f.autov3, '') = ''
-                THEN json_build_object('AutoV1', f.autov1, 'AutoV2', left(f.sha256, 10), 'SHA256', f.sha256,
-                    'CRC32', f.crc32, 'BLAKE3', f.blake3)
-                ELSE json_build_object('AutoV1', f.autov1, 'AutoV2', left(f.sha256, 10), 'SHA256', f.sha256,
-                    'CRC32', f.crc32, 'BLAKE3', f.blake3, 'AutoV3', left(f.autov3, 12)) END,
-            'primary', f.id = p.primary_id,
-            'downloadUrl', %(origin)s || '/api/download/models/' || f.version_id || CASE
-                WHEN f.id = p.primary_id THEN ''
-                -- shapes._file_query: type/format/size/fp when they lead pick_file to this file.
-                WHEN f.dl AND f.id NOT IN (SELECT id FROM beaten)
-                THEN '?type=' || replace(f.type, ' ', '+') || '&format=' || replace(f.format, ' ', '+')
-                    || CASE WHEN f.size_variant <> '' THEN '&size=' || replace(f.size_variant, ' ', '+') ELSE '' END
-                    || CASE WHEN f.fp <> '' THEN '&fp=' || replace(f.fp, ' ', '+') ELSE '' END
-                ELSE '?fileId=' || f.id END
-        ) AS doc
+        {file_doc}
+         AS doc
     FROM f JOIN p ON p.version_id = f.version_id
     WHERE {primary_only}
 ),
 fa AS (
     SELECT version_id, bool_or(odd) AS odd,
-        json_agg(doc ORDER BY is_primary DESC, id) AS files
+        '[' || string_agg(doc, ', ' ORDER BY is_primary DESC, id) || ']' AS files
     FROM fj GROUP BY version_id
 ),
 i AS (
@@ -142,108 +317,21 @@ i AS (
 ),
 ia AS (
     SELECT version_id, bool_or(odd) AS odd,
-        json_agg(json_build_object(
-            'id', id,
-            'url', %(origin)s || %(image_prefix)s || id || '/' || name,
-            'nsfwLevel', level,
-            'width', width,
-            'height', height,
-            'hash', COALESCE(NULLIF(blurhash, ''), %(placeholder)s),
-            'type', CASE WHEN mime_type LIKE 'video/%%' THEN 'video' ELSE 'image' END,
-            'hasMeta', COALESCE(jsonb_typeof(meta) = 'object', false),
-            'onSite', false,
-            'meta', CASE WHEN jsonb_typeof(meta) = 'object' THEN meta END
-        ) ORDER BY image_id, n) AS images
+        '[' || string_agg({image_doc}, ', ' ORDER BY image_id, n) || ']' AS images
     FROM i WHERE n <= {max_images} GROUP BY version_id
 ),
 vj AS (
     SELECT v.model_id, v.idx, fa.odd OR COALESCE(ia.odd, false) AS odd,
-        (CASE WHEN v.archived THEN o::text
-              ELSE left(o::text, -1) || ', "downloadUrl": '
-                   || to_json(%(origin)s || '/api/download/models/' || v.id)::text || '}' END) AS doc
+        {version_doc} || CASE WHEN v.archived THEN '}' ELSE ', "downloadUrl": '
+            || to_json(%(origin)s || '/api/download/models/' || v.id)::text || '}' END AS doc
     FROM v
     JOIN fa ON fa.version_id = v.id
     LEFT JOIN ia ON ia.version_id = v.id
     JOIN m ON m.id = v.model_id
-    CROSS JOIN LATERAL (SELECT json_build_object(
-        'id', v.id,
-        'modelId', v.model_id,
-        'index', v.idx,
-        'name', v.name,
-        'description', NULLIF(v.description_html, ''),
-        'baseModel', v.base_model_name,
-        'baseModelType', 'Standard',
-        'status', {version_statuses},
-        'availability', CASE WHEN v.early THEN 'EarlyAccess'
-            WHEN v.status IN ('published', 'archived') THEN 'Public' ELSE 'Private' END,
-        'nsfwLevel', v.nsfw_level,
-        'createdAt', to_char(v.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-        'updatedAt', to_char(v.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-        'publishedAt', to_char(v.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-        'trainedWords', CASE WHEN jsonb_typeof(v.trained_words) = 'array' THEN v.trained_words ELSE '[]'::jsonb END,
-        'trainingStatus', NULL,
-        'trainingDetails', NULL,
-        'vaeId', NULL,
-        'uploadType', 'Created',
-        'usageControl', v.usage_control,
-        'earlyAccessConfig', CASE WHEN COALESCE(v.early_access_days, 0) <> 0
-            THEN json_build_object('timeframe', v.early_access_days) ELSE '{}'::json END,
-        'earlyAccessEndsAt', CASE WHEN v.early THEN
-            to_char(v.early_access_ends_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END,
-        'earlyAccessDeadline', CASE WHEN v.early THEN
-            to_char(v.early_access_ends_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END,
-        'paidAccess', NULL,
-        'supportsGeneration', false,
-        'air', 'urn:air:'
-            || CASE WHEN m.type IN ({emitted_types}) AND m.type = 'Upscaler' THEN 'other'
-                    ELSE COALESCE(v.ecosystem, 'other') END
-            || ':' || COALESCE({air_types}, CASE WHEN m.type IN ({emitted_types})
-                    THEN lower(m.type) ELSE 'other' END)
-            || ':' || %(source)s || ':' || m.id || '@' || v.id,
-        'stats', json_build_object('downloadCount', v.download_count,
-            'thumbsUpCount', v.thumbs_up_count, 'thumbsDownCount', v.thumbs_down_count),
-        'model', CASE WHEN v.archived
-            THEN json_build_object('name', m.name, 'type', CASE WHEN m.type IN ({emitted_types})
-                THEN m.type ELSE 'Other' END, 'nsfw', m.nsfw_level > 2, 'poi', false, 'mode', 'Archived')
-            ELSE json_build_object('name', m.name, 'type', CASE WHEN m.type IN ({emitted_types})
-                THEN m.type ELSE 'Other' END, 'nsfw', m.nsfw_level > 2, 'poi', false) END,
-        'files', CASE WHEN v.archived THEN '[]'::json ELSE fa.files END,
-        'images', COALESCE(ia.images, '[]'::json)
-    ) AS o) built
 )
--- The versions' texts are joined as text, not parsed again by a json_agg: the object ends with a
--- 0 that is cut off ("0}") for that list, then "mode" as json_build_object writes it.
 SELECT m.id, bool_or(COALESCE(vj.odd, false)),
-    left(json_build_object(
-        'id', m.id,
-        'name', m.name,
-        'description', m.description_html,
-        'type', CASE WHEN m.type IN ({emitted_types}) THEN m.type ELSE 'Other' END,
-        'poi', false,
-        'nsfw', m.nsfw_level > 2,
-        'minor', false,
-        'sfwOnly', false,
-        'nsfwLevel', m.nsfw_level,
-        'availability', CASE WHEN m.status IN ('published', 'archived') THEN 'Public' ELSE 'Private' END,
-        'allowNoCredit', m.allow_no_credit,
-        'allowDerivatives', m.allow_derivatives,
-        'allowDifferentLicense', m.allow_different_license,
-        'allowCommercialUse', array_remove(ARRAY[
-            CASE WHEN m.allow_commercial_images THEN 'Image' END,
-            CASE WHEN m.allow_commercial_rent THEN 'Rent' END,
-            CASE WHEN m.allow_commercial_sell THEN 'Sell' END], NULL),
-        'userId', m.owner_id,
-        'supportsGeneration', false,
-        'cosmetic', NULL,
-        'createdAt', to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-        'publishedAt', to_char(m.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-        'updatedAt', to_char(m.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-        'creator', json_build_object('username', m.username, 'image', NULL),
-        'tags', CASE WHEN jsonb_typeof(m.tag_names) = 'array' THEN m.tag_names ELSE '[]'::jsonb END,
-        'modelVersions', 0
-    )::text, -2) || '[' || COALESCE(string_agg(vj.doc, ', ' ORDER BY vj.idx), '') || '], "mode" : '
-        || CASE WHEN m.status = 'archived' THEN '"Archived"' ELSE 'null' END || '}',
-    m.status = 'archived', m.owner_id, m.download_count, m.thumbs_up_count, m.thumbs_down_count, m.comment_count,
+    {model_doc} || CASE WHEN m.status = 'archived' THEN ', "mode": "Archived"' ELSE '' END,
+    m.owner_id, m.download_count, m.thumbs_up_count, m.thumbs_down_count, m.comment_count,
     m.like_count, m.rating
 FROM m LEFT JOIN vj ON vj.model_id = m.id
 GROUP BY m.id, m.name, m.description_html, m.type, m.nsfw_level, m.status, m.allow_no_credit,
@@ -254,10 +342,6 @@ GROUP BY m.id, m.name, m.description_html, m.type, m.nsfw_level, m.status, m.all
 """
 
 
-def _literal(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def _case(column: str, mapping: dict) -> str:
     """The mapping as a CASE on `column` (constants in the SQL text: a parameter cast to jsonb
     would be parsed again for every row)."""
@@ -266,6 +350,13 @@ def _case(column: str, mapping: dict) -> str:
 
 
 _SQL = _TEMPLATE
+for _name, _text in {
+    "file_doc": _FILE,
+    "image_doc": _IMAGE,
+    "version_doc": _VERSION,
+    "model_doc": _MODEL,
+}.items():
+    _SQL = _SQL.replace("{" + _name + "}", _text)
 for _name, _text in {
     "scan_results": _case("f.scan_status", shapes.SCAN_RESULTS),
     "file_types": ", ".join(map(_literal, shapes.FILE_TYPES)),
@@ -330,7 +421,7 @@ def model_items(user, ids: list[int], viewer, *, primary_file_only: bool, now) -
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     items: dict[int, str | None] = {}
-    for model_id, odd, text, archived, owner_id, downloads, up, down, comments, likes, rating in rows:
+    for model_id, odd, head, owner_id, downloads, up, down, comments, likes, rating in rows:
         if odd or owner_id == owner:
             items[model_id] = None
             continue
@@ -345,10 +436,5 @@ def model_items(user, ids: list[int], viewer, *, primary_file_only: bool, now) -
             "ratingCount": votes,
             "rating": round(rating * 5, 2) if votes else 0,  # Python's rounding, as shapes.model_json
         }
-        # The rating is rounded here, so the stats go in last; "mode" only on archived models.
-        head = text[:-1] if archived else text[: -len(_NO_MODE)]
         items[model_id] = f'{head}, "stats": {json.dumps(stats)}}}'
     return items
-
-
-_NO_MODE = ', "mode" : null}'  # how json_build_object ends a model that is not archived

@@ -338,7 +338,7 @@ def models_list(request):
         rows = list(everything.values("id", sort_field)[offset : offset + limit + 1])
         current = page
     else:
-        rest = selectors.browse_queryset(user, query)
+        rest = selectors.browse_queryset(user, query) if cursor else everything
         rows = list(rest.values("id", sort_field)[: limit + 1])
         current = (total - selectors.cached_count(rest)) // limit + 1 if cursor else 1
     next_cursor = selectors.cursor_after(query, rows[limit - 1]) if len(rows) > limit else None
