@@ -1,20 +1,22 @@
-"""Answers for callers who are not signed in, kept for a few seconds: the model page, and the CivitAI
-models list (docs/performance.md#kept-for-anonymous-visitors).
+"""Answers for callers who are not signed in, kept for a few seconds: the model page, the search page
+and its suggestions, and the CivitAI models list (docs/performance.md#kept-for-anonymous-visitors).
 
-Everyone who is not signed in gets the same model page in their language, and the same list for
-the same URL, so one build per ANONYMOUS_CACHE_SECONDS serves them all: the popular pages (the first
-page of the newest LoRAs, a model linked from everywhere) are the ones asked for at once, under load.
+Everyone who is not signed in gets the same model page in their language, the same results for
+the same search and the same list for the same URL, so one build per ANONYMOUS_CACHE_SECONDS serves
+them all: the popular pages (the first page of the newest LoRAs, a model linked from everywhere, a
+trending word) are the ones asked for at once, under load.
 
 What decides whether something may be seen is not kept: the model page reads and checks the model's
 row on every request (unpublished, blocked or gone is at once a 404), and its key holds the row's
 `updated_at`, so an edit shows at once. A moderation decision drops every kept answer, in every
 process (`forget_all` changes a generation that each entry carries). The rest (new comments,
 images, reviews, counts, a new model in a list) reaches these callers within
-ANONYMOUS_CACHE_SECONDS, as list totals lag by LIST_CACHE_SECONDS (and as the CivitAI answers' own
+ANONYMOUS_CACHE_SECONDS (a model its owner unpublished leaves kept search results and lists
+then too; its page is a 404 at once), as list totals lag by LIST_CACHE_SECONDS (and as the CivitAI answers' own
 `s-maxage=300` lets proxies keep them). Signed-in people, API keys, and a visitor with a message
 waiting always get an answer built for them.
 
-The model page's forms carry a CSRF token, which must be the visitor's own: it is rendered as a
+The pages' forms carry a CSRF token, which must be the visitor's own: it is rendered as a
 placeholder and replaced by the visitor's token in every answer.
 """
 
@@ -99,7 +101,7 @@ def request_key(prefix: str, request, *parts) -> str:
     return ":".join([prefix, *map(str, parts), hashlib.sha256(asked.encode()).hexdigest()[:32]])
 
 
-# --- The model page (models_app.views.model_detail)
+# --- Pages: the model page and search (models_app.views)
 
 
 def applies(request) -> bool:
@@ -112,21 +114,26 @@ def applies(request) -> bool:
     )
 
 
-def _page_key(request, model) -> str:
+def model_page_key(request, model) -> str:
     return request_key("model-page", request, model.pk, model.updated_at.timestamp(), get_language())
 
 
-def cached(request, model) -> HttpResponse | None:
-    """The page kept for this request's anonymous visitors, or None (then render it with `render`)."""
-    html = get(_page_key(request, model))
+def search_page_key(request) -> str:
+    """The search page and the header's suggestions, by query (both in the URL)."""
+    return request_key("search-page", request, get_language())
+
+
+def cached(request, key: str) -> HttpResponse | None:
+    """The page kept under `key` for anonymous visitors, or None (then render it with `render`)."""
+    html = get(key)
     return None if html is None else _answer(request, html)
 
 
-def render(request, template: str, context: dict) -> HttpResponse:
+def render(request, key: str, template: str, context: dict) -> HttpResponse:
     """Render the page with the token placeholder, keep it, and answer with the visitor's token."""
     built_in = generation()
     html = render_to_string(template, {**context, "csrf_token": TOKEN_PLACEHOLDER}, request)
-    put(_page_key(request, context["model"]), html, built_in)
+    put(key, html, built_in)
     return _answer(request, html)
 
 

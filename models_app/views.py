@@ -26,17 +26,26 @@ def home(request):
 
 
 def search(request):
+    shared = page_cache.applies(request)  # the results every anonymous visitor gets
+    key = page_cache.search_page_key(request) if shared else ""
+    if shared and (response := page_cache.cached(request, key)):
+        return response
     query = request.GET.get("q", "")
     browsing = preferences.browsing(request)
     results = selectors.mark_blurred(
         selectors.search_models(request.user, query, levels=browsing.listed), browsing
     )
     if request.GET.get("fragment") == "suggestions":  # search as you type, in the header
-        return render(request, "models_app/_search_suggestions.html", {"models": results[:8], "query": query})
-    # search_text: what the header's search box shows (base.html); other pages leave it empty.
-    return render(
-        request, "models_app/search.html", {"query": query, "search_text": query, "models": results}
-    )
+        template, context = "models_app/_search_suggestions.html", {"models": results[:8], "query": query}
+    else:
+        # search_text: what the header's search box shows (base.html); other pages leave it empty.
+        template, context = (
+            "models_app/search.html",
+            {"query": query, "search_text": query, "models": results},
+        )
+    if shared:
+        return page_cache.render(request, key, template, context)
+    return render(request, template, context)
 
 
 def model_detail(request, pk: int, slug: str | None = None):
@@ -48,7 +57,7 @@ def model_detail(request, pk: int, slug: str | None = None):
     if model.nsfw_level == NsfwLevel.BLOCKED and not manage:
         raise Http404(gettext("No such model"))
     shared = page_cache.applies(request)  # the page every anonymous visitor gets
-    if shared and (response := page_cache.cached(request, model)):
+    if shared and (response := page_cache.cached(request, page_cache.model_page_key(request, model))):
         return response
     prefetch_related_objects([model], "tags")
     versions = list(selectors.visible_versions(request.user, model))
@@ -92,7 +101,8 @@ def model_detail(request, pk: int, slug: str | None = None):
         ),
     }
     if shared:
-        return page_cache.render(request, "models_app/model_detail.html", context)
+        key = page_cache.model_page_key(request, model)
+        return page_cache.render(request, key, "models_app/model_detail.html", context)
     return render(request, "models_app/model_detail.html", context)
 
 

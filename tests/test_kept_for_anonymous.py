@@ -1,4 +1,4 @@
-"""Model pages and the CivitAI list, as callers who are not signed in get them, are built once and
+"""Model pages, search results and the CivitAI list, as callers who are not signed in get them, are built once and
 served again for a few seconds (models_app/page_cache.py, docs/performance.md#kept-for-anonymous-visitors):
 each visitor still gets their own CSRF token, and edits and moderation decisions show at once."""
 
@@ -112,6 +112,33 @@ def test_the_civitai_list_is_kept_for_anonymous_tools_but_never_for_a_key(creato
             moderator=moderator, target_type="model", target_id=first.id, action="hide", reason="Stolen."
         )
     assert [m["name"] for m in tool.get("/api/v1/models?limit=10").json()["items"]] == ["Second Watercolor"]
+
+
+def test_search_results_and_suggestions_are_kept_for_anonymous_visitors(
+    creator, fan, moderator, run_on_commit
+):
+    first = make_model(creator, name="First Gouache")
+    visitor = Client()
+    assert "First Gouache" in visitor.get("/search/?q=gouache").content.decode()
+    assert "First Gouache" in visitor.get("/search/?q=gouache&fragment=suggestions").content.decode()
+    make_model(creator, name="Second Gouache")
+
+    with CaptureQueriesContext(connection) as queries:
+        page = visitor.get("/search/?q=gouache").content.decode()
+        suggestions = visitor.get("/search/?q=gouache&fragment=suggestions").content.decode()
+    assert len(queries) == 0 and "Second Gouache" not in page + suggestions
+    assert "<html" in page and "<html" not in suggestions  # each URL keeps its own answer
+    signed_in = Client()
+    signed_in.force_login(fan)
+    assert "Second Gouache" in signed_in.get("/search/?q=gouache").content.decode()
+    assert "Second Gouache" in visitor.get("/search/?q=gouache+").content.decode()  # another search
+
+    with run_on_commit():
+        moderation_services.act(
+            moderator=moderator, target_type="model", target_id=first.id, action="hide", reason="Stolen."
+        )
+    page = visitor.get("/search/?q=gouache").content.decode()
+    assert "First Gouache" not in page and "Second Gouache" in page
 
 
 def test_a_decision_taken_in_another_process_drops_what_this_one_kept(model, fan, settings, tmp_path):
