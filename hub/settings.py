@@ -249,7 +249,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Seconds a file may sit in "pending" or "processing" before the sweep enqueues it again.
 FILE_STUCK_AFTER = env_int("FILE_STUCK_AFTER", 300)
-# Seconds a model page and a CivitAI models list, as callers who are not signed in get them, are kept
+# Seconds a model page, search results and a CivitAI models list, as callers who are not signed in get them, are kept
 # and served again; 0 builds them every time (models_app/page_cache.py).
 ANONYMOUS_CACHE_SECONDS = env_int("ANONYMOUS_CACHE_SECONDS", 30)
 # Download requests per visitor (user, else address) and minute before 429; 0 turns the limit off.

