@@ -5,7 +5,9 @@ started the way `make run` starts it (bin/run-worker, both queues, 2 processes, 
 the API. The file is a safetensors file (a header laid out as models_app.demo.make_safetensors lays it
 out, then random tensor data). In interleaved rounds it times:
 
-    (a) plain sha256 of the file, in this process (the baseline);
+    (a) plain sha256 of the file, in this process (the baseline), and a plain copy of it (1 MiB
+        reads and writes, no hashing) next to the local hub's files: what writing 1 GiB costs on
+        this disk in the same run (on these VMs anywhere from 0.4 to 2.7 s);
     (b) `manage.py import_models FILE --owner bench` until the file's row says ready;
     (c) an upload through the API (start, every part PUT in order, complete) until ready, with an
         API key as tools send it;
@@ -64,6 +66,17 @@ def plain_sha256(path: Path) -> float:
     with path.open("rb") as f:
         hashlib.file_digest(f, "sha256")
     return time.perf_counter() - t0
+
+
+def plain_copy(path: Path, folder: Path) -> float:
+    target = folder / "bench-copy.tmp"
+    t0 = time.perf_counter()
+    with path.open("rb") as f, target.open("wb") as g:
+        while block := f.read(1 << 20):
+            g.write(block)
+    elapsed = time.perf_counter() - t0
+    target.unlink()
+    return elapsed
 
 
 def wait_ready(env: dict, file_id: int, timeout: float = 900) -> None:
@@ -200,6 +213,9 @@ def main():
             upload_to_ready(env, base, tiny)
         for _ in range(args.rounds):
             times.setdefault("sha256", []).append(plain_sha256(big))
+            times.setdefault("copy", []).append(
+                plain_copy(big, Path(next(iter(hubs.values()))[0]["VAR_DIR"]))
+            )
             for storage, (env, base) in hubs.items():
                 for name, path in (("tiny", tiny), ("big", big)):
                     times.setdefault(f"import {storage} {name}", []).append(import_to_ready(env, path))
@@ -208,7 +224,9 @@ def main():
     med = {k: statistics.median(v) for k, v in times.items()}
     a = med["sha256"]
     print(f"{args.size_mib} MiB safetensors, median of {args.rounds} interleaved rounds")
-    print(f"(a) plain sha256: {a:.2f} s")
+    print(
+        f"(a) plain sha256: {a:.2f} s; a plain copy of the file: {med['copy']:.2f} s ({med['copy'] / a:.2f}x)"
+    )
     print(f"{'':22} {'big s':>7} {'tiny s':>7} {'big/(a)':>8} {'(big-tiny)/(a)':>15}")
     for kind, label in (("import", "(b) import"), ("upload", "(c) upload"), ("after", "(d) complete->ready")):
         for storage in storages:
