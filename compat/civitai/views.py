@@ -396,17 +396,29 @@ def _version_answer(request, user, version_id: int | None, *, cache: str = PUBLI
         or not selectors.visible_models(user, include_archived=True).filter(id=model_id).exists()
     ):
         return _error(404, "Model not found")
-    [model] = api_models(user, [model_id])
-    versions = list(model.versions.all())
-    version = next((v for v in versions if v.id == version_id), None)
-    if version is None:
-        return _error(404, "Model not found")
-    data = shapes.version_json(
-        version, viewer=_viewer(request, user), model=model, index=versions.index(version)
-    )
-    if data is None:
-        return _error(404, "Missing model file")
+    viewer = _viewer(request, user)
+    data = _version_from_item(user, model_id, version_id, viewer)
+    if data is None:  # not in the database's item (no file to offer, hidden, odd): as shapes says
+        [model] = api_models(user, [model_id])
+        versions = list(model.versions.all())
+        version = next((v for v in versions if v.id == version_id), None)
+        if version is None:
+            return _error(404, "Model not found")
+        data = shapes.version_json(version, viewer=viewer, model=model, index=versions.index(version))
+        if data is None:
+            return _error(404, "Missing model file")
     return _answer(user, data, cache=cache)
+
+
+def _version_from_item(user, model_id: int, version_id: int, viewer: Viewer) -> dict | None:
+    """The version as its model's item built by PostgreSQL holds it (shapes.version_json is one
+    object for both forms, nested and standalone), or None when shapes must build it."""
+    if not items_sql.available(user):
+        return None
+    text = items_sql.model_items(user, [model_id], viewer, primary_file_only=False, now=timezone.now())
+    if text.get(model_id) is None:
+        return None
+    return next((v for v in json.loads(text[model_id])["modelVersions"] if v["id"] == version_id), None)
 
 
 @api_endpoint

@@ -217,6 +217,24 @@ def test_model_detail_from_the_database_is_the_one_shapes_builds(client, monkeyp
     assert served["modelVersions"][0]["files"]  # the odd model still lists its files
 
 
+def test_versions_from_the_database_are_the_ones_shapes_builds(client, monkeypatch, varied):
+    def both(url):
+        served = client.get(url)
+        with monkeypatch.context() as patched:
+            patched.setattr(items_sql, "available", lambda user: False)
+            portable = client.get(url)
+        assert (served.status_code, served.json()) == (portable.status_code, portable.json()), url
+        return served.status_code
+
+    answers = []
+    for version in ModelVersion.objects.filter(model__in=varied).prefetch_related("files__blob"):
+        answers.append(both(f"/api/v1/model-versions/{version.id}"))
+        for file in version.files.all():
+            answers.append(both(f"/api/v1/model-versions/by-hash/{file.blob.sha256}"))
+    # Published versions with files, and the ones left out: the archived, the one with no file.
+    assert answers.count(200) > 10 and 404 in answers
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the database builds items on PostgreSQL only")
 def test_on_postgresql_the_database_builds_all_but_the_odd_items(varied):
     viewer = Viewer(user=AnonymousUser(), origin="http://testserver")
