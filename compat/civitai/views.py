@@ -397,7 +397,7 @@ def _version_answer(request, user, version_id: int | None, *, cache: str = PUBLI
     ):
         return _error(404, "Model not found")
     viewer = _viewer(request, user)
-    data = _version_from_item(user, model_id, version_id, viewer)
+    data = _item_versions(user, [model_id], viewer)[0].get(version_id)
     if data is None:  # not in the database's item (no file to offer, hidden, odd): as shapes says
         [model] = api_models(user, [model_id])
         versions = list(model.versions.all())
@@ -410,15 +410,20 @@ def _version_answer(request, user, version_id: int | None, *, cache: str = PUBLI
     return _answer(user, data, cache=cache)
 
 
-def _version_from_item(user, model_id: int, version_id: int, viewer: Viewer) -> dict | None:
-    """The version as its model's item built by PostgreSQL holds it (shapes.version_json is one
-    object for both forms, nested and standalone), or None when shapes must build it."""
+def _item_versions(user, model_ids: list[int], viewer: Viewer) -> tuple[dict[int, dict], list[int]]:
+    """The versions of these models as their items built by PostgreSQL hold them, by id
+    (shapes.version_json is one object for a version inside its model and standing alone), and the
+    models whose versions shapes must build."""
     if not items_sql.available(user):
-        return None
-    text = items_sql.model_items(user, [model_id], viewer, primary_file_only=False, now=timezone.now())
-    if text.get(model_id) is None:
-        return None
-    return next((v for v in json.loads(text[model_id])["modelVersions"] if v["id"] == version_id), None)
+        return {}, list(model_ids)
+    texts = items_sql.model_items(user, model_ids, viewer, primary_file_only=False, now=timezone.now())
+    versions, rest = {}, []
+    for model_id in model_ids:
+        if texts.get(model_id) is None:
+            rest.append(model_id)
+            continue
+        versions.update((v["id"], v) for v in json.loads(texts[model_id])["modelVersions"])
+    return versions, rest
 
 
 @api_endpoint
@@ -489,8 +494,9 @@ def versions_by_hashes(request):
         set(ModelVersion.objects.filter(id__in=version_ids).values_list("model_id", flat=True))
     )
     viewer = _viewer(request, user)
-    items = []
-    for model in api_models(user, model_ids):
+    built, rest = _item_versions(user, model_ids, viewer)
+    items = [built[i] for i in version_ids if i in built]
+    for model in api_models(user, rest):
         for index, version in enumerate(model.versions.all()):
             if version.id in version_ids:
                 data = shapes.version_json(version, viewer=viewer, model=model, index=index)

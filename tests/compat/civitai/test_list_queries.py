@@ -233,6 +233,14 @@ def test_versions_from_the_database_are_the_ones_shapes_builds(client, monkeypat
             answers.append(both(f"/api/v1/model-versions/by-hash/{file.blob.sha256}"))
     # Published versions with files, and the ones left out: the archived, the one with no file.
     assert answers.count(200) > 10 and 404 in answers
+    shas = sorted(
+        {f.blob.sha256 for f in ModelFile.objects.filter(version__model__in=varied).select_related("blob")}
+    )
+    served = post(client, "/api/v1/model-versions/by-hash", shas[:100])
+    with monkeypatch.context() as patched:
+        patched.setattr(items_sql, "available", lambda user: False)
+        portable = post(client, "/api/v1/model-versions/by-hash", shas[:100])
+    assert len(served.json()) > 5 and served.json() == portable.json()
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the database builds items on PostgreSQL only")
