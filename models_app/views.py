@@ -57,7 +57,8 @@ def model_detail(request, pk: int, slug: str | None = None):
     if model.nsfw_level == NsfwLevel.BLOCKED and not manage:
         raise Http404(gettext("No such model"))
     shared = page_cache.applies(request)  # the page every anonymous visitor gets
-    if shared and (response := page_cache.cached(request, page_cache.model_page_key(request, model))):
+    key = page_cache.model_page_key(request, model) if shared else ""
+    if shared and (response := page_cache.cached(request, key)):
         return response
     prefetch_related_objects([model], "tags")
     versions = list(selectors.visible_versions(request.user, model))
@@ -101,7 +102,6 @@ def model_detail(request, pk: int, slug: str | None = None):
         ),
     }
     if shared:
-        key = page_cache.model_page_key(request, model)
         return page_cache.render(request, key, "models_app/model_detail.html", context)
     return render(request, "models_app/model_detail.html", context)
 
