@@ -8,7 +8,10 @@ out, then random tensor data). In interleaved rounds it times:
     (a) plain sha256 of the file, in this process (the baseline), and a plain copy of it (1 MiB
         reads and writes, no hashing) next to the local hub's files: what writing 1 GiB costs on
         this disk in the same run (on these VMs anywhere from 0.4 to 2.7 s);
-    (b) `manage.py import_models FILE --owner bench` until the file's row says ready;
+    (b) `manage.py import_models FILE --owner bench` until the file's row says ready; on local
+        storage also with --move (b'), the hub taking a copy of the file made beside its own files
+        before the clock starts (and written out to disk with sync, so its writing isn't counted):
+        a rename, then the worker's one read;
     (c) an upload through the API (start, every part PUT in order, complete) until ready, with an
         API key as tools send it;
     (d) of (c), the time from the "complete" call to ready: the work after the last byte arrived;
@@ -26,6 +29,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import statistics
 import struct
@@ -95,10 +99,10 @@ def wait_ready(env: dict, file_id: int, timeout: float = 900) -> None:
         db.close()
 
 
-def import_to_ready(env: dict, path: Path) -> float:
+def import_to_ready(env: dict, path: Path, *options: str) -> float:
     t0 = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "import_models", str(path), "--owner", "bench"],
+        [sys.executable, str(ROOT / "manage.py"), "import_models", str(path), "--owner", "bench", *options],
         env=env, cwd=ROOT, check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
     line = json.loads(out.strip().splitlines()[-1])
@@ -221,18 +225,31 @@ def main():
                     times.setdefault(f"import {storage} {name}", []).append(import_to_ready(env, path))
                     times.setdefault(f"upload {storage} {name}", []).append(upload_to_ready(env, base, path))
                     times.setdefault(f"after {storage} {name}", []).append(AFTER_BYTES[-1])
+                    if storage == "local":
+                        taken = Path(env["VAR_DIR"], f"taken-{name}.safetensors")
+                        shutil.copyfile(path, taken)
+                        os.sync()
+                        times.setdefault(f"move {storage} {name}", []).append(
+                            import_to_ready(env, taken, "--move")
+                        )
     med = {k: statistics.median(v) for k, v in times.items()}
     a = med["sha256"]
     print(f"{args.size_mib} MiB safetensors, median of {args.rounds} interleaved rounds")
     print(
         f"(a) plain sha256: {a:.2f} s; a plain copy of the file: {med['copy']:.2f} s ({med['copy'] / a:.2f}x)"
     )
-    print(f"{'':22} {'big s':>7} {'tiny s':>7} {'big/(a)':>8} {'(big-tiny)/(a)':>15}")
-    for kind, label in (("import", "(b) import"), ("upload", "(c) upload"), ("after", "(d) complete->ready")):
+    print(f"{'':26} {'big s':>7} {'tiny s':>7} {'big/(a)':>8} {'(big-tiny)/(a)':>15}")
+    kinds = (
+        ("import", "(b) import"), ("move", "(b') import --move"), ("upload", "(c) upload"),
+        ("after", "(d) complete->ready"),
+    )  # fmt: skip
+    for kind, label in kinds:
         for storage in storages:
+            if f"{kind} {storage} big" not in med:
+                continue
             big_s, tiny_s = med[f"{kind} {storage} big"], med[f"{kind} {storage} tiny"]
             print(
-                f"{label + ' ' + storage:22} {big_s:7.2f} {tiny_s:7.2f} {big_s / a:7.2f}x "
+                f"{label + ' ' + storage:26} {big_s:7.2f} {tiny_s:7.2f} {big_s / a:7.2f}x "
                 f"{(big_s - tiny_s) / a:14.2f}x"
             )
 

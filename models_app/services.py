@@ -1,8 +1,10 @@
 """Every write to the catalog that matters. Plain functions, keyword-only arguments, one transaction each."""
 
+import contextlib
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
+from pathlib import Path
 from typing import BinaryIO, NoReturn
 
 from django.conf import settings
@@ -347,30 +349,48 @@ def add_file(
     *,
     version: ModelVersion,
     name: str,
-    content: BinaryIO,
+    content: BinaryIO | None = None,
+    move_from: Path | None = None,
     type: str = FileType.MODEL,
     is_primary: bool | None = None,
 ) -> ModelFile:
     """Store bytes the hub already has (seed_demo, import_models) and queue them for processing.
 
-    The bytes are written before the row exists, so a failed write leaves no row; a row whose
+    `content` is read and stored; or the hub takes the local file `move_from` (import_models
+    --move): renamed into local storage when it can be, no byte written, and hashed by the worker;
+    else copied and then removed. The bytes are stored before the row exists, so a failed write
+    leaves no row, and a refused or failed import puts a renamed file back where it was. A row whose
     processing never starts is picked up by the periodic sweep.
     """
     name = check_upload_allowed(filename=name, size=None)
-    # Hashed while written, so the worker reads only the header (docs/performance.md#uploads-in-one-pass).
-    key, one_pass = processing.save_hashing(name, content)
-    size = model_storage().size(key)
-    limit = upload_limit(version.model.owner)
-    if size > limit:
-        model_storage().delete(key)
-        check_upload_allowed(filename=name, size=size, limit=limit)
-    with transaction.atomic():
-        model_file = _new_file_row(
-            version=version, name=name, type=type, is_primary=is_primary,
-            upload_key=key, size=size, status=FileStatus.PENDING,
-            metadata={processing.ONE_PASS_KEY: one_pass} if one_pass else {},
-        )  # fmt: skip
-        _enqueue_processing(model_file)
+    key, one_pass, renamed = new_upload_key(name), None, False
+    if move_from is not None:
+        renamed = storage.take_local_file(move_from, key)
+    if not renamed:
+        # Hashed while written, so the worker reads only the header (docs/performance.md#uploads-in-one-pass).
+        with move_from.open("rb") if move_from is not None else contextlib.nullcontext(content) as f:
+            key, one_pass = processing.save_hashing(name, f)
+    try:
+        size = model_storage().size(key)
+        limit = upload_limit(version.model.owner)
+        if size > limit:
+            if not renamed:
+                model_storage().delete(key)
+            check_upload_allowed(filename=name, size=size, limit=limit)
+        with transaction.atomic():
+            model_file = _new_file_row(
+                version=version, name=name, type=type, is_primary=is_primary,
+                upload_key=key, size=size, status=FileStatus.PENDING,
+                metadata={processing.ONE_PASS_KEY: one_pass} if one_pass else {},
+            )  # fmt: skip
+            _enqueue_processing(model_file)
+    except BaseException:
+        if renamed:
+            storage.give_back_local_file(key, move_from)
+        raise
+    if move_from is not None and not renamed:
+        with contextlib.suppress(OSError):  # can't remove it: the original stays, nothing is lost
+            move_from.unlink()
     return model_file
 
 

@@ -128,6 +128,37 @@ def copy_object(src_key: str, dst_key: str) -> None:
         _remove_partial_copies(dst_path)
 
 
+def take_local_file(path, key: str) -> bool:
+    """Make the local file at `path` the object `key` without writing its bytes: a rename into local
+    storage (import_models --move; docs/performance.md#uploads-in-one-pass). False, with nothing
+    changed, when that can't be done: storage on S3 or on another filesystem, a symbolic link, or a
+    file with other names (a hard link), whose bytes could then change under the hub's hashes."""
+    if is_s3():
+        return False
+    info = os.lstat(path)
+    if not os.path.isfile(path) or os.path.islink(path) or info.st_nlink != 1:
+        return False
+    dst_path = model_storage().path(key)
+    os.makedirs(os.path.dirname(dst_path), exist_ok=True)
+    try:
+        os.link(path, dst_path)  # never replaces an object: fails if the key exists
+    except OSError:  # another filesystem (EXDEV), or links not allowed there
+        return False
+    try:
+        os.unlink(path)
+    except OSError:  # the source's folder is read-only: keep no second name, copy instead
+        os.unlink(dst_path)
+        return False
+    if settings.FILE_UPLOAD_PERMISSIONS is not None:  # as storage.save sets them on what it writes
+        os.chmod(dst_path, settings.FILE_UPLOAD_PERMISSIONS)
+    return True
+
+
+def give_back_local_file(key: str, path) -> None:
+    """Undo take_local_file: the import failed after the rename, so the file returns where it was."""
+    os.rename(model_storage().path(key), path)
+
+
 def _remove_partial_copies(path: str) -> None:
     """Delete the temporary copies of `path` that a worker killed mid-write left behind (SIGKILL runs
     no finally), once the object itself is complete; a run still writing one finds it gone and its

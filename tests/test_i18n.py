@@ -196,7 +196,7 @@ def test_every_template_string_and_message_has_a_french_translation():
 
 def test_the_extractor_sees_templates_and_python_code():
     found = {(m.path, m.msgid) for m in project_messages()}
-    assert ("templates/base.html", "Log in") in found
+    assert ("templates/_chrome/nav_anonymous.html", "Log in") in found
     assert ("models_app/views.py", "%(name)s is published.") in found
     plural = [m for m in project_messages() if m.msgid == "%(shown)s download"]
     assert plural and plural[0].plural == "%(shown)s downloads"

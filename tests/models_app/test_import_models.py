@@ -1,14 +1,19 @@
 """`manage.py import_models`: local files through the same pipeline, one JSON line per file."""
 
+import hashlib
 import io
 import json
+import os
+from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from models_app import demo
+from models_app import demo, services, storage
 from models_app.models import AIModel, FileStatus, ModelFile
-from tests.factories import make_user
+from models_app.storage import model_storage
+from tests.factories import make_model, make_user
 from tests.models_app.test_scanning import exec_writing, torch_zip
 
 # Transactional, so files are processed (inline) as soon as each import commits, as with a worker.
@@ -74,3 +79,71 @@ def test_a_missing_path_is_reported_and_the_rest_goes_on(base_models, tmp_path):
     lines = run(str(tmp_path / "missing.safetensors"), str(good), "--owner", "ivy", "--wait")
     assert [line["status"] for line in lines] == ["rejected", "ready"]
     assert lines[0]["message"] == "No such file."
+
+
+# --- --move: the hub takes the file instead of copying it (docs/performance.md#uploads-in-one-pass).
+
+
+def test_move_takes_the_file_and_it_is_processed_as_a_copied_one(base_models, tmp_path):
+    make_user("jon")
+    data = demo.tiny_lora()
+    path = tmp_path / "jon_style.safetensors"
+    path.write_bytes(data)
+    inode = path.stat().st_ino
+    [line] = run(str(path), "--owner", "jon", "--move", "--wait")
+    assert line["status"] == "ready"
+    assert line["sha256"] == hashlib.sha256(data).hexdigest().upper()
+    assert not path.exists()  # taken, not copied
+    blob = ModelFile.objects.get(version_id=line["version_id"]).blob
+    with model_storage().open(blob.storage_key) as stored:
+        assert stored.read() == data
+    if not storage.is_s3():  # local storage on the same disk: the very file, renamed; no byte written
+        assert os.stat(model_storage().path(blob.storage_key)).st_ino == inode
+
+
+def test_move_copies_a_file_with_another_name_and_leaves_that_name_alone(base_models, tmp_path):
+    make_user("kim")
+    data = demo.tiny_lora()
+    path = tmp_path / "kim.safetensors"
+    path.write_bytes(data)
+    other_name = tmp_path / "also-kim.safetensors"
+    os.link(path, other_name)  # a hard link: renaming would let writes there change the hub's bytes
+    [line] = run(str(path), "--owner", "kim", "--move", "--wait")
+    assert line["status"] == "ready"
+    assert not path.exists() and other_name.read_bytes() == data
+    blob = ModelFile.objects.get(version_id=line["version_id"]).blob
+    if not storage.is_s3():
+        assert os.stat(model_storage().path(blob.storage_key)).st_ino != other_name.stat().st_ino
+
+
+def test_move_of_a_symbolic_link_imports_its_target_and_leaves_the_target(base_models, tmp_path):
+    make_user("lou")
+    data = demo.tiny_lora()
+    target = tmp_path / "target.safetensors"
+    target.write_bytes(data)
+    link = tmp_path / "lou.safetensors"
+    link.symlink_to(target)
+    [line] = run(str(link), "--owner", "lou", "--move", "--wait")
+    assert line["status"] == "ready" and line["sha256"] == hashlib.sha256(data).hexdigest().upper()
+    assert not link.is_symlink() and target.read_bytes() == data
+
+
+def test_a_moved_file_that_is_refused_goes_back_where_it_was(base_models, tmp_path, settings):
+    owner = make_user("max")
+    version = make_model(owner).versions.get()
+    data = demo.tiny_lora()
+    path = tmp_path / "max.safetensors"
+    path.write_bytes(data)
+    stored_before = _stored_files()
+    settings.MAX_UPLOAD_SIZE = len(data) - 1  # the owner's limit, checked once the bytes are stored
+    with pytest.raises(ValidationError):
+        services.add_file(version=version, name=path.name, move_from=path)
+    assert path.read_bytes() == data
+    assert not ModelFile.objects.filter(version=version, name=path.name).exists()
+    assert _stored_files() == stored_before
+
+
+def _stored_files() -> list:
+    if storage.is_s3():
+        return []  # a copy refused on S3 is deleted by the code path every upload takes
+    return sorted(p for p in Path(model_storage().location).rglob("*") if p.is_file())

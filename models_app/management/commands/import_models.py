@@ -34,12 +34,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--publish", action="store_true", help="Publish each version after adding its file."
         )
+        parser.add_argument(
+            "--move",
+            action="store_true",
+            help="Take each file instead of copying it: renamed into local storage on the same filesystem "
+            "(no byte written, no second copy on disk), else copied and then removed. A file that is "
+            "refused stays where it was.",
+        )
         parser.add_argument("--wait", action="store_true", help="Wait until each file is processed.")
         parser.add_argument(
             "--timeout", type=float, default=3600, help="Seconds to wait per file with --wait."
         )
 
-    def handle(self, paths, owner, type, base_model, publish, wait, timeout, **options):
+    def handle(self, paths, owner, type, base_model, publish, move, wait, timeout, **options):
         try:
             user = get_user_model().objects.get(username=owner)
         except get_user_model().DoesNotExist:
@@ -47,7 +54,7 @@ class Command(BaseCommand):
         if base_model and not BaseModel.objects.filter(name=base_model).exists():
             raise CommandError(f"Unknown base model {base_model!r}.")
         for path in self._files(paths):
-            line = self._import(path, user=user, model_type=type, base_model=base_model)
+            line = self._import(path, user=user, model_type=type, base_model=base_model, move=move)
             file_id = line.pop("file_id", None)
             if file_id and wait:
                 line.update(self._wait(file_id, timeout))
@@ -72,7 +79,7 @@ class Command(BaseCommand):
             else:
                 yield path
 
-    def _import(self, path: Path, *, user, model_type, base_model) -> dict:
+    def _import(self, path: Path, *, user, model_type, base_model, move: bool) -> dict:
         line = {"path": str(path), "model_id": None, "version_id": None}
         try:
             if not path.is_file():
@@ -92,13 +99,16 @@ class Command(BaseCommand):
                 base_model=base_model or self._known_base(detected.base_model),
             )
             line.update(model_id=model.id, version_id=version.id)
-            with path.open("rb") as f:
+            file_type = _FILE_TYPES.get(model_type, FileType.MODEL)
+            if move:
                 model_file = services.add_file(
-                    version=version,
-                    name=path.name,
-                    content=File(f, name=path.name),
-                    type=_FILE_TYPES.get(model_type, FileType.MODEL),
+                    version=version, name=path.name, move_from=path, type=file_type
                 )
+            else:
+                with path.open("rb") as f:
+                    model_file = services.add_file(
+                        version=version, name=path.name, content=File(f, name=path.name), type=file_type
+                    )
             model_file.refresh_from_db()
             line.update(file_id=model_file.id, **_status(model_file))
         except ValidationError as exc:
