@@ -5,20 +5,11 @@ name."""
 import re
 
 import pytest
-from django.conf import settings
-from django.utils import translation
 
 from tests.factories import PASSWORD, make_user
+from tests.test_i18n import FRENCH, _english_afterwards  # noqa: F401 (an autouse fixture: English after each test)
 
 pytestmark = pytest.mark.django_db
-
-FRENCH = {"HTTP_ACCEPT_LANGUAGE": "fr-FR,fr;q=0.9,en;q=0.5"}
-
-
-@pytest.fixture(autouse=True)
-def _english_afterwards():
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
 
 
 def _nav(page: str) -> str:
