@@ -144,13 +144,14 @@ def take_local_file(path, key: str) -> bool:
         os.link(path, dst_path)  # never replaces an object: fails if the key exists
     except OSError:  # another filesystem (EXDEV), or links not allowed there
         return False
+    if settings.FILE_UPLOAD_PERMISSIONS is not None:  # as storage.save sets them on what it writes
+        with contextlib.suppress(OSError):  # someone else's file: it keeps its mode
+            os.chmod(dst_path, settings.FILE_UPLOAD_PERMISSIONS)
     try:
         os.unlink(path)
     except OSError:  # the source's folder is read-only: keep no second name, copy instead
         os.unlink(dst_path)
         return False
-    if settings.FILE_UPLOAD_PERMISSIONS is not None:  # as storage.save sets them on what it writes
-        os.chmod(dst_path, settings.FILE_UPLOAD_PERMISSIONS)
     return True
 
 
