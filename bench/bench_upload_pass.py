@@ -18,7 +18,8 @@ out, then random tensor data). In interleaved rounds it times:
 
 on local storage and on S3 (a moto server), and the same (b) and (c) for a 1 KiB safetensors file:
 their start-up (Django start-up of the command, requests, broker delay). The row's status is read
-from the hub's SQLite database every 10 ms. Prints medians and the ratios (b), (c) and (d) to (a), also
+from the hub's SQLite database every 10 ms. Each case starts after a sync, with no other case's
+writes waiting to reach the disk. Prints medians and the ratios (b), (c) and (d) to (a), also
 with the start-up taken off. Asserts nothing.
 
     .venv/bin/python bench/bench_upload_pass.py [--size-mib 1024] [--rounds 3] [--storage local,s3]
@@ -216,13 +217,19 @@ def main():
             import_to_ready(env, tiny)
             upload_to_ready(env, base, tiny)
         for _ in range(args.rounds):
+            # Every case starts with no dirty pages waiting: the last case's writes, flushed by the
+            # kernel in the background, would otherwise slow whichever case came next.
+            os.sync()
             times.setdefault("sha256", []).append(plain_sha256(big))
+            os.sync()
             times.setdefault("copy", []).append(
                 plain_copy(big, Path(next(iter(hubs.values()))[0]["VAR_DIR"]))
             )
             for storage, (env, base) in hubs.items():
                 for name, path in (("tiny", tiny), ("big", big)):
+                    os.sync()
                     times.setdefault(f"import {storage} {name}", []).append(import_to_ready(env, path))
+                    os.sync()
                     times.setdefault(f"upload {storage} {name}", []).append(upload_to_ready(env, base, path))
                     times.setdefault(f"after {storage} {name}", []).append(AFTER_BYTES[-1])
                     if storage == "local":

@@ -326,6 +326,19 @@ class SearchDocument(models.Model):
         return self.name
 
 
+class SearchWord(models.Model):
+    """A word of a published model's name (PostgreSQL only): a search that finds less than a page
+    corrects each of its words to the closest of these (migration 0035,
+    docs/performance.md#search-and-the-browse-list). Kept by a trigger on SearchDocument; words are
+    added, never removed, so a renamed model's old words stay (a correction to one finds nothing
+    more than the uncorrected word)."""
+
+    word = models.CharField(max_length=40, primary_key=True)
+
+    def __str__(self):
+        return self.word
+
+
 class ModelVersion(HasDescription, models.Model):
     model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="versions")
     name = models.CharField(max_length=MAX_VERSION_NAME_LENGTH)

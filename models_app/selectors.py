@@ -342,10 +342,11 @@ def _card_from_search_row(row) -> ModelCard:
 def search_model_ids(user, query: str, *, limit: int = 24, levels: int = DEFAULT_MASK) -> list[int]:
     """Ids of published models matching a free-text query, best first, of the `levels` mask only.
 
-    On PostgreSQL every way of matching uses an index (migrations 0005, 0009, 0012): full-text search
-    over name, tags, trigger words and description (one stored, weighted tsvector), trigram
-    similarity on names and tags for typos, and the creator; the candidates are then ranked by text
-    rank plus name similarity.
+    On PostgreSQL every way of matching uses an index (migrations 0012, 0034, 0035): full-text search
+    over name, tags, trigger words and description (one stored, weighted tsvector), the most
+    downloaded documents first; for typos, each query word corrected to the closest word of a
+    published name, and trigram similarity on tags; the creator. The candidates are then ranked by
+    text rank plus name similarity.
     On SQLite: an FTS5 trigram index for substrings and typos, scored by field and by trigram
     similarity (sqlite_search.py); trigger words are those of published versions, as on PostgreSQL.
     """

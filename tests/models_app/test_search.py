@@ -250,3 +250,54 @@ def test_a_word_in_more_models_than_a_search_reads_still_finds_the_most_download
             " WHERE m.name = 'Heron study 000'"
         )
         assert cursor.fetchone()[0] == 3
+
+
+def test_a_query_whose_words_no_model_has_together_still_finds_models_with_some_of_them(catalog, fan):
+    assert "Cyberpunk City" in found(fan, "cyberpunk city night")
+
+
+def test_a_misspelled_name_is_found_beyond_the_most_downloaded_models(creator, fan):
+    """PostgreSQL corrects each misspelled word to the closest word of a published name (migration
+    0035) and searches the corrected words like any others: here the model is far behind 2,000 more
+    downloaded ones that share one of its words, and it still comes first."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the search function is PostgreSQL's")
+    from django.utils import timezone
+
+    from models_app.models import SearchWord
+
+    now = timezone.now()
+    AIModel.objects.bulk_create(
+        AIModel(
+            owner=creator, name=f"Prints of Paris {i}", slug=f"prints-of-paris-{i}", type="LORA",
+            status="published", published_at=now, download_count=1_000 + i,
+        )
+        for i in range(2_100)
+    )  # fmt: skip
+    make_model(creator, name="Ukiyo-e Prints")
+    make_model(creator, name="Ukiyo-e Sketches", publish=False)
+
+    assert found(fan, "ukiyoe prnts")[0] == "Ukiyo-e Prints"
+    words = set(SearchWord.objects.values_list("word", flat=True))
+    assert {"ukiyo", "prints", "paris"} <= words
+    assert "sketches" not in words  # a draft's name is nobody's business yet
+    assert "of" not in words  # too short to correct anything
+
+
+def test_the_words_of_a_renamed_or_newly_published_model_correct_typos_at_once(creator, fan):
+    if connection.vendor != "postgresql":
+        pytest.skip("the search function is PostgreSQL's")
+    from models_app import services
+    from models_app.tasks import process_file
+
+    model = make_model(creator, name="Heron Study")
+    draft = make_model(creator, name="Kingfisher Dive", publish=False)
+    assert found(fan, "kingfsher") == []
+    model.name = "Egret Study"
+    model.save()
+    assert found(fan, "egrett") == ["Egret Study"]
+
+    version = draft.versions.get()
+    process_file.apply(args=[version.files.get().id])  # its file checked, so publishing is at once
+    services.publish_version(version=version, by=creator)
+    assert found(fan, "kingfsher") == ["Kingfisher Dive"]
