@@ -298,6 +298,8 @@ def pages(t: dict) -> dict[str, str]:
         "hub-search": "/api/hub/models?q=watercolor&limit=24",
         # A word in half the catalog's descriptions (seed_catalog's "style"): what a frequent word costs.
         "hub-search-common": "/api/hub/models?q=style&limit=24",
+        # A misspelled word beside a right one: fewer than a page match, so the typo steps run.
+        "hub-search-typo": "/api/hub/models?q=watercolr+portrait&limit=24",
         "search-page": "/search/?q=watercolor",
         "model-page": "/models/{}/{}".format(*t["typical"]),
         "model-page-most": f"/models/{model_id}/{slug}",
@@ -398,7 +400,7 @@ def main(argv=None):
             rounds=args.rounds,
         )
         if "hub-list" in results:
-            for name in ("hub-search", "hub-search-common", "search-page"):
+            for name in ("hub-search", "hub-search-common", "hub-search-typo", "search-page"):
                 if name in results:
                     print(
                         f"{name} p95 = {results[name].p95 / results['hub-list'].p95:.2f}x hub-list p95 (target <= 1.5x)"
