@@ -220,22 +220,28 @@ def names(response) -> list[str]:
     return [item["name"] for item in response.json()["items"]]
 
 
+def published_in_bulk(owner, downloads_by_name: dict[str, int]) -> None:
+    """Published models without versions, many at once (the search table's triggers still run)."""
+    from django.utils import timezone
+    from django.utils.text import slugify
+
+    now = timezone.now()
+    AIModel.objects.bulk_create(
+        AIModel(
+            owner=owner, name=name, slug=slugify(name), type="LORA", status="published",
+            published_at=now, download_count=downloads,
+        )
+        for name, downloads in downloads_by_name.items()
+    )  # fmt: skip
+
+
 def test_a_word_in_more_models_than_a_search_reads_still_finds_the_most_downloaded(creator, fan):
     """PostgreSQL reads the most downloaded documents first (migration 0034): the full-text index
     alone handed over the first hundred matches it stored, here the oldest, and missed the popular
     ones created last."""
     if connection.vendor != "postgresql":
         pytest.skip("the search function is PostgreSQL's")
-    from django.utils import timezone
-
-    now = timezone.now()
-    AIModel.objects.bulk_create(
-        AIModel(
-            owner=creator, name=f"Heron study {i:03d}", slug=f"heron-study-{i:03d}", type="LORA",
-            status="published", published_at=now, download_count=1_000_000 + i if i >= 140 else i,
-        )
-        for i in range(150)
-    )  # fmt: skip
+    published_in_bulk(creator, {f"Heron study {i:03d}": 1_000_000 + i if i >= 140 else i for i in range(150)})
     results = found(fan, "heron")
     assert results[:10] == [f"Heron study {i:03d}" for i in range(149, 139, -1)]
     with connection.cursor() as cursor:  # floor(log2(downloads + 1)), kept by the trigger
@@ -262,18 +268,9 @@ def test_a_misspelled_name_is_found_beyond_the_most_downloaded_models(creator, f
     downloaded ones that share one of its words, and it still comes first."""
     if connection.vendor != "postgresql":
         pytest.skip("the search function is PostgreSQL's")
-    from django.utils import timezone
-
     from models_app.models import SearchWord
 
-    now = timezone.now()
-    AIModel.objects.bulk_create(
-        AIModel(
-            owner=creator, name=f"Prints of Paris {i}", slug=f"prints-of-paris-{i}", type="LORA",
-            status="published", published_at=now, download_count=1_000 + i,
-        )
-        for i in range(2_100)
-    )  # fmt: skip
+    published_in_bulk(creator, {f"Prints of Paris {i}": 1_000 + i for i in range(2_100)})
     make_model(creator, name="Ukiyo-e Prints")
     make_model(creator, name="Ukiyo-e Sketches", publish=False)
 
