@@ -127,10 +127,9 @@ FORWARD = [
     """CREATE TRIGGER models_app_searchword_update AFTER UPDATE OF name, published ON models_app_searchdocument
        FOR EACH ROW WHEN (NEW.published AND (OLD.name IS DISTINCT FROM NEW.name OR NOT OLD.published))
        EXECUTE FUNCTION models_app_searchword_add()""",
-    """INSERT INTO models_app_searchword (word)
-       SELECT DISTINCT w FROM models_app_searchdocument d,
-           regexp_split_to_table(lower(d.name), '[^[:alnum:]]+') w
-       WHERE d.published AND length(w) BETWEEN 3 AND 40 ORDER BY 1 ON CONFLICT DO NOTHING""",
+    f"""INSERT INTO models_app_searchword (word)
+       SELECT DISTINCT n.w FROM models_app_searchdocument d, LATERAL ({NAME_WORDS.format(name="d.name")}) n
+       WHERE d.published ORDER BY 1 ON CONFLICT DO NOTHING""",
     # Built after the words are in, and without GIN's pending list: words are added rarely and read
     # by every search short of a page (with a pending list, the first 3,000 words took 1.2 ms a
     # look-up instead of 0.2).
