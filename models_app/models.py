@@ -302,10 +302,10 @@ class FormerSlug(models.Model):
 
 
 class SearchDocument(models.Model):
-    """What search reads of a model, in a narrow table of its own: the text vector, the name for typo
-    matching, whether it is published and its content level. PostgreSQL triggers (migration 0012) keep it in step with
-    AIModel on every insert and update, so no code path can forget it; SQLite's simpler search does
-    not use it and leaves it empty.
+    """What search reads of a model, in a narrow table of its own: the text vector, the name (its
+    similarity to the query counts in the ranking), whether it is published and its content level.
+    PostgreSQL triggers (migration 0012) keep it in step with AIModel on every insert and update, so
+    no code path can forget it; SQLite's simpler search does not use it and leaves it empty.
 
     Why a copy: the model rows are wide (descriptions, JSON), so ranking a few hundred matches read
     as many pages from the big table; here they sit in a few (bench/load.py measures the search).
