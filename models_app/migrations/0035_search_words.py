@@ -28,11 +28,13 @@ from django.db import migrations, models
 
 from models_app.migration_ops import postgresql_only
 
-# The words of a name: lowercased, split on anything but letters and digits; shorter words share
-# too few trigrams with a typo of them to correct anything.
+# A name's words and a query's are split alike: lowercased, on anything but letters and digits.
+# Shorter words than SHORTEST share too few trigrams with a typo of them to correct anything.
+SEPARATORS = "'[^[:alnum:]]+'"
+SHORTEST = 3
 NAME_WORDS = (
-    "SELECT DISTINCT w FROM regexp_split_to_table(lower({name}), '[^[:alnum:]]+') w"
-    " WHERE length(w) BETWEEN 3 AND 40"
+    f"SELECT DISTINCT w FROM regexp_split_to_table(lower({{name}}), {SEPARATORS}) w"
+    f" WHERE length(w) BETWEEN {SHORTEST} AND 40"
 )
 
 # Words in one order in every transaction, so two new models sharing new words never deadlock.
@@ -68,7 +70,7 @@ MATCHES = """CREATE FUNCTION models_app_search_matches(
    RETURN v_found;
    END $$"""
 
-SEARCH = """CREATE OR REPLACE FUNCTION models_app_search(p_query text, p_limit integer, p_levels integer)
+SEARCH = f"""CREATE OR REPLACE FUNCTION models_app_search(p_query text, p_limit integer, p_levels integer)
    RETURNS TABLE (r_model_id bigint, r_score real, r_downloads bigint)
    LANGUAGE plpgsql STABLE ROWS 100
    SET plan_cache_mode = force_generic_plan
@@ -87,17 +89,19 @@ SEARCH = """CREATE OR REPLACE FUNCTION models_app_search(p_query text, p_limit i
        v_fixed := (
            SELECT string_agg(coalesce(
                (SELECT w.word FROM models_app_searchword w WHERE w.word = q.word),
-               (SELECT w.word FROM models_app_searchword w WHERE length(q.word) >= 3 AND w.word %% q.word
-                ORDER BY similarity(w.word, q.word) DESC, w.word LIMIT 1),
+               (SELECT w.word FROM models_app_searchword w WHERE length(q.word) >= {SHORTEST}
+                    AND w.word %% q.word ORDER BY similarity(w.word, q.word) DESC, w.word LIMIT 1),
                q.word), ' ' ORDER BY q.n)
-           FROM regexp_split_to_table(lower(p_query), '[^[:alnum:]]+') WITH ORDINALITY q(word, n)
+           FROM regexp_split_to_table(lower(p_query), {SEPARATORS}) WITH ORDINALITY q(word, n)
            WHERE q.word <> '');
        v_all := websearch_to_tsquery('english', v_fixed);
        IF v_all IS DISTINCT FROM v_tsq THEN  -- a word was corrected: search the corrected words
            v_words := v_words || models_app_search_matches(v_all, p_levels, p_limit - cardinality(v_words), false);
        END IF;
        v_rank := websearch_to_tsquery('english', replace(v_fixed, ' ', ' or '));
-       IF cardinality(v_words) < p_limit THEN  -- any of the words, among the most downloaded
+       -- Any of the words, among the most downloaded; not again for one word, whose popular
+       -- matches were just read (v_all is v_tsq when nothing was corrected).
+       IF cardinality(v_words) < p_limit AND v_rank IS DISTINCT FROM v_all THEN
            v_words := v_words || models_app_search_matches(v_rank, p_levels, 0, true);
        END IF;
    END IF;
