@@ -246,6 +246,11 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-images": {"task": "resources.tasks.sweep_stuck_images", "schedule": 60.0},
     # Files the scan quarantined enter the moderation queue (docs/moderation.md#the-queue).
     "moderation-scan-reports": {"task": "moderation.tasks.sync_scan_reports", "schedule": 300.0},
+    # Search's typo vocabulary loses the words of renamed and unpublished models (migration 0036).
+    "prune-search-words": {
+        "task": "models_app.tasks.prune_search_words",
+        "schedule": crontab(hour=4, minute=7),
+    },
 }
 # Seconds a file may sit in "pending" or "processing" before the sweep enqueues it again.
 FILE_STUCK_AFTER = env_int("FILE_STUCK_AFTER", 300)

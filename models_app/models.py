@@ -329,9 +329,9 @@ class SearchDocument(models.Model):
 class SearchWord(models.Model):
     """A word of a published model's name (PostgreSQL only): a search that finds less than a page
     corrects each of its words to the closest of these (migration 0035,
-    docs/performance.md#search-and-the-browse-list). Kept by a trigger on SearchDocument; words are
-    added, never removed, so a renamed model's old words stay (a correction to one finds nothing
-    more than the uncorrected word)."""
+    docs/performance.md#search-and-the-browse-list). A trigger on SearchDocument adds a new or
+    renamed name's words at once; the words no published name has any more (a rename's old ones, an
+    unpublished model's) go nightly (tasks.prune_search_words, migration 0036)."""
 
     word = models.CharField(max_length=40, primary_key=True)
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from botocore.exceptions import BotoCoreError, ClientError
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from . import processing, publishing, storage
@@ -286,3 +286,18 @@ def sweep_leftover_bytes() -> int:
     if removed:
         log.info("removed the bytes of %d uploads that no file will process", removed)
     return removed
+
+
+@shared_task
+def prune_search_words() -> int:
+    """Drop the search vocabulary's words that no published name has any more (PostgreSQL only;
+    migration 0036), so a typo is never corrected to a renamed or unpublished model's old word.
+    Idempotent; returns how many words went."""
+    if connection.vendor != "postgresql":
+        return 0  # SQLite's search has no vocabulary
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT models_app_searchword_prune()")
+        gone = cursor.fetchone()[0]
+    if gone:
+        log.info("removed %d search words no published name has", gone)
+    return gone

@@ -298,3 +298,28 @@ def test_the_words_of_a_renamed_or_newly_published_model_correct_typos_at_once(c
     process_file.apply(args=[version.files.get().id])  # its file checked, so publishing is at once
     services.publish_version(version=version, by=creator)
     assert found(fan, "kingfsher") == ["Kingfisher Dive"]
+
+
+def test_the_nightly_prune_drops_old_names_words_so_a_typo_finds_the_model_that_has_the_word(creator, fan):
+    """A renamed model's old word stays in the vocabulary until the prune (migration 0036): until
+    then "heronr" is corrected to the old "heronry", which no model has, and finds nothing."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the search function is PostgreSQL's")
+    from models_app.models import SearchWord
+    from models_app.tasks import prune_search_words
+
+    make_model(creator, name="Heron Study")
+    renamed = make_model(creator, name="Heronry Notes")
+    unpublished = make_model(creator, name="Pelican Sketch")
+    renamed.name = "Marsh Notes"
+    renamed.save()
+    unpublished.status = "unpublished"
+    unpublished.save()
+    assert found(fan, "heronr") == []
+
+    assert prune_search_words.apply().get() == 3
+    words = set(SearchWord.objects.values_list("word", flat=True))
+    assert {"heron", "study", "marsh", "notes"} <= words
+    assert not {"heronry", "pelican", "sketch"} & words
+    assert found(fan, "heronr") == ["Heron Study"]
+    assert prune_search_words.apply().get() == 0
