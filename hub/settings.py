@@ -570,7 +570,7 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 from kombu import Queue  # noqa: E402  (settings keep their imports with the block that needs them)
 
 # Two queues, so a burst of 20 GB files being hashed never delays a notification. Every task is named
-# in CELERY_TASK_ROUTES (tests/test_ops_queues.py fails when one is missing). A worker started
+# in CELERY_TASK_ROUTES (tests/ops/test_queues.py fails when one is missing). A worker started
 # without -Q consumes both queues (make run's single worker does); production runs
 # `bin/run-worker` with QUEUES=heavy and QUEUES=light (docker-compose: worker-heavy, worker-light).
 CELERY_TASK_QUEUES = (Queue("heavy"), Queue("light"))
@@ -586,6 +586,7 @@ LIGHT_TASKS = [  # notifications, emails, counters, sweeps: short database work
     "models_app.tasks.sweep_abandoned_uploads",
     "models_app.tasks.sweep_unused_blobs",
     "models_app.tasks.sweep_leftover_bytes",
+    "models_app.tasks.prune_search_words",
     "resources.tasks.sweep_stuck_images",
     "community.tasks.notify_version_published",
     "community.tasks.send_notification_digests",
