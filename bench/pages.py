@@ -19,7 +19,8 @@ This is the measurement of docs/performance.md (and of the README's "The catalog
 on a seeded catalog (`bench/load.py` seeds one; `seed_catalog --models N`), it starts gunicorn as
 `make run` does (hub/gunicorn_conf.py, DEBUG off) with bench.settings_bench, picks its targets from
 the database (a model with the median number of versions, `model-page`, and the one with the most,
-`model-page-most`; one of its versions and files'
+`model-page-most`; the typical one also for a signed-in person, `model-page-signed-in`; one of its
+versions and files'
 SHA256), then measures every page in interleaved rounds and prints RPS, p50, p95 and ratios to the
 baseline; the search pages' p95 is also given as a multiple of the list's p95. Last, it times the
 by-hash batch POST (`--hashes` SHA256s in one request, median of 5).
@@ -35,6 +36,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -206,12 +208,14 @@ def compare(
     warmup: float = 1.0,
     rounds: int = 1,
     out=None,
+    headers: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, Result]:
     """Measure each URL in turn (same settings) and print a table with RPS, p50, p95 and the ratios to
     the baseline: RPS as page/baseline (0.5 = half the baseline's rate) and latencies as page/baseline.
 
     With rounds > 1 the URLs take turns, `duration / rounds` seconds each per round, and each URL's
-    rounds are pooled: a neighbour's burst of load then falls on every URL alike instead of on one."""
+    rounds are pooled: a neighbour's burst of load then falls on every URL alike instead of on one.
+    `headers` maps a URL's name to headers sent with it (a signed-in session's cookie)."""
     out = out or sys.stdout
     if baseline not in urls:
         raise ValueError(f"{baseline!r} is not one of the URLs: {', '.join(urls)}")
@@ -219,7 +223,14 @@ def compare(
     results: dict[str, Result] = {}
     for _ in range(rounds):
         for name, url in urls.items():
-            r = measure(url, clients=clients, duration=duration / rounds, requests=requests, warmup=warmup)
+            r = measure(
+                url,
+                clients=clients,
+                duration=duration / rounds,
+                requests=requests,
+                warmup=warmup,
+                headers=(headers or {}).get(name),
+            )
             pooled = results.get(name)
             if pooled is None:
                 results[name] = r
@@ -303,6 +314,9 @@ def pages(t: dict) -> dict[str, str]:
         "search-page": "/search/?q=watercolor",
         "model-page": "/models/{}/{}".format(*t["typical"]),
         "model-page-most": f"/models/{model_id}/{slug}",
+        # The typical page for someone signed in (a session of SIGNED_IN_USER, neither its creator
+        # nor a moderator): never kept, built for each request with their own parts.
+        "model-page-signed-in": "/models/{}/{}".format(*t["typical"]),
         "civitai-list": "/api/v1/models?limit=100",
         "civitai-model": f"/api/v1/models/{model_id}",
         "civitai-version": f"/api/v1/model-versions/{t['version']}",
@@ -312,11 +326,36 @@ def pages(t: dict) -> dict[str, str]:
     }
 
 
+SIGNED_IN_USER = "bench-viewer"
+# Pages measured with SIGNED_IN_USER's session cookie.
+SIGNED_IN_PAGES = {"model-page-signed-in"}
+
+
+def signed_in_cookie(env: dict) -> str:
+    """A session of SIGNED_IN_USER (created if missing) in the catalog's database, as a Cookie header."""
+    from _harness import ROOT, VENV_BIN
+
+    code = (
+        "from django.conf import settings\n"
+        "from django.contrib.auth import get_user_model\n"
+        "from django.test import Client\n"
+        f"user, _ = get_user_model().objects.get_or_create(username={SIGNED_IN_USER!r})\n"
+        "client = Client()\n"
+        "client.force_login(user)\n"
+        "name = settings.SESSION_COOKIE_NAME\n"
+        "print(f'{name}={client.cookies[name].value}')\n"
+    )
+    made = subprocess.run(
+        [str(VENV_BIN / "python"), "manage.py", "shell", "-c", code],
+        env=env, cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return made.stdout.strip().splitlines()[-1]
+
+
 def time_hash_batch(base: str, hashes: list[str], repeat: int = 5, out=None) -> None:
     """POST /api/v1/model-versions/by-hash/ids with every hash in one request: median wall time."""
     import json
     import statistics
-    import urllib.request
 
     out = out or sys.stdout
     body = json.dumps(hashes).encode()
@@ -392,12 +431,21 @@ def main(argv=None):
             f"gunicorn with {args.workers} workers at {base}; models {t['typical'][0]} and {t['model'][0]},"
             f" version {t['version']}"
         )
+        signed_in = SIGNED_IN_PAGES & set(urls)
+        cookie = {"Cookie": signed_in_cookie(env)} if signed_in else {}
+        for name in signed_in:  # never measure an anonymous page under a signed-in name
+            page = urllib.request.urlopen(
+                urllib.request.Request(base + urls[name], headers=cookie), timeout=30
+            ).read()
+            if b'data-testid="current-user"' not in page:
+                raise SystemExit(f"{name}: the session cookie does not sign in")
         results = compare(
             {name: base + path for name, path in urls.items()},
             clients=args.clients,
             duration=args.duration,
             warmup=args.warmup,
             rounds=args.rounds,
+            headers={name: cookie for name in signed_in},
         )
         if "hub-list" in results:
             for name in ("hub-search", "hub-search-common", "hub-search-typo", "search-page"):
