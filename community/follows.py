@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext
 
 from models_app import rate_limits
@@ -73,12 +73,13 @@ def unfollow(*, follower, target: dict) -> bool:
     return bool(deleted)
 
 
-def is_following(user, target: dict) -> bool:
-    return user.is_authenticated and Follow.objects.filter(follower=user, **target).exists()
-
-
-def follower_count(target: dict) -> int:
-    return Follow.objects.filter(**target).count()
+def followers(user, target: dict) -> tuple[int, bool]:
+    """The target's follower count and whether `user` is one of them, in one query."""
+    rows = Follow.objects.filter(**target)
+    if not user.is_authenticated:
+        return rows.count(), False
+    found = rows.aggregate(count=Count("id"), mine=Count("id", filter=Q(follower=user)))
+    return found["count"], found["mine"] > 0
 
 
 def follows_of(user):

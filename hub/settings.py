@@ -420,7 +420,7 @@ CLAMD_PORT = env_int("CLAMD_PORT", 3310)
 
 # --- Accounts (django-allauth).
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "hub.auth_backends.PermissionsInOneQueryBackend",  # ModelBackend, permissions in one query
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 SITE_ID = 1

@@ -14,17 +14,13 @@ def collection_buttons(context, item_type: str, target):
     request = context["request"]
     user = request.user
     key = {"model": "model", "version": "version", "image": "image"}[item_type]
-    mine = []
-    holding = set()
-    if user.is_authenticated:
-        mine = list(collections.collections_of(user, user).filter(is_favorites=False)[:100])
-        holding = collections.collections_holding(user, {key: target})
+    favourite, mine = collections.picker(user, {key: target})
     return {
         "item_type": item_type,
         "item_id": target.id,
         "like_count": getattr(target, "like_count", None) if item_type == "model" else None,
-        "favourite": collections.is_favourite(user, {key: target}),
-        "collections": [{"c": c, "holds": c.id in holding} for c in mine],
+        "favourite": favourite,
+        "collections": [{"c": c, "holds": holds} for c, holds in mine],
         "next": request.get_full_path(),
         "user": user,
         "csrf_token": context.get("csrf_token"),

@@ -13,11 +13,12 @@ def follow_button(context, target_type: str, target):
     request = context["request"]
     key = {"user": "creator", "model": "model"}[target_type]
     user = request.user
+    count, following = follows.followers(user, {key: target})
     return {
         "target_type": target_type,
         "target_id": target.id,
-        "count": follows.follower_count({key: target}),
-        "following": follows.is_following(user, {key: target}),
+        "count": count,
+        "following": following,
         "can_follow": user.is_authenticated and not (target_type == "user" and target.id == user.id),
         "next": request.get_full_path(),
         "user": user,

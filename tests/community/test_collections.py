@@ -304,6 +304,41 @@ def test_save_to_collection_picker_makes_a_collection_and_adds(model, fan):
     assert "Watercolours" in mine and "Second" in mine and "Dora" not in mine
 
 
+def test_the_picker_ticks_what_holds_the_model_and_costs_the_same_for_a_viewer_with_many_items(
+    model, creator, fan
+):
+    from django.test.utils import CaptureQueriesContext
+
+    browser = Client()
+    browser.force_login(fan)
+    url = model.get_absolute_url()
+
+    def page_and_queries():
+        with CaptureQueriesContext(connection) as captured:
+            html = browser.get(url).content.decode()
+        return html, len(captured)
+
+    page, before = page_and_queries()
+    assert "Add to favourites" in page and "<select" not in page  # nothing to pick from yet
+    holding = collections.create_collection(owner=fan, name="Holds it")
+    collections.add_item(collection=holding, by=fan, target={"model": model})
+    crowded = collections.create_collection(owner=fan, name="Crowded")
+    others = [make_model(creator, name=f"Other {i}", filename=f"o{i}.safetensors") for i in range(4)]
+    for other in others:
+        collections.add_item(collection=crowded, by=fan, target={"model": other})
+    favourites = collections.favourites_of(fan, create=True)
+    collections.add_item(collection=favourites, by=fan, target={"model": others[0]})
+
+    page, after = page_and_queries()
+    assert f'value="{holding.id}">Holds it ✓</option>' in page
+    assert f'value="{crowded.id}">Crowded</option>' in page
+    assert "Favourites</option>" not in page  # the heart is the favourites' button
+    assert "Add to favourites" in page  # another model is in them, not this one
+    assert after == before
+    collections.add_item(collection=favourites, by=fan, target={"model": model})
+    assert "In your favourites" in page_and_queries()[0]
+
+
 def test_the_collection_page_paginates_and_its_owner_removes_items(creator, fan):
     models = [make_model(creator, name=f"Model {i:02d}", filename=f"m{i}.safetensors") for i in range(3)]
     collection = collections.create_collection(owner=fan, name="Many")
