@@ -1,17 +1,23 @@
-"""Django's ModelBackend, with a user's permissions read in one query instead of two (their own
-and their groups'): every signed-in page asks whether the viewer moderates
-(models_app.selectors.can_moderate), so every signed-in page paid both."""
+"""A user's permissions in one query instead of ModelBackend's two (their own and their groups'):
+every signed-in page asks whether the viewer moderates (models_app.selectors.can_moderate).
 
-from django.contrib.auth.backends import ModelBackend
+Listed first in AUTHENTICATION_BACKENDS, it answers permission questions only: it signs nobody in
+and loads no session's user (it has no get_user), so ModelBackend and allauth's backend, and the
+sessions that name them, work as before. It fills `_perm_cache`, the attribute ModelBackend (and
+allauth's backend, a subclass) read, so when it says no they ask no database again."""
+
 from django.contrib.auth.models import Permission
 from django.db.models import Q
 
 
-class PermissionsInOneQueryBackend(ModelBackend):
-    def get_all_permissions(self, user_obj, obj=None):
+class PermissionsInOneQuery:
+    def authenticate(self, request, **credentials):
+        return None  # the backends after it check passwords
+
+    def get_all_permissions(self, user_obj, obj=None) -> set[str]:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
-        if not hasattr(user_obj, "_perm_cache"):  # the cache ModelBackend (and allauth's) reads
+        if not hasattr(user_obj, "_perm_cache"):
             if user_obj.is_superuser:
                 rows = Permission.objects.all()
             else:
@@ -19,3 +25,9 @@ class PermissionsInOneQueryBackend(ModelBackend):
             pairs = rows.values_list("content_type__app_label", "codename").order_by().distinct()
             user_obj._perm_cache = {f"{app}.{codename}" for app, codename in pairs}
         return user_obj._perm_cache
+
+    def has_perm(self, user_obj, perm, obj=None) -> bool:
+        return perm in self.get_all_permissions(user_obj, obj)
+
+    def has_module_perms(self, user_obj, app_label) -> bool:
+        return any(perm.split(".", 1)[0] == app_label for perm in self.get_all_permissions(user_obj))

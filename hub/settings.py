@@ -420,7 +420,8 @@ CLAMD_PORT = env_int("CLAMD_PORT", 3310)
 
 # --- Accounts (django-allauth).
 AUTHENTICATION_BACKENDS = [
-    "hub.auth_backends.PermissionsInOneQueryBackend",  # ModelBackend, permissions in one query
+    "hub.auth_backends.PermissionsInOneQuery",  # permissions only, in one query instead of two
+    "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 SITE_ID = 1

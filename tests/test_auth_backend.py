@@ -48,3 +48,22 @@ def test_group_and_own_permissions_in_one_query_and_none_for_others():
     root.save()
     everything, moderates, _ = perms_and_queries(fresh(root))
     assert moderates and len(everything) == Permission.objects.count()
+
+
+def test_people_still_sign_in_and_sessions_made_before_stay_signed_in(client):
+    """The permissions backend signs nobody in: a password login and a session that names
+    ModelBackend (every session made before it was added) still load their user."""
+    from django.contrib.auth import BACKEND_SESSION_KEY
+
+    from tests.factories import PASSWORD
+
+    fan = make_user("fiona")
+    assert client.post("/accounts/login/", {"login": "fiona", "password": PASSWORD}).status_code == 302
+    assert client.session[BACKEND_SESSION_KEY] != "hub.auth_backends.PermissionsInOneQuery"
+    assert 'data-testid="current-user">fiona<' in client.get("/").content.decode()
+
+    earlier = type(client)()
+    earlier.force_login(fan, backend="django.contrib.auth.backends.ModelBackend")
+    assert 'data-testid="current-user">fiona<' in earlier.get("/").content.decode()
+    refused = type(client)().post("/accounts/login/", {"login": "fiona", "password": "wrong"})
+    assert "The username and/or password you specified are not correct" in refused.content.decode()
