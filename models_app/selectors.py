@@ -63,9 +63,19 @@ def visible_models(user, *, include_archived: bool = False) -> QuerySet[AIModel]
     return models.filter(published)
 
 
+# A recommended VAE is shown as a link (its name, its model's name and address): its descriptions,
+# up to 20,000 characters each plus their HTML, are not read with every version that names it.
+_VAE_DESCRIPTIONS = [
+    f"recommended_vae__{prefix}{field}"
+    for prefix in ("", "model__")
+    for field in ("description", "description_html")
+]
+
+
 def visible_versions(user, model: AIModel) -> QuerySet[ModelVersion]:
     versions = (
         model.versions.select_related("base_model", "recommended_vae__model")
+        .defer(*_VAE_DESCRIPTIONS)
         .prefetch_related(
             Prefetch(
                 "files", queryset=ModelFile.objects.select_related("blob").exclude(status=FileStatus.DELETED)

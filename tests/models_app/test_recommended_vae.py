@@ -122,6 +122,28 @@ def test_owner_sets_it_on_the_edit_page_and_the_model_page_links_to_it(creator, 
     assert f'<a href="{vae.model.get_absolute_url()}#version-{vae.id}">Warm VAE v1.0</a>' in page
 
 
+def test_the_vae_link_costs_no_query_and_its_long_descriptions_are_not_read(creator, checkpoint, vae):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    vae_model = vae.model
+    vae_model.set_description("VAE notes. " * 1_800)  # close to the 20,000-character limit
+    vae_model.save()
+    vae.set_description("Changelog. " * 1_800)
+    vae.save()
+    url = checkpoint.model.get_absolute_url()
+    with CaptureQueriesContext(connection) as without:
+        as_user(None).get(url)
+    services.update_version(version=checkpoint, by=creator, recommended_vae=vae.id)
+    with CaptureQueriesContext(connection) as captured:
+        page = as_user(None).get(url).content.decode()
+    assert f'<a href="{vae_model.get_absolute_url()}#version-{vae.id}">Warm VAE v1.0</a>' in page
+    assert "VAE notes." not in page and "Changelog." not in page
+    assert len(captured) == len(without)  # the link's names came with the versions
+    versions_sql = next(q["sql"] for q in captured if 'FROM "models_app_modelversion"' in q["sql"])
+    assert versions_sql.count("description_html") == 1  # the page's own version's, not the VAE's
+
+
 def test_the_edit_page_refuses_a_choice_that_is_not_a_published_vae(creator, checkpoint, vae):
     response = as_user(creator).post(
         f"/models/{checkpoint.model_id}/versions/{checkpoint.id}/edit",
