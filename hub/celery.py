@@ -10,8 +10,11 @@ import time
 
 from celery import Celery
 from celery.signals import task_failure, task_postrun, task_prerun
+from kombu import transport as kombu_transports
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
+# `filesystem://` (the embedded broker) writes each message atomically: hub/broker.py says why.
+kombu_transports.TRANSPORT_ALIASES["filesystem"] = "hub.broker:Transport"
 
 app = Celery("hub")
 app.config_from_object("django.conf:settings", namespace="CELERY")
