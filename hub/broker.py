@@ -1,20 +1,26 @@
-"""The embedded broker: kombu's filesystem transport, with each message written atomically.
+"""The embedded broker: kombu's filesystem transport, with each message written and taken atomically.
 
 kombu (5.7) creates a message's file and then writes into it. A worker polling the folder in
 between takes the still-empty file, fails to decode it, and its consumer stops; the message is
-lost (three workers on one queue hit it, and `tests/test_broker.py` shows it in a few hundred
-messages). Here a message is written under a name no queue reads (".part" after ".msg") and renamed
-into place: a rename is atomic, so a worker finds a whole message or none.
-hub/celery.py makes `filesystem://` use this transport (docs/embedded-services.md)."""
+lost (three workers on one queue hit it). Here a message is written under a name no queue reads
+(".part" after ".msg") and renamed into place: a worker finds a whole message or none.
+
+Taking a message, kombu moves it to the system's temporary folder when processed messages are not
+kept: where /tmp is another filesystem (a tmpfs), that move is a copy, which two workers can both
+make into the same file and read cut. Here it is renamed into the processed folder, beside the queue
+(hub/settings.py keeps both under CELERY_BROKER_DIR): exactly one worker takes it, whole.
+hub/celery.py makes `filesystem://` use this transport (docs/embedded-services.md,
+tests/test_broker.py)."""
 
 import os
 import uuid
+from queue import Empty
 from time import monotonic
 
 from kombu.exceptions import ChannelError
 from kombu.transport import filesystem
-from kombu.utils.encoding import str_to_bytes
-from kombu.utils.json import dumps
+from kombu.utils.encoding import bytes_to_str, str_to_bytes
+from kombu.utils.json import dumps, loads
 
 
 class Channel(filesystem.Channel):
@@ -29,6 +35,31 @@ class Channel(filesystem.Channel):
             os.replace(partial, final)
         except OSError as exc:
             raise ChannelError(f"Cannot add file {final!r} to directory") from exc
+
+    def _get(self, queue):
+        wanted = f"{queue}.msg"
+        os.makedirs(self.processed_folder, exist_ok=True)
+        for name in sorted(os.listdir(self.data_folder_in)):  # oldest first, as kombu takes them
+            if name.partition(".")[2] != wanted:
+                continue
+            taken = os.path.join(self.processed_folder, name)
+            try:
+                os.rename(os.path.join(self.data_folder_in, name), taken)
+            except FileNotFoundError:
+                continue  # another worker took it first
+            except OSError as exc:
+                raise ChannelError(
+                    f"Cannot take {name!r}: the processed folder must be on the queue folder's filesystem"
+                ) from exc
+            try:
+                with open(taken, "rb") as f:
+                    payload = f.read()
+                if not self.store_processed:
+                    os.remove(taken)
+            except OSError as exc:
+                raise ChannelError(f"Cannot read file {taken!r} from queue.") from exc
+            return loads(bytes_to_str(payload))
+        raise Empty()
 
 
 class Transport(filesystem.Transport):

@@ -1,9 +1,11 @@
-"""The embedded broker (hub/broker.py): a message is never taken half-written."""
+"""The embedded broker (hub/broker.py): a message is never taken half-written, and only once."""
 
 import multiprocessing
 import os
+import tempfile
 from queue import Empty
 
+import pytest
 from kombu import Connection
 
 import hub.celery  # noqa: F401  (it makes filesystem:// mean hub.broker's transport)
@@ -11,6 +13,7 @@ from hub.broker import Transport
 
 PRODUCERS, CONSUMERS, MESSAGES = 2, 3, 40
 BODY = "x" * (1 << 20)
+SHM = "/dev/shm"
 
 
 def test_filesystem_urls_use_the_atomic_transport(tmp_path):
@@ -43,12 +46,18 @@ def _consume(options: dict, producers_done, results):
     results.put((received, failures))
 
 
-def test_messages_put_while_three_workers_poll_all_arrive_whole_and_once(tmp_path):
-    """kombu's own transport creates a message's file, then writes it: a worker polling meanwhile
-    took it empty or cut, failed to decode it (its consumer stopped) and the message was lost.
-    Processes, as workers are, on both cores; messages of 1 MiB make that moment long enough to
-    hit in every run."""
-    options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path), "store_processed": False}
+def _workers_take_every_message(tmp_path):
+    """Two producer and three consumer processes, as workers are, on both cores; messages of 1 MiB
+    make each write and copy last long enough to be caught in the middle in every run."""
+    queue, processed = tmp_path / "queue", tmp_path / "processed"
+    queue.mkdir()
+    processed.mkdir()  # hub/celery.py makes the broker's folders
+    options = {
+        "data_folder_in": str(queue),
+        "data_folder_out": str(queue),
+        "processed_folder": str(processed),
+        "store_processed": False,  # as hub/settings.py sets them
+    }
     context = multiprocessing.get_context("fork")
     producers_done, results = context.Event(), context.Queue()
     consumers = [
@@ -67,4 +76,25 @@ def test_messages_put_while_three_workers_poll_all_arrive_whole_and_once(tmp_pat
     assert [failure for _, failures in answers for failure in failures] == []
     received = sorted(item for got, _ in answers for item in got)
     assert received == sorted((f"{p}-{n}", True) for p in range(PRODUCERS) for n in range(MESSAGES))
-    assert os.listdir(tmp_path) == []  # nothing half-written left behind
+    assert os.listdir(queue) == [] and os.listdir(processed) == []
+
+
+def test_messages_put_while_three_workers_poll_all_arrive_whole_and_once(tmp_path):
+    """kombu's own transport creates a message's file, then writes it: a worker polling meanwhile
+    took it empty or cut, failed to decode it (its consumer stopped) and the message was lost."""
+    _workers_take_every_message(tmp_path)
+
+
+@pytest.mark.skipif(
+    not os.path.isdir(SHM) or os.stat(SHM).st_dev == os.stat(tempfile.gettempdir()).st_dev,
+    reason="needs a tmpfs at /dev/shm, apart from the temporary folder",
+)
+def test_one_worker_takes_each_message_when_the_temporary_folder_is_another_filesystem(tmp_path, monkeypatch):
+    """kombu moves a taken message to the system's temporary folder: on another filesystem (a tmpfs
+    /tmp, as on many desktops) a copy, which two workers could both make and read cut."""
+    elsewhere = tempfile.mkdtemp(dir=SHM)
+    monkeypatch.setattr(tempfile, "tempdir", elsewhere)
+    try:
+        _workers_take_every_message(tmp_path)
+    finally:
+        os.rmdir(elsewhere)
