@@ -38,7 +38,6 @@ class Channel(filesystem.Channel):
 
     def _get(self, queue):
         wanted = f"{queue}.msg"
-        os.makedirs(self.processed_folder, exist_ok=True)
         for name in sorted(os.listdir(self.data_folder_in)):  # oldest first, as kombu takes them
             if name.partition(".")[2] != wanted:
                 continue
@@ -46,6 +45,8 @@ class Channel(filesystem.Channel):
             try:
                 os.rename(os.path.join(self.data_folder_in, name), taken)
             except FileNotFoundError:
+                if not os.path.isdir(self.processed_folder):  # hub/celery.py makes it at start-up
+                    raise ChannelError(f"The processed folder {self.processed_folder!r} is missing") from None
                 continue  # another worker took it first
             except OSError as exc:
                 raise ChannelError(

@@ -66,9 +66,10 @@ def visible_models(user, *, include_archived: bool = False) -> QuerySet[AIModel]
 # A recommended VAE is shown as a link (its name, its model's name and address): its descriptions,
 # up to 20,000 characters each plus their HTML, are not read with every version that names it.
 _VAE_DESCRIPTIONS = [
-    f"recommended_vae__{prefix}{field}"
-    for prefix in ("", "model__")
-    for field in ("description", "description_html")
+    "recommended_vae__description",
+    "recommended_vae__description_html",
+    "recommended_vae__model__description",
+    "recommended_vae__model__description_html",
 ]
 
 
