@@ -13,6 +13,7 @@ hub/celery.py makes `filesystem://` use this transport (docs/embedded-services.m
 tests/test_broker.py)."""
 
 import os
+import time
 import uuid
 from queue import Empty
 from time import monotonic
@@ -22,13 +23,33 @@ from kombu.transport import filesystem
 from kombu.utils.encoding import bytes_to_str, str_to_bytes
 from kombu.utils.json import dumps, loads
 
+PARTIAL = ".part"
+# A message is written in milliseconds; a part this old belongs to a writer that died mid-write.
+ABANDONED_PART_SECONDS = 3600
+
+
+def sweep_abandoned_parts(folder: str, *, older_than: float = ABANDONED_PART_SECONDS) -> int:
+    """Delete the half-written messages of writers killed mid-write (no queue reads them, so they
+    would stay for ever); hub/celery.py calls it when a process starts. Returns how many went."""
+    deleted, cutoff = 0, time.time() - older_than
+    for entry in os.scandir(folder):
+        if not entry.name.endswith(".msg" + PARTIAL):
+            continue
+        try:
+            if entry.stat().st_mtime < cutoff:
+                os.remove(entry.path)
+                deleted += 1
+        except FileNotFoundError:  # renamed into place or swept by another process meanwhile
+            continue
+    return deleted
+
 
 class Channel(filesystem.Channel):
     def _put(self, queue, payload, **kwargs):
         # The name kombu gives it: readers take the files in name order, and match "<queue>.msg".
         name = f"{int(round(monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)
-        partial = final + ".part"
+        partial = final + PARTIAL
         try:
             with open(partial, "wb") as f:
                 f.write(str_to_bytes(dumps(payload)))

@@ -12,6 +12,8 @@ from celery import Celery
 from celery.signals import task_failure, task_postrun, task_prerun
 from kombu import transport as kombu_transports
 
+from hub.broker import sweep_abandoned_parts
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 # `filesystem://` (the embedded broker) writes each message atomically: hub/broker.py says why.
 kombu_transports.TRANSPORT_ALIASES["filesystem"] = "hub.broker:Transport"
@@ -23,11 +25,14 @@ app.autodiscover_tasks()
 
 @app.on_after_configure.connect
 def _make_broker_folders(sender, **kwargs):
-    """kombu's filesystem transport expects its folders to exist."""
+    """kombu's filesystem transport expects its folders to exist; what a writer killed mid-write
+    left in them goes (hub/broker.py)."""
     options = sender.conf.broker_transport_options or {}
     for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             os.makedirs(options[key], exist_ok=True)
+    if options.get("data_folder_out"):
+        sweep_abandoned_parts(options["data_folder_out"])
 
 
 def socket_timeouts(seconds: float) -> dict:

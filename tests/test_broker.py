@@ -6,10 +6,11 @@ import tempfile
 from queue import Empty
 
 import pytest
+from celery import Celery
 from kombu import Connection
 
-import hub.celery  # noqa: F401  (it makes filesystem:// mean hub.broker's transport)
 from hub.broker import Transport
+from hub.celery import _make_broker_folders  # importing hub.celery makes filesystem:// mean Transport
 
 PRODUCERS, CONSUMERS, MESSAGES = 2, 3, 40
 BODY = "x" * (1 << 20)
@@ -98,3 +99,19 @@ def test_one_worker_takes_each_message_when_the_temporary_folder_is_another_file
         _workers_take_every_message(tmp_path)
     finally:
         os.rmdir(elsewhere)
+
+
+def test_a_message_left_half_written_by_a_killed_writer_is_swept_and_a_new_one_kept(tmp_path):
+    # What a producer killed between writing and renaming leaves: a part no queue ever reads.
+    abandoned = tmp_path / "1_dead.q.msg.part"
+    abandoned.write_bytes(b'{"body": "cut')
+    old = os.path.getmtime(abandoned) - 2 * 3600
+    os.utime(abandoned, (old, old))
+    being_written = tmp_path / "2_live.q.msg.part"  # a writer at work now
+    being_written.write_bytes(b"{")
+    waiting = tmp_path / "3_whole.q.msg"
+    waiting.write_bytes(b"{}")
+    app = Celery(set_as_current=False)
+    app.conf.broker_transport_options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path)}
+    _make_broker_folders(app)  # what every process does when Celery is configured
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2_live.q.msg.part", "3_whole.q.msg"]
