@@ -50,10 +50,13 @@ def test_a_typo_still_finds_the_model(catalog, fan):
 
 def test_typos_rank_the_closest_name_first_and_leave_unrelated_models_out(creator, fan):
     make_model(creator, name="Watercolor Portraits")
+    make_model(creator, name="Watercolor Harbour")
     make_model(creator, name="Water Lilies")
     make_model(creator, name="Oil Paint Studies")
     results = found(fan, "watercolr portrait")
-    assert results[0] == "Watercolor Portraits" and "Oil Paint Studies" not in results
+    # Both corrected words first, then a model with one of them (on PostgreSQL both from one read
+    # of the most downloaded documents, migration 0037).
+    assert results[:2] == ["Watercolor Portraits", "Watercolor Harbour"] and "Oil Paint Studies" not in results
 
 
 def test_the_search_page_and_the_api_find_a_typo(client, catalog):
