@@ -15,6 +15,8 @@ from django.db import migrations
 from models_app.migration_ops import postgresql_only
 
 _0035 = import_module("models_app.migrations.0035_search_words")
+# The candidates and their ranking, from "RETURN QUERY" to the end, are 0035's.
+_RANKING = _0035.SEARCH[_0035.SEARCH.index("RETURN QUERY") :]
 
 SEARCH = f"""CREATE OR REPLACE FUNCTION models_app_search(p_query text, p_limit integer, p_levels integer)
    RETURNS TABLE (r_model_id bigint, r_score real, r_downloads bigint)
@@ -69,22 +71,7 @@ SEARCH = f"""CREATE OR REPLACE FUNCTION models_app_search(p_query text, p_limit 
            v_words := v_words || models_app_search_matches(v_rank, p_levels, 0, true);
        END IF;
    END IF;
-   RETURN QUERY
-   WITH candidates AS (
-       SELECT unnest(v_words) AS model_id
-       UNION (SELECT t.aimodel_id FROM models_app_aimodel_tags t WHERE t.tag_id = ANY(ARRAY(
-                  SELECT g.id FROM models_app_tag g WHERE g.name = lower(p_query) OR g.name %% lower(p_query)))
-              LIMIT 100)
-       UNION (SELECT a.id FROM models_app_aimodel a WHERE a.owner_id = ANY(ARRAY(
-                  SELECT u.id FROM auth_user u WHERE upper(u.username) = upper(p_query))))
-   )
-   SELECT d.model_id, ts_rank(d.vector, v_rank) + similarity(d.name, p_query), d.download_count
-   FROM models_app_searchdocument d
-   WHERE d.model_id = ANY(ARRAY(SELECT c.model_id FROM candidates c)) AND d.published
-       AND (d.nsfw_level & p_levels) <> 0
-   ORDER BY 2 DESC, 3 DESC, 1 DESC
-   LIMIT p_limit;
-   END $$"""
+   {_RANKING}"""
 
 
 class Migration(migrations.Migration):

@@ -56,7 +56,8 @@ def test_typos_rank_the_closest_name_first_and_leave_unrelated_models_out(creato
     results = found(fan, "watercolr portrait")
     # Both corrected words first, then a model with one of them (on PostgreSQL both from one read
     # of the most downloaded documents, migration 0037).
-    assert results[:2] == ["Watercolor Portraits", "Watercolor Harbour"] and "Oil Paint Studies" not in results
+    assert results[:2] == ["Watercolor Portraits", "Watercolor Harbour"]
+    assert "Oil Paint Studies" not in results
 
 
 def test_the_search_page_and_the_api_find_a_typo(client, catalog):
