@@ -16,40 +16,19 @@ from django.db import migrations
 from models_app.migration_ops import postgresql_only
 
 _0035 = import_module("models_app.migrations.0035_search_words")
-# The candidates and their ranking, from "RETURN QUERY" to the end, are 0035's.
-_RANKING = _0035.SEARCH[_0035.SEARCH.index("RETURN QUERY") :]
+# Only what follows the correction changes: the function up to it (the corrected words in v_all),
+# and the candidates and their ranking from "RETURN QUERY" on, are 0035's.
+_BEFORE = _0035.SEARCH[: _0035.SEARCH.index("       IF v_all IS DISTINCT FROM v_tsq THEN")]
+_RANKING = _0035.SEARCH[_0035.SEARCH.index("   RETURN QUERY") :]
 
-SEARCH = f"""CREATE OR REPLACE FUNCTION models_app_search(p_query text, p_limit integer, p_levels integer)
-   RETURNS TABLE (r_model_id bigint, r_score real, r_downloads bigint)
-   LANGUAGE plpgsql STABLE ROWS 100
-   SET plan_cache_mode = force_generic_plan
-   SET enable_seqscan = off
-   AS $$
-   DECLARE
-       v_tsq tsquery := websearch_to_tsquery('english', p_query);
-       v_rank tsquery := v_tsq;
-       v_words bigint[];
-       v_fixed text;
-       v_all tsquery;
-       v_popular_all bigint[];
-       v_popular_any bigint[];
-   BEGIN
-   v_words := models_app_search_matches(v_tsq, p_levels, p_limit, false);
-   -- Typo tolerance only when the words themselves found less than a page.
-   IF cardinality(v_words) < p_limit THEN
-       v_fixed := (
-           SELECT string_agg(coalesce(
-               (SELECT w.word FROM models_app_searchword w WHERE w.word = q.word),
-               (SELECT w.word FROM models_app_searchword w WHERE length(q.word) >= {_0035.SHORTEST}
-                    AND w.word %% q.word ORDER BY similarity(w.word, q.word) DESC, w.word LIMIT 1),
-               q.word), ' ' ORDER BY q.n)
-           FROM regexp_split_to_table(lower(p_query), {_0035.SEPARATORS}) WITH ORDINALITY q(word, n)
-           WHERE q.word <> '');
-       v_all := websearch_to_tsquery('english', v_fixed);
-       v_rank := websearch_to_tsquery('english', replace(v_fixed, ' ', ' or '));
+SEARCH = f"""{_BEFORE}       v_rank := websearch_to_tsquery('english', replace(v_fixed, ' ', ' or '));
        IF v_all IS DISTINCT FROM v_tsq THEN
            -- A word was corrected. One read of the most downloaded documents for any of the
            -- corrected words holds those with all of them too (v_all implies v_rank).
+           DECLARE
+               v_popular_all bigint[];
+               v_popular_any bigint[];
+           BEGIN
            SELECT coalesce((array_agg(p.model_id ORDER BY p.popularity DESC, p.model_id DESC)
                                FILTER (WHERE p.vector @@ v_all))[1:100], '{{}}'),
                   coalesce((array_agg(p.model_id ORDER BY p.popularity DESC, p.model_id DESC))[1:100], '{{}}')
@@ -66,13 +45,14 @@ SEARCH = f"""CREATE OR REPLACE FUNCTION models_app_search(p_query text, p_limit 
            IF cardinality(v_words) < p_limit THEN
                v_words := v_words || v_popular_any;
            END IF;
+           END;
        -- Nothing corrected: any of the words, among the most downloaded; not again for one word,
        -- whose popular matches were just read (v_rank is v_tsq then).
        ELSIF cardinality(v_words) < p_limit AND v_rank IS DISTINCT FROM v_all THEN
            v_words := v_words || models_app_search_matches(v_rank, p_levels, 0, true);
        END IF;
    END IF;
-   {_RANKING}"""
+{_RANKING}"""
 
 
 class Migration(migrations.Migration):
