@@ -16,7 +16,6 @@ import os
 import time
 import uuid
 from queue import Empty
-from time import monotonic
 
 from kombu.exceptions import ChannelError
 from kombu.transport import filesystem
@@ -47,7 +46,7 @@ def sweep_abandoned_parts(folder: str, *, older_than: float = ABANDONED_PART_SEC
 class Channel(filesystem.Channel):
     def _put(self, queue, payload, **kwargs):
         # The name kombu gives it: readers take the files in name order, and match "<queue>.msg".
-        name = f"{int(round(monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"
+        name = f"{int(round(time.monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)
         partial = final + PARTIAL
         try:
