@@ -11,9 +11,15 @@ class CommunityConfig(AppConfig):
         from django.contrib.auth import get_user_model
         from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete
 
-        from models_app import processing, publishing
+        from models_app import page_cache, processing, publishing
 
-        from . import tasks  # also registers the notification tasks with Celery
+        from . import (
+            comments,
+            follows,
+            lineage,
+            reviews,
+            tasks,  # also registers the notification tasks with Celery
+        )
         from .account_deletion import after_user_delete, before_user_delete
         from .adapter import remember_skeleton, sync_site
         from .collections import connect_signals
@@ -28,3 +34,13 @@ class CommunityConfig(AppConfig):
         publishing.register_version_published_hook(tasks.on_version_published)  # docs/notifications.md
         connect_signals()  # docs/collections.md#like-count
         processing.register_file_finished_hook(propose_parents_from_file)  # docs/lineage.md#inference
+        # What a viewer has of their own on a model page (docs/performance.md#kept-for-signed-in-viewers).
+        for check in (
+            follows.own_on_model_page,
+            reviews.own_on_model_page,
+            comments.own_on_model_page,
+            comments.own_reactions_on_model_page,
+            lineage.own_unpublished_in_lineage,
+            lineage.own_links_to_confirm,
+        ):
+            page_cache.register_viewer_state_check(check)

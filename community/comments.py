@@ -550,3 +550,14 @@ def comment_json(comment: Comment, mine: set[str] | None = None) -> dict:
 
 def with_mentions(comments: QuerySet[Comment]) -> QuerySet[Comment]:
     return comments.prefetch_related("mentions")
+
+
+def own_on_model_page(user, model):
+    """models_app.page_cache's check: the model page shows them edit links on their own comments
+    (a version's comments carry the model too)."""
+    return Comment.objects.filter(user=user, model_id=model.pk)
+
+
+def own_reactions_on_model_page(user, model):
+    """models_app.page_cache's check: the model page shows which reactions are theirs."""
+    return Reaction.objects.filter(user=user, comment__model_id=model.pk)

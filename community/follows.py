@@ -175,3 +175,8 @@ def feed(user, *, levels: int, page: int = 1, size: int = FEED_PAGE_SIZE) -> tup
     items.sort(key=lambda item: (item.date, item.id), reverse=True)
     start = (page - 1) * size
     return items[start : start + size], len(items) > start + size and page < MAX_FEED_PAGE
+
+
+def own_on_model_page(user, model):
+    """models_app.page_cache's check: the model page's follow button says "Following" to them."""
+    return Follow.objects.filter(follower=user, model_id=model.pk)

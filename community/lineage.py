@@ -563,3 +563,19 @@ def _match(candidates: QuerySet[ModelVersion], claim: Claim) -> int | None:
         match = Q(blob__sha256__startswith=value) | Q(blob__autov3__startswith=value)
     found = candidates.filter(id__in=files.filter(match).values("version_id"))
     return found.order_by(F("published_at").asc(nulls_last=True), "id").values_list("id", flat=True).first()
+
+
+def own_unpublished_in_lineage(user, model):
+    """models_app.page_cache's check: any model's lineage graph may reach their own drafts, which only
+    they see (visible_versions), so a viewer with a draft that has links gets every page built."""
+    unpublished = ~Q(status=PublishStatus.PUBLISHED) | ~Q(model__status=PublishStatus.PUBLISHED)
+    return (
+        ModelVersion.objects.filter(model__owner=user)
+        .filter(unpublished)
+        .filter(Q(parent_links__isnull=False) | Q(child_links__isnull=False))
+    )
+
+
+def own_links_to_confirm(user, model):
+    """models_app.page_cache's check: a graph shows "Confirm" on a proposed link to their version."""
+    return VersionParent.objects.filter(child__model__owner=user, confirmed=False)

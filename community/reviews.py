@@ -199,3 +199,8 @@ def review_json(review: Review) -> dict:
         "created_at": iso_z(review.created_at),
         "updated_at": iso_z(review.updated_at),
     }
+
+
+def own_on_model_page(user, model):
+    """models_app.page_cache's check: the model page shows them their own review of a version."""
+    return Review.objects.filter(user=user, version__model_id=model.pk)

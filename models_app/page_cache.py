@@ -18,20 +18,35 @@ waiting always get an answer built for them.
 
 The pages' forms carry a CSRF token, which must be the visitor's own: it is rendered as a
 placeholder and replaced by the visitor's token in every answer.
+
+A signed-in person's model page is kept too, per browsing levels, when nothing on it is theirs
+(docs/performance.md#kept-for-signed-in-viewers): it is built for a blank viewer, who owns, follows,
+reviewed and wrote nothing, and the parts that are every viewer's own (the header's name and bell,
+the collections picker) are holes drawn for each request. One query asks the apps whose blocks show
+a viewer's own things (VIEWER_STATE_CHECKS) whether this viewer has any there; then, and for the
+creator, moderators and staff, the page is built for them.
 """
 
 import hashlib
+import operator
 import os
 import uuid
+from functools import reduce
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import connection
+from django.db.models import Exists
+from django.db.models.functions import Now
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
+
+from .models import AIModel, ModelVersion
 
 GENERATION_KEY = "kept:generation"
 # With the embedded local-memory cache each process keeps its own answers, so the generation lives
@@ -140,3 +155,131 @@ def render(request, key: str, template: str, context: dict) -> HttpResponse:
 def _answer(request, html: str) -> HttpResponse:
     # get_token also has CsrfViewMiddleware set the visitor's CSRF cookie, as rendering would.
     return HttpResponse(html.replace(TOKEN_PLACEHOLDER, get_token(request)))
+
+
+# --- The model page for signed-in viewers (models_app.views.model_detail)
+
+# The blank viewer's name: letters only, so no escaping changes it; a kept page must not hold it.
+VIEWER_PLACEHOLDER = "keptpageblankviewer"
+# The parts of a kept page drawn for each viewer, as templates rendered with the page's model.
+VIEWER_HOLES = ("_viewer_nav.html", "models_app/_model_collections.html")
+# Apps whose blocks on the model page show a viewer's own things register here:
+# check(user, model) -> a QuerySet with rows when `user` has something of theirs on `model`'s page.
+# It is compiled once with stand-ins for both (has_own_state), so it may use only their ids.
+VIEWER_STATE_CHECKS: list = []
+_own_state_sql: dict[str, tuple[str, tuple]] = {}  # per database vendor: has_own_state's query
+
+
+def register_viewer_state_check(check):
+    """Add a check to VIEWER_STATE_CHECKS once (AppConfig.ready can run more than once in tests)."""
+    if check not in VIEWER_STATE_CHECKS:
+        VIEWER_STATE_CHECKS.append(check)
+        _own_state_sql.clear()
+    return check
+
+
+def applies_signed_in(request, manage: bool) -> bool:
+    """Whether this request may get the model page kept for signed-in viewers (if nothing on it is
+    theirs: `has_own_state`). The creator and moderators (`manage`) and staff get theirs built."""
+    return (
+        on()
+        and request.method == "GET"
+        and request.user.is_authenticated
+        and not manage
+        and not request.user.is_staff
+        and not len(messages.get_messages(request))
+    )
+
+
+# The viewer and the model in the compiled own-state query: ids no row has, replaced by the real ones
+# in its parameters. Building the query's eight subqueries with the ORM cost more than running it.
+_VIEWER_ID, _MODEL_ID = -730_001, -730_002
+
+
+def has_own_state(user, model) -> bool:
+    """Whether the model page shows `user` anything of their own (one query, compiled once per
+    process). A version in early access counts too: what it offers depends on the viewer's grants
+    and subscriptions."""
+    vendor = connection.vendor
+    if vendor not in _own_state_sql:
+        viewer, page = get_user_model()(pk=_VIEWER_ID), AIModel(pk=_MODEL_ID)
+        conditions = [Exists(ModelVersion.objects.filter(model_id=_MODEL_ID, early_access_ends_at__gt=Now()))]
+        conditions += [Exists(check(viewer, page)) for check in VIEWER_STATE_CHECKS]
+        query = AIModel.objects.filter(pk=_MODEL_ID).filter(reduce(operator.or_, conditions)).values("pk")[:1]
+        _own_state_sql[vendor] = query.query.sql_with_params()
+    sql, params = _own_state_sql[vendor]
+    ids = {_VIEWER_ID: user.pk, _MODEL_ID: model.pk}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids.get(p, p) if type(p) is int else p for p in params])
+        return cursor.fetchone() is not None
+
+
+def signed_in_model_page_key(request, model, browsing) -> str:
+    return request_key(
+        "model-page-signed-in",
+        request,
+        model.pk,
+        model.updated_at.timestamp(),
+        get_language(),
+        browsing.mask,
+        browsing.blur,
+    )
+
+
+def blank_viewer():
+    """Someone signed in with nothing of their own anywhere: no row has their id (0)."""
+    return get_user_model()(pk=0, username=VIEWER_PLACEHOLDER, is_active=True)
+
+
+def _holes(request, model) -> list[str]:
+    context = {"model": model, "csrf_token": TOKEN_PLACEHOLDER}
+    return [render_to_string(template, context, request) for template in VIEWER_HOLES]
+
+
+def cached_signed_in(request, key: str, model) -> HttpResponse | None:
+    """The kept page with this viewer's holes drawn in, or None (then build it: `keep_signed_in`)."""
+    pieces = get(key)
+    return None if pieces is None else answer_signed_in(request, pieces, model)
+
+
+def keep_signed_in(request, key: str, template: str, context: dict, model) -> list | None:
+    """Render the page and its holes for the blank viewer (request.user while the view builds it),
+    cut the holes out and keep the rest; None when a hole was not found once (nothing is kept)."""
+    built_in = generation()
+    html = render_to_string(template, {**context, "csrf_token": TOKEN_PLACEHOLDER}, request)
+    pieces = _cut(html, _holes(request, model))
+    if pieces is not None:
+        put(key, pieces, built_in)
+    return pieces
+
+
+def answer_signed_in(request, pieces: list, model) -> HttpResponse:
+    """The kept pieces with the holes drawn for request.user."""
+    holes = _holes(request, model)
+    return _answer(request, "".join(holes[p] if isinstance(p, int) else p for p in pieces))
+
+
+def _holes(request, model) -> list[str]:
+    context = {"model": model, "csrf_token": TOKEN_PLACEHOLDER}
+    return [render_to_string(template, context, request) for template in VIEWER_HOLES]
+
+
+def _cut(html: str, holes: list[str]) -> list | None:
+    """`html` as text pieces and hole numbers, each hole found exactly once. None when one is not, or
+    when the blank viewer's name is left outside them (that text would be wrong for everyone)."""
+    places = []
+    for number, hole in enumerate(holes):
+        if not hole.strip() or html.count(hole) != 1:
+            return None
+        places.append((html.index(hole), number, len(hole)))
+    pieces: list = []
+    at = 0
+    for start, number, length in sorted(places):
+        if start < at:
+            return None
+        pieces += [html[at:start], number]
+        at = start + length
+    pieces.append(html[at:])
+    if any(isinstance(piece, str) and VIEWER_PLACEHOLDER in piece for piece in pieces):
+        return None
+    return pieces

@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import prefetch_related_objects
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -48,6 +48,9 @@ def search(request):
     return render(request, template, context)
 
 
+MODEL_PAGE = "models_app/model_detail.html"
+
+
 def model_detail(request, pk: int, slug: str | None = None):
     model = get_object_or_404(selectors.visible_models(request.user), pk=pk)
     if slug != model.slug:
@@ -60,6 +63,39 @@ def model_detail(request, pk: int, slug: str | None = None):
     key = page_cache.model_page_key(request, model) if shared else ""
     if shared and (response := page_cache.cached(request, key)):
         return response
+    if page_cache.applies_signed_in(request, manage) and not page_cache.has_own_state(request.user, model):
+        return _kept_for_signed_in(request, model, browsing)
+    page = _model_page(request, model, manage, browsing)
+    if isinstance(page, HttpResponse):
+        return page
+    if shared:
+        return page_cache.render(request, key, MODEL_PAGE, page)
+    return render(request, MODEL_PAGE, page)
+
+
+def _kept_for_signed_in(request, model, browsing):
+    """The page kept for signed-in viewers with nothing of their own on it, with their holes
+    (models_app/page_cache.py): built for a blank viewer on a miss."""
+    key = page_cache.signed_in_model_page_key(request, model, browsing)
+    if response := page_cache.cached_signed_in(request, key, model):
+        return response
+    viewer, request.user = request.user, page_cache.blank_viewer()
+    try:
+        page = _model_page(request, model, False, browsing)
+        pieces = None
+        if not isinstance(page, HttpResponse):
+            pieces = page_cache.keep_signed_in(request, key, MODEL_PAGE, page, model)
+    finally:
+        request.user = viewer
+    if pieces is not None:
+        return page_cache.answer_signed_in(request, pieces, model)
+    # The warning before a mature model, or a page whose holes were not found: built for them.
+    page = _model_page(request, model, False, browsing)
+    return page if isinstance(page, HttpResponse) else render(request, MODEL_PAGE, page)
+
+
+def _model_page(request, model, manage: bool, browsing) -> dict | HttpResponse:
+    """The model page's context for request.user, or the warning before a model above their levels."""
     prefetch_related_objects([model], "tags")
     versions = list(selectors.visible_versions(request.user, model))
     # "Show it" on the warning below reveals this page up to the model's own level.
@@ -85,7 +121,7 @@ def model_detail(request, pk: int, slug: str | None = None):
     if not browsing.shows(model.nsfw_level) and not manage and not revealed:
         # A direct link to a model above the viewer's levels warns first, as lists leave it out.
         return render(request, "models_app/mature_interstitial.html", {"model": model})
-    context = {
+    return {
         "model": model,
         "versions": versions,
         "is_owner": request.user.is_authenticated and model.owner_id == request.user.id,
@@ -101,9 +137,6 @@ def model_detail(request, pk: int, slug: str | None = None):
             )
         ),
     }
-    if shared:
-        return page_cache.render(request, key, "models_app/model_detail.html", context)
-    return render(request, "models_app/model_detail.html", context)
 
 
 def _own_model(request, pk: int):

@@ -7,7 +7,7 @@ class ResourcesConfig(AppConfig):
     name = "resources"
 
     def ready(self):
-        from models_app import cards, processing, tasks
+        from models_app import cards, page_cache, processing, tasks
 
         from . import images, wildcard_packs, workflow_reader
         from . import tasks as image_tasks  # noqa: F401 - registers process_image with Celery
@@ -20,3 +20,6 @@ class ResourcesConfig(AppConfig):
         tasks.register_blob_use_check(images.blob_in_use)
         tasks.register_upload_key_use_check(images.upload_keys_in_use)
         cards.register_preview_finder(images.find_previews)
+        page_cache.register_viewer_state_check(
+            images.own_on_model_page
+        )  # docs/performance.md#kept-for-signed-in-viewers

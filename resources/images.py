@@ -467,3 +467,11 @@ def set_image_status(*, image: Image, status: str, reason: str, by) -> str:
     image.save(update_fields=["status", "status_message"])
     _refresh_example_cards(image)
     return before
+
+
+def own_on_model_page(user, model):
+    """models_app.page_cache's check: their own images with the model's versions (examples, "made
+    with"), which may show to them alone (hidden, in a draft post, Blocked)."""
+    return Image.objects.filter(owner=user).filter(
+        Q(version_links__version__model_id=model.pk) | Q(post__version__model_id=model.pk)
+    )

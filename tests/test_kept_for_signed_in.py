@@ -1,0 +1,161 @@
+"""A model page is kept for signed-in people too when nothing on it is theirs (models_app/page_cache.py,
+docs/performance.md#kept-for-signed-in-viewers): it is built for a blank viewer, and each person's
+header and collections picker are drawn in for them. Whatever a viewer has of their own on the page
+(a follow, a review, a comment, a reaction, a draft in the lineage graph, an image, early access)
+gets them a page built for them, so what they see is what a page built for them shows."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from community import collections, comments, follows, notifications, reviews
+from community.models import LineageRelation, VersionParent
+from models_app import page_cache
+from models_app.models import AIModel, ViewerPreference
+from tests.conftest import ClosingClient as Client
+from tests.factories import make_model, make_user
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"|data-csrf="[^"]*"')
+
+
+@pytest.fixture(autouse=True)
+def _pages_kept(settings):
+    settings.ANONYMOUS_CACHE_SECONDS = 30  # the default, which tests/conftest.py turns off
+
+
+@pytest.fixture
+def model(creator):
+    model = make_model(creator, name="Kept Harbour")
+    # "published 3 days ago" reads the same on a page built a second later than the kept one.
+    AIModel.objects.filter(id=model.id).update(published_at=timezone.now() - timedelta(days=3))
+    model.refresh_from_db()
+    return model
+
+
+def client_of(user) -> Client:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    return client
+
+
+def page_text(response) -> str:
+    assert response.status_code == 200
+    return TOKEN.sub("", response.content.decode())
+
+
+def test_signed_in_viewers_with_nothing_of_their_own_share_one_build_with_their_own_header(model, fan):
+    other = make_user("dora")
+    notifications.notify(other, "follower", actor=fan, key="follow:test", target_name="dora")
+    url = model.get_absolute_url()
+    client_of(fan).get(url)  # built for the blank viewer and kept
+
+    viewer = client_of(other)
+    with CaptureQueriesContext(connection) as queries:
+        kept = viewer.get(url)
+    html = kept.content.decode()
+    assert kept.status_code == 200 and "Kept Harbour" in html
+    # The session and user, the model, permissions, levels, the one own-state query, the bell, the picker.
+    assert len(queries) <= 9, [q["sql"][:80] for q in queries]
+    assert 'data-testid="current-user">dora<' in html and ">bob<" not in html
+    assert page_cache.VIEWER_PLACEHOLDER not in html and page_cache.TOKEN_PLACEHOLDER not in html
+    assert page_text(kept) == page_text(_built(viewer, url))  # the bell's unread count is dora's
+
+    # Their own CSRF token works: following from the kept page.
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    followed = viewer.post(f"/follow/model/{model.id}", {"csrfmiddlewaretoken": token, "next": url})
+    assert followed.status_code == 302
+    assert follows.followers(other, {"model": model}) == (1, True)
+
+
+def _built(client, url, settings=None):
+    from django.conf import settings as live
+
+    kept = live.ANONYMOUS_CACHE_SECONDS
+    live.ANONYMOUS_CACHE_SECONDS = 0
+    try:
+        return client.get(url)
+    finally:
+        live.ANONYMOUS_CACHE_SECONDS = kept
+
+
+def _follow(viewer, model, creator):
+    follows.follow(follower=viewer, target={"model": model})
+
+
+def _review(viewer, model, creator):
+    reviews.submit_review(viewer, model.versions.get(), True, "Lovely brushes")
+
+
+def _comment(viewer, model, creator):
+    comments.post_comment(viewer, comments.find_target(viewer, "model", model.id), "My own words")
+
+
+def _reaction(viewer, model, creator):
+    theirs = comments.post_comment(creator, comments.find_target(creator, "model", model.id), "Thanks all")
+    comments.add_reaction(viewer, theirs, "heart")
+
+
+def _favourite(viewer, model, creator):
+    collections.add_item(collection=collections.favourites_of(viewer, create=True), by=viewer, target={"model": model})
+
+
+def _draft_in_lineage(viewer, model, creator):
+    draft = make_model(viewer, name="My Secret Merge", publish=False).versions.get()
+    VersionParent.objects.create(
+        child=draft, parent=model.versions.get(), relation=LineageRelation.MERGE_OF, confirmed=True
+    )
+
+
+def _link_to_confirm(viewer, model, creator):
+    mine = make_model(viewer, name="My Public Tune").versions.get()
+    VersionParent.objects.create(
+        child=mine, parent=model.versions.get(), relation=LineageRelation.FINETUNE_OF, confirmed=False
+    )
+
+
+def _early_access(viewer, model, creator):
+    model.versions.update(early_access_ends_at=timezone.now() + timedelta(days=3))
+
+
+def _levels(viewer, model, creator):
+    ViewerPreference.objects.create(user=viewer, browsing_levels=31, blur_mature=False)
+
+
+@pytest.mark.parametrize(
+    "own",
+    [_follow, _review, _comment, _reaction, _favourite, _draft_in_lineage, _link_to_confirm, _early_access, _levels],
+)
+def test_what_is_a_viewers_own_shows_to_them_as_on_a_page_built_for_them(model, creator, fan, own):
+    own(fan, model, creator)
+    url = model.get_absolute_url()
+    client_of(make_user("dora")).get(url)  # someone with nothing of their own there: kept
+    viewer = client_of(fan)
+
+    assert page_text(viewer.get(url)) == page_text(_built(viewer, url))
+
+
+def test_the_creator_moderators_and_staff_get_their_page_built(model, creator, moderator):
+    url = model.get_absolute_url()
+    client_of(make_user("dora")).get(url)
+    staff = make_user("erin", is_staff=True)
+    for person, theirs in ((creator, "owner-actions"), (moderator, 'data-testid="moderate-model"'), (staff, 'href="/admin/"')):
+        client = client_of(person)
+        page = client.get(url)
+        assert theirs in page.content.decode()
+        assert page_text(page) == page_text(_built(client, url))
+
+
+def test_own_state_is_found_in_one_query_for_each_kind(model, creator, fan):
+    assert not page_cache.has_own_state(fan, model)
+    with CaptureQueriesContext(connection) as queries:
+        page_cache.has_own_state(fan, model)
+    assert len(queries) == 1
+    _comment(fan, model, creator)
+    assert page_cache.has_own_state(fan, model)
+    assert not page_cache.has_own_state(make_user("dora"), model)
