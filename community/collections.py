@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 import billing
 from models_app import rate_limits, selectors
+from models_app.compiled import Built
 from models_app.models import AIModel, ModelVersion, PublishStatus
 from resources.images import in_levels, visible_images
 
@@ -146,15 +147,30 @@ def picker(user, target: dict) -> tuple[bool, list[tuple[Collection, bool]]]:
     collections."""
     if not user.is_authenticated:
         return False, []
-    holds = CollectionItem.objects.filter(collection=OuterRef("pk"), **target)
-    rows = list(
-        Collection.objects.filter(owner=user)
-        .annotate(holds=Exists(holds))
-        .only("id", "name", "is_favorites")
-        .order_by("-is_favorites", "-updated_at", "-id")[:101]  # Favourites, when made, comes first
-    )
-    favourite = any(c.is_favorites and c.holds for c in rows)
-    return favourite, [(c, c.holds) for c in rows if not c.is_favorites][:100]
+    ((key, item),) = target.items()
+    rows = [
+        (Collection(id=id_, name=name, is_favorites=is_favorites, owner_id=user.pk), holds)
+        for id_, name, is_favorites, holds in _picker[key].rows(user.pk, item.pk)
+    ]
+    favourite = any(c.is_favorites and holds for c, holds in rows)
+    return favourite, [(c, holds) for c, holds in rows if not c.is_favorites][:100]
+
+
+def _picker_query(key: str):
+    def build(user_id: int, item_id: int):
+        holds = CollectionItem.objects.filter(collection=OuterRef("pk"), **{f"{key}_id": item_id})
+        return (
+            Collection.objects.filter(owner_id=user_id)
+            .annotate(holds=Exists(holds))
+            .order_by("-is_favorites", "-updated_at", "-id")  # Favourites, when made, comes first
+            .values_list("id", "name", "is_favorites", "holds")[:101]
+        )
+
+    return Built(build)
+
+
+# On every model page someone signed in opens: built once per kind of item (models_app/compiled.py).
+_picker = {key: _picker_query(key) for key in ("model", "version", "image")}
 
 
 def favourite_model_ids(user) -> list[int]:

@@ -9,6 +9,19 @@ allauth's backend, a subclass) read, so when it says no they ask no database aga
 from django.contrib.auth.models import Permission
 from django.db.models import Q
 
+from models_app.compiled import Built
+
+
+def _pairs(permissions):
+    return permissions.values_list("content_type__app_label", "codename").order_by().distinct()
+
+
+# Asked on every signed-in page: built once (models_app/compiled.py). A superuser has them all.
+_OWN = Built(
+    lambda user_id: _pairs(Permission.objects.filter(Q(user__id=user_id) | Q(group__user__id=user_id)))
+)
+_ALL = Built(lambda user_id: _pairs(Permission.objects.all()))
+
 
 class PermissionsInOneQuery:
     def authenticate(self, request, **credentials):
@@ -18,11 +31,7 @@ class PermissionsInOneQuery:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            if user_obj.is_superuser:
-                rows = Permission.objects.all()
-            else:
-                rows = Permission.objects.filter(Q(user=user_obj) | Q(group__user=user_obj))
-            pairs = rows.values_list("content_type__app_label", "codename").order_by().distinct()
+            pairs = (_ALL if user_obj.is_superuser else _OWN).rows(user_obj.pk)
             user_obj._perm_cache = {f"{app}.{codename}" for app, codename in pairs}
         return user_obj._perm_cache
 

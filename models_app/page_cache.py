@@ -13,8 +13,8 @@ process (`forget_all` changes a generation that each entry carries). The rest (n
 images, reviews, counts, a new model in a list) reaches these callers within
 ANONYMOUS_CACHE_SECONDS (a model its owner unpublished leaves kept search results and lists
 then too; its page is a 404 at once), as list totals lag by LIST_CACHE_SECONDS (and as the CivitAI answers' own
-`s-maxage=300` lets proxies keep them). Signed-in people, API keys, and a visitor with a message
-waiting always get an answer built for them.
+`s-maxage=300` lets proxies keep them). API keys and a visitor with a message waiting always get an
+answer built for them; signed-in people do, but for the model page below.
 
 The pages' forms carry a CSRF token, which must be the visitor's own: it is rendered as a
 placeholder and replaced by the visitor's token in every answer.
@@ -38,7 +38,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import Exists
 from django.db.models.functions import Now
 from django.http import HttpResponse
@@ -46,6 +45,7 @@ from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
 
+from .compiled import Built
 from .models import AIModel, ModelVersion
 
 GENERATION_KEY = "kept:generation"
@@ -165,16 +165,15 @@ VIEWER_PLACEHOLDER = "keptpageblankviewer"
 VIEWER_HOLES = ("_viewer_nav.html", "models_app/_model_collections.html")
 # Apps whose blocks on the model page show a viewer's own things register here:
 # check(user, model) -> a QuerySet with rows when `user` has something of theirs on `model`'s page.
-# It is compiled once with stand-ins for both (has_own_state), so it may use only their ids.
+# It is built once with stand-ins for both (has_own_state), so it may use only their ids.
 VIEWER_STATE_CHECKS: list = []
-_own_state_sql: dict[str, tuple[str, tuple]] = {}  # per database vendor: has_own_state's query
 
 
 def register_viewer_state_check(check):
     """Add a check to VIEWER_STATE_CHECKS once (AppConfig.ready can run more than once in tests)."""
     if check not in VIEWER_STATE_CHECKS:
         VIEWER_STATE_CHECKS.append(check)
-        _own_state_sql.clear()
+        _own_state.forget()
     return check
 
 
@@ -191,27 +190,21 @@ def applies_signed_in(request, manage: bool) -> bool:
     )
 
 
-# The viewer and the model in the compiled own-state query: ids no row has, replaced by the real ones
-# in its parameters. Building the query's eight subqueries with the ORM cost more than running it.
-_VIEWER_ID, _MODEL_ID = -730_001, -730_002
+def _own_state_query(viewer_id: int, model_id: int):
+    viewer, model = get_user_model()(pk=viewer_id), AIModel(pk=model_id)
+    conditions = [Exists(ModelVersion.objects.filter(model_id=model_id, early_access_ends_at__gt=Now()))]
+    conditions += [Exists(check(viewer, model)) for check in VIEWER_STATE_CHECKS]
+    return AIModel.objects.filter(pk=model_id).filter(reduce(operator.or_, conditions)).values_list("pk")[:1]
+
+
+# Its eight subqueries cost more to build with the ORM than to run: built once (models_app/compiled.py).
+_own_state = Built(_own_state_query)
 
 
 def has_own_state(user, model) -> bool:
-    """Whether the model page shows `user` anything of their own (one query, compiled once per
-    process). A version in early access counts too: what it offers depends on the viewer's grants
-    and subscriptions."""
-    vendor = connection.vendor
-    if vendor not in _own_state_sql:
-        viewer, page = get_user_model()(pk=_VIEWER_ID), AIModel(pk=_MODEL_ID)
-        conditions = [Exists(ModelVersion.objects.filter(model_id=_MODEL_ID, early_access_ends_at__gt=Now()))]
-        conditions += [Exists(check(viewer, page)) for check in VIEWER_STATE_CHECKS]
-        query = AIModel.objects.filter(pk=_MODEL_ID).filter(reduce(operator.or_, conditions)).values("pk")[:1]
-        _own_state_sql[vendor] = query.query.sql_with_params()
-    sql, params = _own_state_sql[vendor]
-    ids = {_VIEWER_ID: user.pk, _MODEL_ID: model.pk}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [ids.get(p, p) if type(p) is int else p for p in params])
-        return cursor.fetchone() is not None
+    """Whether the model page shows `user` anything of their own, in one query. A version in early
+    access counts too: what it offers depends on the viewer's grants and subscriptions."""
+    return bool(_own_state.rows(user.pk, model.pk))
 
 
 def signed_in_model_page_key(request, model, browsing) -> str:

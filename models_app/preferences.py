@@ -11,6 +11,7 @@ added, and owners see their own content on their profile and their model pages w
 from dataclasses import dataclass
 
 from . import levels
+from .compiled import Built
 from .models import ViewerPreference
 
 REQUEST_CACHE = "_browsing_preference"
@@ -50,10 +51,18 @@ def stored(user) -> Browsing:
     """A signed-in person's own choice (PG only and hide when they made none)."""
     if not user.is_authenticated:
         return Browsing(levels.DEFAULT_MASK)
-    row = ViewerPreference.objects.filter(user=user).values_list("browsing_levels", "blur_mature").first()
-    if row is None:
+    rows = _stored.rows(user.pk)
+    if not rows:
         return Browsing(levels.DEFAULT_MASK)
-    return Browsing((row[0] & levels.ALL) or levels.DEFAULT_MASK, bool(row[1]))
+    return Browsing((rows[0][0] & levels.ALL) or levels.DEFAULT_MASK, bool(rows[0][1]))
+
+
+# Read on every page someone signed in opens: built once (models_app/compiled.py).
+_stored = Built(
+    lambda user_id: ViewerPreference.objects.filter(user_id=user_id).values_list(
+        "browsing_levels", "blur_mature"
+    )
+)
 
 
 def allowed(user, mask: int) -> int:

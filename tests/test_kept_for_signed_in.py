@@ -102,7 +102,9 @@ def _reaction(viewer, model, creator):
 
 
 def _favourite(viewer, model, creator):
-    collections.add_item(collection=collections.favourites_of(viewer, create=True), by=viewer, target={"model": model})
+    collections.add_item(
+        collection=collections.favourites_of(viewer, create=True), by=viewer, target={"model": model}
+    )
 
 
 def _draft_in_lineage(viewer, model, creator):
@@ -129,7 +131,17 @@ def _levels(viewer, model, creator):
 
 @pytest.mark.parametrize(
     "own",
-    [_follow, _review, _comment, _reaction, _favourite, _draft_in_lineage, _link_to_confirm, _early_access, _levels],
+    [
+        _follow,
+        _review,
+        _comment,
+        _reaction,
+        _favourite,
+        _draft_in_lineage,
+        _link_to_confirm,
+        _early_access,
+        _levels,
+    ],
 )
 def test_what_is_a_viewers_own_shows_to_them_as_on_a_page_built_for_them(model, creator, fan, own):
     own(fan, model, creator)
@@ -144,7 +156,11 @@ def test_the_creator_moderators_and_staff_get_their_page_built(model, creator, m
     url = model.get_absolute_url()
     client_of(make_user("dora")).get(url)
     staff = make_user("erin", is_staff=True)
-    for person, theirs in ((creator, "owner-actions"), (moderator, 'data-testid="moderate-model"'), (staff, 'href="/admin/"')):
+    for person, theirs in (
+        (creator, "owner-actions"),
+        (moderator, 'data-testid="moderate-model"'),
+        (staff, 'href="/admin/"'),
+    ):
         client = client_of(person)
         page = client.get(url)
         assert theirs in page.content.decode()
