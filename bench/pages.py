@@ -315,7 +315,8 @@ def pages(t: dict) -> dict[str, str]:
         "model-page": "/models/{}/{}".format(*t["typical"]),
         "model-page-most": f"/models/{model_id}/{slug}",
         # The typical page for someone signed in (a session of SIGNED_IN_USER, neither its creator
-        # nor a moderator): never kept, built for each request with their own parts.
+        # nor a moderator, with nothing of their own on it): kept with their header and collections
+        # drawn in (docs/performance.md#kept-for-signed-in-viewers); built with ANONYMOUS_CACHE_SECONDS=0.
         "model-page-signed-in": "/models/{}/{}".format(*t["typical"]),
         "civitai-list": "/api/v1/models?limit=100",
         "civitai-model": f"/api/v1/models/{model_id}",

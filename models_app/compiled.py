@@ -7,11 +7,11 @@ model's) is built once, with stand-in ids that no row has, and each run puts the
 the stand-ins among its parameters. So `build` may use the ids it is given and nothing else that
 varies (no clock: `Now()` is SQL, evaluated by the database).
 
-Rows are read on the default database, as the rest of a request's writes and reads of the viewer's
-own things are.
+Rows are read where the ORM would read them: the router picks the database (a read replica, when one
+is set and the request has not written).
 """
 
-from django.db import connection
+from django.db import connection, connections, router
 
 # Negative: no row's id. Each is a parameter nothing else in a query is equal to.
 STAND_INS = (-730_001, -730_002, -730_003)
@@ -23,6 +23,7 @@ class Built:
     def __init__(self, build):
         self.build = build
         self._sql: dict[tuple[str, int], tuple[str, tuple]] = {}
+        self._model = None
 
     def forget(self) -> None:
         """Build again on the next run (what `build` reads changed, e.g. a registry)."""
@@ -31,7 +32,8 @@ class Built:
     def sql(self, *ids: int) -> tuple[str, list]:
         key = (connection.vendor, len(ids))
         if key not in self._sql:
-            self._sql[key] = self.build(*STAND_INS[: len(ids)]).query.sql_with_params()
+            query = self.build(*STAND_INS[: len(ids)])
+            self._sql[key], self._model = query.query.sql_with_params(), query.model
         sql, params = self._sql[key]
         real = dict(zip(STAND_INS, ids, strict=False))
         # type() is int: a bool is an int too, and False is no stand-in.
@@ -39,6 +41,6 @@ class Built:
 
     def rows(self, *ids: int) -> list[tuple]:
         sql, params = self.sql(*ids)
-        with connection.cursor() as cursor:
+        with connections[router.db_for_read(self._model)].cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()

@@ -77,7 +77,7 @@ def test_an_edit_and_a_moderation_decision_show_to_anonymous_visitors_at_once(
     assert "A comment to be hidden" not in visitor.get(url).content.decode()
 
 
-def test_signed_in_people_get_a_fresh_page_while_anonymous_visitors_wait_for_the_kept_one(
+def test_someone_who_just_commented_sees_it_while_anonymous_visitors_wait_for_the_kept_page(
     model, fan, settings
 ):
     visitor, url = Client(), model.get_absolute_url()
