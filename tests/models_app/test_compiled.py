@@ -14,9 +14,11 @@ pytestmark = pytest.mark.django_db
 def test_a_built_query_runs_with_each_callers_ids_and_keeps_its_other_parameters():
     alice, bob = make_user("alice"), make_user("bob", is_active=False)
     active = Built(
-        lambda user_id: get_user_model()
-        .objects.filter(id=user_id, is_active=True, is_staff=False)
-        .values_list("username")
+        lambda user_id: (
+            get_user_model()
+            .objects.filter(id=user_id, is_active=True, is_staff=False)
+            .values_list("username")
+        )
     )
 
     assert active.rows(alice.pk) == [("alice",)]
