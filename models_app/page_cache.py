@@ -224,11 +224,6 @@ def blank_viewer():
     return get_user_model()(pk=0, username=VIEWER_PLACEHOLDER, is_active=True)
 
 
-def _holes(request, model) -> list[str]:
-    context = {"model": model, "csrf_token": TOKEN_PLACEHOLDER}
-    return [render_to_string(template, context, request) for template in VIEWER_HOLES]
-
-
 def cached_signed_in(request, key: str, model) -> HttpResponse | None:
     """The kept page with this viewer's holes drawn in, or None (then build it: `keep_signed_in`)."""
     pieces = get(key)
