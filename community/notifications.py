@@ -293,21 +293,21 @@ def _unread(user):
     return Notification.objects.filter(recipient=user, read_at__isnull=True).filter(visible_to(user))
 
 
-# The bell's query, on every page someone signed in opens: built once (models_app/compiled.py).
-_bell = Built(
-    lambda user_id: _unread(get_user_model()(pk=user_id)).order_by().values_list("id")[: BELL_CAP + 1]
-)
+# The capped count is the bell's, on every page someone signed in opens: built once per cap
+# (models_app/compiled.py).
+_capped: dict[int, Built] = {}
 
 
 def unread_count(user, *, cap: int | None = None) -> int:
     """How many of `user`'s notifications are unread: one query. With `cap`, counts at most cap + 1
     rows, so a huge backlog costs no more than a small one."""
-    if cap == BELL_CAP:
-        return len(_bell.rows(user.pk))
-    rows = _unread(user)
-    if cap is not None:
-        return rows.order_by()[: cap + 1].count()
-    return rows.count()
+    if cap is None:
+        return _unread(user).count()
+    if cap not in _capped:
+        _capped[cap] = Built(
+            lambda user_id: _unread(get_user_model()(pk=user_id)).order_by().values_list("id")[: cap + 1]
+        )
+    return len(_capped[cap].rows(user.pk))
 
 
 def mark_read(user, *, ids: Iterable[int] = (), everything: bool = False) -> int:

@@ -41,11 +41,17 @@ def _test_settings(settings, tmp_path):
                 "OPTIONS": {"location": str(tmp_path / "media" / "models")},
             },
         }
-    # Pages as rendered: the copy kept for anonymous visitors lags behind by design
-    # (models_app/page_cache.py); tests/test_kept_for_anonymous.py turns it on.
+    # Pages as rendered: a kept page lags behind by design (models_app/page_cache.py); the tests of
+    # kept pages turn it on with `pages_kept`.
     settings.ANONYMOUS_CACHE_SECONDS = 0
     cache.clear()  # rate-limit counters and cached pages must not leak between tests
     yield
+
+
+@pytest.fixture
+def pages_kept(settings):
+    """Pages kept as the hub keeps them by default (ANONYMOUS_CACHE_SECONDS, off in other tests)."""
+    settings.ANONYMOUS_CACHE_SECONDS = 30
 
 
 def _is_transactional(item) -> bool:

@@ -20,14 +20,9 @@ from moderation import services as moderation_services
 from tests.conftest import ClosingClient as Client
 from tests.factories import make_model
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pages_kept")]
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-
-@pytest.fixture(autouse=True)
-def _pages_kept(settings):
-    settings.ANONYMOUS_CACHE_SECONDS = 30  # the default, which tests/conftest.py turns off
 
 
 @pytest.fixture

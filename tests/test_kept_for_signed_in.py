@@ -19,14 +19,9 @@ from models_app.models import AIModel, ViewerPreference
 from tests.conftest import ClosingClient as Client
 from tests.factories import make_model, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pages_kept")]
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"|data-csrf="[^"]*"')
-
-
-@pytest.fixture(autouse=True)
-def _pages_kept(settings):
-    settings.ANONYMOUS_CACHE_SECONDS = 30  # the default, which tests/conftest.py turns off
 
 
 @pytest.fixture
@@ -49,7 +44,9 @@ def page_text(response) -> str:
     return TOKEN.sub("", response.content.decode())
 
 
-def test_signed_in_viewers_with_nothing_of_their_own_share_one_build_with_their_own_header(model, fan):
+def test_signed_in_viewers_with_nothing_of_their_own_share_one_build_with_their_own_header(
+    model, fan, settings
+):
     other = make_user("dora")
     notifications.notify(other, "follower", actor=fan, key="follow:test", target_name="dora")
     url = model.get_absolute_url()
@@ -64,7 +61,7 @@ def test_signed_in_viewers_with_nothing_of_their_own_share_one_build_with_their_
     assert len(queries) <= 9, [q["sql"][:80] for q in queries]
     assert 'data-testid="current-user">dora<' in html and ">bob<" not in html
     assert page_cache.VIEWER_PLACEHOLDER not in html and page_cache.TOKEN_PLACEHOLDER not in html
-    assert page_text(kept) == page_text(_built(viewer, url))  # the bell's unread count is dora's
+    assert page_text(kept) == page_text(_built(viewer, url, settings))  # the bell's unread count is dora's
 
     # Their own CSRF token works: following from the kept page.
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
@@ -73,15 +70,12 @@ def test_signed_in_viewers_with_nothing_of_their_own_share_one_build_with_their_
     assert follows.followers(other, {"model": model}) == (1, True)
 
 
-def _built(client, url, settings=None):
-    from django.conf import settings as live
-
-    kept = live.ANONYMOUS_CACHE_SECONDS
-    live.ANONYMOUS_CACHE_SECONDS = 0
-    try:
-        return client.get(url)
-    finally:
-        live.ANONYMOUS_CACHE_SECONDS = kept
+def _built(client, url, settings):
+    """The page as built for the client's viewer, nothing kept."""
+    settings.ANONYMOUS_CACHE_SECONDS = 0
+    response = client.get(url)
+    settings.ANONYMOUS_CACHE_SECONDS = 30
+    return response
 
 
 def _follow(viewer, model, creator):
@@ -143,16 +137,16 @@ def _levels(viewer, model, creator):
         _levels,
     ],
 )
-def test_what_is_a_viewers_own_shows_to_them_as_on_a_page_built_for_them(model, creator, fan, own):
+def test_what_is_a_viewers_own_shows_to_them_as_on_a_page_built_for_them(model, creator, fan, own, settings):
     own(fan, model, creator)
     url = model.get_absolute_url()
     client_of(make_user("dora")).get(url)  # someone with nothing of their own there: kept
     viewer = client_of(fan)
 
-    assert page_text(viewer.get(url)) == page_text(_built(viewer, url))
+    assert page_text(viewer.get(url)) == page_text(_built(viewer, url, settings))
 
 
-def test_the_creator_moderators_and_staff_get_their_page_built(model, creator, moderator):
+def test_the_creator_moderators_and_staff_get_their_page_built(model, creator, moderator, settings):
     url = model.get_absolute_url()
     client_of(make_user("dora")).get(url)
     staff = make_user("erin", is_staff=True)
@@ -164,7 +158,7 @@ def test_the_creator_moderators_and_staff_get_their_page_built(model, creator, m
         client = client_of(person)
         page = client.get(url)
         assert theirs in page.content.decode()
-        assert page_text(page) == page_text(_built(client, url))
+        assert page_text(page) == page_text(_built(client, url, settings))
 
 
 def test_own_state_is_found_in_one_query_for_each_kind(model, creator, fan):

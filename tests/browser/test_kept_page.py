@@ -11,9 +11,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_second_visitor_gets_the_kept_page_and_its_switcher_works(
-    browser, live_server, base_models, settings
+    browser, live_server, base_models, pages_kept
 ):
-    settings.ANONYMOUS_CACHE_SECONDS = 30  # the default, which tests/conftest.py turns off
     url = make_model(make_user("margot"), name="Aquarelle douce").get_absolute_url()
     contexts = [browser.new_context(base_url=live_server.url) for _ in range(2)]
     try:
