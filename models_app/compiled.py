@@ -8,10 +8,12 @@ the stand-ins among its parameters. So `build` may use the ids it is given and n
 varies (no clock: `Now()` is SQL, evaluated by the database).
 
 Rows are read where the ORM would read them: the router picks the database (a read replica, when one
-is set and the request has not written).
+is set and the request has not written). `objects` turns them into model instances as iterating the
+QuerySet would (its select_related and annotations included), for a lookup as hot as the model page's.
 """
 
 from django.db import connection, connections, router
+from django.db.models.query import get_related_populators
 
 # Negative: no row's id. Each is a parameter nothing else in a query is equal to.
 STAND_INS = (-730_001, -730_002, -730_003)
@@ -24,10 +26,12 @@ class Built:
         self.build = build
         self._sql: dict[tuple[str, int], tuple[str, tuple]] = {}
         self._model = None
+        self._instances: dict[tuple[str, int], _Instances] = {}
 
     def forget(self) -> None:
         """Build again on the next run (what `build` reads changed, e.g. a registry)."""
         self._sql.clear()
+        self._instances.clear()
 
     def sql(self, *ids: int) -> tuple[str, list]:
         key = (connection.vendor, len(ids))
@@ -35,12 +39,57 @@ class Built:
             query = self.build(*STAND_INS[: len(ids)])
             self._sql[key], self._model = query.query.sql_with_params(), query.model
         sql, params = self._sql[key]
-        real = dict(zip(STAND_INS, ids, strict=False))
-        # type() is int: a bool is an int too, and False is no stand-in.
-        return sql, [real.get(p, p) if type(p) is int else p for p in params]
+        return sql, _with_ids(params, ids)
 
     def rows(self, *ids: int) -> list[tuple]:
         sql, params = self.sql(*ids)
         with connections[router.db_for_read(self._model)].cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
+
+    def objects(self, *ids: int) -> list:
+        """The QuerySet's model instances for these ids."""
+        if self._model is None:
+            self._model = self.build(*STAND_INS[: len(ids)]).model
+        db = router.db_for_read(self._model)
+        key = (db, len(ids))
+        if key not in self._instances:
+            self._instances[key] = _Instances(self.build(*STAND_INS[: len(ids)]), db)
+        return self._instances[key].run(ids)
+
+
+def _with_ids(params, ids) -> list:
+    real = dict(zip(STAND_INS, ids, strict=False))
+    # type() is int: a bool is an int too, and False is no stand-in.
+    return [real.get(p, p) if type(p) is int else p for p in params]
+
+
+class _Instances:
+    """A QuerySet compiled for one database, and what turns its rows into instances: the steps of
+    Django's ModelIterable after its execute_sql (query.py), with the compiling done once."""
+
+    def __init__(self, queryset, db: str):
+        self.db = db
+        self.compiler = queryset.query.get_compiler(db)
+        self.sql, self.params = self.compiler.as_sql()  # also fills select and klass_info
+        info = self.compiler.klass_info
+        self.model = info["model"]
+        self.start, self.end = info["select_fields"][0], info["select_fields"][-1] + 1
+        self.fields = [column[0].target.attname for column in self.compiler.select[self.start : self.end]]
+        self.related = get_related_populators(info, self.compiler.select, db)
+        self.annotations = self.compiler.annotation_col_map.items()
+
+    def run(self, ids) -> list:
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(self.sql, _with_ids(self.params, ids))
+            rows = cursor.fetchall()
+        found = []
+        # results_iter applies the fields' converters (SQLite's dates, JSON) as the ORM would.
+        for row in self.compiler.results_iter([rows]):
+            instance = self.model.from_db(self.db, self.fields, row[self.start : self.end])
+            for populator in self.related:
+                populator.populate(row, instance)
+            for name, position in self.annotations:
+                setattr(instance, name, row[position])
+            found.append(instance)
+        return found

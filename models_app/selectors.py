@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from . import sqlite_search
+from .compiled import Built
 from .levels import ALL, DEFAULT_MASK, NsfwLevel, is_mature
 from .levels import in_filter as levels_in_filter
 from .levels import label as level_label
@@ -49,18 +50,46 @@ def visible_models(user, *, include_archived: bool = False) -> QuerySet[AIModel]
     `include_archived`: archived models too, as CivitAI's API shows them (without files) when asked
     for one by id.
     """
+    moderator = can_moderate(user)
+    return _visible_models(moderator, user.pk if user.is_authenticated else None, include_archived)
+
+
+def _visible_models(moderator: bool, owner_id: int | None, include_archived: bool) -> QuerySet[AIModel]:
     # Deleted is gone for everyone, moderators and the creator included (docs/editing.md).
     models = AIModel.objects.select_related("owner").exclude(status=PublishStatus.DELETED)
-    if can_moderate(user):
+    if moderator:
         return models
     published = Q(status=PublishStatus.PUBLISHED)
     if include_archived:
         published |= Q(status=PublishStatus.ARCHIVED)
     # Blocked (a moderator's level) is for its creator and moderators only, on every path.
     published &= ~Q(nsfw_level=NsfwLevel.BLOCKED)
-    if user.is_authenticated:
-        return models.filter(published | Q(owner=user))
+    if owner_id is not None:
+        return models.filter(published | Q(owner_id=owner_id))
     return models.filter(published)
+
+
+# The model page's lookup, the same rule built once per kind of viewer (models_app/compiled.py):
+# compiling it with the ORM cost three times as much as running it.
+_ONE_VISIBLE_MODEL = {
+    "anonymous": Built(lambda pk: _visible_models(False, None, False).filter(pk=pk)),
+    "signed-in": Built(lambda pk, owner_id: _visible_models(False, owner_id, False).filter(pk=pk)),
+    "moderator": Built(lambda pk: _visible_models(True, None, False).filter(pk=pk)),
+}
+
+
+def visible_model(user, pk: int) -> AIModel | None:
+    """The model `pk` if visible_models(user) holds it (with its owner), else None."""
+    smallest, largest = connection.ops.integer_field_range("BigAutoField")
+    if not smallest <= pk <= largest:  # from a URL: no row has it, and the database would refuse it
+        return None
+    if can_moderate(user):
+        found = _ONE_VISIBLE_MODEL["moderator"].objects(pk)
+    elif user.is_authenticated:
+        found = _ONE_VISIBLE_MODEL["signed-in"].objects(pk, user.pk)
+    else:
+        found = _ONE_VISIBLE_MODEL["anonymous"].objects(pk)
+    return found[0] if found else None
 
 
 # A recommended VAE is shown as a link (its name, its model's name and address): its descriptions,

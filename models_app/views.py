@@ -52,7 +52,9 @@ MODEL_PAGE = "models_app/model_detail.html"
 
 
 def model_detail(request, pk: int, slug: str | None = None):
-    model = get_object_or_404(selectors.visible_models(request.user), pk=pk)
+    model = selectors.visible_model(request.user, pk)
+    if model is None:
+        raise Http404(gettext("No such model"))
     if slug != model.slug:
         return redirect(model, permanent=True)
     manage = selectors.can_manage(request.user, model)

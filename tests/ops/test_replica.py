@@ -128,6 +128,23 @@ def test_reads_use_the_replica_until_the_code_writes(replica):
 
 
 @USES_REPLICA
+def test_queries_built_once_read_where_the_orm_would(replica):
+    from models_app.compiled import Built
+
+    Site.objects.using("default").create(id=4343, domain="built-primary.example", name="on the primary")
+    Site.objects.using("replica").create(id=4343, domain="built-replica.example", name="on the replica")
+    site = Built(lambda pk: Site.objects.filter(pk=pk))
+    names = Built(lambda pk: Site.objects.filter(pk=pk).values_list("name"))
+    new_request()
+    assert [s.name for s in site.objects(4343)] == ["on the replica"]
+    assert names.rows(4343) == [("on the replica",)]
+    Site.objects.filter(id=4343).update(name="renamed on the primary")
+    assert [s.name for s in site.objects(4343)] == ["renamed on the primary"]
+    assert site.objects(4343)[0]._state.db == "default"
+    assert names.rows(4343) == [("renamed on the primary",)]
+
+
+@USES_REPLICA
 def test_migrations_only_ever_touch_the_primary(replica):
     assert router.allow_migrate("default", "sites") is True
     assert router.allow_migrate("replica", "sites") is False
