@@ -76,6 +76,8 @@ SITE_NAME = env("SITE_NAME", "Model Hub")
 # HTTPS=true when the hub is served over TLS (directly or behind a proxy that sets X-Forwarded-Proto).
 HTTPS = env_bool("HTTPS", False)
 SECURE_SSL_REDIRECT = HTTPS
+# Django's database sessions, read with a query built once (hub/sessions.py).
+SESSION_ENGINE = "hub.sessions"
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0)

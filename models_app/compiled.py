@@ -5,7 +5,8 @@ notification count took 2.4 ms of Python and 0.25 ms in PostgreSQL, on every pag
 person opens. A query that differs from one request to the next only in some ids (the viewer's, the
 model's) is built once, with stand-in ids that no row has, and each run puts the real ids in place of
 the stand-ins among its parameters. So `build` may use the ids it is given and nothing else that
-varies (no clock: `Now()` is SQL, evaluated by the database).
+varies (no clock: `Now()` is SQL, evaluated by the database). An id may be text too (a session's key):
+its stand-in is then a word no row holds.
 
 Rows are read where the ORM would read them: the router picks the database (a read replica, when one
 is set and the request has not written). `objects` turns them into model instances as iterating the
@@ -17,6 +18,15 @@ from django.db.models.query import get_related_populators
 
 # Negative: no row's id. Each is a parameter nothing else in a query is equal to.
 STAND_INS = (-730_001, -730_002, -730_003)
+TEXT_STAND_INS = ("built-stand-in-1", "built-stand-in-2", "built-stand-in-3")
+
+
+def _stand_ins(ids) -> list:
+    return [(TEXT_STAND_INS if type(i) is str else STAND_INS)[n] for n, i in enumerate(ids)]
+
+
+def _shape(ids) -> tuple:
+    return tuple(type(i) is str for i in ids)
 
 
 class Built:
@@ -24,44 +34,44 @@ class Built:
 
     def __init__(self, build):
         self.build = build
-        self._sql: dict[tuple[str, int], tuple[str, tuple]] = {}
+        self._sql: dict[tuple, tuple[str, tuple]] = {}
         self._model = None
-        self._instances: dict[tuple[str, int], _Instances] = {}
+        self._instances: dict[tuple, _Instances] = {}
 
     def forget(self) -> None:
         """Build again on the next run (what `build` reads changed, e.g. a registry)."""
         self._sql.clear()
         self._instances.clear()
 
-    def sql(self, *ids: int) -> tuple[str, list]:
-        key = (connection.vendor, len(ids))
+    def sql(self, *ids: int | str) -> tuple[str, list]:
+        key = (connection.vendor, _shape(ids))
         if key not in self._sql:
-            query = self.build(*STAND_INS[: len(ids)])
+            query = self.build(*_stand_ins(ids))
             self._sql[key], self._model = query.query.sql_with_params(), query.model
         sql, params = self._sql[key]
         return sql, _with_ids(params, ids)
 
-    def rows(self, *ids: int) -> list[tuple]:
+    def rows(self, *ids: int | str) -> list[tuple]:
         sql, params = self.sql(*ids)
         with connections[router.db_for_read(self._model)].cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
 
-    def objects(self, *ids: int) -> list:
+    def objects(self, *ids: int | str) -> list:
         """The QuerySet's model instances for these ids."""
         if self._model is None:
-            self._model = self.build(*STAND_INS[: len(ids)]).model
+            self._model = self.build(*_stand_ins(ids)).model
         db = router.db_for_read(self._model)
-        key = (db, len(ids))
+        key = (db, _shape(ids))
         if key not in self._instances:
-            self._instances[key] = _Instances(self.build(*STAND_INS[: len(ids)]), db)
+            self._instances[key] = _Instances(self.build(*_stand_ins(ids)), db)
         return self._instances[key].run(ids)
 
 
 def _with_ids(params, ids) -> list:
-    real = dict(zip(STAND_INS, ids, strict=False))
+    real = dict(zip(_stand_ins(ids), ids, strict=True))
     # type() is int: a bool is an int too, and False is no stand-in.
-    return [real.get(p, p) if type(p) is int else p for p in params]
+    return [real.get(p, p) if type(p) in (int, str) else p for p in params]
 
 
 class _Instances:

@@ -105,3 +105,16 @@ def test_visible_model_answers_as_visible_models_for_every_kind_of_viewer(client
     assert selectors.visible_model(fan, 2**70) is None
     assert client.get(f"/models/{2**70}/x").status_code == 404
     assert client.get(f"/models/{published.pk}/{published.slug}").status_code == 200
+
+
+def test_a_built_query_takes_text_keys_beside_ids():
+    alice = make_user("alice")
+    make_user("bob")
+    named = Built(
+        lambda user_id, name: get_user_model().objects.filter(id=user_id, username=name).values_list("email")
+    )
+    assert named.rows(alice.pk, "alice") == [("alice@example.com",)]
+    assert named.rows(alice.pk, "bob") == []
+    assert [
+        u.username for u in Built(lambda name: get_user_model().objects.filter(username=name)).objects("bob")
+    ] == ["bob"]
