@@ -1,13 +1,20 @@
-"""A user's permissions in one query instead of ModelBackend's two (their own and their groups'):
-every signed-in page asks whether the viewer moderates (models_app.selectors.can_moderate).
+"""Who the signed-in person is and what they may do, in fewer queries: every signed-in page loads the
+session's user and asks whether they moderate (models_app.selectors.can_moderate).
 
-Listed first in AUTHENTICATION_BACKENDS, it answers permission questions only: it signs nobody in
-and loads no session's user (it has no get_user), so ModelBackend and allauth's backend, and the
-sessions that name them, work as before. It fills `_perm_cache`, the attribute ModelBackend (and
-allauth's backend, a subclass) read, so when it says no they ask no database again."""
+- `PermissionsInOneQuery`, listed first in AUTHENTICATION_BACKENDS, answers permission questions
+  only, in one query instead of ModelBackend's two (their own and their groups'). It signs nobody in
+  and has no get_user. It fills `_perm_cache`, the attribute ModelBackend (and allauth's backend, a
+  subclass) read, so when it says no they ask no database again.
+- `ModelBackend` and `AllauthBackend` are Django's and allauth's, signing people in as they do, with
+  a get_user that loads the user, whether they hold any permission at all and their browsing levels
+  in one query built once. Most people hold no permission: their `_perm_cache` is then empty and
+  nothing asks again. Sessions made before these replaced Django's and allauth's name those;
+  hub/sessions.py reads them as naming these."""
 
+from allauth.account.auth_backends import AuthenticationBackend
+from django.contrib.auth import backends, get_user_model
 from django.contrib.auth.models import Permission
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from models_app.compiled import Built
 
@@ -40,3 +47,32 @@ class PermissionsInOneQuery:
 
     def has_module_perms(self, user_obj, app_label) -> bool:
         return any(perm.split(".", 1)[0] == app_label for perm in self.get_all_permissions(user_obj))
+
+
+def _user_with_what_every_page_asks(user_id):
+    held = Permission.objects.filter(Q(user__id=OuterRef("pk")) | Q(group__user__id=OuterRef("pk")))
+    # With their browsing levels too (models_app/preferences.py reads them from the user when loaded).
+    users = get_user_model().objects.select_related("viewer_preference")
+    return users.filter(pk=user_id).annotate(holds_permissions=Exists(held))
+
+
+_USER = Built(_user_with_what_every_page_asks)
+
+
+class _LoadsUserInOneQuery:
+    def get_user(self, user_id):
+        found = _USER.objects(user_id)
+        if not found:
+            return None
+        user = found[0]
+        if not user.holds_permissions and not user.is_superuser:
+            user._perm_cache = set()  # none: has_perm asks no database (see PermissionsInOneQuery)
+        return user if self.user_can_authenticate(user) else None
+
+
+class ModelBackend(_LoadsUserInOneQuery, backends.ModelBackend):
+    pass
+
+
+class AllauthBackend(_LoadsUserInOneQuery, AuthenticationBackend):
+    pass

@@ -423,8 +423,9 @@ CLAMD_PORT = env_int("CLAMD_PORT", 3310)
 # --- Accounts (django-allauth).
 AUTHENTICATION_BACKENDS = [
     "hub.auth_backends.PermissionsInOneQuery",  # permissions only, in one query instead of two
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # Django's and allauth's, loading the session's user in one query (hub/auth_backends.py).
+    "hub.auth_backends.ModelBackend",
+    "hub.auth_backends.AllauthBackend",
 ]
 SITE_ID = 1
 LOGIN_URL = "account_login"

@@ -10,6 +10,8 @@ added, and owners see their own content on their profile and their model pages w
 
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
+
 from . import levels
 from .compiled import Built
 from .models import ViewerPreference
@@ -51,7 +53,12 @@ def stored(user) -> Browsing:
     """A signed-in person's own choice (PG only and hide when they made none)."""
     if not user.is_authenticated:
         return Browsing(levels.DEFAULT_MASK)
-    rows = _stored.rows(user.pk)
+    # Usually loaded with the session's user (hub/auth_backends.py): then no query.
+    if get_user_model().viewer_preference.is_cached(user):
+        row = user.viewer_preference if hasattr(user, "viewer_preference") else None
+        rows = [(row.browsing_levels, row.blur_mature)] if row else []
+    else:
+        rows = _stored.rows(user.pk)
     if not rows:
         return Browsing(levels.DEFAULT_MASK)
     return Browsing((rows[0][0] & levels.ALL) or levels.DEFAULT_MASK, bool(rows[0][1]))

@@ -138,9 +138,10 @@ def set_browsing_levels(user, *, mask: int, blur: bool) -> None:
     """Store the levels a signed-in person sees and whether the others are blurred rather than hidden
     (read by preferences.browsing). Blocked is never a choice; nothing left means PG."""
     mask = (int(mask) & ALL) or DEFAULT_MASK
-    ViewerPreference.objects.update_or_create(
+    choice, _ = ViewerPreference.objects.update_or_create(
         user=user, defaults={"browsing_levels": mask, "blur_mature": bool(blur)}
     )
+    user.viewer_preference = choice  # the user may hold the old one, loaded with them (hub/auth_backends.py)
 
 
 @transaction.atomic
