@@ -1,22 +1,23 @@
 """{% notification_bell %}: the header's bell with the unread count (docs/notifications.md#the-bell).
-One query for a logged-in visitor, none for anyone else."""
+One query for a logged-in visitor, none for anyone else; the bell's HTML is rendered once per count
+(models_app/rendered_once.py)."""
 
 from django import template
+
+from models_app.rendered_once import RenderedOnce
 
 from .. import notifications
 
 register = template.Library()
 
+_bell = RenderedOnce("community/notifications/_bell.html")
 
-@register.inclusion_tag("community/notifications/_bell.html", takes_context=True)
+
+@register.simple_tag(takes_context=True)
 def notification_bell(context):
     user = context["request"].user
     if not user.is_authenticated:
-        return {"show": False}
+        return ""
     count = notifications.unread_count(user, cap=notifications.BELL_CAP)
-    return {
-        "show": True,
-        "count": count,
-        "over": count > notifications.BELL_CAP,
-        "cap": notifications.BELL_CAP,
-    }
+    cap = notifications.BELL_CAP
+    return _bell.render((count, cap), {"count": count, "over": count > cap, "cap": cap})

@@ -465,3 +465,34 @@ def test_the_picker_without_a_choice_says_what_to_do(model, fan):
     page = browser.post(f"/collect/model/{model.id}", {"next": model.get_absolute_url()}, follow=True)
     assert "Choose a collection, or name a new one." in page.content.decode()
     assert not CollectionItem.objects.exists()
+
+
+def test_the_buttons_drawn_once_per_content_show_each_viewer_their_own_with_their_own_token(model, fan):
+    """The heart and picker are remembered per distinct content (models_app/rendered_once.py): a viewer
+    with the same content gets the same HTML, but never another's collections, heart or CSRF token."""
+    import re
+
+    dora = make_user("dora")
+    collections.create_collection(owner=dora, name="Dora's Inks")
+    url = model.get_absolute_url()
+    browsers = {}
+    for user in (dora, fan, make_user("erin")):
+        browsers[user.username] = Client(enforce_csrf_checks=True)
+        browsers[user.username].force_login(user)
+
+    pages = {name: browser.get(url).content.decode() for name, browser in browsers.items()}
+    assert "Dora&#x27;s Inks</option>" in pages["dora"]
+    assert "Dora" not in pages["bob"] and "Dora" not in pages["erin"]
+    tokens = {
+        name: re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page) for name, page in pages.items()
+    }
+    assert all(len(found) >= 2 and "collectionbuttons" not in found[0] for found in tokens.values())
+
+    # bob's token, taken from the remembered buttons, is his: the heart works with it.
+    hearted = browsers["bob"].post(
+        f"/favourite/model/{model.id}",
+        {"csrfmiddlewaretoken": tokens["bob"][-1], "action": "add", "next": url},
+    )
+    assert hearted.status_code == 302 and likes(model) == 1
+    assert "In your favourites" in browsers["bob"].get(url).content.decode()
+    assert "Add to favourites" in browsers["erin"].get(url).content.decode()
