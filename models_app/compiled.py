@@ -30,7 +30,8 @@ def _shape(ids) -> tuple:
 
 
 class Built:
-    """`build(*ids)` -> a QuerySet; `rows(*ids)` runs its SQL for these ids."""
+    """`build(*ids)` -> a QuerySet; `rows(*ids)` runs its SQL for these ids, `objects(*ids)` gives
+    its model instances."""
 
     def __init__(self, build):
         self.build = build
@@ -90,6 +91,7 @@ class _Instances:
         self.annotations = self.compiler.annotation_col_map.items()
 
     def run(self, ids) -> list:
+        # The cursor is this thread's; the kept compiler only lends its converters (no I/O).
         with connections[self.db].cursor() as cursor:
             cursor.execute(self.sql, _with_ids(self.params, ids))
             rows = cursor.fetchall()
