@@ -285,6 +285,24 @@ def test_a_misspelled_name_is_found_beyond_the_most_downloaded_models(creator, f
     assert "of" not in words  # too short to correct anything
 
 
+def test_a_typo_finds_both_what_has_the_words_as_typed_and_what_has_them_corrected(creator, fan):
+    """The words as typed and as corrected are looked for in one read of the most downloaded
+    documents (migration 0038): a description with the same misspellings is found beside the name
+    with the right words and the names with one of them, and an unrelated model is not."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the search function is PostgreSQL's")
+    published_in_bulk(creator, {f"Painting of Paris {i}": 1_000 + i for i in range(5)})
+    make_model(creator, name="Heron Painting", download_count=5)
+    make_model(creator, name="Woodblock Study", description="Heronn paintng from Edo.", download_count=9)
+    make_model(creator, name="Egret Sketch", download_count=50)
+
+    results = found(fan, "heronn paintng")
+    assert results[0] == "Heron Painting"
+    assert "Woodblock Study" in results  # the words as typed, in its description
+    assert "Painting of Paris 4" in results  # one corrected word
+    assert "Egret Sketch" not in results
+
+
 def test_the_words_of_a_renamed_or_newly_published_model_correct_typos_at_once(creator, fan):
     if connection.vendor != "postgresql":
         pytest.skip("the search function is PostgreSQL's")
