@@ -318,6 +318,8 @@ def pages(t: dict) -> dict[str, str]:
         # nor a moderator, with nothing of their own on it): kept with their header and collections
         # drawn in (docs/performance.md#kept-for-signed-in-viewers); built with ANONYMOUS_CACHE_SECONDS=0.
         "model-page-signed-in": "/models/{}/{}".format(*t["typical"]),
+        # The same page for FOLLOWER_USER, who follows the model: their follow button is drawn in.
+        "model-page-follower": "/models/{}/{}".format(*t["typical"]),
         "civitai-list": "/api/v1/models?limit=100",
         "civitai-model": f"/api/v1/models/{model_id}",
         "civitai-version": f"/api/v1/model-versions/{t['version']}",
@@ -328,19 +330,26 @@ def pages(t: dict) -> dict[str, str]:
 
 
 SIGNED_IN_USER = "bench-viewer"
-# Pages measured with SIGNED_IN_USER's session cookie.
-SIGNED_IN_PAGES = {"model-page-signed-in"}
+FOLLOWER_USER = "bench-follower"
+# Pages measured with a session cookie: page name -> (username, follows the typical model).
+SIGNED_IN_PAGES = {
+    "model-page-signed-in": (SIGNED_IN_USER, False),
+    "model-page-follower": (FOLLOWER_USER, True),
+}
 
 
-def signed_in_cookie(env: dict) -> str:
-    """A session of SIGNED_IN_USER (created if missing) in the catalog's database, as a Cookie header."""
+def signed_in_cookie(env: dict, username: str, follows_model: int | None = None) -> str:
+    """A session of `username` (created if missing, following `follows_model` if given) in the
+    catalog's database, as a Cookie header."""
     from _harness import ROOT, VENV_BIN
 
     code = (
         "from django.conf import settings\n"
         "from django.contrib.auth import get_user_model\n"
         "from django.test import Client\n"
-        f"user, _ = get_user_model().objects.get_or_create(username={SIGNED_IN_USER!r})\n"
+        "from community.models import Follow\n"
+        f"user, _ = get_user_model().objects.get_or_create(username={username!r})\n"
+        f"if {follows_model!r}: Follow.objects.get_or_create(follower=user, model_id={follows_model!r})\n"
         "client = Client()\n"
         "client.force_login(user)\n"
         "name = settings.SESSION_COOKIE_NAME\n"
@@ -432,11 +441,13 @@ def main(argv=None):
             f"gunicorn with {args.workers} workers at {base}; models {t['typical'][0]} and {t['model'][0]},"
             f" version {t['version']}"
         )
-        signed_in = SIGNED_IN_PAGES & set(urls)
-        cookie = {"Cookie": signed_in_cookie(env)} if signed_in else {}
-        for name in signed_in:  # never measure an anonymous page under a signed-in name
+        cookies = {}
+        for name in SIGNED_IN_PAGES.keys() & set(urls):
+            username, follows = SIGNED_IN_PAGES[name]
+            cookies[name] = {"Cookie": signed_in_cookie(env, username, t["typical"][0] if follows else None)}
+            # Never measure an anonymous page under a signed-in name.
             page = urllib.request.urlopen(
-                urllib.request.Request(base + urls[name], headers=cookie), timeout=30
+                urllib.request.Request(base + urls[name], headers=cookies[name]), timeout=30
             ).read()
             if b'data-testid="current-user"' not in page:
                 raise SystemExit(f"{name}: the session cookie does not sign in")
@@ -446,7 +457,7 @@ def main(argv=None):
             duration=args.duration,
             warmup=args.warmup,
             rounds=args.rounds,
-            headers={name: cookie for name in signed_in},
+            headers=cookies,
         )
         if "hub-list" in results:
             for name in ("hub-search", "hub-search-common", "hub-search-typo", "search-page"):

@@ -34,9 +34,13 @@ class CommunityConfig(AppConfig):
         publishing.register_version_published_hook(tasks.on_version_published)  # docs/notifications.md
         connect_signals()  # docs/collections.md#like-count
         processing.register_file_finished_hook(propose_parents_from_file)  # docs/lineage.md#inference
-        # What a viewer has of their own on a model page (docs/performance.md#kept-for-signed-in-viewers).
+        # What a viewer has of their own on a model page, and the follow button drawn for each
+        # viewer of a kept one (docs/performance.md#kept-for-signed-in-viewers).
+        page_cache.register_viewer_hole(
+            "community/follows/_model_follow.html",
+            {"model_follower_count": follows.model_follower_count, "model_followed": follows.model_followed},
+        )
         for check in (
-            follows.own_on_model_page,
             reviews.own_on_model_page,
             comments.own_on_model_page,
             comments.own_reactions_on_model_page,

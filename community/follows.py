@@ -9,7 +9,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
 from models_app import rate_limits
@@ -177,6 +178,16 @@ def feed(user, *, levels: int, page: int = 1, size: int = FEED_PAGE_SIZE) -> tup
     return items[start : start + size], len(items) > start + size and page < MAX_FEED_PAGE
 
 
-def own_on_model_page(user, model):
-    """models_app.page_cache's check: the model page's follow button says "Following" to them."""
-    return Follow.objects.filter(follower=user, model_id=model.pk)
+# The model page's follow button is a hole of the page kept for signed-in viewers: what it shows
+# them is read with models_app.page_cache's own-state check, in the same query (community/apps.py).
+
+
+def model_follower_count(viewer, model):
+    """The model's follower count, as an expression on its row."""
+    counted = Follow.objects.filter(model_id=model.pk).order_by().values("model_id").annotate(n=Count("id"))
+    return Coalesce(Subquery(counted.values("n")), 0)
+
+
+def model_followed(viewer, model):
+    """Whether `viewer` follows the model, as an expression on its row."""
+    return Exists(Follow.objects.filter(follower_id=viewer.pk, model_id=model.pk))

@@ -22,9 +22,10 @@ placeholder and replaced by the visitor's token in every answer.
 A signed-in person's model page is kept too, per browsing levels, when nothing on it is theirs
 (docs/performance.md#kept-for-signed-in-viewers): it is built for a blank viewer, who owns, follows,
 reviewed and wrote nothing, and the parts that are every viewer's own (the header's name and bell,
-the collections picker) are holes drawn for each request. One query asks the apps whose blocks show
-a viewer's own things (VIEWER_STATE_CHECKS) whether this viewer has any there; then, and for the
-creator, moderators and staff, the page is built for them.
+the collections picker, the follow button) are holes drawn for each request. One query asks the apps
+whose blocks show a viewer's own things (VIEWER_STATE_CHECKS) whether this viewer has any there, and
+reads what the holes that registered values show them (HOLE_VALUES); when they have something of
+their own, and for the creator, moderators and staff, the page is built for them.
 """
 
 import hashlib
@@ -38,7 +39,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Exists
+from django.db.models import BooleanField, Exists, ExpressionWrapper, Q
 from django.db.models.functions import Now
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
@@ -161,11 +162,15 @@ def _answer(request, html: str) -> HttpResponse:
 
 # The blank viewer's name: letters only, so no escaping changes it; a kept page must not hold it.
 VIEWER_PLACEHOLDER = "keptpageblankviewer"
-# The parts of a kept page drawn for each viewer, as templates rendered with the page's model.
-VIEWER_HOLES = ("_viewer_nav.html", "models_app/_model_collections.html")
+# The parts of a kept page drawn for each viewer, as templates rendered with the page's model (and
+# HOLE_VALUES); apps add theirs with register_viewer_hole.
+VIEWER_HOLES = ["_viewer_nav.html", "models_app/_model_collections.html"]
+# What holes show, read in the own-state check's query: name -> values(user, model) -> an expression
+# on the model's row (a Subquery, Exists...) that may use only the two ids, as the checks below.
+HOLE_VALUES: dict = {}
 # Apps whose blocks on the model page show a viewer's own things register here:
 # check(user, model) -> a QuerySet with rows when `user` has something of theirs on `model`'s page.
-# It is built once with stand-ins for both (has_own_state), so it may use only their ids.
+# It is built once with stand-ins for both (viewer_state), so it may use only their ids.
 VIEWER_STATE_CHECKS: list = []
 
 
@@ -177,9 +182,19 @@ def register_viewer_state_check(check):
     return check
 
 
+def register_viewer_hole(template: str, values: dict | None = None) -> None:
+    """Draw `template` for each viewer of a kept page, with `values` (name -> values(user, model))
+    read for them by the own-state check's query and put in its context; a template rendered
+    without them (the page built for someone) asks for what it shows itself."""
+    if template not in VIEWER_HOLES:
+        VIEWER_HOLES.append(template)
+    HOLE_VALUES.update(values or {})
+    _own_state.forget()
+
+
 def applies_signed_in(request, manage: bool) -> bool:
     """Whether this request may get the model page kept for signed-in viewers (if nothing on it is
-    theirs: `has_own_state`). The creator and moderators (`manage`) and staff get theirs built."""
+    theirs: `viewer_state`). The creator and moderators (`manage`) and staff get theirs built."""
     return (
         on()
         and request.method == "GET"
@@ -194,17 +209,33 @@ def _own_state_query(viewer_id: int, model_id: int):
     viewer, model = get_user_model()(pk=viewer_id), AIModel(pk=model_id)
     conditions = [Exists(ModelVersion.objects.filter(model_id=model_id, early_access_ends_at__gt=Now()))]
     conditions += [Exists(check(viewer, model)) for check in VIEWER_STATE_CHECKS]
-    return AIModel.objects.filter(pk=model_id).filter(reduce(operator.or_, conditions)).values_list("pk")[:1]
+    own = ExpressionWrapper(Q(reduce(operator.or_, conditions)), output_field=BooleanField())
+    values = {name: value(viewer, model) for name, value in HOLE_VALUES.items()}
+    return (
+        AIModel.objects.filter(pk=model_id)
+        .annotate(own_state=own, **values)
+        .values_list("own_state", *values)
+    )
 
 
-# Its eight subqueries cost more to build with the ORM than to run: built once (models_app/compiled.py).
+# Its subqueries cost more to build with the ORM than to run: built once (models_app/compiled.py).
 _own_state = Built(_own_state_query)
 
 
+def viewer_state(user, model) -> tuple[bool, dict]:
+    """Whether the model page shows `user` anything of their own, and what its holes show them
+    (HOLE_VALUES), in one query. A version in early access counts as their own: what it offers
+    depends on the viewer's grants and subscriptions."""
+    rows = _own_state.rows(user.pk, model.pk)
+    if not rows:  # the model was deleted meanwhile: no kept page (the page built says so)
+        return True, {}
+    own, *values = rows[0]
+    return bool(own), dict(zip(HOLE_VALUES, values, strict=True))
+
+
 def has_own_state(user, model) -> bool:
-    """Whether the model page shows `user` anything of their own, in one query. A version in early
-    access counts too: what it offers depends on the viewer's grants and subscriptions."""
-    return bool(_own_state.rows(user.pk, model.pk))
+    """Whether the model page shows `user` anything of their own (viewer_state)."""
+    return viewer_state(user, model)[0]
 
 
 def signed_in_model_page_key(request, model, browsing) -> str:
@@ -224,10 +255,11 @@ def blank_viewer():
     return get_user_model()(pk=0, username=VIEWER_PLACEHOLDER, is_active=True)
 
 
-def cached_signed_in(request, key: str, model) -> HttpResponse | None:
-    """The kept page with this viewer's holes drawn in, or None (then build it: `keep_signed_in`)."""
+def cached_signed_in(request, key: str, model, values: dict) -> HttpResponse | None:
+    """The kept page with this viewer's holes drawn in (with `values`: `viewer_state`), or None
+    (then build it: `keep_signed_in`)."""
     pieces = get(key)
-    return None if pieces is None else answer_signed_in(request, pieces, model)
+    return None if pieces is None else answer_signed_in(request, pieces, model, values)
 
 
 def keep_signed_in(request, key: str, template: str, context: dict, model) -> list | None:
@@ -235,20 +267,20 @@ def keep_signed_in(request, key: str, template: str, context: dict, model) -> li
     cut the holes out and keep the rest; None when a hole was not found once (nothing is kept)."""
     built_in = generation()
     html = render_to_string(template, {**context, "csrf_token": TOKEN_PLACEHOLDER}, request)
-    pieces = _cut(html, _holes(request, model))
+    pieces = _cut(html, _holes(request, model, viewer_state(request.user, model)[1]))
     if pieces is not None:
         put(key, pieces, built_in)
     return pieces
 
 
-def answer_signed_in(request, pieces: list, model) -> HttpResponse:
+def answer_signed_in(request, pieces: list, model, values: dict) -> HttpResponse:
     """The kept pieces with the holes drawn for request.user."""
-    holes = _holes(request, model)
+    holes = _holes(request, model, values)
     return _answer(request, "".join(holes[p] if isinstance(p, int) else p for p in pieces))
 
 
-def _holes(request, model) -> list[str]:
-    context = {"model": model, "csrf_token": TOKEN_PLACEHOLDER}
+def _holes(request, model, values: dict) -> list[str]:
+    context = {"model": model, "csrf_token": TOKEN_PLACEHOLDER, **values}
     return [render_to_string(template, context, request) for template in VIEWER_HOLES]
 
 

@@ -65,8 +65,10 @@ def model_detail(request, pk: int, slug: str | None = None):
     key = page_cache.model_page_key(request, model) if shared else ""
     if shared and (response := page_cache.cached(request, key)):
         return response
-    if page_cache.applies_signed_in(request, manage) and not page_cache.has_own_state(request.user, model):
-        return _kept_for_signed_in(request, model, browsing)
+    if page_cache.applies_signed_in(request, manage):
+        own, hole_values = page_cache.viewer_state(request.user, model)
+        if not own:
+            return _kept_for_signed_in(request, model, browsing, hole_values)
     page = _model_page(request, model, manage, browsing)
     if isinstance(page, HttpResponse):
         return page
@@ -75,11 +77,11 @@ def model_detail(request, pk: int, slug: str | None = None):
     return render(request, MODEL_PAGE, page)
 
 
-def _kept_for_signed_in(request, model, browsing):
+def _kept_for_signed_in(request, model, browsing, hole_values: dict):
     """The page kept for signed-in viewers with nothing of their own on it, with their holes
     (models_app/page_cache.py): built for a blank viewer on a miss."""
     key = page_cache.signed_in_model_page_key(request, model, browsing)
-    if response := page_cache.cached_signed_in(request, key, model):
+    if response := page_cache.cached_signed_in(request, key, model, hole_values):
         return response
     viewer, request.user = request.user, page_cache.blank_viewer()
     try:
@@ -90,7 +92,7 @@ def _kept_for_signed_in(request, model, browsing):
     finally:
         request.user = viewer
     if pieces is not None:
-        return page_cache.answer_signed_in(request, pieces, model)
+        return page_cache.answer_signed_in(request, pieces, model, hole_values)
     # The warning before a mature model, or a page whose holes were not found: built for them.
     page = _model_page(request, model, False, browsing)
     return page if isinstance(page, HttpResponse) else render(request, MODEL_PAGE, page)

@@ -1,8 +1,8 @@
 """A model page is kept for signed-in people too when nothing on it is theirs (models_app/page_cache.py,
 docs/performance.md#kept-for-signed-in-viewers): it is built for a blank viewer, and each person's
-header and collections picker are drawn in for them. Whatever a viewer has of their own on the page
-(a follow, a review, a comment, a reaction, a draft in the lineage graph, an image, early access)
-gets them a page built for them, so what they see is what a page built for them shows."""
+header, collections picker and follow button are drawn in for them. Whatever else a viewer has of
+their own on the page (a review, a comment, a reaction, a draft in the lineage graph, an image, early
+access) gets them a page built for them, so what they see is what a page built for them shows."""
 
 import re
 from datetime import timedelta
@@ -69,6 +69,35 @@ def test_signed_in_viewers_with_nothing_of_their_own_share_one_build_with_their_
     followed = viewer.post(f"/follow/model/{model.id}", {"csrfmiddlewaretoken": token, "next": url})
     assert followed.status_code == 302
     assert follows.followers(other, {"model": model}) == (1, True)
+
+
+def test_a_follower_gets_the_kept_page_with_their_follow_button_and_everyone_the_count(model, fan, settings):
+    """The follow button is a hole: its count and the viewer's follow come with the own-state
+    check, so following a model no longer costs its followers a page built for them."""
+    url = model.get_absolute_url()
+    dora = client_of(make_user("dora"))
+    assert "0 followers" in dora.get(url).content.decode()  # built for the blank viewer and kept
+    follows.follow(follower=fan, target={"model": model})
+
+    viewer = client_of(fan)
+    with CaptureQueriesContext(connection) as queries:
+        kept = viewer.get(url)
+    assert len(queries) <= 6, [q["sql"][:80] for q in queries]
+    html = kept.content.decode()
+    assert 'name="action" value="unfollow"' in html and "1 follower<" in html
+    assert page_text(kept) == page_text(_built(viewer, url, settings))
+    # Everyone's kept page shows the new count at once, with their own button.
+    html = dora.get(url).content.decode()
+    assert 'name="action" value="follow"' in html and "1 follower<" in html
+
+    # The button's form carries the follower's own CSRF token (it is remembered without one).
+    form = re.search(r'<div class="follow".*?</form>', kept.content.decode(), re.S).group(0)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    unfollowed = viewer.post(
+        f"/follow/model/{model.id}", {"csrfmiddlewaretoken": token, "action": "unfollow", "next": url}
+    )
+    assert unfollowed.status_code == 302
+    assert follows.followers(fan, {"model": model}) == (0, False)
 
 
 def _built(client, url, settings):
