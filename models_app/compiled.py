@@ -60,12 +60,16 @@ class Built:
 
     def objects(self, *ids: int | str) -> list:
         """The QuerySet's model instances for these ids."""
-        if self._model is None:
-            self._model = self.build(*_stand_ins(ids)).model
+        query = None
+        if self._model is None:  # the router needs the model before the query is compiled
+            query = self.build(*_stand_ins(ids))
+            self._model = query.model
         db = router.db_for_read(self._model)
         key = (db, _shape(ids))
         if key not in self._instances:
-            self._instances[key] = _Instances(self.build(*_stand_ins(ids)), db)
+            self._instances[key] = _Instances(
+                query if query is not None else self.build(*_stand_ins(ids)), db
+            )
         return self._instances[key].run(ids)
 
 

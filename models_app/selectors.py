@@ -80,7 +80,7 @@ _ONE_VISIBLE_MODEL = {
 
 def visible_model(user, pk: int) -> AIModel | None:
     """The model `pk` if visible_models(user) holds it (with its owner), else None."""
-    smallest, largest = connection.ops.integer_field_range("BigAutoField")
+    smallest, largest = connection.ops.integer_field_range(AIModel._meta.pk.get_internal_type())
     if not smallest <= pk <= largest:  # from a URL: no row has it, and the database would refuse it
         return None
     if can_moderate(user):
