@@ -83,6 +83,8 @@ def _kept_for_signed_in(request, model, browsing, hole_values: dict):
     key = page_cache.signed_in_model_page_key(request, model, browsing)
     if response := page_cache.cached_signed_in(request, key, model, hole_values):
         return response
+    if _warns_first(request, model, browsing):  # nothing to keep: the warning, built for them
+        return _model_page(request, model, False, browsing)
     viewer, request.user = request.user, page_cache.blank_viewer()
     try:
         page = _model_page(request, model, False, browsing)
@@ -122,8 +124,7 @@ def _model_page(request, model, manage: bool, browsing) -> dict | HttpResponse:
         )
     if not versions and not manage:
         raise Http404(gettext("No such model"))
-    if not browsing.shows(model.nsfw_level) and not manage and not revealed:
-        # A direct link to a model above the viewer's levels warns first, as lists leave it out.
+    if not manage and _warns_first(request, model, browsing):
         return render(request, "models_app/mature_interstitial.html", {"model": model})
     return {
         "model": model,
@@ -141,6 +142,12 @@ def _model_page(request, model, manage: bool, browsing) -> dict | HttpResponse:
             )
         ),
     }
+
+
+def _warns_first(request, model, browsing) -> bool:
+    """A direct link to a model above the viewer's levels warns first, as lists leave it out;
+    "Show it" on the warning (?mature=show) goes on to the page."""
+    return not browsing.shows(model.nsfw_level) and request.GET.get("mature") != "show"
 
 
 def _own_model(request, pk: int):

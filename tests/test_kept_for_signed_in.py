@@ -100,6 +100,25 @@ def test_a_follower_gets_the_kept_page_with_their_follow_button_and_everyone_the
     assert follows.followers(fan, {"model": model}) == (0, False)
 
 
+def test_a_model_above_a_viewers_levels_warns_them_first_with_their_own_header(creator, fan):
+    """The warning is theirs, built once for them (nothing of it is kept); "Show it" gives the kept page."""
+    url = make_model(creator, name="Spicy Harbour", nsfw_level=4).get_absolute_url()
+    viewer = client_of(fan)
+    with CaptureQueriesContext(connection) as queries:
+        html = viewer.get(url).content.decode()
+    assert "This model is rated R" in html and "Show it" in html
+    # The kept page's 6, then the model's tags and versions for the warning: built once, for them.
+    assert len(queries) <= 8, [q["sql"][:80] for q in queries]
+    assert f'data-testid="current-user">{fan.username}<' in html and page_cache.VIEWER_PLACEHOLDER not in html
+
+    shown = viewer.get(f"{url}?mature=show").content.decode()
+    assert "This model is rated R" not in shown and "Spicy Harbour" in shown
+    dora = client_of(make_user("dora"))
+    with CaptureQueriesContext(connection) as queries:
+        again = dora.get(f"{url}?mature=show").content.decode()
+    assert len(queries) <= 6 and "Spicy Harbour" in again  # the revealed page is kept for others
+
+
 def _built(client, url, settings):
     """The page as built for the client's viewer, nothing kept."""
     settings.ANONYMOUS_CACHE_SECONDS = 0
