@@ -303,6 +303,20 @@ def test_a_typo_finds_both_what_has_the_words_as_typed_and_what_has_them_correct
     assert "Egret Sketch" not in results
 
 
+def test_a_misspelling_that_a_description_has_is_found_beyond_the_most_downloaded_models(creator, fan):
+    """Past the 2,000 most downloaded documents only the full-text index finds the words as typed;
+    migration 0039 skips that look-up when no document has the words the correction changed, and
+    here one has them."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the search function is PostgreSQL's")
+    published_in_bulk(creator, {f"Painting of Paris {i}": 1_000 + i for i in range(2_100)})
+    make_model(creator, name="Woodblock Study", description="Heronn paintng from Edo.")
+
+    names = [m.name for m in search_models(fan, "heronn paintng", limit=200)]  # past 100 popular matches
+    assert "Woodblock Study" in names
+    assert "Painting of Paris 2099" in names  # a corrected word, the most downloaded first
+
+
 def test_the_words_of_a_renamed_or_newly_published_model_correct_typos_at_once(creator, fan):
     if connection.vendor != "postgresql":
         pytest.skip("the search function is PostgreSQL's")
