@@ -233,11 +233,6 @@ def viewer_state(user, model) -> tuple[bool, dict]:
     return bool(own), dict(zip(HOLE_VALUES, values, strict=True))
 
 
-def has_own_state(user, model) -> bool:
-    """Whether the model page shows `user` anything of their own (viewer_state)."""
-    return viewer_state(user, model)[0]
-
-
 def signed_in_model_page_key(request, model, browsing) -> str:
     return request_key(
         "model-page-signed-in",

@@ -86,18 +86,15 @@ def _kept_for_signed_in(request, model, browsing, hole_values: dict):
     if _warns_first(request, model, browsing):  # nothing to keep: the warning, built for them
         return _model_page(request, model, False, browsing)
     viewer, request.user = request.user, page_cache.blank_viewer()
-    try:
+    try:  # no warning now (above), so the page's context
         page = _model_page(request, model, False, browsing)
-        pieces = None
-        if not isinstance(page, HttpResponse):
-            pieces = page_cache.keep_signed_in(request, key, MODEL_PAGE, page, model)
+        pieces = page_cache.keep_signed_in(request, key, MODEL_PAGE, page, model)
     finally:
         request.user = viewer
     if pieces is not None:
         return page_cache.answer_signed_in(request, pieces, model, hole_values)
-    # The warning before a mature model, or a page whose holes were not found: built for them.
-    page = _model_page(request, model, False, browsing)
-    return page if isinstance(page, HttpResponse) else render(request, MODEL_PAGE, page)
+    # A page whose holes were not found once: built for them.
+    return render(request, MODEL_PAGE, _model_page(request, model, False, browsing))
 
 
 def _model_page(request, model, manage: bool, browsing) -> dict | HttpResponse:

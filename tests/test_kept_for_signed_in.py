@@ -211,10 +211,10 @@ def test_the_creator_moderators_and_staff_get_their_page_built(model, creator, m
 
 
 def test_own_state_is_found_in_one_query_for_each_kind(model, creator, fan):
-    assert not page_cache.has_own_state(fan, model)
+    assert not page_cache.viewer_state(fan, model)[0]
     with CaptureQueriesContext(connection) as queries:
-        page_cache.has_own_state(fan, model)
+        page_cache.viewer_state(fan, model)[0]
     assert len(queries) == 1
     _comment(fan, model, creator)
-    assert page_cache.has_own_state(fan, model)
-    assert not page_cache.has_own_state(make_user("dora"), model)
+    assert page_cache.viewer_state(fan, model)[0]
+    assert not page_cache.viewer_state(make_user("dora"), model)[0]
