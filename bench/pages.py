@@ -318,8 +318,12 @@ def pages(t: dict) -> dict[str, str]:
         # nor a moderator, with nothing of their own on it): kept with their header and collections
         # drawn in (docs/performance.md#kept-for-signed-in-viewers); built with ANONYMOUS_CACHE_SECONDS=0.
         "model-page-signed-in": "/models/{}/{}".format(*t["typical"]),
-        # The same page for FOLLOWER_USER, who follows the model: their follow button is drawn in.
+        # The same page for FOLLOWER_USER, who follows the model: their follow button is drawn in;
+        # for REVIEWER_USER, who reviewed its newest version: their review forms are drawn in; for
+        # COMMENTER_USER, who commented and reacted: the comments section is drawn for them.
         "model-page-follower": "/models/{}/{}".format(*t["typical"]),
+        "model-page-reviewer": "/models/{}/{}".format(*t["typical"]),
+        "model-page-commenter": "/models/{}/{}".format(*t["typical"]),
         "civitai-list": "/api/v1/models?limit=100",
         "civitai-model": f"/api/v1/models/{model_id}",
         "civitai-version": f"/api/v1/model-versions/{t['version']}",
@@ -331,35 +335,95 @@ def pages(t: dict) -> dict[str, str]:
 
 SIGNED_IN_USER = "bench-viewer"
 FOLLOWER_USER = "bench-follower"
-# Pages measured with a session cookie: page name -> (username, follows the typical model).
+REVIEWER_USER = "bench-reviewer"
+COMMENTER_USER = "bench-commenter"
+# Pages measured with a session cookie: page name -> (username, what they have on the typical model).
 SIGNED_IN_PAGES = {
-    "model-page-signed-in": (SIGNED_IN_USER, False),
-    "model-page-follower": (FOLLOWER_USER, True),
+    "model-page-signed-in": (SIGNED_IN_USER, ""),
+    "model-page-follower": (FOLLOWER_USER, "follows"),
+    "model-page-reviewer": (REVIEWER_USER, "reviewed"),
+    "model-page-commenter": (COMMENTER_USER, "commented"),
 }
+# The typical model's page carries what people leave on one (furnish_page): top-level comments with
+# replies and reactions, from TALKERS people, and reviews of its newest version.
+COMMENTS, TALKERS, REVIEWS = 20, 6, 5
 
 
-def signed_in_cookie(env: dict, username: str, follows_model: int | None = None) -> str:
-    """A session of `username` (created if missing, following `follows_model` if given) in the
-    catalog's database, as a Cookie header."""
+def _shell(env: dict, code: str) -> str:
     from _harness import ROOT, VENV_BIN
 
-    code = (
-        "from django.conf import settings\n"
-        "from django.contrib.auth import get_user_model\n"
-        "from django.test import Client\n"
-        "from community.models import Follow\n"
-        f"user, _ = get_user_model().objects.get_or_create(username={username!r})\n"
-        f"if {follows_model!r}: Follow.objects.get_or_create(follower=user, model_id={follows_model!r})\n"
-        "client = Client()\n"
-        "client.force_login(user)\n"
-        "name = settings.SESSION_COOKIE_NAME\n"
-        "print(f'{name}={client.cookies[name].value}')\n"
-    )
     made = subprocess.run(
         [str(VENV_BIN / "python"), "manage.py", "shell", "-c", code],
         env=env, cwd=ROOT, capture_output=True, text=True, check=True,
     )  # fmt: skip
-    return made.stdout.strip().splitlines()[-1]
+    return made.stdout
+
+
+# Run in the catalog's database by `manage.py shell`: rate limits and account age off for the writes.
+_SETUP = """
+from datetime import timedelta
+from django.conf import settings
+from django.utils import timezone
+from django.contrib.auth import get_user_model
+from community import comments, follows, reviews
+from community.models import Comment, Review
+from models_app.models import AIModel
+settings.COMMENT_RATE_LIMIT = settings.COMMENT_IP_RATE_LIMIT = settings.REACTION_RATE_LIMIT = 0
+settings.REVIEW_RATE_LIMIT = 0
+settings.COMMENT_MIN_ACCOUNT_AGE = 0
+User = get_user_model()
+old_enough = {{"date_joined": timezone.now() - timedelta(days=30)}}  # may review (community/abuse.py)
+model = AIModel.objects.get(id={model_id!r})
+newest = model.versions.filter(status="published").order_by("-id").first()
+target = comments.find_target(model.owner, "model", model.id)
+"""
+
+
+def furnish_page(env: dict, model_id: int) -> None:
+    """Give the typical model COMMENTS comments (every other one a reply, every third one with
+    reactions) and REVIEWS reviews, once."""
+    code = (
+        _SETUP.format(model_id=model_id)
+        + f"""
+talkers = [User.objects.get_or_create(username=f"bench-talker{{i}}", defaults=old_enough)[0] for i in range({TALKERS})]
+if not Comment.objects.filter(model=model, user__in=talkers).exists():
+    last = None
+    for i in range({COMMENTS}):
+        body = f"Comment {{i}}: **nice** work, see [the notes](https://example.test/{{i}})"
+        parent = last.id if last is not None and i % 2 else None
+        last = comments.post_comment(talkers[i % len(talkers)], target, body, parent_id=parent)
+        if i % 3 == 0:
+            comments.add_reaction(talkers[(i + 1) % len(talkers)], last, "heart")
+if not Review.objects.filter(version=newest, user__in=talkers).exists():
+    for i in range({REVIEWS}):
+        reviews.submit_review(talkers[i], newest, i % 3 != 0, f"Review {{i}}: **good** brushes")
+"""
+    )
+    _shell(env, code)
+
+
+def signed_in_cookie(env: dict, username: str, has: str = "", model_id: int | None = None) -> str:
+    """A session of `username` (created if missing; following, having reviewed or having commented
+    on and reacted to `model_id`, as `has` says) in the catalog's database, as a Cookie header."""
+    code = (
+        _SETUP.format(model_id=model_id)
+        + f"""
+from django.test import Client
+user, _ = User.objects.get_or_create(username={username!r}, defaults=old_enough)
+if {has!r} == "follows":
+    follows.follow(follower=user, target={{"model": model}})
+if {has!r} == "reviewed" and not Review.objects.filter(user=user, version=newest).exists():
+    reviews.submit_review(user, newest, True, "Mine: **lovely** brushes")
+if {has!r} == "commented" and not Comment.objects.filter(user=user, model=model).exists():
+    comments.post_comment(user, target, "Mine: how many steps did you train?")
+    comments.add_reaction(user, Comment.objects.filter(model=model).exclude(user=user).first(), "like")
+client = Client()
+client.force_login(user)
+name = settings.SESSION_COOKIE_NAME
+print(f"{{name}}={{client.cookies[name].value}}")
+"""
+    )
+    return _shell(env, code).strip().splitlines()[-1]
 
 
 def time_hash_batch(base: str, hashes: list[str], repeat: int = 5, out=None) -> None:
@@ -442,9 +506,11 @@ def main(argv=None):
             f" version {t['version']}"
         )
         cookies = {}
+        if any(name.startswith("model-page") for name in urls):
+            furnish_page(env, t["typical"][0])
         for name in SIGNED_IN_PAGES.keys() & set(urls):
-            username, follows = SIGNED_IN_PAGES[name]
-            cookies[name] = {"Cookie": signed_in_cookie(env, username, t["typical"][0] if follows else None)}
+            username, has = SIGNED_IN_PAGES[name]
+            cookies[name] = {"Cookie": signed_in_cookie(env, username, has, t["typical"][0])}
             # Never measure an anonymous page under a signed-in name.
             page = urllib.request.urlopen(
                 urllib.request.Request(base + urls[name], headers=cookies[name]), timeout=30

@@ -24,6 +24,7 @@ class CommunityConfig(AppConfig):
         from .adapter import remember_skeleton, sync_site
         from .collections import connect_signals
         from .lineage import propose_parents_from_file
+        from .templatetags import community_comments, community_reviews
 
         post_save.connect(remember_skeleton, sender=get_user_model(), dispatch_uid="username_skeleton")
         # A deleted account's votes, reactions and comments leave the counts (community/account_deletion.py).
@@ -34,16 +35,26 @@ class CommunityConfig(AppConfig):
         publishing.register_version_published_hook(tasks.on_version_published)  # docs/notifications.md
         connect_signals()  # docs/collections.md#like-count
         processing.register_file_finished_hook(propose_parents_from_file)  # docs/lineage.md#inference
-        # What a viewer has of their own on a model page, and the follow button drawn for each
-        # viewer of a kept one (docs/performance.md#kept-for-signed-in-viewers).
+        # What a viewer has of their own on a model page, and what is drawn for each viewer of a
+        # kept one: the follow button; the review forms and the comments' actions for those who
+        # reviewed or commented there (docs/performance.md#kept-for-signed-in-viewers).
         page_cache.register_viewer_hole(
             "community/follows/_model_follow.html",
             {"model_follower_count": follows.model_follower_count, "model_followed": follows.model_followed},
         )
+        page_cache.register_viewer_hole(
+            community_reviews.FORM_HOLE,
+            {"model_reviewed": reviews.model_reviewed},
+            parts=True,
+            drawn_if="model_reviewed",
+        )
+        page_cache.register_viewer_hole(
+            community_comments.ACTIONS_HOLE,
+            {"model_commented": comments.model_commented},
+            parts=True,
+            drawn_if="model_commented",
+        )
         for check in (
-            reviews.own_on_model_page,
-            comments.own_on_model_page,
-            comments.own_reactions_on_model_page,
             lineage.own_unpublished_in_lineage,
             lineage.own_links_to_confirm,
         ):

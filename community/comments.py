@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from models_app import sanctions, selectors
+from models_app.compiled import Built
 from models_app.dates import iso_z
 from models_app.models import AIModel, ModelVersion
 from models_app.text import render_markdown
@@ -552,12 +553,34 @@ def with_mentions(comments: QuerySet[Comment]) -> QuerySet[Comment]:
     return comments.prefetch_related("mentions")
 
 
-def own_on_model_page(user, model):
-    """models_app.page_cache's check: the model page shows them edit links on their own comments
-    (a version's comments carry the model too)."""
-    return Comment.objects.filter(user=user, model_id=model.pk)
+def model_commented(viewer, model):
+    """Whether `viewer` commented on the model or one of its versions (a version's comments carry
+    the model too) or reacted to such a comment, as an expression on its row: read by
+    models_app.page_cache's own-state query: then the actions of their comments and of those they
+    reacted to are drawn for them into a kept page (own_nodes)."""
+    wrote = Exists(Comment.objects.filter(user_id=viewer.pk, model_id=model.pk))
+    reacted = Exists(Reaction.objects.filter(user_id=viewer.pk, comment__model_id=model.pk))
+    return ExpressionWrapper(Q(wrote) | Q(reacted), output_field=BooleanField())
 
 
-def own_reactions_on_model_page(user, model):
-    """models_app.page_cache's check: the model page shows which reactions are theirs."""
-    return Reaction.objects.filter(user=user, comment__model_id=model.pk)
+def _own_comments_query(viewer_id: int, model_id: int):
+    reacted = Reaction.objects.filter(comment_id=OuterRef("pk"), user_id=viewer_id)
+    return (
+        Comment.objects.filter(model_id=model_id)
+        .filter(Q(user_id=viewer_id) | Q(Exists(reacted)))
+        .select_related("user")  # the open reply form names the author
+        .annotate(**{f"mine_{kind}": Exists(reacted.filter(kind=kind)) for kind in ReactionKind.values})
+    )
+
+
+# Asked on every kept model page a commenter opens: built once (models_app/compiled.py).
+_own_comments = Built(_own_comments_query)
+
+
+def own_nodes(viewer, model) -> dict[int, Node]:
+    """The model's comments (its versions' too) that `viewer` wrote or reacted to, as Nodes with
+    their reactions, in one query: what of a kept model page's comments is drawn for them."""
+    return {
+        c.id: Node(c, mine={kind for kind in ReactionKind.values if getattr(c, f"mine_{kind}")})
+        for c in _own_comments.objects(viewer.pk, model.pk)
+    }

@@ -7,7 +7,7 @@ transaction that changes the review row, so the counts stay exact under concurre
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, FloatField, QuerySet, Value, When, Window
+from django.db.models import Case, Exists, F, FloatField, QuerySet, Value, When, Window
 from django.db.models.functions import Cast, RowNumber
 from django.http import Http404
 from django.utils import timezone
@@ -15,6 +15,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext
 
 from models_app import rate_limits, sanctions, selectors
+from models_app.compiled import Built
 from models_app.dates import iso_z
 from models_app.models import AIModel, ModelVersion
 from models_app.text import render_markdown
@@ -201,6 +202,18 @@ def review_json(review: Review) -> dict:
     }
 
 
-def own_on_model_page(user, model):
-    """models_app.page_cache's check: the model page shows them their own review of a version."""
-    return Review.objects.filter(user=user, version__model_id=model.pk)
+def model_reviewed(viewer, model):
+    """Whether `viewer` reviewed a version of the model, as an expression on its row: read by
+    models_app.page_cache's own-state query for the review forms it draws into a kept page."""
+    return Exists(Review.objects.filter(user_id=viewer.pk, version__model_id=model.pk))
+
+
+# Asked on every kept model page a reviewer opens: built once (models_app/compiled.py).
+_model_reviews_by = Built(
+    lambda user_id, model_id: Review.objects.filter(user_id=user_id, version__model_id=model_id)
+)
+
+
+def model_reviews_by(user, model) -> dict[int, Review]:
+    """`user`'s own review of each version of the model that has one, hidden ones too (one query)."""
+    return {r.version_id: r for r in _model_reviews_by.objects(user.pk, model.pk)}

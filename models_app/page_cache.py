@@ -22,10 +22,11 @@ placeholder and replaced by the visitor's token in every answer.
 A signed-in person's model page is kept too, per browsing levels, when nothing on it is theirs
 (docs/performance.md#kept-for-signed-in-viewers): it is built for a blank viewer, who owns, follows,
 reviewed and wrote nothing, and the parts that are every viewer's own (the header's name and bell,
-the collections picker, the follow button) are holes drawn for each request. One query asks the apps
+the collections picker, the follow button; each version's review form and the comments section for
+those who reviewed or commented there) are holes drawn for each request. One query asks the apps
 whose blocks show a viewer's own things (VIEWER_STATE_CHECKS) whether this viewer has any there, and
 reads what the holes that registered values show them (HOLE_VALUES); when they have something of
-their own, and for the creator, moderators and staff, the page is built for them.
+their own outside the holes, and for the creator, moderators and staff, the page is built for them.
 """
 
 import hashlib
@@ -43,7 +44,8 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, Q
 from django.db.models.functions import Now
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils.translation import get_language
 
 from .compiled import Built
@@ -165,6 +167,13 @@ VIEWER_PLACEHOLDER = "keptpageblankviewer"
 # The parts of a kept page drawn for each viewer, as templates rendered with the page's model (and
 # HOLE_VALUES); apps add theirs with register_viewer_hole.
 VIEWER_HOLES = ["_viewer_nav.html", "models_app/_model_collections.html"]
+# Holes that the page's blocks note as they draw them (note_part): drawn once for each part noted,
+# with its `part_id` in the context, and `blank`, the text drawn for the blank viewer.
+PART_HOLES: list = []
+PARTS_NOTED = "_kept_page_parts"  # where a request collects them
+# template -> the name of a HOLE_VALUES value: the hole is drawn only for viewers for whom it is true;
+# for the others the blank viewer's text, kept with the page, is the same and is used as it is.
+DRAWN_IF: dict = {}
 # What holes show, read in the own-state check's query: name -> values(user, model) -> an expression
 # on the model's row (a Subquery, Exists...) that may use only the two ids, as the checks below.
 HOLE_VALUES: dict = {}
@@ -182,14 +191,27 @@ def register_viewer_state_check(check):
     return check
 
 
-def register_viewer_hole(template: str, values: dict | None = None) -> None:
-    """Draw `template` for each viewer of a kept page, with `values` (name -> values(user, model))
-    read for them by the own-state check's query and put in its context; a template rendered
-    without them (the page built for someone) asks for what it shows itself."""
-    if template not in VIEWER_HOLES:
-        VIEWER_HOLES.append(template)
+def register_viewer_hole(
+    template: str, values: dict | None = None, *, parts: bool = False, drawn_if: str | None = None
+) -> None:
+    """Draw `template` for each viewer of a kept page (once for each part the page's blocks noted,
+    `parts`; only for those for whom the value `drawn_if` is true), with `values` (name ->
+    values(user, model)) read for them by the own-state check's query and put in its context; a
+    template rendered without them (the page built for someone) asks for what it shows itself."""
+    holes = PART_HOLES if parts else VIEWER_HOLES
+    if template not in holes:
+        holes.append(template)
+    if drawn_if:
+        DRAWN_IF[template] = drawn_if
     HOLE_VALUES.update(values or {})
     _own_state.forget()
+
+
+def note_part(request, template: str, part_id: int, text: str) -> None:
+    """A block of the model page drew `text`, a part that differs between viewers (a version's
+    review form, a comment's actions): on a page being kept it is a hole, drawn for each viewer
+    with `template` (registered with `parts=True`). Elsewhere the note is not read."""
+    request.__dict__.setdefault(PARTS_NOTED, []).append((template, part_id, text))
 
 
 def applies_signed_in(request, manage: bool) -> bool:
@@ -235,7 +257,7 @@ def viewer_state(user, model) -> tuple[bool, dict]:
 
 def signed_in_model_page_key(request, model, browsing) -> str:
     return request_key(
-        "model-page-signed-in",
+        "model-page-viewer",  # pieces: answer_signed_in
         request,
         model.pk,
         model.updated_at.timestamp(),
@@ -261,38 +283,62 @@ def keep_signed_in(request, key: str, template: str, context: dict, model) -> li
     """Render the page and its holes for the blank viewer (request.user while the view builds it),
     cut the holes out and keep the rest; None when a hole was not found once (nothing is kept)."""
     built_in = generation()
+    request.__dict__[PARTS_NOTED] = []
     html = render_to_string(template, {**context, "csrf_token": TOKEN_PLACEHOLDER}, request)
-    pieces = _cut(html, _holes(request, model, viewer_state(request.user, model)[1]))
+    values = viewer_state(request.user, model)[1]
+    holes = _holes(request, model, values, [(hole, None, "") for hole in VIEWER_HOLES])
+    for hole, part_id, text in request.__dict__.pop(PARTS_NOTED):
+        if hole in PART_HOLES:
+            holes[hole, part_id] = text
+    pieces = _cut(html, holes)
     if pieces is not None:
         put(key, pieces, built_in)
     return pieces
 
 
 def answer_signed_in(request, pieces: list, model, values: dict) -> HttpResponse:
-    """The kept pieces with the holes drawn for request.user."""
-    holes = _holes(request, model, values)
-    return _answer(request, "".join(holes[p] if isinstance(p, int) else p for p in pieces))
+    """The kept pieces with the holes drawn for request.user. A piece is text or a hole, (template,
+    part id or None, the blank viewer's text)."""
+    drawn = [piece for piece in pieces if isinstance(piece, tuple) and _drawn(piece[0], values)]
+    holes = _holes(request, model, values, drawn)
+    return _answer(request, "".join(holes.get(p[:2], p[2]) if isinstance(p, tuple) else p for p in pieces))
 
 
-def _holes(request, model, values: dict) -> list[str]:
+def _drawn(template: str, values: dict) -> bool:
+    return template not in DRAWN_IF or bool(values.get(DRAWN_IF[template]))
+
+
+def _holes(request, model, values: dict, places: list[tuple]) -> dict[tuple, str]:
+    """Each place, (template, part id or None, the blank viewer's text), drawn for request.user.
+    Parts (there may be one for each comment) share one context, with the request but without
+    the context processors a page's template gets, which cost more than a part."""
     context = {"model": model, "csrf_token": TOKEN_PLACEHOLDER, **values}
-    return [render_to_string(template, context, request) for template in VIEWER_HOLES]
+    parts = Context({**context, "request": request})
+    drawn = {}
+    for template, part_id, blank in places:
+        if part_id is None:
+            drawn[template, None] = render_to_string(template, context, request)
+        else:
+            with parts.push(part_id=part_id, blank=blank):
+                drawn[template, part_id] = get_template(template).template.render(parts)
+    return drawn
 
 
-def _cut(html: str, holes: list[str]) -> list | None:
-    """`html` as text pieces and hole numbers, each hole found exactly once. None when one is not, or
-    when the blank viewer's name is left outside them (that text would be wrong for everyone)."""
-    places = []
-    for number, hole in enumerate(holes):
+def _cut(html: str, holes: dict[tuple, str]) -> list | None:
+    """`html` as text pieces and the places of its holes, each hole found exactly once. None when one
+    is not, or when the blank viewer's name is left outside them (that text would be wrong for
+    everyone)."""
+    found = []
+    for place, hole in holes.items():
         if not hole.strip() or html.count(hole) != 1:
             return None
-        places.append((html.index(hole), number, len(hole)))
+        found.append((html.index(hole), place, len(hole)))
     pieces: list = []
     at = 0
-    for start, number, length in sorted(places):
+    for start, place, length in sorted(found, key=operator.itemgetter(0)):
         if start < at:
             return None
-        pieces += [html[at:start], number]
+        pieces += [html[at:start], (*place, html[start : start + length])]
         at = start + length
     pieces.append(html[at:])
     if any(isinstance(piece, str) and VIEWER_PLACEHOLDER in piece for piece in pieces):

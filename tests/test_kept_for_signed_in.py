@@ -1,9 +1,11 @@
 """A model page is kept for signed-in people too when nothing on it is theirs (models_app/page_cache.py,
 docs/performance.md#kept-for-signed-in-viewers): it is built for a blank viewer, and each person's
-header, collections picker and follow button are drawn in for them. Whatever else a viewer has of
-their own on the page (a review, a comment, a reaction, a draft in the lineage graph, an image, early
-access) gets them a page built for them, so what they see is what a page built for them shows."""
+header, collections picker and follow button, and for those who reviewed or commented there their
+review forms and their comments' actions, are drawn in for them. Whatever else a viewer has of their
+own on the page (a draft in the lineage graph, an image, early access) gets them a page built for
+them, so what they see is what a page built for them shows."""
 
+import io
 import re
 from datetime import timedelta
 
@@ -13,9 +15,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from community import collections, comments, follows, notifications, reviews
-from community.models import LineageRelation, VersionParent
-from models_app import page_cache
+from community.models import LineageRelation, Review, ReviewStatus, VersionParent
+from models_app import demo, page_cache, services
 from models_app.models import AIModel, ViewerPreference
+from models_app.tasks import process_file
 from tests.conftest import ClosingClient as Client
 from tests.factories import make_model, make_user
 
@@ -98,6 +101,102 @@ def test_a_follower_gets_the_kept_page_with_their_follow_button_and_everyone_the
     )
     assert unfollowed.status_code == 302
     assert follows.followers(fan, {"model": model}) == (0, False)
+
+
+def _second_version(model, creator):
+    version = services.create_version(model=model, name="v2.0", base_model="SD 1.5", trained_words=["tiny"])
+    added = services.add_file(version=version, name="two.safetensors", content=io.BytesIO(demo.tiny_lora()))
+    process_file.apply(args=[added.id])
+    services.publish_version(version=version, by=creator)
+    return version
+
+
+def test_a_reviewer_gets_the_kept_page_with_their_own_review_forms(model, creator, fan, settings):
+    """Each version's review form is a hole: a reviewer gets the kept page with their review in the
+    form of the version they reviewed (one more query), and the open form under the others."""
+    first, second = model.versions.get(), _second_version(model, creator)
+    reviews.submit_review(fan, second, False, "Muddy greens")
+    Review.objects.filter(user=fan).update(status=ReviewStatus.HIDDEN)
+    url = model.get_absolute_url()
+    dora = client_of(make_user("dora"))
+    dora.get(url)  # built for the blank viewer and kept
+
+    viewer = client_of(fan)
+    with CaptureQueriesContext(connection) as queries:
+        kept = viewer.get(url)
+    assert len(queries) <= 7, [q["sql"][:80] for q in queries]
+    html = kept.content.decode()
+    assert page_text(kept) == page_text(_built(viewer, url, settings))
+    assert html.count('data-testid="my-review"') == 1 and "(hidden by moderation)" in html
+    assert f'data-testid="delete-review-{second.id}"' in html and ">Muddy greens</textarea>" in html
+    assert f'data-testid="delete-review-{first.id}"' not in html and html.count("Review this version") == 1
+    # Others' kept page has the blank forms.
+    other = dora.get(url).content.decode()
+    assert 'data-testid="my-review"' not in other and other.count("Review this version") == 2
+
+    # The delete form carries the reviewer's own CSRF token.
+    form = re.search(
+        r'<form method="post" action="([^"]+)"><input type="hidden" name="csrfmiddlewaretoken" value="([^"]+)">'
+        rf'<button type="submit" class="secondary" data-testid="delete-review-{second.id}"',
+        html,
+    )
+    deleted = viewer.post(form.group(1), {"csrfmiddlewaretoken": form.group(2)})
+    assert deleted.status_code == 302
+    assert not Review.objects.filter(user=fan).exists()
+
+
+def test_a_commenter_gets_the_kept_page_with_the_comments_drawn_for_them(model, creator, fan, settings):
+    """Each comment's actions are a hole, drawn for those who commented or reacted there: their
+    comments carry Edit and Delete, their reactions are pressed; everyone else gets the blank
+    viewer's actions, kept with the page."""
+    _comment(fan, model, creator)
+    _reaction(fan, model, creator)
+    url = model.get_absolute_url()
+    dora = client_of(make_user("dora"))
+    dora.get(url)  # built for the blank viewer and kept
+
+    viewer = client_of(fan)
+    with CaptureQueriesContext(connection) as queries:
+        kept = viewer.get(url)
+    # The kept page's 6, and the comments they wrote or reacted to, with their reactions.
+    assert len(queries) <= 7, [q["sql"][:80] for q in queries]
+    html = kept.content.decode()
+    assert page_text(kept) == page_text(_built(viewer, url, settings))
+    assert html.count('data-testid="edit-comment"') == 1 and html.count('data-testid="report-comment"') == 1
+    assert 'class="reaction mine" aria-pressed="true"' in html
+    other = dora.get(url).content.decode()
+    assert 'data-testid="edit-comment"' not in other and other.count('data-testid="report-comment"') == 2
+    assert "reaction mine" not in other
+
+    # Deleting their comment with the form of the kept page (their own CSRF token).
+    mine = comments.Comment.objects.get(user=fan)
+    form = re.search(
+        rf'<form method="post" action="([^"]+/{mine.id}/delete)" class="inline-form">'
+        r'<input type="hidden" name="csrfmiddlewaretoken" value="([^"]+)">',
+        html,
+    )
+    deleted = viewer.post(form.group(1), {"csrfmiddlewaretoken": form.group(2), "page": "1"})
+    assert deleted.status_code == 302
+    assert not comments.Comment.objects.filter(id=mine.id, is_deleted=False).exists()
+
+
+def test_a_commenters_open_edit_and_reply_forms_are_drawn_for_them(model, creator, fan, settings):
+    """`?edit=` and `?reply=` open a form under one comment, in its hole: a commenter gets theirs on
+    the kept page, however many comments others wrote there."""
+    _comment(fan, model, creator)
+    for n in range(4):
+        _comment(make_user(f"talker{n}"), model, creator)
+    mine = comments.Comment.objects.get(user=fan)
+    url = model.get_absolute_url()
+    viewer = client_of(fan)
+    for query in (f"?edit={mine.id}", f"?reply={mine.id}", "?comments_page=1"):
+        client_of(make_user(f"dora{len(query)}")).get(url + query)  # kept
+        with CaptureQueriesContext(connection) as queries:
+            kept = viewer.get(url + query)
+        assert len(queries) <= 7, [q["sql"][:80] for q in queries]
+        assert page_text(kept) == page_text(_built(viewer, url + query, settings))
+    assert 'data-testid="save-comment"' in viewer.get(f"{url}?edit={mine.id}").content.decode()
+    assert 'data-testid="post-reply"' in viewer.get(f"{url}?reply={mine.id}").content.decode()
 
 
 def test_a_model_above_a_viewers_levels_warns_them_first_with_their_own_header(creator, fan):
@@ -215,6 +314,19 @@ def test_own_state_is_found_in_one_query_for_each_kind(model, creator, fan):
     with CaptureQueriesContext(connection) as queries:
         page_cache.viewer_state(fan, model)[0]
     assert len(queries) == 1
-    _comment(fan, model, creator)
+    _link_to_confirm(fan, model, creator)
     assert page_cache.viewer_state(fan, model)[0]
     assert not page_cache.viewer_state(make_user("dora"), model)[0]
+
+
+def test_what_the_holes_show_comes_with_the_own_state_in_that_one_query(model, creator, fan):
+    dora = make_user("dora")
+    _comment(fan, model, creator)
+    _reaction(dora, model, creator)
+    _review(dora, model, creator)
+    for viewer, commented, reviewed in ((fan, True, False), (dora, True, True), (creator, True, False)):
+        with CaptureQueriesContext(connection) as queries:
+            own, values = page_cache.viewer_state(viewer, model)
+        assert len(queries) == 1 and not own
+        assert (values["model_commented"], values["model_reviewed"]) == (commented, reviewed)
+    assert not page_cache.viewer_state(make_user("erin"), model)[1]["model_commented"]

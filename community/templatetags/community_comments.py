@@ -3,6 +3,8 @@ and resources' templates load this; they never import community. Its queries don
 number of comments (tests/community/test_comments.py counts them)."""
 
 from django import template
+from django.template import Context
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
@@ -12,9 +14,14 @@ from django.utils.translation import gettext_lazy
 from billing import selectors as billing_selectors
 from community import comments
 from community.models import MAX_COMMENT_DEPTH, MAX_COMMENT_LENGTH, CommentTarget
+from models_app import page_cache
 from models_app.models import AIModel
 
 register = template.Library()
+
+# A comment's actions on the model page, a hole of the page kept for signed-in viewers
+# (models_app/page_cache.py; community/apps.py registers it).
+ACTIONS_HOLE = "community/comments/_actions_hole.html"
 
 KINDS = [
     ("like", "👍", gettext_lazy("Like")),
@@ -79,14 +86,19 @@ def section_context(request, target: comments.Target, page: int, *, csrf_token=N
     keeps the section cheap to render (docs/comments.md#pages)."""
     user = request.user
     roots, has_next = comments.threads(target, page=page, viewer=user)
-    kinds = [(k, e, str(label)) for k, e, label in KINDS]  # translated once, not per comment
-    formats = _button_formats(kinds)
+    kinds, formats = _reaction_formats()
     shown = [node for root in roots for node in (root, *root.walk())]
     # One query for the page's authors: who has a live membership now (docs/billing.md#entitlements).
     members = billing_selectors.member_ids({node.comment.user_id for node in shown}) if shown else set()
     for node in shown:
         node.reactions = _reaction_buttons(node, kinds, formats, user.is_authenticated)
         node.is_member = node.comment.user_id in members
+    actions = _actions_context(request, target, page, csrf_token)
+    live = [node for node in shown if not node.comment.is_deleted]
+    _draw_actions(live, actions)
+    if target.type == CommentTarget.MODEL:  # the model page's: drawn for each viewer of a kept one
+        for node in live:
+            page_cache.note_part(request, ACTIONS_HOLE, node.comment.id, node.actions)
     section = target.type if target.type == CommentTarget.IMAGE else CommentTarget.MODEL
     section_url = reverse("community_comments:section", args=[section, target.id])
     page_url = target.url.split("#")[0]
@@ -95,12 +107,10 @@ def section_context(request, target: comments.Target, page: int, *, csrf_token=N
     else:
         count = comments.visible_count(target)
     return {
+        **actions,
         "target": target,
-        "user": user,
-        "csrf_token": csrf_token,
         "notice": notice,
         "roots": roots,
-        "page": page,
         "count": count,
         "older_url": f"{page_url}?{urlencode({'comments_page': page + 1})}#comments" if has_next else "",
         "older_fragment": f"{section_url}?page={page + 1}" if has_next else "",
@@ -109,6 +119,27 @@ def section_context(request, target: comments.Target, page: int, *, csrf_token=N
         if page > 1
         else "",
         "newer_fragment": f"{section_url}?page={page - 1}" if page > 1 else "",
+        "owner_id": target.owner_id,
+        "profile_prefix": reverse("community:user_profile", args=["x"]).removesuffix("x"),
+        "login_url": f"/accounts/login/?{urlencode({'next': page_url + '#comments'})}",
+    }
+
+
+def _reaction_formats():
+    kinds = [(k, e, str(label)) for k, e, label in KINDS]  # translated once, not per comment
+    return kinds, _button_formats(kinds)
+
+
+def _actions_context(request, target: comments.Target, page: int, csrf_token) -> dict:
+    """What a comment's actions and its open reply or edit form need (_comment_actions.html)."""
+    user = request.user
+    section = target.type if target.type == CommentTarget.IMAGE else CommentTarget.MODEL
+    section_url = reverse("community_comments:section", args=[section, target.id])
+    page_url = target.url.split("#")[0]
+    return {
+        "user": user,
+        "csrf_token": csrf_token,
+        "page": page,
         "reply_to": _opened(request.GET.get("reply")) if request.method == "GET" else None,
         "edit_id": _opened(request.GET.get("edit")) if request.method == "GET" else None,
         "open_url": f"{page_url}?comments_page={page}&",
@@ -118,27 +149,55 @@ def section_context(request, target: comments.Target, page: int, *, csrf_token=N
         "post_url": reverse("community_comments:post", args=[target.type, target.id]),
         "can_write": user.is_authenticated,
         "is_owner": user.is_authenticated and target.owner_id == user.id,
-        "owner_id": target.owner_id,
         "max_depth": MAX_COMMENT_DEPTH,
         "max_length": MAX_COMMENT_LENGTH,
         # Reversed once, not for every comment: `{{ comment_prefix }}{{ id }}/react` (the page's cost).
         "comment_prefix": reverse("community_comments:react", args=[0]).removesuffix("0/react"),
-        "profile_prefix": reverse("community:user_profile", args=["x"]).removesuffix("x"),
-        "login_url": f"/accounts/login/?{urlencode({'next': page_url + '#comments'})}",
     }
+
+
+def _draw_actions(nodes, actions: dict) -> None:
+    """Each node's actions (node.actions), in one template context pushed per comment."""
+    template = get_template("community/comments/_comment_actions.html").template
+    context = Context(actions)
+    for node in nodes:
+        with context.push(node=node):
+            node.actions = mark_safe(template.render(context))  # noqa: S308 - a rendered template
+
+
+def _page_number(request) -> int:
+    try:
+        return min(max(int(request.GET.get("comments_page", 1)), 1), comments.MAX_PAGE)
+    except ValueError:
+        return 1
 
 
 @register.inclusion_tag("community/comments/_comments.html", takes_context=True)
 def comments_section(context, thing, versions=None):
-    """`{% comments_section model %}` (the model's and its shown versions' comments) or
+    """`{% comments_section model versions %}` (the model's and its shown versions' comments) or
     `{% comments_section image %}`."""
     request = context["request"]
     if isinstance(thing, AIModel):
         target = comments.model_page_target(request.user, thing, versions)
     else:
         target = comments.Target(CommentTarget.IMAGE, thing)
-    try:
-        page = min(max(int(request.GET.get("comments_page", 1)), 1), comments.MAX_PAGE)
-    except ValueError:
-        page = 1
-    return section_context(request, target, page, csrf_token=context.get("csrf_token"))
+    return section_context(request, target, _page_number(request), csrf_token=context.get("csrf_token"))
+
+
+@register.simple_tag(takes_context=True)
+def comment_actions(context, model, comment_id: int, blank: str):
+    """One comment's actions for request.user, drawn into the model page kept for signed-in viewers
+    (ACTIONS_HOLE) for someone who commented or reacted there: the comments they wrote or reacted to
+    are looked up once a request (comments.own_nodes); any other shows the blank viewer's actions."""
+    request = context["request"]
+    attr = f"_own_comments_{model.pk}"
+    if not hasattr(request, attr):
+        setattr(request, attr, comments.own_nodes(request.user, model))
+    node = getattr(request, attr).get(comment_id)
+    if node is None:
+        return mark_safe(blank)  # noqa: S308 - the kept page's own text
+    kinds, formats = _reaction_formats()
+    node.reactions = _reaction_buttons(node, kinds, formats, request.user.is_authenticated)
+    target = comments.Target(CommentTarget.MODEL, model, model=model)
+    _draw_actions([node], _actions_context(request, target, _page_number(request), context.get("csrf_token")))
+    return node.actions
