@@ -20,7 +20,8 @@ on a seeded catalog (`bench/load.py` seeds one; `seed_catalog --models N`), it s
 `make run` does (hub/gunicorn_conf.py, DEBUG off) with bench.settings_bench, picks its targets from
 the database (a model with the median number of versions, `model-page`, and the one with the most,
 `model-page-most`; the typical one also for a signed-in person, `model-page-signed-in`, and for
-one who follows it, `model-page-follower`; one of its versions and files'
+one who follows it, reviewed it or commented on it, `model-page-follower`, `-reviewer`,
+`-commenter`, after giving it comments and reviews (furnish_page); one of its versions and files'
 SHA256), then measures every page in interleaved rounds and prints RPS, p50, p95 and ratios to the
 baseline; the search pages' p95 is also given as a multiple of the list's p95. Last, it times the
 by-hash batch POST (`--hashes` SHA256s in one request, median of 5).

@@ -111,27 +111,33 @@ def _second_version(model, creator):
     return version
 
 
+def _kept_with_parts(model, user, settings):
+    """Another viewer's request keeps the page; then `user`'s: at most 7 queries (the kept page's 6,
+    and their reviews or the comments they wrote or reacted to), the page built for them. Returns
+    both clients and `user`'s page."""
+    url = model.get_absolute_url()
+    dora = client_of(make_user("dora"))
+    dora.get(url)  # built for the blank viewer and kept
+    viewer = client_of(user)
+    with CaptureQueriesContext(connection) as queries:
+        kept = viewer.get(url)
+    assert len(queries) <= 7, [q["sql"][:80] for q in queries]
+    assert page_text(kept) == page_text(_built(viewer, url, settings))
+    return dora, viewer, kept.content.decode()
+
+
 def test_a_reviewer_gets_the_kept_page_with_their_own_review_forms(model, creator, fan, settings):
     """Each version's review form is a hole: a reviewer gets the kept page with their review in the
     form of the version they reviewed (one more query), and the open form under the others."""
     first, second = model.versions.get(), _second_version(model, creator)
     reviews.submit_review(fan, second, False, "Muddy greens")
     Review.objects.filter(user=fan).update(status=ReviewStatus.HIDDEN)
-    url = model.get_absolute_url()
-    dora = client_of(make_user("dora"))
-    dora.get(url)  # built for the blank viewer and kept
-
-    viewer = client_of(fan)
-    with CaptureQueriesContext(connection) as queries:
-        kept = viewer.get(url)
-    assert len(queries) <= 7, [q["sql"][:80] for q in queries]
-    html = kept.content.decode()
-    assert page_text(kept) == page_text(_built(viewer, url, settings))
+    dora, viewer, html = _kept_with_parts(model, fan, settings)
     assert html.count('data-testid="my-review"') == 1 and "(hidden by moderation)" in html
     assert f'data-testid="delete-review-{second.id}"' in html and ">Muddy greens</textarea>" in html
     assert f'data-testid="delete-review-{first.id}"' not in html and html.count("Review this version") == 1
     # Others' kept page has the blank forms.
-    other = dora.get(url).content.decode()
+    other = dora.get(model.get_absolute_url()).content.decode()
     assert 'data-testid="my-review"' not in other and other.count("Review this version") == 2
 
     # The delete form carries the reviewer's own CSRF token.
@@ -151,20 +157,10 @@ def test_a_commenter_gets_the_kept_page_with_the_comments_drawn_for_them(model, 
     viewer's actions, kept with the page."""
     _comment(fan, model, creator)
     _reaction(fan, model, creator)
-    url = model.get_absolute_url()
-    dora = client_of(make_user("dora"))
-    dora.get(url)  # built for the blank viewer and kept
-
-    viewer = client_of(fan)
-    with CaptureQueriesContext(connection) as queries:
-        kept = viewer.get(url)
-    # The kept page's 6, and the comments they wrote or reacted to, with their reactions.
-    assert len(queries) <= 7, [q["sql"][:80] for q in queries]
-    html = kept.content.decode()
-    assert page_text(kept) == page_text(_built(viewer, url, settings))
+    dora, viewer, html = _kept_with_parts(model, fan, settings)
     assert html.count('data-testid="edit-comment"') == 1 and html.count('data-testid="report-comment"') == 1
     assert 'class="reaction mine" aria-pressed="true"' in html
-    other = dora.get(url).content.decode()
+    other = dora.get(model.get_absolute_url()).content.decode()
     assert 'data-testid="edit-comment"' not in other and other.count('data-testid="report-comment"') == 2
     assert "reaction mine" not in other
 
