@@ -42,16 +42,16 @@ class CommunityConfig(AppConfig):
             "community/follows/_model_follow.html",
             {"model_follower_count": follows.model_follower_count, "model_followed": follows.model_followed},
         )
-        page_cache.register_viewer_hole(
-            community_reviews.FORM_HOLE,
+        page_cache.register_viewer_parts(
+            community_reviews.FORM_PART,
+            community_reviews.draw_review_forms,
             {"model_reviewed": reviews.model_reviewed},
-            parts=True,
             drawn_if="model_reviewed",
         )
-        page_cache.register_viewer_hole(
-            community_comments.ACTIONS_HOLE,
+        page_cache.register_viewer_parts(
+            community_comments.ACTIONS_PART,
+            community_comments.draw_comment_actions,
             {"model_commented": comments.model_commented},
-            parts=True,
             drawn_if="model_commented",
         )
         for check in (

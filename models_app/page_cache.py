@@ -44,8 +44,7 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, Q
 from django.db.models.functions import Now
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
-from django.template import Context
-from django.template.loader import get_template, render_to_string
+from django.template.loader import render_to_string
 from django.utils.translation import get_language
 
 from .compiled import Built
@@ -167,13 +166,10 @@ VIEWER_PLACEHOLDER = "keptpageblankviewer"
 # The parts of a kept page drawn for each viewer, as templates rendered with the page's model (and
 # HOLE_VALUES); apps add theirs with register_viewer_hole.
 VIEWER_HOLES = ["_viewer_nav.html", "models_app/_model_collections.html"]
-# Holes that the page's blocks note as they draw them (note_part): drawn once for each part noted,
-# with its `part_id` in the context, and `blank`, the text drawn for the blank viewer.
-PART_HOLES: list = []
+# Parts of the page that differ between viewers, noted by the blocks that draw them (note_part): a
+# version's review form, a comment's actions. name -> (draw, drawn_if): register_viewer_parts.
+VIEWER_PARTS: dict = {}
 PARTS_NOTED = "_kept_page_parts"  # where a request collects them
-# template -> the name of a HOLE_VALUES value: the hole is drawn only for viewers for whom it is true;
-# for the others the blank viewer's text, kept with the page, is the same and is used as it is.
-DRAWN_IF: dict = {}
 # What holes show, read in the own-state check's query: name -> values(user, model) -> an expression
 # on the model's row (a Subquery, Exists...) that may use only the two ids, as the checks below.
 HOLE_VALUES: dict = {}
@@ -191,27 +187,34 @@ def register_viewer_state_check(check):
     return check
 
 
-def register_viewer_hole(
-    template: str, values: dict | None = None, *, parts: bool = False, drawn_if: str | None = None
-) -> None:
-    """Draw `template` for each viewer of a kept page (once for each part the page's blocks noted,
-    `parts`; only for those for whom the value `drawn_if` is true), with `values` (name ->
-    values(user, model)) read for them by the own-state check's query and put in its context; a
-    template rendered without them (the page built for someone) asks for what it shows itself."""
-    holes = PART_HOLES if parts else VIEWER_HOLES
-    if template not in holes:
-        holes.append(template)
-    if drawn_if:
-        DRAWN_IF[template] = drawn_if
+def register_viewer_hole(template: str, values: dict | None = None) -> None:
+    """Draw `template` for each viewer of a kept page, with `values` (name -> values(user, model))
+    read for them by the own-state check's query and put in its context; a template rendered
+    without them (the page built for someone) asks for what it shows itself."""
+    if template not in VIEWER_HOLES:
+        VIEWER_HOLES.append(template)
+    _add_values(values)
+
+
+def register_viewer_parts(name: str, draw, values: dict | None = None, drawn_if: str | None = None) -> None:
+    """Parts named `name` (noted with note_part as the page is drawn) are holes of a kept page.
+    `draw(request, model, part_ids, csrf_token)` -> {part id: text} draws those that request.user
+    sees otherwise than the blank viewer; the others keep the blank viewer's text. It is called only
+    for viewers for whom the value `drawn_if` (of `values`, read by the own-state check's query) is
+    true, so most viewers cost nothing."""
+    VIEWER_PARTS[name] = (draw, drawn_if)
+    _add_values(values)
+
+
+def _add_values(values: dict | None) -> None:
     HOLE_VALUES.update(values or {})
     _own_state.forget()
 
 
-def note_part(request, template: str, part_id: int, text: str) -> None:
-    """A block of the model page drew `text`, a part that differs between viewers (a version's
-    review form, a comment's actions): on a page being kept it is a hole, drawn for each viewer
-    with `template` (registered with `parts=True`). Elsewhere the note is not read."""
-    request.__dict__.setdefault(PARTS_NOTED, []).append((template, part_id, text))
+def note_part(request, name: str, part_id: int, text: str) -> None:
+    """A block of the model page drew `text`, a part that differs between viewers: on a page being
+    kept it is a hole (register_viewer_parts). Elsewhere the note is not read."""
+    request.__dict__.setdefault(PARTS_NOTED, []).append((name, part_id, text))
 
 
 def applies_signed_in(request, manage: bool) -> bool:
@@ -285,11 +288,10 @@ def keep_signed_in(request, key: str, template: str, context: dict, model) -> li
     built_in = generation()
     request.__dict__[PARTS_NOTED] = []
     html = render_to_string(template, {**context, "csrf_token": TOKEN_PLACEHOLDER}, request)
-    values = viewer_state(request.user, model)[1]
-    holes = _holes(request, model, values, [(hole, None, "") for hole in VIEWER_HOLES])
-    for hole, part_id, text in request.__dict__.pop(PARTS_NOTED):
-        if hole in PART_HOLES:
-            holes[hole, part_id] = text
+    holes = _holes(request, model, viewer_state(request.user, model)[1])
+    for name, part_id, text in request.__dict__.pop(PARTS_NOTED):
+        if name in VIEWER_PARTS:
+            holes[name, part_id] = text
     pieces = _cut(html, holes)
     if pieces is not None:
         put(key, pieces, built_in)
@@ -297,31 +299,24 @@ def keep_signed_in(request, key: str, template: str, context: dict, model) -> li
 
 
 def answer_signed_in(request, pieces: list, model, values: dict) -> HttpResponse:
-    """The kept pieces with the holes drawn for request.user. A piece is text or a hole, (template,
-    part id or None, the blank viewer's text)."""
-    drawn = [piece for piece in pieces if isinstance(piece, tuple) and _drawn(piece[0], values)]
-    holes = _holes(request, model, values, drawn)
+    """The kept pieces with the holes drawn for request.user. A piece is text or a hole: (template,
+    None, the blank viewer's text) or (part name, part id, the blank viewer's text)."""
+    holes = _holes(request, model, values)
+    parts: dict[str, list] = {}
+    for piece in pieces:
+        if isinstance(piece, tuple) and piece[1] is not None:
+            parts.setdefault(piece[0], []).append(piece[1])
+    for name, part_ids in parts.items():
+        draw, drawn_if = VIEWER_PARTS[name]
+        if drawn_if is None or values.get(drawn_if):
+            drawn = draw(request, model, part_ids, TOKEN_PLACEHOLDER)
+            holes.update(((name, part_id), text) for part_id, text in drawn.items())
     return _answer(request, "".join(holes.get(p[:2], p[2]) if isinstance(p, tuple) else p for p in pieces))
 
 
-def _drawn(template: str, values: dict) -> bool:
-    return template not in DRAWN_IF or bool(values.get(DRAWN_IF[template]))
-
-
-def _holes(request, model, values: dict, places: list[tuple]) -> dict[tuple, str]:
-    """Each place, (template, part id or None, the blank viewer's text), drawn for request.user.
-    Parts (there may be one for each comment) share one context, with the request but without
-    the context processors a page's template gets, which cost more than a part."""
+def _holes(request, model, values: dict) -> dict[tuple, str]:
     context = {"model": model, "csrf_token": TOKEN_PLACEHOLDER, **values}
-    parts = Context({**context, "request": request})
-    drawn = {}
-    for template, part_id, blank in places:
-        if part_id is None:
-            drawn[template, None] = render_to_string(template, context, request)
-        else:
-            with parts.push(part_id=part_id, blank=blank):
-                drawn[template, part_id] = get_template(template).template.render(parts)
-    return drawn
+    return {(template, None): render_to_string(template, context, request) for template in VIEWER_HOLES}
 
 
 def _cut(html: str, holes: dict[tuple, str]) -> list | None:

@@ -19,9 +19,9 @@ from models_app.models import AIModel
 
 register = template.Library()
 
-# A comment's actions on the model page, a hole of the page kept for signed-in viewers
-# (models_app/page_cache.py; community/apps.py registers it).
-ACTIONS_HOLE = "community/comments/_actions_hole.html"
+# A comment's actions on the model page: parts of the page kept for signed-in viewers
+# (models_app/page_cache.py; community/apps.py registers them).
+ACTIONS_PART = "community.comment_actions"
 
 KINDS = [
     ("like", "👍", gettext_lazy("Like")),
@@ -98,7 +98,7 @@ def section_context(request, target: comments.Target, page: int, *, csrf_token=N
     _draw_actions(live, actions)
     if target.type == CommentTarget.MODEL:  # the model page's: drawn for each viewer of a kept one
         for node in live:
-            page_cache.note_part(request, ACTIONS_HOLE, node.comment.id, node.actions)
+            page_cache.note_part(request, ACTIONS_PART, node.comment.id, node.actions)
     section = target.type if target.type == CommentTarget.IMAGE else CommentTarget.MODEL
     section_url = reverse("community_comments:section", args=[section, target.id])
     page_url = target.url.split("#")[0]
@@ -184,20 +184,17 @@ def comments_section(context, thing, versions=None):
     return section_context(request, target, _page_number(request), csrf_token=context.get("csrf_token"))
 
 
-@register.simple_tag(takes_context=True)
-def comment_actions(context, model, comment_id: int, blank: str):
-    """One comment's actions for request.user, drawn into the model page kept for signed-in viewers
-    (ACTIONS_HOLE) for someone who commented or reacted there: the comments they wrote or reacted to
-    are looked up once a request (comments.own_nodes); any other shows the blank viewer's actions."""
-    request = context["request"]
-    attr = f"_own_comments_{model.pk}"
-    if not hasattr(request, attr):
-        setattr(request, attr, comments.own_nodes(request.user, model))
-    node = getattr(request, attr).get(comment_id)
-    if node is None:
-        return mark_safe(blank)  # noqa: S308 - the kept page's own text
+def draw_comment_actions(request, model, comment_ids: list[int], csrf_token: str) -> dict[int, str]:
+    """The actions of the comments request.user wrote or reacted to among these, for the kept model
+    page (ACTIONS_PART): those comments with their reactions in one query (comments.own_nodes); the
+    others keep the blank viewer's actions."""
+    own = comments.own_nodes(request.user, model)
+    nodes = [own[comment_id] for comment_id in comment_ids if comment_id in own]
+    if not nodes:
+        return {}
     kinds, formats = _reaction_formats()
-    node.reactions = _reaction_buttons(node, kinds, formats, request.user.is_authenticated)
+    for node in nodes:
+        node.reactions = _reaction_buttons(node, kinds, formats, request.user.is_authenticated)
     target = comments.Target(CommentTarget.MODEL, model, model=model)
-    _draw_actions([node], _actions_context(request, target, _page_number(request), context.get("csrf_token")))
-    return node.actions
+    _draw_actions(nodes, _actions_context(request, target, _page_number(request), csrf_token))
+    return {node.comment.id: node.actions for node in nodes}

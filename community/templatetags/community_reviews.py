@@ -3,7 +3,6 @@ form, and the newest reviews. models_app's template loads this; models_app never
 
 from django import template
 from django.template.loader import render_to_string
-from django.utils.safestring import mark_safe
 
 from community import reviews
 from community.models import MAX_REVIEW_LENGTH
@@ -15,9 +14,9 @@ register = template.Library()
 SHOWN = 10  # the newest reviews on the page; the rest through the API's pages
 
 
-# The viewer's own part of a version's reviews, a hole of the model page kept for signed-in viewers
-# (models_app/page_cache.py; community/apps.py registers it).
-FORM_HOLE = "community/reviews/_review_form_hole.html"
+# The viewer's own part of a version's reviews, its form: parts of the model page kept for
+# signed-in viewers (models_app/page_cache.py; community/apps.py registers them).
+FORM_PART = "community.review_form"
 
 
 @register.inclusion_tag("community/reviews/_version_reviews.html", takes_context=True)
@@ -36,8 +35,8 @@ def version_reviews(context, version, model):
     mine = None
     if user.is_authenticated:
         mine = next((r for r in shown if r.user_id == user.id), None) or own
-    form = _form(context, model, version.id, mine)
-    page_cache.note_part(request, FORM_HOLE, version.id, form)
+    form = _form(user, model, version.id, mine, context.get("csrf_token"))
+    page_cache.note_part(request, FORM_PART, version.id, form)
     return {
         "version": version,
         "form": form,
@@ -48,28 +47,20 @@ def version_reviews(context, version, model):
     }
 
 
-@register.simple_tag(takes_context=True)
-def review_form(context, model, version_id: int, blank: str, reviewed=False):
-    """One version's review form for request.user, drawn into the model page kept for signed-in
-    viewers (FORM_HOLE). `reviewed`, read by the own-state query, says whether they reviewed any
-    version of the model: their reviews are then looked up, once a request; a version they did not
-    review shows the blank viewer's form."""
-    request = context["request"]
-    attr = f"_own_reviews_{model.pk}"
-    if reviewed and not hasattr(request, attr):
-        setattr(request, attr, reviews.model_reviews_by(request.user, model))
-    mine = getattr(request, attr, {}).get(version_id)
-    return mark_safe(blank) if mine is None else _form(context, model, version_id, mine)  # noqa: S308 - our own HTML
+def draw_review_forms(request, model, version_ids: list[int], csrf_token: str) -> dict[int, str]:
+    """The forms of the versions request.user reviewed, for the kept model page (FORM_PART): their
+    reviews of the model in one query; the other versions keep the blank viewer's form."""
+    mine = reviews.model_reviews_by(request.user, model)
+    return {vid: _form(request.user, model, vid, mine[vid], csrf_token) for vid in version_ids if vid in mine}
 
 
-def _form(context, model, version_id: int, mine) -> str:
-    user = context["request"].user
+def _form(user, model, version_id: int, mine, csrf_token) -> str:
     return render_to_string(
         "community/reviews/_review_form.html",
         {
             "version_id": version_id,
             "user": user,
-            "csrf_token": context.get("csrf_token"),
+            "csrf_token": csrf_token,
             "can_review": user.is_authenticated and user.id != model.owner_id,
             "mine": mine,
             "max_length": MAX_REVIEW_LENGTH,
