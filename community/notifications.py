@@ -15,7 +15,8 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -308,6 +309,17 @@ def unread_count(user, *, cap: int | None = None) -> int:
             lambda user_id: _unread(get_user_model()(pk=user_id)).order_by().values_list("id")[: cap + 1]
         )
     return len(_capped[cap].rows(user.pk))
+
+
+def viewer_unread(viewer, model):
+    """The bell's count (unread_count with BELL_CAP) as an expression on the model's row: read by
+    models_app.page_cache's own-state query, so the header of a kept model page costs no query of
+    its own."""
+    capped = _unread(viewer).order_by().values("id")[: BELL_CAP + 1]
+    counted = (
+        Notification.objects.filter(id__in=capped).order_by().values("recipient_id").annotate(n=Count("id"))
+    )
+    return Coalesce(Subquery(counted.values("n")), 0)
 
 
 def mark_read(user, *, ids: Iterable[int] = (), everything: bool = False) -> int:

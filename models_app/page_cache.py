@@ -22,8 +22,8 @@ placeholder and replaced by the visitor's token in every answer.
 A signed-in person's model page is kept too, per browsing levels, when nothing on it is theirs
 (docs/performance.md#kept-for-signed-in-viewers): it is built for a blank viewer, who owns, follows,
 reviewed and wrote nothing, and the parts that are every viewer's own (the header's name and bell,
-the collections picker, the follow button; each version's review form and the comments section for
-those who reviewed or commented there) are holes drawn for each request. One query asks the apps
+the collections picker, the follow button; each version's review form and each comment's actions,
+drawn for those who reviewed or commented there) are holes drawn for each request. One query asks the apps
 whose blocks show a viewer's own things (VIEWER_STATE_CHECKS) whether this viewer has any there, and
 reads what the holes that registered values show them (HOLE_VALUES); when they have something of
 their own outside the holes, and for the creator, moderators and staff, the page is built for them.

@@ -1,5 +1,6 @@
 """{% notification_bell %}: the header's bell with the unread count (docs/notifications.md#the-bell).
-One query for a logged-in visitor, none for anyone else; the bell's HTML is rendered once per count
+One query for a logged-in visitor (none on a kept model page, whose own-state query reads the count),
+none for anyone else; the bell's HTML is rendered once per count
 (models_app/rendered_once.py)."""
 
 from django import template
@@ -18,6 +19,9 @@ def notification_bell(context):
     user = context["request"].user
     if not user.is_authenticated:
         return ""
-    count = notifications.unread_count(user, cap=notifications.BELL_CAP)
+    # A kept model page's header has the count already (notifications.viewer_unread).
+    count = context.get("viewer_unread")
+    if count is None:
+        count = notifications.unread_count(user, cap=notifications.BELL_CAP)
     cap = notifications.BELL_CAP
     return _bell.render((count, cap), {"count": count, "over": count > cap, "cap": cap})
