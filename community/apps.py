@@ -14,6 +14,7 @@ class CommunityConfig(AppConfig):
         from models_app import page_cache, processing, publishing
 
         from . import (
+            collections,
             comments,
             follows,
             lineage,
@@ -37,9 +38,12 @@ class CommunityConfig(AppConfig):
         connect_signals()  # docs/collections.md#like-count
         processing.register_file_finished_hook(propose_parents_from_file)  # docs/lineage.md#inference
         # What a viewer has of their own on a model page, and what is drawn for each viewer of a
-        # kept one: the bell's count, the follow button; the review forms and the comments' actions for those who
+        # kept one: the bell's count, whether they have collections, the follow button; the review forms and the comments' actions for those who
         # reviewed or commented there (docs/performance.md#kept-for-signed-in-viewers).
         page_cache.register_viewer_hole("_viewer_nav.html", {"viewer_unread": notifications.viewer_unread})
+        page_cache.register_viewer_hole(
+            "models_app/_model_collections.html", {"viewer_collects": collections.viewer_collects}
+        )
         page_cache.register_viewer_hole(
             "community/follows/_model_follow.html",
             {"model_follower_count": follows.model_follower_count, "model_followed": follows.model_followed},

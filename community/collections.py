@@ -156,6 +156,13 @@ def picker(user, target: dict) -> tuple[bool, list[tuple[Collection, bool]]]:
     return favourite, [(c, holds) for c, holds in rows if not c.is_favorites][:100]
 
 
+def viewer_collects(viewer, model):
+    """Whether `viewer` has any collection (Favourites included), as an expression on the model's
+    row: read by models_app.page_cache's own-state query, so the picker of a kept model page asks
+    nothing more of someone with none, as most people are."""
+    return Exists(Collection.objects.filter(owner_id=viewer.pk))
+
+
 def _picker_query(key: str):
     def build(user_id: int, item_id: int):
         holds = CollectionItem.objects.filter(collection=OuterRef("pk"), **{f"{key}_id": item_id})

@@ -21,7 +21,11 @@ def collection_buttons(context, item_type: str, target):
     request = context["request"]
     user = request.user
     key = {"model": "model", "version": "version", "image": "image"}[item_type]
-    favourite, mine = collections.picker(user, {key: target})
+    collects = context.get("viewer_collects")  # a kept model page's (collections.viewer_collects)
+    if collects is not None and not collects:
+        favourite, mine = False, []
+    else:
+        favourite, mine = collections.picker(user, {key: target})
     like_count = getattr(target, "like_count", None) if item_type == "model" else None
     shown = tuple((c.id, c.name, holds) for c, holds in mine)
     next_path = request.get_full_path()
