@@ -321,7 +321,7 @@ def pages(t: dict) -> dict[str, str]:
         "model-page-signed-in": "/models/{}/{}".format(*t["typical"]),
         # The same page for FOLLOWER_USER, who follows the model: their follow button is drawn in;
         # for REVIEWER_USER, who reviewed its newest version: their review forms are drawn in; for
-        # COMMENTER_USER, who commented and reacted: the comments section is drawn for them.
+        # COMMENTER_USER, who commented and reacted: their comments' actions are drawn in.
         "model-page-follower": "/models/{}/{}".format(*t["typical"]),
         "model-page-reviewer": "/models/{}/{}".format(*t["typical"]),
         "model-page-commenter": "/models/{}/{}".format(*t["typical"]),
@@ -407,7 +407,7 @@ if connection.vendor == "postgresql":  # the planner's statistics, as autovacuum
     _shell(env, code)
 
 
-def signed_in_cookie(env: dict, username: str, has: str = "", model_id: int | None = None) -> str:
+def signed_in_cookie(env: dict, username: str, has: str, model_id: int) -> str:
     """A session of `username` (created if missing; following, having reviewed or having commented
     on and reacted to `model_id`, as `has` says) in the catalog's database, as a Cookie header."""
     code = (
