@@ -294,6 +294,11 @@ def _unread(user):
     return Notification.objects.filter(recipient=user, read_at__isnull=True).filter(visible_to(user))
 
 
+def _unread_ids(user, cap: int):
+    """The ids of at most cap + 1 of `user`'s unread notifications: what a capped count counts."""
+    return _unread(user).order_by().values("id")[: cap + 1]
+
+
 # The capped count is the bell's, on every page someone signed in opens: built once per cap
 # (models_app/compiled.py).
 _capped: dict[int, Built] = {}
@@ -305,9 +310,7 @@ def unread_count(user, *, cap: int | None = None) -> int:
     if cap is None:
         return _unread(user).count()
     if cap not in _capped:
-        _capped[cap] = Built(
-            lambda user_id: _unread(get_user_model()(pk=user_id)).order_by().values_list("id")[: cap + 1]
-        )
+        _capped[cap] = Built(lambda user_id: _unread_ids(get_user_model()(pk=user_id), cap))
     return len(_capped[cap].rows(user.pk))
 
 
@@ -315,9 +318,11 @@ def viewer_unread(viewer, model):
     """The bell's count (unread_count with BELL_CAP) as an expression on the model's row: read by
     models_app.page_cache's own-state query, so the header of a kept model page costs no query of
     its own."""
-    capped = _unread(viewer).order_by().values("id")[: BELL_CAP + 1]
     counted = (
-        Notification.objects.filter(id__in=capped).order_by().values("recipient_id").annotate(n=Count("id"))
+        Notification.objects.filter(id__in=_unread_ids(viewer, BELL_CAP))
+        .order_by()
+        .values("recipient_id")
+        .annotate(n=Count("id"))
     )
     return Coalesce(Subquery(counted.values("n")), 0)
 

@@ -93,15 +93,13 @@ def section_context(request, target: comments.Target, page: int, *, csrf_token=N
     for node in shown:
         node.reactions = _reaction_buttons(node, kinds, formats, user.is_authenticated)
         node.is_member = node.comment.user_id in members
-    actions = _actions_context(request, target, page, csrf_token)
+    section_url, page_url = _section_urls(target)
+    actions = _actions_context(request, target, page, csrf_token, section_url, page_url)
     live = [node for node in shown if not node.comment.is_deleted]
     _draw_actions(live, actions)
     if target.type == CommentTarget.MODEL:  # the model page's: drawn for each viewer of a kept one
         for node in live:
             page_cache.note_part(request, ACTIONS_PART, node.comment.id, node.actions)
-    section = target.type if target.type == CommentTarget.IMAGE else CommentTarget.MODEL
-    section_url = reverse("community_comments:section", args=[section, target.id])
-    page_url = target.url.split("#")[0]
     if target.type == CommentTarget.MODEL:
         count = target.obj.comment_count  # kept exact by comments.py
     else:
@@ -130,12 +128,15 @@ def _reaction_formats():
     return kinds, _button_formats(kinds)
 
 
-def _actions_context(request, target: comments.Target, page: int, csrf_token) -> dict:
+def _section_urls(target: comments.Target) -> tuple[str, str]:
+    """The section's own URL (its fragments) and the page's, without its anchor."""
+    section = target.type if target.type == CommentTarget.IMAGE else CommentTarget.MODEL
+    return reverse("community_comments:section", args=[section, target.id]), target.url.split("#")[0]
+
+
+def _actions_context(request, target: comments.Target, page: int, csrf_token, section_url, page_url) -> dict:
     """What a comment's actions and its open reply or edit form need (_comment_actions.html)."""
     user = request.user
-    section = target.type if target.type == CommentTarget.IMAGE else CommentTarget.MODEL
-    section_url = reverse("community_comments:section", args=[section, target.id])
-    page_url = target.url.split("#")[0]
     return {
         "user": user,
         "csrf_token": csrf_token,
@@ -196,5 +197,6 @@ def draw_comment_actions(request, model, comment_ids: list[int], csrf_token: str
     for node in nodes:
         node.reactions = _reaction_buttons(node, kinds, formats, request.user.is_authenticated)
     target = comments.Target(CommentTarget.MODEL, model, model=model)
-    _draw_actions(nodes, _actions_context(request, target, _page_number(request), csrf_token))
+    actions = _actions_context(request, target, _page_number(request), csrf_token, *_section_urls(target))
+    _draw_actions(nodes, actions)
     return {node.comment.id: node.actions for node in nodes}
