@@ -309,6 +309,10 @@ class SearchDocument(models.Model):
 
     Why a copy: the model rows are wide (descriptions, JSON), so ranking a few hundred matches read
     as many pages from the big table; here they sit in a few (bench/load.py measures the search).
+
+    On PostgreSQL the table also has `name_trigrams`, a column PostgreSQL computes from the name
+    (migration 0040): the ranking compares it with the query's trigrams instead of running pg_trgm's
+    similarity() on every candidate. Django does not know it; nothing here writes it.
     """
 
     model = models.OneToOneField(AIModel, on_delete=models.CASCADE, primary_key=True, related_name="+")

@@ -359,3 +359,32 @@ def test_the_nightly_prune_drops_old_names_words_so_a_typo_finds_the_model_that_
     assert not {"heronry", "pelican", "sketch"} & words
     assert found(fan, "heronr") == ["Heron Study"]
     assert prune_search_words.apply().get() == 0
+
+
+TRICKY_NAMES = ["Watercolor Landscapes", "ÜBER Café — Ünïcode Art", "x", "A-B c_d", "ukiyo-e 浮世絵 prints",
+                "SDXL 1.0 LoRA v2", "Heron Painting " * 12]  # fmt: skip
+
+
+def test_search_ranks_names_by_the_same_similarity_as_pg_trgm(creator, fan):
+    """The ranking's name similarity comes from the trigrams each search document keeps (migration
+    0040), not from pg_trgm's similarity() per candidate: for names and queries with capitals,
+    accents, other scripts, punctuation, digits and repeats, and with no trigram at all, it is
+    the same number; a rename changes it at once."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the search function is PostgreSQL's")
+    models = [make_model(creator, name=name) for name in TRICKY_NAMES]
+    models[0].name = "Watercolour Seascapes"
+    models[0].save(update_fields=["name"])
+    queries = ["watercolr", "WATERCOLOUR seascape", "über cafe", "ünïcode", "浮世絵", "a b", "v2 lora", "!!!", ""]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT d.name, q, similarity(d.name, q),"
+            " models_app_name_similarity(d.name_trigrams, models_app_name_trigrams(q))"
+            " FROM models_app_searchdocument d, unnest(%s::text[]) q WHERE d.model_id = ANY(%s)",
+            [queries, [m.pk for m in models]],
+        )
+        rows = cursor.fetchall()
+    assert len(rows) == len(TRICKY_NAMES) * len(queries)
+    assert "Watercolour Seascapes" in {name for name, *_ in rows}
+    assert [row for row in rows if row[2] != row[3]] == []
+    assert any(row[2] > 0.5 for row in rows)  # some are alike, so equality says something
