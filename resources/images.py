@@ -51,6 +51,21 @@ def _public_versions() -> Q:
     return Q(version__status=PublishStatus.PUBLISHED, version__model__status=PublishStatus.PUBLISHED)
 
 
+def _in_public_post() -> Q:
+    """In no post, in a post of no version, or in one of a published version of a published model."""
+    return (
+        Q(post__isnull=True)
+        | Q(post__version__isnull=True)
+        | Q(
+            post__version__status=PublishStatus.PUBLISHED,
+            post__version__model__status=PublishStatus.PUBLISHED,
+        )
+    )
+
+
+_BLOCKED = Q(nsfw_level=levels.NsfwLevel.BLOCKED)
+
+
 def visible_images(user) -> QuerySet[Image]:
     """Ready images `user` may see: community posts, examples of published versions, their own, and
     everything for moderators."""
@@ -65,15 +80,8 @@ def visible_images(user) -> QuerySet[Image]:
         images = images.filter(Q(status=ImageStatus.READY) | Q(owner=user))
     else:
         images = images.filter(status=ImageStatus.READY)
-    rule = (
-        Q(post__isnull=True)
-        | Q(post__version__isnull=True)
-        | Q(
-            post__version__status=PublishStatus.PUBLISHED,
-            post__version__model__status=PublishStatus.PUBLISHED,
-        )
-    )
-    blocked = Q(nsfw_level=levels.NsfwLevel.BLOCKED)  # a moderator's decision: the owner still sees it
+    rule = _in_public_post()
+    blocked = _BLOCKED  # a moderator's decision: the owner still sees it
     if user.is_authenticated:
         rule |= Q(owner=user)
         blocked &= ~Q(owner=user)
@@ -471,7 +479,11 @@ def set_image_status(*, image: Image, status: str, reason: str, by) -> str:
 
 def own_on_model_page(user, model):
     """models_app.page_cache's check: their own images with the model's versions (examples, "made
-    with"), which may show to them alone (hidden, in a draft post, Blocked)."""
-    return Image.objects.filter(owner=user).filter(
-        Q(version_links__version__model_id=model.pk) | Q(post__version__model_id=model.pk)
+    with") that show to them alone (hidden or removed by moderators, in a post of a draft, Blocked:
+    visible_images). One that everyone sees shows to its owner as to anyone, so the page kept for
+    signed-in viewers holds it already."""
+    return (
+        Image.objects.filter(owner=user)
+        .filter(Q(version_links__version__model_id=model.pk) | Q(post__version__model_id=model.pk))
+        .exclude(Q(status=ImageStatus.READY) & _in_public_post() & ~_BLOCKED)
     )

@@ -2,7 +2,7 @@
 docs/performance.md#kept-for-signed-in-viewers): it is built for a blank viewer, and each person's
 header, collections picker and follow button, and for those who reviewed or commented there their
 review forms and their comments' actions, are drawn in for them. Whatever else a viewer has of their
-own on the page (a draft in the lineage graph, an image, early access) gets them a page built for
+own on the page (a draft in the lineage graph, an image shown to them alone, early access) gets them a page built for
 them, so what they see is what a page built for them shows."""
 
 import io
@@ -17,8 +17,11 @@ from django.utils import timezone
 from community import collections, comments, follows, notifications, reviews
 from community.models import LineageRelation, Notification, Review, ReviewStatus, VersionParent
 from models_app import demo, page_cache, services
+from models_app.levels import NsfwLevel
 from models_app.models import AIModel, ViewerPreference
 from models_app.tasks import process_file
+from resources import images
+from resources.models import Image, ImageStatus
 from tests.conftest import ClosingClient as Client
 from tests.factories import make_model, make_user
 
@@ -289,6 +292,28 @@ def _link_to_confirm(viewer, model, creator):
     )
 
 
+def _image_made_with(viewer, model, *, status=ImageStatus.READY, nsfw_level=1):
+    """`viewer`'s image made with the model's version, processed, shown under "made with" it."""
+    image = images.add_image(
+        owner=viewer,
+        name="harbour-at-dusk.png",
+        content=io.BytesIO(demo.example_image((20, 40, 90), (240, 180, 60))),
+        version_ids=[model.versions.get().id],
+    )
+    image = images.process_image(image=image)
+    assert image.status == ImageStatus.READY
+    Image.objects.filter(id=image.id).update(status=status, nsfw_level=nsfw_level)
+    return image
+
+
+def _hidden_image(viewer, model, creator):
+    _image_made_with(viewer, model, status=ImageStatus.HIDDEN)  # by a moderator: shown to its owner alone
+
+
+def _blocked_image(viewer, model, creator):
+    _image_made_with(viewer, model, nsfw_level=NsfwLevel.BLOCKED)
+
+
 def _early_access(viewer, model, creator):
     model.versions.update(early_access_ends_at=timezone.now() + timedelta(days=3))
 
@@ -307,6 +332,8 @@ def _levels(viewer, model, creator):
         _favourite,
         _draft_in_lineage,
         _link_to_confirm,
+        _hidden_image,
+        _blocked_image,
         _early_access,
         _levels,
     ],
@@ -318,6 +345,23 @@ def test_what_is_a_viewers_own_shows_to_them_as_on_a_page_built_for_them(model, 
     viewer = client_of(fan)
 
     assert page_text(viewer.get(url)) == page_text(_built(viewer, url, settings))
+
+
+def test_an_image_everyone_sees_leaves_its_owner_the_kept_page(model, creator, fan, settings):
+    """An image of theirs that anyone may see shows to them as to anyone: their page is the kept one
+    (no query of the page built for them), the same as built, and others see the image too. Only an
+    image shown to them alone gets them a built page (the parametrized test above)."""
+    image = _image_made_with(fan, model)
+    url = model.get_absolute_url()
+    client_of(make_user("dora")).get(url)  # kept
+    viewer = client_of(fan)
+    with CaptureQueriesContext(connection) as queries:
+        page = page_text(viewer.get(url))
+    assert len(queries) <= 4, [q["sql"][:80] for q in queries]
+    assert f"/images/thumbnails/{image.id}.webp" in page
+    assert page == page_text(_built(viewer, url, settings))
+    Image.objects.filter(id=image.id).update(status=ImageStatus.HIDDEN)
+    assert page_cache.viewer_state(fan, model)[0]  # now theirs alone: built for them
 
 
 def test_the_creator_moderators_and_staff_get_their_page_built(model, creator, moderator, settings):
