@@ -10,7 +10,8 @@ class ModelsAppConfig(AppConfig):
 
         from billing.purchases import register_purchase_handler
 
-        from . import early_access, funding, sqlite_search
+        from . import early_access, funding, page_cache, sqlite_search
+        from .templatetags import early_access as early_access_tags
 
         # Paid early access: billing calls this when a kind=early_access Checkout is paid (docs/billing.md).
         register_purchase_handler(
@@ -18,6 +19,10 @@ class ModelsAppConfig(AppConfig):
         )
         # Crowdfunding goals: a contribution may reach the goal and open its version (docs/billing.md).
         register_purchase_handler(funding.KIND, funding.reach_if_funded)
+
+        # A version's early-access panel is drawn for each viewer of the kept model page
+        # (docs/performance.md#kept-for-signed-in-viewers).
+        page_cache.register_viewer_parts(early_access_tags.PANEL_PART, early_access_tags.draw_panels)
 
         # SQLite only: the search index and its triggers, installed (idempotently) after every migrate.
         post_migrate.connect(sqlite_search.install, sender=self, dispatch_uid="sqlite_search_install")

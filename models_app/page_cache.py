@@ -22,8 +22,9 @@ placeholder and replaced by the visitor's token in every answer.
 A signed-in person's model page is kept too, per browsing levels, when nothing on it is theirs
 (docs/performance.md#kept-for-signed-in-viewers): it is built for a blank viewer, who owns, follows,
 reviewed and wrote nothing, and the parts that are every viewer's own (the header's name and bell,
-the collections picker, the follow button; each version's review form and each comment's actions,
-drawn for those who reviewed or commented there) are holes drawn for each request. One query asks the apps
+the collections picker, the follow button, a version's early-access panel; each version's review
+form and each comment's actions, drawn for those who reviewed or commented there) are holes drawn
+for each request. One query asks the apps
 whose blocks show a viewer's own things (VIEWER_STATE_CHECKS) whether this viewer has any there, and
 reads what the holes that registered values show them (HOLE_VALUES); when they have something of
 their own outside the holes, and for the creator, moderators and staff, the page is built for them.
@@ -40,15 +41,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import BooleanField, Exists, ExpressionWrapper, Q
-from django.db.models.functions import Now
+from django.db.models import BooleanField, Exists, ExpressionWrapper, Q, Value
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
 
 from .compiled import Built
-from .models import AIModel, ModelVersion
+from .models import AIModel
 
 GENERATION_KEY = "kept:generation"
 # With the embedded local-memory cache each process keeps its own answers, so the generation lives
@@ -232,8 +232,9 @@ def applies_signed_in(request, manage: bool) -> bool:
 
 def _own_state_query(viewer_id: int, model_id: int):
     viewer, model = get_user_model()(pk=viewer_id), AIModel(pk=model_id)
-    conditions = [Exists(ModelVersion.objects.filter(model_id=model_id, early_access_ends_at__gt=Now()))]
-    conditions += [Exists(check(viewer, model)) for check in VIEWER_STATE_CHECKS]
+    conditions = [Exists(check(viewer, model)) for check in VIEWER_STATE_CHECKS] or [
+        Value(False, BooleanField())
+    ]
     own = ExpressionWrapper(Q(reduce(operator.or_, conditions)), output_field=BooleanField())
     values = {name: value(viewer, model) for name, value in HOLE_VALUES.items()}
     return (
@@ -249,8 +250,7 @@ _own_state = Built(_own_state_query)
 
 def viewer_state(user, model) -> tuple[bool, dict]:
     """Whether the model page shows `user` anything of their own, and what its holes show them
-    (HOLE_VALUES), in one query. A version in early access counts as their own: what it offers
-    depends on the viewer's grants and subscriptions."""
+    (HOLE_VALUES), in one query."""
     rows = _own_state.rows(user.pk, model.pk)
     if not rows:  # the model was deleted meanwhile: no kept page (the page built says so)
         return True, {}

@@ -1,9 +1,9 @@
 """A model page is kept for signed-in people too when nothing on it is theirs (models_app/page_cache.py,
 docs/performance.md#kept-for-signed-in-viewers): it is built for a blank viewer, and each person's
-header, collections picker and follow button, and for those who reviewed or commented there their
-review forms and their comments' actions, are drawn in for them. Whatever else a viewer has of their
-own on the page (a draft in the lineage graph, an image shown to them alone, early access) gets them a page built for
-them, so what they see is what a page built for them shows."""
+header, collections picker, follow button and early-access panels, and for those who reviewed or
+commented there their review forms and their comments' actions, are drawn in for them. Whatever else
+a viewer has of their own on the page (a draft in the lineage graph, an image shown to them alone)
+gets them a page built for them, so what they see is what a page built for them shows."""
 
 import io
 import re
@@ -18,7 +18,7 @@ from community import collections, comments, follows, notifications, reviews
 from community.models import LineageRelation, Notification, Review, ReviewStatus, VersionParent
 from models_app import demo, page_cache, services
 from models_app.levels import NsfwLevel
-from models_app.models import AIModel, ViewerPreference
+from models_app.models import AIModel, EarlyAccessGrant, ModelVersion, ViewerPreference
 from models_app.tasks import process_file
 from resources import images
 from resources.models import Image, ImageStatus
@@ -362,6 +362,30 @@ def test_an_image_everyone_sees_leaves_its_owner_the_kept_page(model, creator, f
     assert page == page_text(_built(viewer, url, settings))
     Image.objects.filter(id=image.id).update(status=ImageStatus.HIDDEN)
     assert page_cache.viewer_state(fan, model)[0]  # now theirs alone: built for them
+
+
+def test_a_version_in_early_access_keeps_the_page_and_draws_its_panel_for_each_viewer(
+    model, creator, fan, settings
+):
+    """The early-access panel is a part drawn for every viewer of the kept page: someone with a grant
+    reads that they have early access, someone without it the members' offer, each as on a page
+    built for them, and neither gets the whole page built."""
+    version = model.versions.get()
+    ends = timezone.now() + timedelta(days=3)
+    ModelVersion.objects.filter(id=version.id).update(early_access_ends_at=ends, early_access_members=True)
+    EarlyAccessGrant.objects.create(user=fan, version=version, reason="tester")
+    url = model.get_absolute_url()
+    dora = client_of(make_user("dora"))
+    first = page_text(dora.get(url))  # built for the blank viewer and kept
+    assert 'data-testid="early-access-members"' in first and 'data-testid="early-access-open"' not in first
+
+    for viewer, has_access in ((client_of(fan), True), (dora, False)):
+        with CaptureQueriesContext(connection) as queries:
+            page = page_text(viewer.get(url))
+        assert len(queries) <= 7, [q["sql"][:80] for q in queries]  # kept: a built page costs ~30
+        assert ('data-testid="early-access-open"' in page) is has_access
+        assert page.count('data-testid="early-access-panel"') == 1
+        assert page == page_text(_built(viewer, url, settings))
 
 
 def test_the_creator_moderators_and_staff_get_their_page_built(model, creator, moderator, settings):
