@@ -47,6 +47,7 @@ from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
 
+from . import selectors
 from .compiled import Built
 from .models import AIModel
 
@@ -183,7 +184,7 @@ def register_viewer_state_check(check):
     """Add a check to VIEWER_STATE_CHECKS once (AppConfig.ready can run more than once in tests)."""
     if check not in VIEWER_STATE_CHECKS:
         VIEWER_STATE_CHECKS.append(check)
-        _own_state.forget()
+        _forget_built()
     return check
 
 
@@ -208,7 +209,7 @@ def register_viewer_parts(name: str, draw, values: dict | None = None, drawn_if:
 
 def _add_values(values: dict | None) -> None:
     HOLE_VALUES.update(values or {})
-    _own_state.forget()
+    _forget_built()
 
 
 def note_part(request, name: str, part_id: int, text: str) -> None:
@@ -217,35 +218,49 @@ def note_part(request, name: str, part_id: int, text: str) -> None:
     request.__dict__.setdefault(PARTS_NOTED, []).append((name, part_id, text))
 
 
-def applies_signed_in(request, manage: bool) -> bool:
+def applies_signed_in(request) -> bool:
     """Whether this request may get the model page kept for signed-in viewers (if nothing on it is
-    theirs: `viewer_state`). The creator and moderators (`manage`) and staff get theirs built."""
+    theirs: `visible_model_and_state`). Moderators and staff get theirs built, and so does the
+    model's creator (the view knows them once it has the model)."""
     return (
         on()
         and request.method == "GET"
         and request.user.is_authenticated
-        and not manage
         and not request.user.is_staff
+        and not selectors.can_moderate(request.user)
         and not len(messages.get_messages(request))
     )
 
 
-def _own_state_query(viewer_id: int, model_id: int):
+def _own_state_values(viewer_id: int, model_id: int) -> dict:
+    """`own_state` and HOLE_VALUES, as expressions on the model's row."""
     viewer, model = get_user_model()(pk=viewer_id), AIModel(pk=model_id)
-    conditions = [Exists(check(viewer, model)) for check in VIEWER_STATE_CHECKS] or [
-        Value(False, BooleanField())
-    ]
-    own = ExpressionWrapper(Q(reduce(operator.or_, conditions)), output_field=BooleanField())
-    values = {name: value(viewer, model) for name, value in HOLE_VALUES.items()}
-    return (
-        AIModel.objects.filter(pk=model_id)
-        .annotate(own_state=own, **values)
-        .values_list("own_state", *values)
+    conditions = [Exists(check(viewer, model)) for check in VIEWER_STATE_CHECKS]
+    own = ExpressionWrapper(
+        Q(reduce(operator.or_, conditions or [Value(False, BooleanField())])), BooleanField()
     )
+    return {"own_state": own, **{name: value(viewer, model) for name, value in HOLE_VALUES.items()}}
 
 
-# Its subqueries cost more to build with the ORM than to run: built once (models_app/compiled.py).
+def _own_state_query(viewer_id: int, model_id: int):
+    values = _own_state_values(viewer_id, model_id)
+    return AIModel.objects.filter(pk=model_id).annotate(**values).values_list(*values)
+
+
+def _model_and_own_state_query(model_id: int, viewer_id: int):
+    own_state = _own_state_values(viewer_id, model_id)
+    return selectors.one_visible_to_signed_in(model_id, viewer_id).annotate(**own_state)
+
+
+# Their subqueries cost more to build with the ORM than to run: built once (models_app/compiled.py).
 _own_state = Built(_own_state_query)
+_model_and_own_state = Built(_model_and_own_state_query)
+
+
+def _forget_built() -> None:
+    """What the own-state queries read changed (a registry): build them again."""
+    _own_state.forget()
+    _model_and_own_state.forget()
 
 
 def viewer_state(user, model) -> tuple[bool, dict]:
@@ -256,6 +271,16 @@ def viewer_state(user, model) -> tuple[bool, dict]:
         return True, {}
     own, *values = rows[0]
     return bool(own), dict(zip(HOLE_VALUES, values, strict=True))
+
+
+def visible_model_and_state(user, pk: int) -> tuple[AIModel | None, bool, dict]:
+    """selectors.visible_model for a signed-in viewer who is no moderator (applies_signed_in), with
+    viewer_state read on the same row: one query for both, the model page's first."""
+    found = _model_and_own_state.objects(pk, user.pk) if selectors.is_model_id(pk) else []
+    if not found:
+        return None, True, {}
+    model = found[0]
+    return model, bool(model.own_state), {name: getattr(model, name) for name in HOLE_VALUES}
 
 
 def signed_in_model_page_key(request, model, browsing) -> str:

@@ -52,7 +52,11 @@ MODEL_PAGE = "models_app/model_detail.html"
 
 
 def model_detail(request, pk: int, slug: str | None = None):
-    model = selectors.visible_model(request.user, pk)
+    kept_for_viewer = page_cache.applies_signed_in(request)
+    if kept_for_viewer:  # the model's row and what the viewer has of their own on its page, in one query
+        model, own, hole_values = page_cache.visible_model_and_state(request.user, pk)
+    else:
+        model = selectors.visible_model(request.user, pk)
     if model is None:
         raise Http404(gettext("No such model"))
     if slug != model.slug:
@@ -65,10 +69,8 @@ def model_detail(request, pk: int, slug: str | None = None):
     key = page_cache.model_page_key(request, model) if shared else ""
     if shared and (response := page_cache.cached(request, key)):
         return response
-    if page_cache.applies_signed_in(request, manage):
-        own, hole_values = page_cache.viewer_state(request.user, model)
-        if not own:
-            return _kept_for_signed_in(request, model, browsing, hole_values)
+    if kept_for_viewer and not manage and not own:
+        return _kept_for_signed_in(request, model, browsing, hole_values)
     page = _model_page(request, model, manage, browsing)
     if isinstance(page, HttpResponse):
         return page
