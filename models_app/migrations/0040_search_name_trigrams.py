@@ -11,8 +11,9 @@ document has reads the most downloaded documents for the corrected words alone
    as `real`: `models_app_name_similarity`) over the intersection that intarray computes in C. It equals `similarity()` for every
    document of the 100k catalog; two trigrams of one name would have to share a 32-bit hash to
    differ. intarray goes into a schema of its own, so its operators do not replace PostgreSQL's own
-   for integer arrays elsewhere. `hashtext` is stable across PostgreSQL versions (hash partitions
-   depend on it), so the kept arrays stay right after an upgrade.
+   for integer arrays elsewhere. `hashtext` is stable across PostgreSQL versions (hash indexes on
+   text, which pg_upgrade keeps as they are, depend on it), so the kept arrays stay right after an
+   upgrade; a version that changed it would need `UPDATE models_app_searchdocument SET name = name`.
 2. With a word corrected, the check whether any document has the words as typed (0039) now comes
    before the read of the most downloaded documents: when none has them, that read looks for the
    corrected words alone instead of also for the words as typed, which no document has.
