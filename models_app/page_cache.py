@@ -44,7 +44,8 @@ from django.core.cache import cache
 from django.db.models import BooleanField, Exists, ExpressionWrapper, Q, Value
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
-from django.template.loader import render_to_string
+from django.template import RequestContext
+from django.template.loader import get_template, render_to_string
 from django.utils.translation import get_language
 
 from . import selectors
@@ -340,8 +341,18 @@ def answer_signed_in(request, pieces: list, model, values: dict) -> HttpResponse
 
 
 def _holes(request, model, values: dict) -> dict[tuple, str]:
-    context = {"model": model, "csrf_token": TOKEN_PLACEHOLDER, **values}
-    return {(template, None): render_to_string(template, context, request) for template in VIEWER_HOLES}
+    """The whole-page holes drawn for request.user. One context for all of them, as render_to_string
+    would make it (the values above the context processors'), bound once: the processors run once,
+    not once per hole."""
+    templates = [get_template(name).template for name in VIEWER_HOLES]
+    context = RequestContext(request)
+    context.push({"model": model, "csrf_token": TOKEN_PLACEHOLDER, **values})
+    drawn = {}
+    with context.bind_template(templates[0]):
+        for name, template in zip(VIEWER_HOLES, templates, strict=True):
+            with context.push():  # what one hole sets stays in it
+                drawn[name, None] = template.render(context)
+    return drawn
 
 
 def _cut(html: str, holes: dict[tuple, str]) -> list | None:
