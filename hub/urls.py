@@ -8,8 +8,9 @@ from compat.hf import urls as hf_urls
 from resources import urls_images as image_urls
 
 from . import health, metrics
+from .url_memo import RememberingResolver
 
-urlpatterns = [
+hub_patterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     # Liveness, readiness and Prometheus metrics (docs/operations.md).
@@ -45,6 +46,9 @@ urlpatterns = [
     # Last: /<namespace>/<name>/resolve/<rev>/<path> must never shadow the hub's own pages.
     path("", include(hf_urls.resolve_urlpatterns)),
 ]
+
+# Resolved once a path (hub/url_memo.py): a model page's path goes through most of the list above.
+urlpatterns = [RememberingResolver(hub_patterns)]
 
 handler400 = "hub.views.bad_request"
 handler403 = "hub.views.forbidden"
