@@ -177,7 +177,7 @@ PARTS_NOTED = "_kept_page_parts"  # where a request collects them
 HOLE_VALUES: dict = {}
 # Apps whose blocks on the model page show a viewer's own things register here:
 # check(user, model) -> a QuerySet with rows when `user` has something of theirs on `model`'s page.
-# It is built once with stand-ins for both (viewer_state), so it may use only their ids.
+# It is built once with stand-ins for both (visible_model_and_state), so it may use only their ids.
 VIEWER_STATE_CHECKS: list = []
 
 
@@ -243,40 +243,25 @@ def _own_state_values(viewer_id: int, model_id: int) -> dict:
     return {"own_state": own, **{name: value(viewer, model) for name, value in HOLE_VALUES.items()}}
 
 
-def _own_state_query(viewer_id: int, model_id: int):
-    values = _own_state_values(viewer_id, model_id)
-    return AIModel.objects.filter(pk=model_id).annotate(**values).values_list(*values)
-
-
 def _model_and_own_state_query(model_id: int, viewer_id: int):
     own_state = _own_state_values(viewer_id, model_id)
     return selectors.one_visible_to_signed_in(model_id, viewer_id).annotate(**own_state)
 
 
-# Their subqueries cost more to build with the ORM than to run: built once (models_app/compiled.py).
-_own_state = Built(_own_state_query)
+# Its subqueries cost more to build with the ORM than to run: built once (models_app/compiled.py).
 _model_and_own_state = Built(_model_and_own_state_query)
 
 
 def _forget_built() -> None:
-    """What the own-state queries read changed (a registry): build them again."""
-    _own_state.forget()
+    """What the own-state query reads changed (a registry): build it again."""
     _model_and_own_state.forget()
-
-
-def viewer_state(user, model) -> tuple[bool, dict]:
-    """Whether the model page shows `user` anything of their own, and what its holes show them
-    (HOLE_VALUES), in one query."""
-    rows = _own_state.rows(user.pk, model.pk)
-    if not rows:  # the model was deleted meanwhile: no kept page (the page built says so)
-        return True, {}
-    own, *values = rows[0]
-    return bool(own), dict(zip(HOLE_VALUES, values, strict=True))
 
 
 def visible_model_and_state(user, pk: int) -> tuple[AIModel | None, bool, dict]:
     """selectors.visible_model for a signed-in viewer who is no moderator (applies_signed_in), with
-    viewer_state read on the same row: one query for both, the model page's first."""
+    whether the page shows them anything of their own and what its holes show them (HOLE_VALUES),
+    read on the same row: one query for all, the model page's first. A model they can't see (deleted
+    meanwhile) counts as their own: no kept page, the page built says what happened."""
     found = _model_and_own_state.objects(pk, user.pk) if selectors.is_model_id(pk) else []
     if not found:
         return None, True, {}
@@ -302,7 +287,7 @@ def blank_viewer():
 
 
 def cached_signed_in(request, key: str, model, values: dict) -> HttpResponse | None:
-    """The kept page with this viewer's holes drawn in (with `values`: `viewer_state`), or None
+    """The kept page with this viewer's holes drawn in (with `values`: `visible_model_and_state`), or None
     (then build it: `keep_signed_in`)."""
     pieces = get(key)
     return None if pieces is None else answer_signed_in(request, pieces, model, values)
@@ -314,7 +299,7 @@ def keep_signed_in(request, key: str, template: str, context: dict, model) -> li
     built_in = generation()
     request.__dict__[PARTS_NOTED] = []
     html = render_to_string(template, {**context, "csrf_token": TOKEN_PLACEHOLDER}, request)
-    holes = _holes(request, model, viewer_state(request.user, model)[1])
+    holes = _holes(request, model, visible_model_and_state(request.user, model.pk)[2])
     for name, part_id, text in request.__dict__.pop(PARTS_NOTED):
         if name in VIEWER_PARTS:
             holes[name, part_id] = text

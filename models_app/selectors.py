@@ -69,13 +69,13 @@ def _visible_models(moderator: bool, owner_id: int | None, include_archived: boo
     return models.filter(published)
 
 
-# The model page's lookup, the same rule built once per kind of viewer (models_app/compiled.py):
-# compiling it with the ORM cost three times as much as running it.
 def one_visible_to_signed_in(pk: int, user_id: int) -> QuerySet[AIModel]:
     """The model `pk` if a signed-in person who is no moderator may see it (visible_models)."""
     return _visible_models(False, user_id, False).filter(pk=pk)
 
 
+# The model page's lookup, the same rule built once per kind of viewer (models_app/compiled.py):
+# compiling it with the ORM cost three times as much as running it.
 _ONE_VISIBLE_MODEL = {
     "anonymous": Built(lambda pk: _visible_models(False, None, False).filter(pk=pk)),
     "signed-in": Built(one_visible_to_signed_in),
