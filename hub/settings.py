@@ -76,7 +76,7 @@ SITE_NAME = env("SITE_NAME", "Model Hub")
 # HTTPS=true when the hub is served over TLS (directly or behind a proxy that sets X-Forwarded-Proto).
 HTTPS = env_bool("HTTPS", False)
 SECURE_SSL_REDIRECT = HTTPS
-# Django's database sessions, read with a query built once (hub/sessions.py).
+# Database sessions, read with their person in one query built once (hub/sessions.py).
 SESSION_ENGINE = "hub.sessions"
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
@@ -121,7 +121,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "hub.sessions.AuthenticationMiddleware",  # the person read with the session, in one query
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",

@@ -4,10 +4,10 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from hub.models import Session
 from models_app import preferences, services
 from moderation.roles import grant_moderator
 from tests.factories import make_user

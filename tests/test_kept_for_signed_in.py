@@ -66,7 +66,7 @@ def test_signed_in_viewers_with_nothing_of_their_own_share_one_build_with_their_
     # The session, the user (with whether they hold any permission, dora none, and her levels), the
     # model, the one own-state query (which reads the bell's count too, and that she has no
     # collection for the picker to list).
-    assert len(queries) <= 3, [q["sql"][:80] for q in queries]
+    assert len(queries) <= 2, [q["sql"][:80] for q in queries]
     assert 'data-testid="current-user">dora<' in html and ">bob<" not in html
     assert page_cache.VIEWER_PLACEHOLDER not in html and page_cache.TOKEN_PLACEHOLDER not in html
     assert page_text(kept) == page_text(_built(viewer, url, settings))  # the bell's unread count is dora's
@@ -75,7 +75,7 @@ def test_signed_in_viewers_with_nothing_of_their_own_share_one_build_with_their_
     collections.create_collection(owner=other, name="Harbours")
     with CaptureQueriesContext(connection) as queries:
         kept = viewer.get(url)
-    assert len(queries) <= 4 and "Harbours" in kept.content.decode()
+    assert len(queries) <= 3 and "Harbours" in kept.content.decode()
     assert page_text(kept) == page_text(_built(viewer, url, settings))
 
     # Their own CSRF token works: following from the kept page.
@@ -118,7 +118,7 @@ def test_a_follower_gets_the_kept_page_with_their_follow_button_and_everyone_the
     viewer = client_of(fan)
     with CaptureQueriesContext(connection) as queries:
         kept = viewer.get(url)
-    assert len(queries) <= 3, [q["sql"][:80] for q in queries]
+    assert len(queries) <= 2, [q["sql"][:80] for q in queries]
     html = kept.content.decode()
     assert 'name="action" value="unfollow"' in html and "1 follower<" in html
     assert page_text(kept) == page_text(_built(viewer, url, settings))
@@ -154,7 +154,7 @@ def _kept_with_parts(model, user, settings):
     viewer = client_of(user)
     with CaptureQueriesContext(connection) as queries:
         kept = viewer.get(url)
-    assert len(queries) <= 4, [q["sql"][:80] for q in queries]
+    assert len(queries) <= 3, [q["sql"][:80] for q in queries]
     assert page_text(kept) == page_text(_built(viewer, url, settings))
     return dora, viewer, kept.content.decode()
 
@@ -222,7 +222,7 @@ def test_a_commenters_open_edit_and_reply_forms_are_drawn_for_them(model, creato
         client_of(make_user(f"dora{len(query)}")).get(url + query)  # kept
         with CaptureQueriesContext(connection) as queries:
             kept = viewer.get(url + query)
-        assert len(queries) <= 4, [q["sql"][:80] for q in queries]
+        assert len(queries) <= 3, [q["sql"][:80] for q in queries]
         assert page_text(kept) == page_text(_built(viewer, url + query, settings))
     assert 'data-testid="save-comment"' in viewer.get(f"{url}?edit={mine.id}").content.decode()
     assert 'data-testid="post-reply"' in viewer.get(f"{url}?reply={mine.id}").content.decode()
@@ -236,7 +236,7 @@ def test_a_model_above_a_viewers_levels_warns_them_first_with_their_own_header(c
         html = viewer.get(url).content.decode()
     assert "This model is rated R" in html and "Show it" in html
     # The kept page's 3, then the model's tags and versions, the bell and the picker for the warning: built once, for them.
-    assert len(queries) <= 7, [q["sql"][:80] for q in queries]
+    assert len(queries) <= 6, [q["sql"][:80] for q in queries]
     assert f'data-testid="current-user">{fan.username}<' in html and page_cache.VIEWER_PLACEHOLDER not in html
 
     shown = viewer.get(f"{url}?mature=show").content.decode()
@@ -244,7 +244,7 @@ def test_a_model_above_a_viewers_levels_warns_them_first_with_their_own_header(c
     dora = client_of(make_user("dora"))
     with CaptureQueriesContext(connection) as queries:
         again = dora.get(f"{url}?mature=show").content.decode()
-    assert len(queries) <= 3 and "Spicy Harbour" in again  # the revealed page is kept for others
+    assert len(queries) <= 2 and "Spicy Harbour" in again  # the revealed page is kept for others
 
 
 def _built(client, url, settings):
@@ -365,7 +365,7 @@ def test_an_image_everyone_sees_leaves_its_owner_the_kept_page(model, creator, f
     viewer = client_of(fan)
     with CaptureQueriesContext(connection) as queries:
         page = page_text(viewer.get(url))
-    assert len(queries) <= 3, [q["sql"][:80] for q in queries]
+    assert len(queries) <= 2, [q["sql"][:80] for q in queries]
     assert f"/images/thumbnails/{image.id}.webp" in page
     assert page == page_text(_built(viewer, url, settings))
     Image.objects.filter(id=image.id).update(status=ImageStatus.HIDDEN)
@@ -390,7 +390,7 @@ def test_a_version_in_early_access_keeps_the_page_and_draws_its_panel_for_each_v
     for viewer, has_access in ((client_of(fan), True), (dora, False)):
         with CaptureQueriesContext(connection) as queries:
             page = page_text(viewer.get(url))
-        assert len(queries) <= 6, [q["sql"][:80] for q in queries]  # kept: a built page costs ~30
+        assert len(queries) <= 5, [q["sql"][:80] for q in queries]  # kept: a built page costs ~30
         assert ('data-testid="early-access-open"' in page) is has_access
         assert page.count('data-testid="early-access-panel"') == 1
         assert page == page_text(_built(viewer, url, settings))
