@@ -253,6 +253,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "models_app.tasks.prune_search_words",
         "schedule": crontab(hour=4, minute=7),
     },
+    # Expired sessions are never read again; without it their rows would pile up (hub/tasks.py).
+    "clear-expired-sessions": {
+        "task": "hub.tasks.clear_expired_sessions",
+        "schedule": crontab(hour=4, minute=37),
+    },
 }
 # Seconds a file may sit in "pending" or "processing" before the sweep enqueues it again.
 FILE_STUCK_AFTER = env_int("FILE_STUCK_AFTER", 300)
@@ -596,6 +601,7 @@ LIGHT_TASKS = [  # notifications, emails, counters, sweeps: short database work
     "community.tasks.send_notification_digests",
     "moderation.tasks.sync_scan_reports",
     "billing.tasks.reconcile_subscriptions",
+    "hub.tasks.clear_expired_sessions",
 ]
 CELERY_TASK_ROUTES = {
     **{name: {"queue": "heavy"} for name in HEAVY_TASKS},

@@ -133,3 +133,20 @@ def test_sessions_made_before_the_move_keep_their_people_signed_in(client):
     assert moved == {key: alice.pk, "b" * 32: None, "c" * 32: None}  # the expired one is not kept
     assert not DjangoSession.objects.exists()  # nothing left to bring back
     assert _signed_in_as(client) == "alice"
+
+
+def test_expired_sessions_are_removed_each_night_and_live_ones_kept(client, settings):
+    from hub.celery import app
+    from hub.tasks import clear_expired_sessions
+
+    make_user("alice")
+    assert client.post("/accounts/login/", {"login": "alice", "password": PASSWORD}).status_code == 302
+    live = client.cookies[settings.SESSION_COOKIE_NAME].value
+    Session.objects.create(
+        session_key="e" * 32, session_data="{}", expire_date=timezone.now() - timedelta(days=1)
+    )
+    assert clear_expired_sessions() == 1
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live]
+    assert _signed_in_as(client) == "alice"
+    entry = settings.CELERY_BEAT_SCHEDULE["clear-expired-sessions"]
+    assert entry["task"] == "hub.tasks.clear_expired_sessions" and entry["task"] in app.tasks
