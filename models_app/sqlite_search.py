@@ -164,11 +164,32 @@ def score(query: str, row: dict) -> float:
     return exact + max(in_name, 0.8 * in_others)  # a near miss in the name counts more than in a tag
 
 
+def _excluding(query: str) -> tuple[str, list[str]]:
+    """The query without the words it excludes ("-portrait", at the start or after a space, as
+    PostgreSQL's websearch_to_tsquery reads it), and those words, lowercased."""
+    kept, excluded = [], []
+    for word in query.split():
+        if word.startswith("-") and len(word) > 1:
+            excluded.append(word[1:].lower())
+        else:
+            kept.append(word)
+    return " ".join(kept), excluded
+
+
 def search_ids(models, query: str, *, limit: int) -> list[int]:
     """Ids of the models in `models` (a queryset with the visibility rules applied) matching `query`,
-    best first; ties go to the most downloaded."""
+    best first; ties go to the most downloaded. A word the query excludes ("-portrait") is in none of
+    them: in no name, tag, trigger word or description."""
     from django.db.models import F, Q
 
+    query, excluded = _excluding(query)
+    if not query:
+        return []
+    for word in excluded:
+        models = models.exclude(
+            Q(name__icontains=word) | Q(tag_names__icontains=word)
+            | Q(trigger_words__icontains=word) | Q(description__icontains=word)
+        )  # fmt: skip
     fields = ("id", "name", "tag_names", "trigger_words", "description", "download_count")
     ids = candidate_ids(query)
     lowered = query.lower()

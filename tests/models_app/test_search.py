@@ -262,6 +262,26 @@ def test_a_word_in_more_models_than_a_search_reads_still_finds_the_most_download
         assert cursor.fetchone()[0] == 3
 
 
+def test_a_word_the_query_excludes_is_in_none_of_its_results(creator, fan):
+    """ "-portraits" leaves out every model with the word, however the others were found: by the
+    words, by a corrected typo, by a similar tag (PostgreSQL, migration 0041; SQLite by substring).
+    Before, a typo's correction rebuilt the query without the "-" and filled the page with portraits."""
+    make_model(creator, name="Watercolor Portraits")
+    make_model(creator, name="Watercolor Harbour")
+    make_model(creator, name="Moody Faces", tags=["portraits"])
+    make_model(creator, name="Heron Painting", description="Portraits of herons at dawn.")
+    make_model(creator, name="Egret Sketch")
+
+    assert found(fan, "watercolor -portraits") == ["Watercolor Harbour"]
+    assert found(fan, "watercolr -portraits") == ["Watercolor Harbour"]
+    assert "Watercolor Portraits" in found(fan, "watercolr")  # the same typo without the "-"
+    for query in ("egrett -portraits", "portraits -portraits", "faces -portraits", "-portraits"):
+        results = found(fan, query)
+        assert not {"Watercolor Portraits", "Moody Faces", "Heron Painting"} & set(results), query
+    assert "Egret Sketch" in found(fan, "egrett -portraits")
+    assert set(found(fan, "portraits")) >= {"Watercolor Portraits", "Moody Faces", "Heron Painting"}
+
+
 def test_a_query_whose_words_no_model_has_together_still_finds_models_with_some_of_them(catalog, fan):
     assert "Cyberpunk City" in found(fan, "cyberpunk city night")
 
