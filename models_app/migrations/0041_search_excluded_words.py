@@ -3,11 +3,11 @@
 
 The typo tolerance rebuilt the query from its words alone: "heron -portrait" became the corrected
 words "heron portrait", so when nothing had "heron" the function filled the page with portraits,
-the very models the query excluded. Now the words after a "-" (as websearch_to_tsquery reads it: at
-the start or after a space) are left out of the correction, the corrected queries exclude them as
-the query does, and the final read drops every candidate that has one of them, however it was
-found (the words, the corrected words, a similar tag, the creator's name). A query without "-" has
-the same results as before.
+the very models the query excluded. Now what follows a "-" (a word or a quoted phrase, as
+websearch_to_tsquery reads it: at the start or after a space) is left out of the correction, the
+corrected queries exclude it as the query does, and the final read drops every candidate that has
+it, however it was found (the words, the corrected words, a similar tag, the creator's name). A
+query without "-" has the same results as before.
 """
 
 from importlib import import_module
@@ -29,17 +29,18 @@ SEARCH = _replace(
     SEARCH,
     "       v_query_trigrams integer[] := models_app_name_trigrams(p_query);\n",
     "       v_query_trigrams integer[] := models_app_name_trigrams(p_query);\n"
-    "       -- The words the query excludes, as websearch_to_tsquery reads them: never corrected nor\n"
-    "       -- looked for, and no result has one of them, however it was found.\n"
+    "       -- What the query excludes (a word or a quoted phrase after a \"-\"), as websearch_to_tsquery\n"
+    "       -- reads it: never corrected nor looked for, and no result has it, however it was found.\n"
     "       v_negated text[] := ARRAY(SELECT m[1] FROM regexp_matches(lower(p_query),\n"
-    "                                 '(?:^|[[:space:]])-([[:alnum:]]+)', 'g') m);\n"
+    "                                 '(?:^|[[:space:]])-(\"[^\"]*\"|[[:alnum:]]+)', 'g') m);\n"
+    "       v_negated_words text[] := regexp_split_to_array(array_to_string(v_negated, ' '), '[^[:alnum:]]+');\n"
     "       v_negated_word text;\n"
     "       v_excluded tsquery;  -- any of them\n",
 )
 SEARCH = _replace(
     SEARCH,
     "         WHERE q.word <> '' OFFSET 0) x;",
-    "         WHERE q.word <> '' AND q.word <> ALL(v_negated) OFFSET 0) x;",
+    "         WHERE q.word <> '' AND q.word <> ALL(v_negated_words) OFFSET 0) x;",
 )
 SEARCH = _replace(
     SEARCH,

@@ -280,6 +280,11 @@ def test_a_word_the_query_excludes_is_in_none_of_its_results(creator, fan):
         assert not {"Watercolor Portraits", "Moody Faces", "Heron Painting"} & set(results), query
     assert "Egret Sketch" in found(fan, "egrett -portraits")
     assert set(found(fan, "portraits")) >= {"Watercolor Portraits", "Moody Faces", "Heron Painting"}
+    if connection.vendor == "postgresql":  # a quoted phrase, which SQLite's search reads as characters
+        make_model(creator, name="Portraits in Watercolor")
+        results = found(fan, 'watercolr -"watercolor portraits"')
+        assert "Watercolor Portraits" not in results
+        assert {"Watercolor Harbour", "Portraits in Watercolor"} <= set(results)
 
 
 def test_a_query_whose_words_no_model_has_together_still_finds_models_with_some_of_them(catalog, fan):
