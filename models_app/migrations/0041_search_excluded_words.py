@@ -29,7 +29,7 @@ SEARCH = _replace(
     SEARCH,
     "       v_query_trigrams integer[] := models_app_name_trigrams(p_query);\n",
     "       v_query_trigrams integer[] := models_app_name_trigrams(p_query);\n"
-    "       -- What the query excludes (a word or a quoted phrase after a \"-\"), as websearch_to_tsquery\n"
+    '       -- What the query excludes (a word or a quoted phrase after a "-"), as websearch_to_tsquery\n'
     "       -- reads it: never corrected nor looked for, and no result has it, however it was found.\n"
     "       v_negated text[] := ARRAY(SELECT m[1] FROM regexp_matches(lower(p_query),\n"
     "                                 '(?:^|[[:space:]])-(\"[^\"]*\"|[[:alnum:]]+)', 'g') m);\n"
