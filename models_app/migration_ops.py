@@ -1,4 +1,5 @@
-"""Helpers for migrations: the parts of the schema that only PostgreSQL has (search indexes)."""
+"""Helpers for migrations: the parts of the schema that only PostgreSQL has (search indexes), and the
+edit each search migration makes to the function text of the one before it."""
 
 from django.db import migrations
 
@@ -16,3 +17,10 @@ def postgresql_only(forward: list[str], backward: list[str]) -> migrations.RunPy
         return step
 
     return migrations.RunPython(run(forward), run(backward))
+
+
+def replace_once(text: str, old: str, new: str) -> str:
+    """`text` with `old`, which must stand in it exactly once, replaced by `new`: a later migration
+    edits an earlier one's SQL, and an edit that no longer finds its place fails loudly."""
+    assert text.count(old) == 1, old
+    return text.replace(old, new)

@@ -15,18 +15,13 @@ from importlib import import_module
 
 from django.db import migrations
 
-from models_app.migration_ops import postgresql_only
+from models_app.migration_ops import postgresql_only, replace_once
 
 _0038 = import_module("models_app.migrations.0038_search_one_popular_read")
 
 
-def _replace(text: str, old: str, new: str) -> str:
-    assert text.count(old) == 1, old
-    return text.replace(old, new)
-
-
 SEARCH = _0038.SEARCH
-SEARCH = _replace(
+SEARCH = replace_once(
     SEARCH,
     "       v_fixed text;\n",
     "       v_fixed text;\n"
@@ -52,7 +47,7 @@ SEARCH = (
 """
     + SEARCH[_end:]
 )
-SEARCH = _replace(
+SEARCH = replace_once(
     SEARCH,
     """       IF cardinality(v_words) < p_limit THEN
            v_words := v_words || ARRAY(

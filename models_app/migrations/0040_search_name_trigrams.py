@@ -25,14 +25,9 @@ from importlib import import_module
 
 from django.db import migrations
 
-from models_app.migration_ops import postgresql_only
+from models_app.migration_ops import postgresql_only, replace_once
 
 _0039 = import_module("models_app.migrations.0039_search_typo_skips_a_lookup")
-
-
-def _replace(text: str, old: str, new: str) -> str:
-    assert text.count(old) == 1, old
-    return text.replace(old, new)
 
 
 TRIGRAMS = [
@@ -71,7 +66,7 @@ UNDO_TRIGRAMS = [
 ]
 
 SEARCH = _0039.SEARCH
-SEARCH = _replace(
+SEARCH = replace_once(
     SEARCH,
     "       v_popular_any bigint[] := '{}';\n",
     "       v_popular_any bigint[] := '{}';\n"
@@ -81,7 +76,7 @@ SEARCH = _replace(
 # The check of 0039, before the read of the most downloaded documents.
 _CHECK = """coalesce(numnode(v_changed), 0) > 0 AND v_tsq = plainto_tsquery('english', v_typed)
               AND NOT EXISTS (SELECT 1 FROM models_app_searchdocument d WHERE d.vector @@ v_changed)"""
-SEARCH = _replace(
+SEARCH = replace_once(
     SEARCH,
     "       v_either := v_tsq || v_any;  -- once: in the query it would be built again for every row\n",
     f"""       -- Plain words (v_tsq ANDs them all, as plainto_tsquery) of which no document has those
@@ -91,13 +86,13 @@ SEARCH = _replace(
        v_either := CASE WHEN v_typed_absent THEN v_any ELSE v_tsq || v_any END;
 """,
 )
-SEARCH = _replace(
+SEARCH = replace_once(
     SEARCH,
     f"""       IF cardinality(v_words) < p_limit AND NOT (
               {_CHECK}) THEN""",
     "       IF cardinality(v_words) < p_limit AND NOT v_typed_absent THEN",
 )
-SEARCH = _replace(
+SEARCH = replace_once(
     SEARCH,
     "   SELECT d.model_id, ts_rank(d.vector, v_rank) + similarity(d.name, p_query), d.download_count\n"
     "   FROM models_app_searchdocument d\n",

@@ -14,18 +14,13 @@ from importlib import import_module
 
 from django.db import migrations
 
-from models_app.migration_ops import postgresql_only
+from models_app.migration_ops import postgresql_only, replace_once
 
 _0040 = import_module("models_app.migrations.0040_search_name_trigrams")
 
 
-def _replace(text: str, old: str, new: str) -> str:
-    assert text.count(old) == 1, old
-    return text.replace(old, new)
-
-
 SEARCH = _0040.SEARCH
-SEARCH = _replace(
+SEARCH = replace_once(
     SEARCH,
     "       v_query_trigrams integer[] := models_app_name_trigrams(p_query);\n",
     "       v_query_trigrams integer[] := models_app_name_trigrams(p_query);\n"
@@ -37,12 +32,12 @@ SEARCH = _replace(
     "       v_negated_word text;\n"
     "       v_excluded tsquery;  -- any of them\n",
 )
-SEARCH = _replace(
+SEARCH = replace_once(
     SEARCH,
     "         WHERE q.word <> '' OFFSET 0) x;",
     "         WHERE q.word <> '' AND q.word <> ALL(v_negated_words) OFFSET 0) x;",
 )
-SEARCH = _replace(
+SEARCH = replace_once(
     SEARCH,
     "   v_any := websearch_to_tsquery('english', replace(v_fixed, ' ', ' or '));\n",
     "   v_any := websearch_to_tsquery('english', replace(v_fixed, ' ', ' or '));\n"
@@ -58,7 +53,7 @@ SEARCH = _replace(
     "       v_excluded := NULL;\n"
     "   END IF;\n",
 )
-SEARCH = _replace(
+SEARCH = replace_once(
     SEARCH,
     "   WHERE d.model_id = ANY(ARRAY(SELECT c.model_id FROM candidates c)) AND d.published\n"
     "       AND (d.nsfw_level & p_levels) <> 0\n",
