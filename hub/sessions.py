@@ -10,9 +10,8 @@ A session names the backend that signed its person in. Those made before hub/aut
 replaced Django's and allauth's name theirs, and are read as naming the replacements, so their people
 stay signed in."""
 
-from django.contrib import auth
 from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY, get_user_model
-from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthenticationMiddleware
+from django.contrib.auth import middleware as auth_middleware
 from django.contrib.sessions.backends import db
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
@@ -81,14 +80,13 @@ class SessionStore(db.SessionStore):
 
 
 def _get_user(request):
-    """django.contrib.auth.middleware.get_user, the backend taking the person read with the session."""
-    if not hasattr(request, "_cached_user"):
-        with auth_backends.person_from(request.session):
-            request._cached_user = auth.get_user(request)
-    return request._cached_user
+    """Django's middleware get_user (which keeps the user on the request), the backend taking the
+    person read with the session."""
+    with auth_backends.person_from(request.session):
+        return auth_middleware.get_user(request)
 
 
-class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
+class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):
     """Django's, with request.user loaded by _get_user."""
 
     def process_request(self, request):
