@@ -187,3 +187,25 @@ def test_the_by_hash_batch_look_up_is_planned_for_its_hashes():
         sql = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith("SAVEPOINT")]
         assert sql[0] == "SET LOCAL plan_cache_mode = force_custom_plan"  # before the look-ups
         assert len([s for s in sql if "models_app_contentblob" in s]) == 3  # 1,000 hashes a statement
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_the_signed_in_model_page_statement_is_converted_once_per_process():
+    """psycopg keeps its conversion of a statement's %s placeholders only for statements up to a
+    length (4 KiB by default); the model page's statement for a signed-in viewer is longer, and was
+    converted again on every request (hub/apps.py, docs/performance.md#prepared-statements)."""
+    from psycopg import _queries
+
+    from models_app import page_cache
+    from tests.factories import make_model, make_user
+
+    viewer, model = make_user("ines"), make_model(make_user("jules"), name="Long Statement")
+    page_cache.visible_model_and_state(viewer, model.pk)
+    sql, _ = page_cache._model_and_own_state.sql(model.pk, viewer.pk)
+    assert len(sql.encode()) > 4096  # longer than psycopg keeps by default
+    before = _queries._query2pg.cache_info()
+    found, own, _ = page_cache.visible_model_and_state(viewer, model.pk)
+    after = _queries._query2pg.cache_info()
+    assert (found, own) == (model, False)
+    assert (after.hits, after.misses) == (before.hits + 1, before.misses)
