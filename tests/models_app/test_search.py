@@ -279,6 +279,7 @@ def test_a_word_the_query_excludes_is_in_none_of_its_results(creator, fan):
         results = found(fan, query)
         assert not {"Watercolor Portraits", "Moody Faces", "Heron Painting"} & set(results), query
     assert "Egret Sketch" in found(fan, "egrett -portraits")
+    assert {"Watercolor Harbour", "Egret Sketch"} <= set(found(fan, "-portraits"))  # the others match
     assert set(found(fan, "portraits")) >= {"Watercolor Portraits", "Moody Faces", "Heron Painting"}
     if connection.vendor == "postgresql":  # a quoted phrase, which SQLite's search reads as characters
         make_model(creator, name="Portraits in Watercolor")
