@@ -2,6 +2,8 @@
 and resources' templates load this; they never import community. Its queries don't grow with the
 number of comments (tests/community/test_comments.py counts them)."""
 
+import functools
+
 from django import template
 from django.template import Context
 from django.template.loader import get_template
@@ -9,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext_lazy
+from django.utils.translation import get_language, gettext_lazy
 
 from billing import selectors as billing_selectors
 from community import comments
@@ -124,7 +126,14 @@ def section_context(request, target: comments.Target, page: int, *, csrf_token=N
 
 
 def _reaction_formats():
-    kinds = [(k, e, str(label)) for k, e, label in KINDS]  # translated once, not per comment
+    return _reaction_formats_in(get_language())
+
+
+@functools.cache
+def _reaction_formats_in(language: str):
+    """The kinds with their labels in `language`, the active one, and their buttons: translated and
+    escaped once per language and process, not on every page (a tenth of a commenter's kept page)."""
+    kinds = [(k, e, str(label)) for k, e, label in KINDS]
     return kinds, _button_formats(kinds)
 
 

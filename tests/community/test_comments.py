@@ -69,6 +69,18 @@ def test_anonymous_reads_but_cannot_write(model, fan):
     assert listed["items"][0]["user"] == "bob" and listed["items"][0]["replies"] == []
 
 
+def test_reaction_buttons_are_labelled_in_each_viewers_language(model, fan, creator):
+    """The labels are translated once per language and process (community_comments): a French
+    viewer's page and then an English viewer's each get their own words."""
+    assert _post(_api(fan), model.id, "Jolie aquarelle").status_code == 201
+    viewer = Client()
+    viewer.force_login(creator)
+    url = model.get_absolute_url()
+    for language, label in (("fr", "Drôle"), ("en", "Funny"), ("fr", "Drôle")):
+        page = viewer.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert 'data-testid="react-laugh"' in page and f'title="{label}"' in page, language
+
+
 def test_only_the_author_edits_or_deletes_others_get_403(model, fan, moderator):
     comment = _post(_api(fan), model.id, "mine").json()
     other = _api(make_user("dora"))
