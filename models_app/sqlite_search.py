@@ -188,14 +188,11 @@ def search_ids(models, query: str, *, limit: int) -> list[int]:
             Q(name__icontains=word) | Q(tag_names__icontains=word)
             | Q(trigger_words__icontains=word) | Q(description__icontains=word)
         )  # fmt: skip
-    if not query:
-        # Nothing but exclusions ("-portraits"): every model without them matches, as on PostgreSQL
-        # (websearch_to_tsquery), the most downloaded first.
-        return (
-            list(models.order_by("-download_count", "-id").values_list("id", flat=True)[:limit])
-            if excluded
-            else []
-        )
+    if not query and not excluded:
+        return []
+    if not query:  # nothing but exclusions ("-portraits"): every model without them matches, as on
+        # PostgreSQL (websearch_to_tsquery), the most downloaded first
+        return list(models.order_by("-download_count", "-id").values_list("id", flat=True)[:limit])
     fields = ("id", "name", "tag_names", "trigger_words", "description", "download_count")
     ids = candidate_ids(query)
     lowered = query.lower()

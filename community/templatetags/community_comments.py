@@ -132,7 +132,8 @@ def _reaction_formats():
 @functools.cache
 def _reaction_formats_in(language: str):
     """The kinds with their labels in `language`, the active one, and their buttons: translated and
-    escaped once per language and process, not on every page (a tenth of a commenter's kept page)."""
+    escaped once per language and process, not on every page (a tenth of drawing a commenter's
+    parts of a kept page)."""
     kinds = [(k, e, str(label)) for k, e, label in KINDS]
     return kinds, _button_formats(kinds)
 
