@@ -20,10 +20,8 @@ class HubConfig(AppConfig):
 
 
 def _keep_long_statements_converted() -> None:
-    try:
-        from psycopg import _queries
-    except ImportError:  # SQLite only
-        return
+    from psycopg import _queries  # installed whatever the database (pyproject.toml)
+
     if hasattr(_queries, "MAX_CACHED_STATEMENT_LENGTH"):  # a psycopg without it keeps its own rule
         _queries.MAX_CACHED_STATEMENT_LENGTH = max(
             _queries.MAX_CACHED_STATEMENT_LENGTH, PSYCOPG_CACHED_STATEMENT_LENGTH
