@@ -6,8 +6,10 @@ the API. The file is a safetensors file (a header laid out as models_app.demo.ma
 out, then random tensor data). In interleaved rounds it times:
 
     (a) plain sha256 of the file, in this process (the baseline), and a plain copy of it (1 MiB
-        reads and writes, no hashing) next to the local hub's files: what writing 1 GiB costs on
-        this disk in the same run (on these VMs anywhere from 0.4 to 2.7 s);
+        reads and writes, no hashing) next to the local hub's files: what writing 1 GiB through
+        the page cache costs in the same run (on these VMs from 0.3 to 2.8 s: memory freed more
+        than about 2 s before goes back to the host, which backs it again page by page when it
+        is written; docs/performance.md#uploads-in-one-pass);
     (b) `manage.py import_models FILE --owner bench` until the file's row says ready; on local
         storage also with --move (b'), the hub taking a copy of the file made beside its own files
         before the clock starts (and written out to disk with sync, so its writing isn't counted):

@@ -33,6 +33,7 @@ from .storage import (
     model_storage,
     new_upload_key,
     object_size,
+    write_local_object,
 )
 from .text import clean_json
 
@@ -301,7 +302,11 @@ def save_hashing(name: str, content) -> tuple[str, str | None]:
     one_pass = OnePass(content.size)
     feeding = _FeedingFile(content, one_pass.feed)
     try:
-        key = model_storage().save(new_upload_key(name), feeding)
+        if is_s3():
+            key = model_storage().save(new_upload_key(name), feeding)
+        else:  # around the page cache (storage.write_local_object)
+            key = new_upload_key(name)
+            write_local_object(key, feeding.chunks())
         if feeding.skipped or feeding.fed != content.size:
             return key, None
         return key, sign_one_pass(key, one_pass.finish())

@@ -2,6 +2,7 @@
 it lasts, and that the hub recovers with nothing half-written once the service is back."""
 
 import hashlib
+import json
 import os
 import subprocess
 import time
@@ -9,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from .conftest import MIB, PART, part_of, wait_until
+from .conftest import MIB, PART, USER, part_of, wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -214,6 +215,10 @@ def test_after_a_postgresql_restart_the_web_process_answers_again_without_a_rest
     assert web.poll() is None  # the same web process
 
 
+def stored_files(folder) -> list[str]:
+    return sorted(os.path.join(path, n) for path, _, names in os.walk(folder) for n in names)
+
+
 def test_a_full_disk_refuses_a_part_with_a_readable_error_and_lists_only_whole_parts(
     hub_factory, tmp_path, postgres, figures
 ):
@@ -240,6 +245,18 @@ def test_a_full_disk_refuses_a_part_with_a_readable_error_and_lists_only_whole_p
         assert leftovers(media) == []  # no temporary file; the refused part is not listed
         assert [p["PartNumber"] for p in hub.api("GET", f"/api/hub/uploads/{file_id}/parts")] == [1, 2]
         assert hub.request("GET", "/", auth=False)[0] == 200
+
+        # An import into the full disk: a line saying why, no half-written object, no empty draft.
+        source = tmp_path / "full_disk_import.safetensors"  # on the real disk; storage is the tmpfs
+        source.write_bytes(os.urandom(4 * MIB))
+        stored_before = stored_files(media)
+        [line] = map(json.loads, hub.manage("import_models", str(source), "--owner", USER).splitlines())
+        assert line["status"] == "error" and "No space left on device" in line["message"], line
+        assert line["model_id"] is None
+        assert stored_files(media) == stored_before
+        assert postgres.query("SELECT count(*) FROM models_app_aimodel WHERE name = 'full disk import'") == [
+            (0,)
+        ]
 
         subprocess.run(["mount", "-o", "remount,size=64m", str(media)], check=True)  # room again
         back = time.monotonic()

@@ -147,3 +147,46 @@ def _stored_files() -> list:
     if storage.is_s3():
         return []  # a copy refused on S3 is deleted by the code path every upload takes
     return sorted(p for p in Path(model_storage().location).rglob("*") if p.is_file())
+
+
+class _DiskFailingAfter(io.BytesIO):
+    """A source whose disk fails once `good` bytes have been read (EIO, as a dying drive gives)."""
+
+    def __init__(self, data: bytes, good: int):
+        super().__init__(data)
+        self.good = good
+
+    def read(self, n=-1):
+        if self.tell() >= self.good:
+            raise OSError(5, "Input/output error")
+        return super().read(n)
+
+
+def test_an_import_whose_source_fails_half_way_leaves_no_file_and_no_row(base_models, tmp_path):
+    version = make_model(make_user("nia")).versions.get()
+    data = os.urandom(3 * storage.STREAM_CHUNK + 123)
+    stored_before = _stored_files()
+    with pytest.raises(OSError, match="Input/output error"):
+        services.add_file(version=version, name="nia.safetensors", content=_DiskFailingAfter(data, 2 << 20))
+    assert not ModelFile.objects.filter(version=version, name="nia.safetensors").exists()
+    assert _stored_files() == stored_before  # no half-written object left taking disk
+
+
+@pytest.mark.parametrize("direct", [True, False], ids=["direct", "page-cache"])
+@pytest.mark.parametrize("size", [1, 4095, 4096, 1 << 20, (1 << 20) + 1, 3 * (1 << 20) - 7])
+def test_a_copied_import_is_stored_byte_for_byte_whatever_its_size_and_the_reads(size, direct, monkeypatch):
+    """Imports are written around the page cache in whole aligned blocks, the short tail through it
+    (storage.write_local_object); whatever the sizes of the reads that feed it, and on a system
+    without direct I/O, the stored object is the source's bytes."""
+    if storage.is_s3():
+        pytest.skip("local storage's writer")
+    if not direct:
+        monkeypatch.setattr(storage, "_O_DIRECT", 0)
+    data = os.urandom(size)
+    for reads in (1 << 20, 1000, 4097):
+        key = storage.new_upload_key("x")
+        chunks = (data[i : i + reads] for i in range(0, size, reads))
+        storage.write_local_object(key, chunks)
+        with open(model_storage().path(key), "rb") as f:
+            assert f.read() == data
+        model_storage().delete(key)

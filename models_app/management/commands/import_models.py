@@ -81,6 +81,7 @@ class Command(BaseCommand):
 
     def _import(self, path: Path, *, user, model_type, base_model, move: bool) -> dict:
         line = {"path": str(path), "model_id": None, "version_id": None}
+        model = model_file = None
         try:
             if not path.is_file():
                 raise ValidationError("No such file.")
@@ -113,8 +114,14 @@ class Command(BaseCommand):
             line.update(file_id=model_file.id, **_status(model_file))
         except ValidationError as exc:
             line.update(status="rejected", message=" ".join(exc.messages))
-        except OSError as exc:
-            line.update(status="error", message=f"Could not read the file: {exc.strerror or exc}.")
+        except OSError as exc:  # the source unreadable, or storage full
+            line.update(
+                status="error", message=f"Could not copy the file into the hub: {exc.strerror or exc}."
+            )
+        if model is not None and model_file is None:
+            # The file never got in: the empty draft made for it would only clutter the owner's list.
+            model.delete()
+            line.update(model_id=None, version_id=None)
         return line
 
     def _detect(self, path: Path):
