@@ -21,8 +21,8 @@ on a seeded catalog (`bench/load.py` seeds one; `seed_catalog --models N`), it s
 the database (a model with the median number of versions, `model-page`, and the one with the most,
 `model-page-most`; the typical one also for a signed-in person, `model-page-signed-in`, and for
 one who follows it, reviewed it or commented on it, `model-page-follower`, `-reviewer`,
-`-commenter`, after giving it comments and reviews (furnish_page); one of its versions and files'
-SHA256), then measures every page in interleaved rounds and prints RPS, p50, p95 and ratios to the
+`-commenter`, after giving it comments and reviews (furnish_page); the search page for that
+signed-in person, `search-page-signed-in`; one of its versions and files' SHA256), then measures every page in interleaved rounds and prints RPS, p50, p95 and ratios to the
 baseline; the search pages' p95 is also given as a multiple of the list's p95. Last, it times the
 by-hash batch POST (`--hashes` SHA256s in one request, median of 5).
 
@@ -313,6 +313,8 @@ def pages(t: dict) -> dict[str, str]:
         # A misspelled word beside a right one: fewer than a page match, so the typo steps run.
         "hub-search-typo": "/api/hub/models?q=watercolr+portrait&limit=24",
         "search-page": "/search/?q=watercolor",
+        # The same for SIGNED_IN_USER: kept per levels and blur with their header drawn in.
+        "search-page-signed-in": "/search/?q=watercolor",
         "model-page": "/models/{}/{}".format(*t["typical"]),
         "model-page-most": f"/models/{model_id}/{slug}",
         # The typical page for someone signed in (a session of SIGNED_IN_USER, neither its creator
@@ -341,6 +343,7 @@ COMMENTER_USER = "bench-commenter"
 # Pages measured with a session cookie: page name -> (username, what they have on the typical model).
 SIGNED_IN_PAGES = {
     "model-page-signed-in": (SIGNED_IN_USER, ""),
+    "search-page-signed-in": (SIGNED_IN_USER, ""),
     "model-page-follower": (FOLLOWER_USER, "follows"),
     "model-page-reviewer": (REVIEWER_USER, "reviewed"),
     "model-page-commenter": (COMMENTER_USER, "commented"),
@@ -531,7 +534,13 @@ def main(argv=None):
             headers=cookies,
         )
         if "hub-list" in results:
-            for name in ("hub-search", "hub-search-common", "hub-search-typo", "search-page"):
+            for name in (
+                "hub-search",
+                "hub-search-common",
+                "hub-search-typo",
+                "search-page",
+                "search-page-signed-in",
+            ):
                 if name in results:
                     print(
                         f"{name} p95 = {results[name].p95 / results['hub-list'].p95:.2f}x hub-list p95 (target <= 1.5x)"

@@ -14,7 +14,7 @@ images, reviews, counts, a new model in a list) reaches these callers within
 ANONYMOUS_CACHE_SECONDS (a model its owner unpublished leaves kept search results and lists
 then too; its page is a 404 at once), as list totals lag by LIST_CACHE_SECONDS (and as the CivitAI answers' own
 `s-maxage=300` lets proxies keep them). API keys and a visitor with a message waiting always get an
-answer built for them; signed-in people do, but for the model page below.
+answer built for them; signed-in people do, but for the model page and search below.
 
 The pages' forms carry a CSRF token, which must be the visitor's own: it is rendered as a
 placeholder and replaced by the visitor's token in every answer.
@@ -28,6 +28,7 @@ for each request. One query asks the apps
 whose blocks show a viewer's own things (VIEWER_STATE_CHECKS) whether this viewer has any there, and
 reads what the holes that registered values show them (HOLE_VALUES); when they have something of
 their own outside the holes, and for the creator, moderators and staff, the page is built for them.
+Their search page is kept the same way, per levels and blur, with only the header's part drawn in.
 """
 
 import hashlib
@@ -220,9 +221,9 @@ def note_part(request, name: str, part_id: int, text: str) -> None:
 
 
 def applies_signed_in(request) -> bool:
-    """Whether this request may get the model page kept for signed-in viewers (if nothing on it is
-    theirs: `visible_model_and_state`). Moderators and staff get theirs built, and so does the
-    model's creator (the view knows them once it has the model)."""
+    """Whether this request may get a page kept for signed-in viewers: the search page, or the model
+    page if nothing on it is theirs (`visible_model_and_state`). Moderators and staff get theirs built,
+    and so does a model's creator (the view knows them once it has the model)."""
     return (
         on()
         and request.method == "GET"
@@ -322,22 +323,63 @@ def answer_signed_in(request, pieces: list, model, values: dict) -> HttpResponse
         if drawn_if is None or values.get(drawn_if):
             drawn = draw(request, model, part_ids, TOKEN_PLACEHOLDER)
             holes.update(((name, part_id), text) for part_id, text in drawn.items())
-    return _answer(request, "".join(holes.get(p[:2], p[2]) if isinstance(p, tuple) else p for p in pieces))
+    return _answer(request, _joined(pieces, holes))
 
 
-def _holes(request, model, values: dict) -> dict[tuple, str]:
+def _joined(pieces: list, holes: dict[tuple, str]) -> str:
+    return "".join(holes.get(p[:2], p[2]) if isinstance(p, tuple) else p for p in pieces)
+
+
+def _holes(request, model, values: dict, names: list[str] = VIEWER_HOLES) -> dict[tuple, str]:
     """The whole-page holes drawn for request.user. One context for all of them, as render_to_string
     would make it (the values above the context processors'), bound once: the processors run once,
     not once per hole."""
-    templates = [get_template(name).template for name in VIEWER_HOLES]
+    templates = [get_template(name).template for name in names]
+    if not templates:
+        return {}
     context = RequestContext(request)
     context.push({"model": model, "csrf_token": TOKEN_PLACEHOLDER, **values})
     drawn = {}
     with context.bind_template(templates[0]):
-        for name, template in zip(VIEWER_HOLES, templates, strict=True):
+        for name, template in zip(names, templates, strict=True):
             with context.push():  # what one hole sets stays in it
                 drawn[name, None] = template.render(context)
     return drawn
+
+
+# --- The search page for signed-in viewers (models_app.views.search)
+
+# Search results depend on the query and the viewer's levels and blur alone (selectors.search_models),
+# so a signed-in viewer's search page is kept like the model page, built for the blank viewer, with
+# only the header's signed-in part drawn for each (docs/performance.md#kept-for-signed-in-viewers).
+SEARCH_HOLES = ["_viewer_nav.html"]
+
+
+def signed_in_search_key(request, browsing) -> str:
+    """The search page and the header's suggestions (both in the URL), per language, levels and blur."""
+    return request_key("search-page-viewer", request, get_language(), browsing.mask, browsing.blur)
+
+
+def cached_signed_in_page(request, key: str, holes: list[str]) -> HttpResponse | None:
+    """The page kept under `key` with request.user's `holes` drawn in, or None (then `keep_signed_in_page`)."""
+    pieces = get(key)
+    return None if pieces is None else _answer(request, _joined(pieces, _holes(request, None, {}, holes)))
+
+
+def keep_signed_in_page(request, key: str, template: str, context: dict, holes: list[str]) -> HttpResponse:
+    """Render the page for the blank viewer, keep it with `holes` cut out, and answer request.user with
+    theirs drawn in. A page whose holes are not each found once is answered built for them, not kept."""
+    built_in = generation()
+    viewer, request.user = request.user, blank_viewer()
+    try:
+        html = render_to_string(template, {**context, "csrf_token": TOKEN_PLACEHOLDER}, request)
+        pieces = _cut(html, _holes(request, None, {}, holes))
+    finally:
+        request.user = viewer
+    if pieces is None:
+        return HttpResponse(render_to_string(template, context, request))
+    put(key, pieces, built_in)
+    return _answer(request, _joined(pieces, _holes(request, None, {}, holes)))
 
 
 def _cut(html: str, holes: dict[tuple, str]) -> list | None:

@@ -30,12 +30,20 @@ def search(request):
     key = page_cache.search_page_key(request) if shared else ""
     if shared and (response := page_cache.cached(request, key)):
         return response
-    query = request.GET.get("q", "")
     browsing = preferences.browsing(request)
+    suggestions = request.GET.get("fragment") == "suggestions"  # search as you type, in the header
+    # Signed in: the results kept for their levels and blur, their part of the header drawn in.
+    kept_for_viewer = page_cache.applies_signed_in(request)
+    holes = [] if suggestions else page_cache.SEARCH_HOLES
+    if kept_for_viewer:
+        key = page_cache.signed_in_search_key(request, browsing)
+        if response := page_cache.cached_signed_in_page(request, key, holes):
+            return response
+    query = request.GET.get("q", "")
     results = selectors.mark_blurred(
         selectors.search_models(request.user, query, levels=browsing.listed), browsing
     )
-    if request.GET.get("fragment") == "suggestions":  # search as you type, in the header
+    if suggestions:
         template, context = "models_app/_search_suggestions.html", {"models": results[:8], "query": query}
     else:
         # search_text: what the header's search box shows (base.html); other pages leave it empty.
@@ -45,6 +53,8 @@ def search(request):
         )
     if shared:
         return page_cache.render(request, key, template, context)
+    if kept_for_viewer:
+        return page_cache.keep_signed_in_page(request, key, template, context, holes)
     return render(request, template, context)
 
 

@@ -432,3 +432,66 @@ def test_what_the_holes_show_comes_with_the_own_state_in_that_one_query(model, c
         assert len(queries) == 1 and not own
         assert (values["model_commented"], values["model_reviewed"]) == (commented, reviewed)
     assert not _own_state(make_user("erin"), model)[1]["model_commented"]
+
+
+# --- The search page (page_cache.keep_signed_in_page): the same results for the same levels and blur.
+
+
+def test_signed_in_viewers_share_one_search_page_with_their_own_header(model, fan, settings):
+    url = "/search/?q=harbour"
+    client_of(fan).get(url)  # built for the blank viewer and kept
+    other = make_user("dora")
+    notifications.notify(other, "follower", actor=fan, key="follow:test", target_name="dora")
+
+    viewer = client_of(other)
+    with CaptureQueriesContext(connection) as queries:
+        kept = viewer.get(url)
+    html = kept.content.decode()
+    assert "Kept Harbour" in html
+    # The session and the user (with her levels); the bell of her header. No search.
+    assert len(queries) <= 3, [q["sql"][:80] for q in queries]
+    assert 'data-testid="current-user">dora<' in html and ">bob<" not in html
+    assert page_cache.VIEWER_PLACEHOLDER not in html and page_cache.TOKEN_PLACEHOLDER not in html
+    assert page_text(kept) == page_text(_built(viewer, url, settings))  # her bell's unread count too
+
+    # The header's search box keeps the query; the logout form's token is hers and works.
+    assert 'name="q" value="harbour"' in html
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    assert viewer.post("/accounts/logout/", {"csrfmiddlewaretoken": token}).status_code == 302
+    assert 'data-testid="current-user"' not in viewer.get(url).content.decode()
+
+
+def test_a_kept_search_page_lists_only_what_each_viewers_levels_list(creator, fan, settings):
+    make_model(creator, name="Calm Harbour")
+    make_model(creator, name="Spicy Harbour", nsfw_level=NsfwLevel.R)
+    url = "/search/?q=harbour"
+    everyday = client_of(fan).get(url).content.decode()
+    bolder = make_user("dora")
+    ViewerPreference.objects.create(user=bolder, browsing_levels=31, blur_mature=False)
+    bold = client_of(bolder).get(url).content.decode()
+
+    assert "Calm Harbour" in everyday and "Spicy Harbour" not in everyday
+    assert "Calm Harbour" in bold and "Spicy Harbour" in bold
+    # And each kept page goes to the next viewer of those levels, not to the other.
+    assert "Spicy Harbour" not in client_of(make_user("erin")).get(url).content.decode()
+
+
+def test_search_suggestions_are_kept_for_signed_in_viewers_too(model, fan):
+    url = "/search/?q=harbour&fragment=suggestions"
+    client_of(fan).get(url)
+    viewer = client_of(make_user("dora"))
+    with CaptureQueriesContext(connection) as queries:
+        kept = viewer.get(url)
+    assert "Kept Harbour" in kept.content.decode()
+    assert len(queries) <= 2, [q["sql"][:80] for q in queries]  # the session and the user
+
+
+def test_moderators_and_staff_get_their_search_page_built(model, moderator, settings):
+    url = "/search/?q=harbour"
+    client_of(make_user("dora")).get(url)
+    staff = client_of(make_user("erin", is_staff=True))
+    page = staff.get(url)
+    assert 'href="/admin/"' in page.content.decode()  # outside the header's hole: not the kept page
+    assert page_text(page) == page_text(_built(staff, url, settings))
+    mod = client_of(moderator)
+    assert page_text(mod.get(url)) == page_text(_built(mod, url, settings))
