@@ -221,6 +221,40 @@ def test_no_notification_points_at_what_the_recipient_may_not_see(creator, fan):
     assert kinds_of(creator) == [Kind.REVIEW]
 
 
+def test_a_notification_about_a_version_follows_the_version_and_its_model(creator, fan, run_on_commit):
+    model = make_model(creator, name="Versioned")
+    version = publish_new_version(model, run_on_commit)
+    for person, key in ((fan, "v:1"), (creator, "v:2")):
+        assert notifications.notify(
+            person, Kind.COMMENT, actor=make_user(f"x{key[-1]}"), key=key, version=version
+        )
+    assert notifications.unread_count(fan) == notifications.unread_count(creator) == 1
+
+    with run_on_commit():
+        services.unpublish_version(version=version, by=creator)
+    assert kinds_of(fan) == [] and notifications.unread_count(fan) == 0  # no longer public
+    assert kinds_of(creator) == [Kind.COMMENT]  # still the owner's to see
+
+    with run_on_commit():
+        services.republish_version(version=version, by=creator)
+    services.unpublish_model(model=model, by=creator)  # the version is public, its model is not
+    assert kinds_of(fan) == [] and kinds_of(creator) == [Kind.COMMENT]
+    services.delete_model(model=model, by=creator)  # deleted: gone for its owner too
+    assert kinds_of(creator) == [] and notifications.unread_count(creator) == 0
+
+
+def test_the_bells_query_joins_nothing_to_the_notifications_so_no_plan_walks_the_catalog(creator, fan):
+    """The bell looks each notification's model and version up by id, in subqueries. Joined, with
+    statistics older than the newest notifications, PostgreSQL chose a merge join that read every
+    model of a 100k catalog: 120 ms on every page a creator opened (docs/performance.md#the-bell)."""
+    model = make_model(creator, name="Bell Model")
+    notifications.notify(creator, Kind.REVIEW, actor=fan, key="b:1", model=model)
+    sql = str(notifications._unread_ids(creator, notifications.BELL_CAP).query)
+    outer_from = sql[: sql.index(" WHERE ")]
+    assert outer_from.endswith('FROM "community_notification"'), outer_from
+    assert notifications.unread_count(creator, cap=notifications.BELL_CAP) == 1
+
+
 def test_a_comment_tells_each_person_once_with_reply_before_mention_before_comment(model, creator, fan):
     carol, dave = make_user("carol"), make_user("dave")
     comment_event(7, carol, "@bob @BOB @alice @nobody thanks!", owner=creator, parent_author=fan, model=model)
