@@ -190,3 +190,20 @@ def test_a_copied_import_is_stored_byte_for_byte_whatever_its_size_and_the_reads
         with open(model_storage().path(key), "rb") as f:
             assert f.read() == data
         model_storage().delete(key)
+
+
+def test_an_import_storage_cannot_take_says_so_and_leaves_no_empty_draft(base_models, tmp_path):
+    """Storage refusing the bytes (here its uploads folder is a file: a broken mount, a full disk in
+    the faults suite) is a line saying so, and the draft made for the file is gone again."""
+    if storage.is_s3():
+        pytest.skip("local storage's folders")
+    make_user("ola")
+    path = tmp_path / "ola_style.safetensors"
+    path.write_bytes(demo.tiny_lora())
+    Path(model_storage().location).mkdir(parents=True, exist_ok=True)
+    Path(model_storage().path("uploads")).write_bytes(b"")  # where the folder for new objects goes
+    [line] = run(str(path), "--owner", "ola")
+    assert line["status"] == "error" and line["message"].startswith("Could not copy the file into the hub: ")
+    assert line["model_id"] is None and line["version_id"] is None
+    assert not AIModel.objects.filter(owner__username="ola").exists()
+    assert path.read_bytes() == demo.tiny_lora()  # the source is untouched
