@@ -5,7 +5,7 @@ Anything that changes what a card shows calls refresh_card_fields: the catalog s
 after an example image is processed, the admin, bulk imports.
 """
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 
 from .models import AIModel, ModelVersion, PublishStatus
@@ -102,8 +102,12 @@ def refresh_card_fields(*, model_ids=None) -> None:
     """Recompute the copies lists and search read (AIModel.tag_names, base_model_names, trigger_words).
 
     Safe to run any time: it only derives from the tags relation and the published versions.
-    With no ids, every model (used after bulk imports such as seed_catalog).
+    With no ids, every model (used after bulk imports such as seed_catalog). Once committed, the
+    kept lists are dropped, so they show the change at once (page_cache.forget_lists).
     """
+    from .page_cache import forget_lists  # imported here: page_cache reads the cards (selectors)
+
+    transaction.on_commit(forget_lists)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             if model_ids is None:

@@ -1,5 +1,6 @@
 """Answers for callers who are not signed in, kept for a few seconds: the model page, the search page
-and its suggestions, and the CivitAI models list (docs/performance.md#kept-for-anonymous-visitors).
+and its suggestions, the browse and home pages, and the CivitAI models list
+(docs/performance.md#kept-for-anonymous-visitors).
 
 Everyone who is not signed in gets the same model page in their language, the same results for
 the same search and the same list for the same URL, so one build per ANONYMOUS_CACHE_SECONDS serves
@@ -14,7 +15,7 @@ images, reviews, counts, a new model in a list) reaches these callers within
 ANONYMOUS_CACHE_SECONDS (a model its owner unpublished leaves kept search results and lists
 then too; its page is a 404 at once), as list totals lag by LIST_CACHE_SECONDS (and as the CivitAI answers' own
 `s-maxage=300` lets proxies keep them). API keys and a visitor with a message waiting always get an
-answer built for them; signed-in people do, but for the model page and search below.
+answer built for them; signed-in people do, but for the model page and the lists below.
 
 The pages' forms carry a CSRF token, which must be the visitor's own: it is rendered as a
 placeholder and replaced by the visitor's token in every answer.
@@ -28,7 +29,8 @@ for each request. One query asks the apps
 whose blocks show a viewer's own things (VIEWER_STATE_CHECKS) whether this viewer has any there, and
 reads what the holes that registered values show them (HOLE_VALUES); when they have something of
 their own outside the holes, and for the creator, moderators and staff, the page is built for them.
-Their search page is kept the same way, per levels and blur, with only the header's part drawn in.
+Their search, browse and home pages are kept the same way, per levels and blur, with only the
+header's part drawn in.
 """
 
 import hashlib
@@ -58,6 +60,11 @@ GENERATION_KEY = "kept:generation"
 # in a file every process of this machine reads (a few microseconds a request): a decision taken in
 # one web process drops what the others kept too.
 GENERATION_FILE = "kept-generation"
+# Kept lists (search, browse, home, the CivitAI list) also carry the lists' own generation, which any
+# change to a model's card moves (forget_lists, on commit of cards.refresh_card_fields): a model
+# published, edited, unpublished or deleted shows in them at once, as on its own page.
+LISTS_GENERATION_KEY = "kept:lists-generation"
+LISTS_GENERATION_FILE = "kept-lists-generation"
 # Rendered in place of the CSRF token; letters only, so no escaping changes it.
 TOKEN_PLACEHOLDER = "modelpagecsrftokenplaceholder"
 
@@ -70,48 +77,79 @@ def _per_process() -> bool:
     return settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
 
 
-def _generation_file() -> Path:
-    return Path(settings.VAR_DIR) / GENERATION_FILE
+def _generation_file(name: str = GENERATION_FILE) -> Path:
+    return Path(settings.VAR_DIR) / name
 
 
-def generation() -> int | str:
-    """Read before building an answer to keep, so a decision taken meanwhile still drops it."""
-    if _per_process():
+def _generations(lists: bool) -> tuple[list[str], list[str]]:
+    """The cache keys and files of the generations an answer carries."""
+    if lists:
+        return [GENERATION_KEY, LISTS_GENERATION_KEY], [GENERATION_FILE, LISTS_GENERATION_FILE]
+    return [GENERATION_KEY], [GENERATION_FILE]
+
+
+def _read_files(names: list[str]) -> str:
+    values = []
+    for name in names:
         try:
-            return _generation_file().read_text()
+            values.append(_generation_file(name).read_text())
         except FileNotFoundError:
-            return ""
-    return cache.get(GENERATION_KEY, 0)
+            values.append("")
+    return ":".join(values)
 
 
-def get(key: str) -> str | None:
-    """The text kept under `key`, unless a moderation decision came after it was built."""
+def _from_cache(found: dict, keys: list[str]) -> str:
+    return ":".join(str(found.get(key, 0)) for key in keys)
+
+
+def generation(*, lists: bool = False) -> str:
+    """Read before building an answer to keep, so a decision (or, for a list, a changed card) taken
+    meanwhile still drops it."""
+    keys, files = _generations(lists)
     if _per_process():
-        entry, current = cache.get(key), generation()
-    else:  # one round trip for both
-        found = cache.get_many([key, GENERATION_KEY])
-        entry, current = found.get(key), found.get(GENERATION_KEY, 0)
+        return _read_files(files)
+    return _from_cache(cache.get_many(keys), keys)
+
+
+def get(key: str, *, lists: bool = False) -> str | None:
+    """The text kept under `key`, unless a moderation decision (or, for a list, a changed card) came
+    after it was built."""
+    keys, files = _generations(lists)
+    if _per_process():
+        entry, current = cache.get(key), _read_files(files)
+    else:  # one round trip for all
+        found = cache.get_many([key, *keys])
+        entry, current = found.get(key), _from_cache(found, keys)
     if entry is None or entry[0] != current:
         return None
     return entry[1]
 
 
-def put(key: str, text: str, built_in: int | str) -> None:
+def put(key: str, text: str, built_in: str) -> None:
     cache.set(key, (built_in, text), settings.ANONYMOUS_CACHE_SECONDS)
 
 
 def forget_all() -> None:
     """Drop every kept answer, in every process: a moderation decision shows at once."""
+    _move(GENERATION_KEY, GENERATION_FILE)
+
+
+def forget_lists() -> None:
+    """Drop every kept list, in every process: a model's card changed (cards.refresh_card_fields)."""
+    _move(LISTS_GENERATION_KEY, LISTS_GENERATION_FILE)
+
+
+def _move(key: str, name: str) -> None:
     if _per_process():
-        path = _generation_file()
+        path = _generation_file(name)
         temporary = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
         temporary.write_text(uuid.uuid4().hex)
         os.replace(temporary, path)  # readers see the old value or the new one, never half of one
         return
     try:
-        cache.incr(GENERATION_KEY)
+        cache.incr(key)
     except ValueError:  # not set yet (or evicted): any new value differs from what entries hold
-        cache.set(GENERATION_KEY, 1, None)
+        cache.set(key, 1, None)
 
 
 def request_key(prefix: str, request, *parts) -> str:
@@ -121,7 +159,7 @@ def request_key(prefix: str, request, *parts) -> str:
     return ":".join([prefix, *map(str, parts), hashlib.sha256(asked.encode()).hexdigest()[:32]])
 
 
-# --- Pages: the model page and search (models_app.views)
+# --- Pages: the model page and the lists (models_app.views)
 
 
 def applies(request) -> bool:
@@ -138,20 +176,16 @@ def model_page_key(request, model) -> str:
     return request_key("model-page", request, model.pk, model.updated_at.timestamp(), get_language())
 
 
-def search_page_key(request) -> str:
-    """The search page and the header's suggestions, by query (both in the URL)."""
-    return request_key("search-page", request, get_language())
-
-
-def cached(request, key: str) -> HttpResponse | None:
-    """The page kept under `key` for anonymous visitors, or None (then render it with `render`)."""
-    html = get(key)
+def cached(request, key: str, *, lists: bool = False) -> HttpResponse | None:
+    """The page kept under `key` for anonymous visitors, or None (then render it with `render`).
+    `lists`: a list, dropped when any card changes."""
+    html = get(key, lists=lists)
     return None if html is None else _answer(request, html)
 
 
-def render(request, key: str, template: str, context: dict) -> HttpResponse:
+def render(request, key: str, template: str, context: dict, *, lists: bool = False) -> HttpResponse:
     """Render the page with the token placeholder, keep it, and answer with the visitor's token."""
-    built_in = generation()
+    built_in = generation(lists=lists)
     html = render_to_string(template, {**context, "csrf_token": TOKEN_PLACEHOLDER}, request)
     put(key, html, built_in)
     return _answer(request, html)
@@ -221,8 +255,8 @@ def note_part(request, name: str, part_id: int, text: str) -> None:
 
 
 def applies_signed_in(request) -> bool:
-    """Whether this request may get a page kept for signed-in viewers: the search page, or the model
-    page if nothing on it is theirs (`visible_model_and_state`). Moderators and staff get theirs built,
+    """Whether this request may get a page kept for signed-in viewers: a list (search, browse, home),
+    or the model page if nothing on it is theirs (`visible_model_and_state`). Moderators and staff get theirs built,
     and so does a model's creator (the view knows them once it has the model)."""
     return (
         on()
@@ -347,29 +381,35 @@ def _holes(request, model, values: dict, names: list[str] = VIEWER_HOLES) -> dic
     return drawn
 
 
-# --- The search page for signed-in viewers (models_app.views.search)
+# --- Lists for signed-in viewers: search, browse, the home page (models_app.views._kept_list)
 
-# Search results depend on the query and the viewer's levels and blur alone (selectors.search_models),
-# so a signed-in viewer's search page is kept like the model page, built for the blank viewer, with
-# only the header's signed-in part drawn for each (docs/performance.md#kept-for-signed-in-viewers).
-SEARCH_HOLES = ["_viewer_nav.html"]
+# Search results, browse pages and the home page's latest models depend on the URL and the viewer's
+# levels and blur alone (published models, no per-viewer rule), so a signed-in viewer's page is kept
+# like the model page, built for the blank viewer, with only the header's signed-in part drawn for
+# each (docs/performance.md#kept-for-signed-in-viewers).
+HEADER_HOLES = ["_viewer_nav.html"]
 
 
-def signed_in_search_key(request, browsing) -> str:
-    """The search page and the header's suggestions (both in the URL), per language, levels and blur."""
-    return request_key("search-page-viewer", request, get_language(), browsing.mask, browsing.blur)
+def shared_page_key(request, name: str) -> str:
+    """The page `name` at this URL as every anonymous visitor gets it, in their language."""
+    return request_key(name, request, get_language())
+
+
+def signed_in_page_key(request, name: str, browsing) -> str:
+    """The page `name` at this URL kept for signed-in viewers, per language, levels and blur."""
+    return request_key(f"{name}-viewer", request, get_language(), browsing.mask, browsing.blur)
 
 
 def cached_signed_in_page(request, key: str, holes: list[str]) -> HttpResponse | None:
     """The page kept under `key` with request.user's `holes` drawn in, or None (then `keep_signed_in_page`)."""
-    pieces = get(key)
+    pieces = get(key, lists=True)
     return None if pieces is None else _answer(request, _joined(pieces, _holes(request, None, {}, holes)))
 
 
 def keep_signed_in_page(request, key: str, template: str, context: dict, holes: list[str]) -> HttpResponse:
     """Render the page for the blank viewer, keep it with `holes` cut out, and answer request.user with
     theirs drawn in. A page whose holes are not each found once is answered built for them, not kept."""
-    built_in = generation()
+    built_in = generation(lists=True)
     viewer, request.user = request.user, blank_viewer()
     try:
         html = render_to_string(template, {**context, "csrf_token": TOKEN_PLACEHOLDER}, request)

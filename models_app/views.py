@@ -18,44 +18,54 @@ from .levels import NsfwLevel
 from .models import BaseModel, FileStatus, FileType, ModelFile, ModelType, normalize_tag
 
 
-def home(request):
-    browsing = preferences.browsing(request)
-    models = selectors.latest_models(request.user, levels=browsing.listed)
-    selectors.mark_blurred(models, browsing)
-    return render(request, "models_app/home.html", {"models": models})
-
-
-def search(request):
-    shared = page_cache.applies(request)  # the results every anonymous visitor gets
-    key = page_cache.search_page_key(request) if shared else ""
-    if shared and (response := page_cache.cached(request, key)):
-        return response
-    browsing = preferences.browsing(request)
-    suggestions = request.GET.get("fragment") == "suggestions"  # search as you type, in the header
-    # Signed in: the results kept for their levels and blur, their part of the header drawn in.
-    kept_for_viewer = page_cache.applies_signed_in(request)
-    holes = [] if suggestions else page_cache.SEARCH_HOLES
-    if kept_for_viewer:
-        key = page_cache.signed_in_search_key(request, browsing)
+def _kept_list(request, name: str, build, holes=page_cache.HEADER_HOLES):
+    """Answer a list page (search, browse, home) whose content depends on its URL and the viewer's
+    language, levels and blur alone: kept for anonymous visitors, and for signed-in ones with their
+    part of the header drawn in (models_app/page_cache.py). `build()` gives (template, context);
+    `holes` are the parts drawn for each signed-in viewer (none in a fragment without the header)."""
+    shared = page_cache.applies(request)
+    kept_for_viewer = not shared and page_cache.applies_signed_in(request)
+    if shared:
+        key = page_cache.shared_page_key(request, name)
+        if response := page_cache.cached(request, key, lists=True):
+            return response
+    elif kept_for_viewer:
+        key = page_cache.signed_in_page_key(request, name, preferences.browsing(request))
         if response := page_cache.cached_signed_in_page(request, key, holes):
             return response
-    query = request.GET.get("q", "")
-    results = selectors.mark_blurred(
-        selectors.search_models(request.user, query, levels=browsing.listed), browsing
-    )
-    if suggestions:
-        template, context = "models_app/_search_suggestions.html", {"models": results[:8], "query": query}
-    else:
-        # search_text: what the header's search box shows (base.html); other pages leave it empty.
-        template, context = (
-            "models_app/search.html",
-            {"query": query, "search_text": query, "models": results},
-        )
+    template, context = build()
     if shared:
-        return page_cache.render(request, key, template, context)
+        return page_cache.render(request, key, template, context, lists=True)
     if kept_for_viewer:
         return page_cache.keep_signed_in_page(request, key, template, context, holes)
     return render(request, template, context)
+
+
+def home(request):
+    def build():
+        browsing = preferences.browsing(request)
+        models = selectors.latest_models(request.user, levels=browsing.listed)
+        selectors.mark_blurred(models, browsing)
+        return "models_app/home.html", {"models": models}
+
+    return _kept_list(request, "home-page", build)
+
+
+def search(request):
+    suggestions = request.GET.get("fragment") == "suggestions"  # search as you type, in the header
+
+    def build():
+        query = request.GET.get("q", "")
+        browsing = preferences.browsing(request)
+        results = selectors.mark_blurred(
+            selectors.search_models(request.user, query, levels=browsing.listed), browsing
+        )
+        if suggestions:
+            return "models_app/_search_suggestions.html", {"models": results[:8], "query": query}
+        # search_text: what the header's search box shows (base.html); other pages leave it empty.
+        return "models_app/search.html", {"query": query, "search_text": query, "models": results}
+
+    return _kept_list(request, "search-page", build, holes=[] if suggestions else page_cache.HEADER_HOLES)
 
 
 MODEL_PAGE = "models_app/model_detail.html"
@@ -244,6 +254,16 @@ def publish_version(request, pk: int, version_id: int):
 
 
 def _browse(request, *, fixed: dict | None = None, template="models_app/browse.html", extra=None):
+    cards_only = request.GET.get("fragment") == "cards"  # "load more" asks for the next cards only
+    return _kept_list(
+        request,
+        "browse-page",
+        lambda: _browse_page(request, fixed=fixed, template=template, extra=extra, cards_only=cards_only),
+        holes=[] if cards_only else page_cache.HEADER_HOLES,
+    )
+
+
+def _browse_page(request, *, fixed, template, extra, cards_only: bool) -> tuple[str, dict]:
     params = request.GET.copy()
     for key, value in (fixed or {}).items():
         params[key] = value
@@ -278,9 +298,7 @@ def _browse(request, *, fixed: dict | None = None, template="models_app/browse.h
         ],
         **(extra or {}),
     }
-    if request.GET.get("fragment") == "cards":  # "load more" asks for the next cards only
-        return render(request, "models_app/_card_page.html", context)
-    return render(request, template, context)
+    return ("models_app/_card_page.html" if cards_only else template), context
 
 
 def browse(request):

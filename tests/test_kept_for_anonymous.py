@@ -1,6 +1,7 @@
-"""Model pages, search results and the CivitAI list, as callers who are not signed in get them, are built once and
-served again for a few seconds (models_app/page_cache.py, docs/performance.md#kept-for-anonymous-visitors):
-each visitor still gets their own CSRF token, and edits and moderation decisions show at once."""
+"""Model pages, search results, the browse and home pages and the CivitAI list, as callers who are not signed
+in get them, are built once and served again for a few seconds (models_app/page_cache.py,
+docs/performance.md#kept-for-anonymous-visitors): each visitor still gets their own CSRF token, and edits,
+models published and moderation decisions show at once."""
 
 import os
 import re
@@ -109,24 +110,21 @@ def test_the_civitai_list_is_kept_for_anonymous_tools_but_never_for_a_key(creato
     assert [m["name"] for m in tool.get("/api/v1/models?limit=10").json()["items"]] == ["Second Watercolor"]
 
 
-def test_search_results_and_suggestions_are_kept_for_anonymous_visitors(
-    creator, fan, moderator, run_on_commit
-):
+def test_search_results_and_suggestions_are_kept_for_anonymous_visitors(creator, moderator, run_on_commit):
     first = make_model(creator, name="First Gouache")
     visitor = Client()
     assert "First Gouache" in visitor.get("/search/?q=gouache").content.decode()
     assert "First Gouache" in visitor.get("/search/?q=gouache&fragment=suggestions").content.decode()
-    make_model(creator, name="Second Gouache")
+    with run_on_commit():  # a model published: its card changed, so every kept list is dropped
+        make_model(creator, name="Second Gouache")
+    assert "Second Gouache" in visitor.get("/search/?q=gouache").content.decode()
+    assert "Second Gouache" in visitor.get("/search/?q=gouache&fragment=suggestions").content.decode()
 
     with CaptureQueriesContext(connection) as queries:
         page = visitor.get("/search/?q=gouache").content.decode()
         suggestions = visitor.get("/search/?q=gouache&fragment=suggestions").content.decode()
-    assert len(queries) == 0 and "Second Gouache" not in page + suggestions
+    assert len(queries) == 0 and "Second Gouache" in page + suggestions  # kept again
     assert "<html" in page and "<html" not in suggestions  # each URL keeps its own answer
-    signed_in = Client()
-    signed_in.force_login(fan)
-    assert "Second Gouache" in signed_in.get("/search/?q=gouache").content.decode()
-    assert "Second Gouache" in visitor.get("/search/?q=gouache+").content.decode()  # another search
 
     with run_on_commit():
         moderation_services.act(
@@ -160,3 +158,28 @@ def test_a_decision_taken_in_another_process_drops_what_this_one_kept(model, fan
         capture_output=True,
     )
     assert "Hidden elsewhere" not in visitor.get(url).content.decode()
+
+
+@pytest.mark.parametrize("url", ["/", "/models/", "/models/?sort=newest&type=LORA", "/tag/watercolor"])
+def test_browse_and_home_pages_are_kept_and_a_published_model_shows_in_them_at_once(
+    url, creator, run_on_commit
+):
+    make_model(creator, name="Old Harbour", tags=["watercolor"])
+    visitor = Client()
+    assert "Old Harbour" in visitor.get(url).content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        kept = visitor.get(url).content.decode()
+    assert len(queries) == 0 and "Old Harbour" in kept
+
+    with run_on_commit():
+        make_model(creator, name="New Harbour", tags=["watercolor"])
+    assert "New Harbour" in visitor.get(url).content.decode()  # not 30 seconds later
+
+
+def test_the_civitai_list_shows_a_published_model_at_once(creator, run_on_commit):
+    make_model(creator, name="Old Harbour")
+    tool = Client()
+    assert "Old Harbour" in tool.get("/api/v1/models").content.decode()
+    with run_on_commit():
+        make_model(creator, name="New Harbour")
+    assert "New Harbour" in tool.get("/api/v1/models").content.decode()

@@ -495,3 +495,40 @@ def test_moderators_and_staff_get_their_search_page_built(model, moderator, sett
     assert page_text(page) == page_text(_built(staff, url, settings))
     mod = client_of(moderator)
     assert page_text(mod.get(url)) == page_text(_built(mod, url, settings))
+
+
+@pytest.mark.parametrize("url", ["/", "/models/", "/models/?sort=newest"])
+def test_signed_in_viewers_share_browse_and_home_pages_with_their_own_header(url, model, fan, settings):
+    client_of(fan).get(url)  # built for the blank viewer and kept
+    viewer = client_of(make_user("dora"))
+    with CaptureQueriesContext(connection) as queries:
+        kept = viewer.get(url)
+    html = kept.content.decode()
+    assert "Kept Harbour" in html and 'data-testid="current-user">dora<' in html and ">bob<" not in html
+    assert len(queries) <= 3, [q["sql"][:80] for q in queries]  # the session, the user, her bell
+    assert page_cache.VIEWER_PLACEHOLDER not in html and page_cache.TOKEN_PLACEHOLDER not in html
+    assert page_text(kept) == page_text(_built(viewer, url, settings))
+
+
+def test_the_browse_pages_level_picker_and_next_cards_are_each_viewers(creator, fan, settings):
+    for n in range(3):
+        make_model(creator, name=f"Harbour {n}")
+    make_model(creator, name="Spicy Harbour", nsfw_level=NsfwLevel.R)
+    client_of(fan).get("/models/")
+    bolder = make_user("dora")
+    ViewerPreference.objects.create(user=bolder, browsing_levels=31, blur_mature=True)
+    bold = client_of(bolder)
+    page = bold.get("/models/").content.decode()
+    assert "Spicy Harbour" in page  # her levels, blurred: not the kept page of bob's levels
+    picker = re.search(r'data-testid="level-picker".*?</details>', page, re.S).group(0)
+    assert 'value="blur" checked' in picker
+    assert page_text(bold.get("/models/")) == page_text(_built(bold, "/models/", settings))
+
+    # "Load more": the next cards, kept for each levels too.
+    url = "/models/?limit=2&fragment=cards"
+    first = client_of(fan).get(url).content.decode()
+    erin = client_of(make_user("erin"))
+    with CaptureQueriesContext(connection) as queries:
+        again = erin.get(url).content.decode()
+    assert again == first and "Harbour" in again and "<html" not in again
+    assert len(queries) <= 2, [q["sql"][:80] for q in queries]  # the session and the user

@@ -284,9 +284,9 @@ def models_list(request):
         if page_cache.on() and not user.is_authenticated
         else None
     )
-    if kept_key and (kept := page_cache.get(kept_key)) is not None:
+    if kept_key and (kept := page_cache.get(kept_key, lists=True)) is not None:
         return _answer_text(user, kept)
-    built_in = page_cache.generation() if kept_key else 0
+    built_in = page_cache.generation(lists=True) if kept_key else ""
     limit = _int(params, "limit", default=100, high=selectors.MAX_PAGE_SIZE)
     page = _int(params, "page", high=MAX_PAGE)
     cursor = params.get("cursor", "").strip()
