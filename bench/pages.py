@@ -22,7 +22,8 @@ the database (a model with the median number of versions, `model-page`, and the 
 `model-page-most`; the typical one also for a signed-in person, `model-page-signed-in`, and for
 one who follows it, reviewed it or commented on it, `model-page-follower`, `-reviewer`,
 `-commenter`, after giving it comments and reviews (furnish_page); the search page for that
-signed-in person, `search-page-signed-in`; one of its versions and files' SHA256), then measures every page in interleaved rounds and prints RPS, p50, p95 and ratios to the
+signed-in person, `search-page-signed-in`, the browse page (`browse-page`, `-signed-in`) and the home
+page; one of its versions and files' SHA256), then measures every page in interleaved rounds and prints RPS, p50, p95 and ratios to the
 baseline; the search pages' p95 is also given as a multiple of the list's p95. Last, it times the
 by-hash batch POST (`--hashes` SHA256s in one request, median of 5).
 
@@ -315,6 +316,10 @@ def pages(t: dict) -> dict[str, str]:
         "search-page": "/search/?q=watercolor",
         # The same for SIGNED_IN_USER: kept per levels and blur with their header drawn in.
         "search-page-signed-in": "/search/?q=watercolor",
+        # The browse page (24 cards, filters) and the home page, anonymous and signed in: kept the same way.
+        "browse-page": "/models/",
+        "browse-page-signed-in": "/models/",
+        "home-page": "/",
         "model-page": "/models/{}/{}".format(*t["typical"]),
         "model-page-most": f"/models/{model_id}/{slug}",
         # The typical page for someone signed in (a session of SIGNED_IN_USER, neither its creator
@@ -344,6 +349,7 @@ COMMENTER_USER = "bench-commenter"
 SIGNED_IN_PAGES = {
     "model-page-signed-in": (SIGNED_IN_USER, ""),
     "search-page-signed-in": (SIGNED_IN_USER, ""),
+    "browse-page-signed-in": (SIGNED_IN_USER, ""),
     "model-page-follower": (FOLLOWER_USER, "follows"),
     "model-page-reviewer": (REVIEWER_USER, "reviewed"),
     "model-page-commenter": (COMMENTER_USER, "commented"),
