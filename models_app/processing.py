@@ -207,10 +207,11 @@ class OnePass:
         self.hasher = StreamHasher(size)
         self.scan = clamav.InstreamScan() if clamav.clamav_configured() else None
 
-    def feed(self, block) -> None:
+    def feed(self, block, done=None) -> None:
+        """The next bytes; with done, a view of a buffer reused once done() runs (StreamHasher.update)."""
         if self.scan is not None:
-            self.scan.feed(block)
-        self.hasher.update(block)
+            self.scan.feed(block)  # sent before it returns
+        self.hasher.update(block, done)
 
     def finish(self) -> dict:
         try:
@@ -300,14 +301,16 @@ def save_hashing(name: str, content) -> tuple[str, str | None]:
     storage did not read the bytes exactly once in order (then the worker reads them again)."""
     content = content if isinstance(content, File) else File(content, name=name)
     one_pass = OnePass(content.size)
-    feeding = _FeedingFile(content, one_pass.feed)
     try:
         if is_s3():
+            feeding = _FeedingFile(content, one_pass.feed)
             key = model_storage().save(new_upload_key(name), feeding)
-        else:  # around the page cache (storage.write_local_object)
+            complete = not feeding.skipped and feeding.fed == content.size
+        else:  # read into reused buffers, written around the page cache (storage.write_local_object)
             key = new_upload_key(name)
-            write_local_object(key, feeding.chunks())
-        if feeding.skipped or feeding.fed != content.size:
+            content.seek(0)
+            complete = write_local_object(key, content, on_block=one_pass.feed) == content.size
+        if not complete:
             return key, None
         return key, sign_one_pass(key, one_pass.finish())
     finally:

@@ -14,13 +14,17 @@ import hashlib
 import io
 import mmap
 import os
+import queue
 import shutil
+import threading
 import uuid
 
 from django.conf import settings
 from django.core import signing
 from django.core.files.storage import storages
 from django.urls import reverse
+
+from .files.hashing import Holders
 
 
 def model_storage():
@@ -158,16 +162,22 @@ def take_local_file(path, key: str) -> bool:
     return True
 
 
-def write_local_object(key: str, chunks) -> None:
-    """Write the new local object `key` from an iterable of bytes, around the page cache (O_DIRECT)
-    where the filesystem allows it (docs/performance.md#uploads-in-one-pass).
+def write_local_object(key: str, source, on_block=None) -> int:
+    """Write the new local object `key` with the bytes of the binary file `source`, from where it
+    stands to its end, around the page cache (O_DIRECT) where the filesystem allows it; returns how
+    many bytes were written (docs/performance.md#uploads-in-one-pass).
 
     An imported gigabyte is read rarely soon after, so it need not push what downloads read out of
     the page cache; and on a VM that hands freed memory back to its host, writing a gigabyte into
     the page cache cost 2-4x a sha256 of it, against about 0.8x written directly. Direct writes need
-    memory, offsets and lengths aligned to the disk's blocks: whole 1 MiB blocks go from an aligned
-    buffer, the last shorter one through the page cache. Without O_DIRECT (another OS, a filesystem
-    that refuses it) every write goes through the page cache. A failed write leaves no file."""
+    memory, offsets and lengths aligned to the disk's blocks: the bytes are read into a few reused
+    page-aligned buffers of STREAM_CHUNK (so no new memory is touched either), each written whole by
+    a thread of its own while the next is read; the short last one goes through the page cache.
+    Without O_DIRECT (another OS, a filesystem that refuses it) every write goes through the page cache.
+
+    on_block(view, done) sees every block, in order, as it is read (the caller hashes it there): it
+    may keep the view until it calls done(), once, and the buffer is not refilled before that.
+    A failed read or write leaves no file."""
     path = model_storage().path(key)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
@@ -177,19 +187,34 @@ def write_local_object(key: str, chunks) -> None:
         if not _O_DIRECT or exc.errno != errno.EINVAL:
             raise
         fd, direct = os.open(path, flags, 0o666), False
+    buffers = [memoryview(mmap.mmap(-1, STREAM_CHUNK)) for _ in range(WRITE_BUFFERS)]  # page-aligned
+    free: queue.Queue = queue.Queue()  # indexes of the buffers nobody holds
+    for index in range(WRITE_BUFFERS):
+        free.put(index)
+    blocks: queue.Queue = queue.Queue()
+    errors: list[BaseException] = []
+    writer = threading.Thread(target=_write_blocks, args=(fd, direct, blocks, errors), name="object-writer")
+    writer.start()
+    written = 0
     try:
-        block, filled = memoryview(mmap.mmap(-1, STREAM_CHUNK)), 0  # page-aligned, as direct I/O needs
-        for chunk in chunks:
-            rest = memoryview(chunk)
-            while rest:
-                taken = min(len(rest), STREAM_CHUNK - filled)
-                block[filled : filled + taken] = rest[:taken]
-                filled, rest = filled + taken, rest[taken:]
-                if filled == STREAM_CHUNK:
-                    direct = _write_block(fd, block, direct)
-                    filled = 0
-        if filled:
-            _write_block(fd, block[:filled], direct)
+        try:
+            while not errors:
+                index = free.get()
+                filled = _fill(source, buffers[index])
+                if not filled:
+                    break
+                block, written = buffers[index][:filled], written + filled
+                holders = Holders(1 if on_block is None else 2, lambda index=index: free.put(index))
+                blocks.put((block, holders.let_go))
+                if on_block is not None:
+                    on_block(block, holders.let_go)
+                if filled < STREAM_CHUNK:
+                    break  # _fill stops short only at the end of the source
+        finally:
+            blocks.put(_WRITER_STOP)
+            writer.join()
+        if errors:
+            raise errors[0]
     except BaseException:
         os.close(fd)
         os.remove(path)
@@ -197,6 +222,44 @@ def write_local_object(key: str, chunks) -> None:
     os.close(fd)
     if settings.FILE_UPLOAD_PERMISSIONS is not None:  # as storage.save sets them on what it writes
         os.chmod(path, settings.FILE_UPLOAD_PERMISSIONS)
+    return written
+
+
+# Buffers of STREAM_CHUNK per object being written: one being read into, the others waiting for
+# the disk or the hashing lanes (hashing.QUEUE_DEPTH blocks each).
+WRITE_BUFFERS = 8
+_WRITER_STOP = object()
+
+
+def _fill(source, buffer: memoryview) -> int:
+    """Read from source into buffer until it is full or the source ends; the number of bytes read."""
+    readinto = getattr(source, "readinto", None)
+    filled = 0
+    while filled < len(buffer):
+        if readinto is not None:
+            got = readinto(buffer[filled:]) or 0
+        else:  # a stream with read() only
+            data = source.read(len(buffer) - filled)
+            got = len(data)
+            buffer[filled : filled + got] = data
+        if not got:
+            break
+        filled += got
+    return filled
+
+
+def _write_blocks(fd: int, direct: bool, blocks: queue.Queue, errors: list) -> None:
+    """The writer thread: each queued block to the file in order. After a failure the rest are only
+    let go, so the reader never waits for a buffer; it sees `errors` and stops."""
+    while (item := blocks.get()) is not _WRITER_STOP:
+        block, let_go = item
+        if not errors:
+            try:
+                direct = _write_block(fd, block, direct)
+            except BaseException as exc:
+                errors.append(exc)
+        let_go()
+        del item, block
 
 
 _O_DIRECT = getattr(os, "O_DIRECT", 0)  # Linux and the BSDs; 0 elsewhere

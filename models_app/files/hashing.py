@@ -132,26 +132,26 @@ def _blocks(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield b"".join(pending)
 
 
-class _ReaderFailed(Exception):
-    """Marker put in the shared error list when the reader raised; never escapes this module."""
-
-
 def _worker(inbox: queue.Queue, updates: list[tuple[Callable, bool]], errors: list[BaseException]) -> None:
-    """Feed each queued (block, data) pair to this thread's hashers until the sentinel.
+    """Feed each queued (block, data, let_go) to this thread's hashers until the sentinel; let_go
+    (when not None) tells the block's owner this lane is done with it.
 
-    After any failure, here, in the reader or in the other worker, keep draining the queue without
-    hashing, so the reader never blocks on a full queue; the reader sees `errors` and stops early.
+    After any failure, here, in the feeder or in the other worker, keep draining the queue without
+    hashing, so the feeder never blocks on a full queue; the feeder sees `errors` and stops early.
     """
     while True:
         item = inbox.get()
         if item is _STOP:
             return
+        block, data, let_go = item
         if not errors:
             try:
-                _feed(updates, *item)
-            except BaseException as exc:  # handed to the caller's thread and re-raised there
+                _feed(updates, block, data)
+            except BaseException as exc:  # handed to the feeder's thread and re-raised there
                 errors.append(exc)
-        del item  # hold no block while waiting for the next one
+        if let_go is not None:
+            let_go()
+        del item, block, data  # hold no block while waiting for the next one
 
 
 def _feed(updates: list[tuple[Callable, bool]], block: bytes, data: memoryview | bytes | None) -> None:
@@ -164,51 +164,105 @@ def _feed(updates: list[tuple[Callable, bool]], block: bytes, data: memoryview |
             update(data)
 
 
+class Holders:
+    """Runs on_free once each of `count` holders of a shared buffer has let go, from whichever thread
+    lets go last (the hashing lanes here; storage.write_local_object's writer and hashing)."""
+
+    __slots__ = ("_count", "_lock", "_on_free")
+
+    def __init__(self, count: int, on_free: Callable[[], None]) -> None:
+        self._count, self._on_free, self._lock = count, on_free, threading.Lock()
+
+    def let_go(self) -> None:
+        with self._lock:
+            self._count -= 1
+            last = self._count == 0
+        if last:
+            self._on_free()
+
+
+class _Lanes:
+    """The two hashing threads, one per core here (per GiB: sha256 0.71 s, blake3 0.21 s, crc32
+    0.06 s with zlib-ng, reading 0.12 s). For a 1 GiB safetensors file in the page cache this split
+    measured 1.15-1.17x plain sha256 (bench/bench_hashing.py, 2026-12-05; 1.17-1.27x with zlib's
+    crc32, against 1.26-1.29x for one thread per hasher); 1 MiB blocks keep it there on a busy machine.
+
+    put() blocks in order from one thread, then finish() for the hashes, or abort(). No thread
+    outlives finish() or abort(), whatever failed.
+    """
+
+    def __init__(self, state: _Hashes) -> None:
+        self.state = state
+        if state.autov3 is not None:
+            lanes = [
+                ("hashing-sha256-crc32", [(state.sha.update, False), (state.crc.update, False)]),
+                ("hashing-autov3-blake3", [(state.autov3.update, True), (state.b3.update, False)]),
+            ]
+        else:
+            lanes = [
+                ("hashing-sha256", [(state.sha.update, False)]),
+                ("hashing-crc32-blake3", [(state.crc.update, False), (state.b3.update, False)]),
+            ]
+        self.errors: list[BaseException] = []
+        self._inboxes: list[queue.Queue] = []
+        self._threads: list[threading.Thread] = []
+        try:
+            for name, updates in lanes:
+                inbox: queue.Queue = queue.Queue(maxsize=QUEUE_DEPTH)
+                thread = threading.Thread(
+                    target=_worker, args=(inbox, updates, self.errors), name=name, daemon=True
+                )
+                thread.start()
+                self._inboxes.append(inbox)
+                self._threads.append(thread)
+        except BaseException:
+            self.abort()
+            raise
+
+    def put(self, block, done: Callable[[], None] | None = None) -> None:
+        """Queue the next block to both lanes (waiting while they are full). After a lane failed the
+        block is not hashed, done() still runs, and finish() raises the failure."""
+        let_go = Holders(len(self._inboxes), done).let_go if done is not None else None
+        item = (block, self.state.advance(block), let_go)
+        for inbox in self._inboxes:
+            inbox.put(item)
+
+    def finish(self) -> dict[str, str]:
+        self._stop()
+        worker_errors = [e for e in self.errors if not isinstance(e, _FeederFailed)]
+        if worker_errors:
+            raise worker_errors[0]
+        return self.state.result()
+
+    def abort(self) -> None:
+        """Stop without a result (the feeder failed): what is still queued is let go unhashed."""
+        self.errors.append(_FeederFailed())
+        self._stop()
+
+    def _stop(self) -> None:
+        for inbox in self._inboxes:
+            inbox.put(_STOP)
+        for thread in self._threads:
+            thread.join()
+        self._inboxes, self._threads = [], []
+
+
+class _FeederFailed(Exception):
+    """Marker put in the shared error list when the feeder gave up; never escapes this module."""
+
+
 def _hash_parallel(state: _Hashes, blocks: Iterable[bytes]) -> dict[str, str]:
-    # Two worker threads, one per core here (per GiB: sha256 0.71 s, blake3 0.21 s, crc32 0.06 s with
-    # zlib-ng, reading 0.12 s). For a 1 GiB safetensors file in the page cache this split measured
-    # 1.15-1.17x plain sha256 (bench/bench_hashing.py, 2026-12-05; 1.17-1.27x with zlib's crc32,
-    # against 1.26-1.29x for one thread per hasher); 1 MiB blocks keep it there on a busy machine.
-    if state.autov3 is not None:
-        lanes = [
-            ("hashing-sha256-crc32", [(state.sha.update, False), (state.crc.update, False)]),
-            ("hashing-autov3-blake3", [(state.autov3.update, True), (state.b3.update, False)]),
-        ]
-    else:
-        lanes = [
-            ("hashing-sha256", [(state.sha.update, False)]),
-            ("hashing-crc32-blake3", [(state.crc.update, False), (state.b3.update, False)]),
-        ]
-    errors: list[BaseException] = []
-    inboxes: list[queue.Queue] = []
-    threads: list[threading.Thread] = []
+    lanes = _Lanes(state)
     try:
-        for name, updates in lanes:
-            inbox: queue.Queue = queue.Queue(maxsize=QUEUE_DEPTH)
-            thread = threading.Thread(target=_worker, args=(inbox, updates, errors), name=name, daemon=True)
-            thread.start()
-            inboxes.append(inbox)
-            threads.append(thread)
         for block in blocks:
-            item = (block, state.advance(block))
-            for inbox in inboxes:
-                inbox.put(item)
-            del block, item  # hold no reference while waiting for the next block
-            if errors:
+            lanes.put(block)
+            del block  # hold no reference while waiting for the next block
+            if lanes.errors:
                 break
     except BaseException:
-        errors.append(_ReaderFailed())  # tell the workers to drop what is still queued
+        lanes.abort()
         raise
-    finally:
-        # Always stop and join the workers, also when the reader raised: no thread outlives this call.
-        for inbox in inboxes:
-            inbox.put(_STOP)
-        for thread in threads:
-            thread.join()
-    worker_errors = [e for e in errors if not isinstance(e, _ReaderFailed)]
-    if worker_errors:
-        raise worker_errors[0]
-    return state.result()
+    return lanes.finish()
 
 
 def hash_chunks(chunks: Iterable[bytes], data_start: int | None = None) -> dict[str, str]:
@@ -264,65 +318,88 @@ def guess_data_start(first_bytes: bytes, size: int) -> int | None:
 
 class StreamHasher:
     """hash_chunks for bytes pushed as they pass by (a copy, a write), not pulled from a reader:
-    update(block) in order, then result(). The hashing runs in a background thread with hash_chunks'
-    own two lanes, so the writer only queues blocks. AutoV3's start is guessed from the first 8 bytes
-    (guess_data_start); `data_start` holds the guess once made.
+    update(block) in order, then result(). Big blocks go straight to hash_chunks' two lanes (small
+    ones are joined first), so the writer only queues them. AutoV3's start is guessed from the first
+    8 bytes (guess_data_start); `data_start` holds the guess once made.
+
+    update(block, done) takes a view of a buffer its owner will reuse: the block is hashed where it
+    lies, and done() runs once nothing reads it any more (from a hashing thread, or before update
+    returns). Without done, a block that is not bytes is copied first.
 
     Bytes must be fed exactly once, front to back; `fed` counts them so callers can check. close()
-    without result() (the copy failed) stops the thread and drops what is queued.
+    without result() (the copy failed) stops the threads and lets go of what is queued.
     """
 
     def __init__(self, size: int) -> None:
         self.size = size
         self.fed = 0
         self.data_start: int | None = None
-        self._head = b""
-        self._inbox: queue.Queue = queue.Queue(maxsize=QUEUE_DEPTH)
-        self._thread: threading.Thread | None = None
-        self._result: dict[str, str] | None = None
-        self._error: BaseException | None = None
+        self._head = b""  # the first bytes, until there are 8 to read the header length from
+        self._state: _Hashes | None = None
+        self._lanes: _Lanes | None = None  # None for a file small enough to hash in this thread
+        self._small: list[bytes] = []  # blocks under PASS_THROUGH_SIZE, joined before they are queued
+        self._small_size = 0
 
-    def update(self, block) -> None:
-        if type(block) is not bytes:
-            block = memoryview(block).tobytes()  # the hashing thread reads it later
-        if not block:
-            return
+    def update(self, block, done: Callable[[], None] | None = None) -> None:
+        if done is None and type(block) is not bytes:
+            block = memoryview(block).tobytes()  # the hashing threads read it later
         self.fed += len(block)
-        if self._thread is None:
-            if len(self._head) + len(block) < 8 and self.fed < self.size:
-                self._head += block  # not enough bytes yet to read the header length
-                return
-            block, self._head = self._head + block, b""
-            self.data_start = guess_data_start(block[:8], self.size)
-            self._thread = threading.Thread(target=self._run, name="stream-hasher", daemon=True)
-            self._thread.start()
-        self._inbox.put(block)
+        if self._state is None:
+            if self._head or len(block) < 8:
+                self._head += bytes(block)
+                if done is not None:
+                    done()
+                if len(self._head) < 8 and self.fed < self.size:
+                    return
+                block, done, self._head = self._head, None, b""
+            self._begin(bytes(block[:8]))
+        self._push(block, done)
 
-    def _run(self) -> None:
-        try:
-            self._result = hash_chunks(iter(self._inbox.get, _STOP), self.data_start)
-        except BaseException as exc:
-            self._error = exc
-            while self._inbox.get() is not _STOP:  # keep the writer from blocking on a full queue
-                pass
+    def _begin(self, first_bytes: bytes) -> None:
+        self.data_start = guess_data_start(first_bytes, self.size)
+        self._state = _Hashes(self.data_start)
+        if self.size >= PARALLEL_THRESHOLD:
+            self._lanes = _Lanes(self._state)
+
+    def _push(self, block, done: Callable[[], None] | None) -> None:
+        if self._lanes is None:
+            self._state.update_all(block)
+        elif len(block) >= PASS_THROUGH_SIZE:
+            self._flush_small()
+            self._lanes.put(block, done)
+            return
+        else:
+            self._small.append(bytes(block))
+            self._small_size += len(block)
+            if self._small_size >= CHUNK_SIZE:
+                self._flush_small()
+        if done is not None:
+            done()
+
+    def _flush_small(self) -> None:
+        if self._small:
+            self._lanes.put(b"".join(self._small))
+            self._small.clear()
+            self._small_size = 0
 
     def result(self) -> dict[str, str]:
         """The hashes of everything fed (see hash_chunks); raises what the hashing raised."""
-        if self._thread is None:  # fewer than 8 bytes, or none
+        if self._state is None:  # fewer than 8 bytes, or none
             head, self._head = self._head, b""
-            self.data_start = guess_data_start(head, self.size)
-            return hash_chunks(iter([head]), self.data_start)
-        self._inbox.put(_STOP)
-        self._thread.join()
-        self._thread = None
-        if self._error is not None:
-            raise self._error
-        return self._result
+            self._begin(head[:8])
+            self._push(head, None)
+        if self._lanes is None:
+            return self._state.result()
+        try:
+            self._flush_small()
+        except BaseException:
+            self.close()
+            raise
+        lanes, self._lanes = self._lanes, None
+        return lanes.finish()
 
     def close(self) -> None:
-        """Stop the thread without a result (after a failed copy). Safe after result()."""
-        if self._thread is not None:
-            self._error = self._error or RuntimeError("closed")
-            self._inbox.put(_STOP)
-            self._thread.join()
-            self._thread = None
+        """Stop the threads without a result (after a failed copy). Safe after result()."""
+        if self._lanes is not None:
+            self._lanes.abort()
+            self._lanes = None

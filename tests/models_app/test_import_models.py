@@ -4,6 +4,9 @@ import hashlib
 import io
 import json
 import os
+import queue
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -161,6 +164,37 @@ class _DiskFailingAfter(io.BytesIO):
             raise OSError(5, "Input/output error")
         return super().read(n)
 
+    def readinto(self, buffer):
+        if self.tell() >= self.good:
+            raise OSError(5, "Input/output error")
+        return super().readinto(buffer)
+
+
+class _ShortReads(io.RawIOBase):
+    """A source that gives at most `most` bytes a read, as a pipe or a socket does."""
+
+    def __init__(self, data: bytes, most: int):
+        self.data, self.pos, self.most = data, 0, most
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        got = self.data[self.pos : self.pos + min(len(buffer), self.most)]
+        buffer[: len(got)] = got
+        self.pos += len(got)
+        return len(got)
+
+
+class _ReadOnly:
+    """A stream with read() and nothing else."""
+
+    def __init__(self, data: bytes):
+        self.f = io.BytesIO(data)
+
+    def read(self, n=-1):
+        return self.f.read(n)
+
 
 def test_an_import_whose_source_fails_half_way_leaves_no_file_and_no_row(base_models, tmp_path):
     version = make_model(make_user("nia")).versions.get()
@@ -173,23 +207,62 @@ def test_an_import_whose_source_fails_half_way_leaves_no_file_and_no_row(base_mo
 
 
 @pytest.mark.parametrize("direct", [True, False], ids=["direct", "page-cache"])
-@pytest.mark.parametrize("size", [1, 4095, 4096, 1 << 20, (1 << 20) + 1, 3 * (1 << 20) - 7])
+@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 1 << 20, (1 << 20) + 1, 3 * (1 << 20) - 7, 11 << 20])
 def test_a_copied_import_is_stored_byte_for_byte_whatever_its_size_and_the_reads(size, direct, monkeypatch):
-    """Imports are written around the page cache in whole aligned blocks, the short tail through it
-    (storage.write_local_object); whatever the sizes of the reads that feed it, and on a system
-    without direct I/O, the stored object is the source's bytes."""
+    """Imports are read into a few reused buffers and written around the page cache in whole aligned
+    blocks, the short tail through it (storage.write_local_object); whatever the source's read sizes,
+    on a system without direct I/O, and with more blocks than buffers, the stored object is the
+    source's bytes, and every block handed to on_block, in order, is those bytes."""
     if storage.is_s3():
         pytest.skip("local storage's writer")
     if not direct:
         monkeypatch.setattr(storage, "_O_DIRECT", 0)
     data = os.urandom(size)
-    for reads in (1 << 20, 1000, 4097):
-        key = storage.new_upload_key("x")
-        chunks = (data[i : i + reads] for i in range(0, size, reads))
-        storage.write_local_object(key, chunks)
+    sources = [io.BytesIO(data), _ShortReads(data, 1000), _ShortReads(data, 4097), _ReadOnly(data)]
+    for source in sources:
+        key, seen = storage.new_upload_key("x"), []
+
+        def on_block(block, done, seen=seen):
+            seen.append(bytes(block))
+            done()
+
+        assert storage.write_local_object(key, source, on_block=on_block) == size
         with open(model_storage().path(key), "rb") as f:
             assert f.read() == data
+        assert b"".join(seen) == data
         model_storage().delete(key)
+
+
+def test_a_block_handed_on_is_not_overwritten_before_its_holder_lets_go():
+    """on_block may keep each block (the hashing lanes do) until it calls done: the buffer under it
+    is refilled only after that, whichever of the writer and the holder finishes last."""
+    if storage.is_s3():
+        pytest.skip("local storage's writer")
+    data = os.urandom(5 * storage.WRITE_BUFFERS * storage.STREAM_CHUNK + 99)
+    held: queue.Queue = queue.Queue()
+    changed = []
+
+    def holder():  # lets go of each block a moment later, from another thread, as a lane does
+        while (item := held.get()) is not None:
+            copy, view, done = item
+            time.sleep(0.001)
+            if view != copy:
+                changed.append(len(copy))
+            done()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    key = storage.new_upload_key("x")
+    try:
+        written = storage.write_local_object(
+            key, io.BytesIO(data), on_block=lambda view, done: held.put((bytes(view), view, done))
+        )
+    finally:
+        held.put(None)
+        thread.join()
+    assert written == len(data) and changed == []
+    with open(model_storage().path(key), "rb") as f:
+        assert f.read() == data
 
 
 def test_an_import_storage_cannot_take_says_so_and_leaves_no_empty_draft(base_models, tmp_path):

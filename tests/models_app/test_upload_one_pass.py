@@ -3,6 +3,7 @@
 
 import io
 import os
+import queue
 import struct
 
 import pytest
@@ -155,6 +156,28 @@ def test_the_stream_hasher_gives_file_hashes_whatever_the_block_sizes(sizes):
         pos += size
     assert hasher.result() == file_hashes(io.BytesIO(content), data_start)
     assert hasher.data_start == data_start and hasher.fed == len(content)
+
+
+@pytest.mark.parametrize("sizes", [[1 << 20], [3, 1 << 20, 5], [2 << 20, 1000]])
+def test_the_stream_hasher_reads_a_reused_buffer_until_it_says_done(sizes):
+    """update(view, done): the view is hashed where it lies, so its owner refills the buffer only
+    after done(), which runs once for every block, whether hashed in a lane or copied."""
+    content, data_start = big_safetensors(9 << 20)
+    buffers = [bytearray(max(sizes)) for _ in range(2)]
+    free = queue.Queue()
+    for index in range(len(buffers)):
+        free.put(index)
+    hasher, pos, blocks, dones = StreamHasher(len(content)), 0, 0, []
+    while pos < len(content):
+        size = min(sizes[blocks % len(sizes)], len(content) - pos)
+        index = free.get(timeout=30)  # waits for a buffer the hasher has let go of
+        buffers[index][:size] = content[pos : pos + size]
+        hasher.update(
+            memoryview(buffers[index])[:size], lambda index=index: (dones.append(index), free.put(index))
+        )
+        pos, blocks = pos + size, blocks + 1
+    assert hasher.result() == file_hashes(io.BytesIO(content), data_start)
+    assert len(dones) == blocks
 
 
 def test_local_parts_land_in_place_in_any_order_and_completing_copies_no_byte(
