@@ -10,6 +10,8 @@ file run at the same time and memory stays at a few blocks whatever the file siz
 
 Without AutoV3 (not safetensors) the split is sha256 | crc32 + blake3, again about even.
 The reader itself also hashes AutoV1's 64 KiB window, which is too small to be worth a thread.
+StreamHasher feeds the same lanes from a writer's pushes; a pushed block may be a view of a buffer
+the writer reuses once both lanes have let go of it (Holders).
 This module must stay free of Django imports (the benchmark and workers import it bare).
 """
 
