@@ -267,9 +267,10 @@ _DIRECT_ALIGNMENT = 4096  # the largest logical block size in use; 512-byte disk
 
 
 def _write_block(fd: int, block: memoryview, direct: bool) -> bool:
-    """Write the whole block; returns whether the file is still in direct mode. A block of unaligned
-    length, or a direct write the filesystem refuses (EINVAL: after a short write the rest is
-    unaligned, or the filesystem wants larger blocks), switches the file to the page cache for good."""
+    """Write the whole block, continuing after a short write; returns whether the file is still in
+    direct mode (never, when `direct` is False: a plain write). A block of unaligned length, or a
+    direct write the filesystem refuses (EINVAL: after a short write the rest is unaligned, or the
+    filesystem wants larger blocks), switches the file to the page cache for good."""
     if direct and len(block) % _DIRECT_ALIGNMENT:
         direct = _stop_direct(fd)
     while block:
@@ -549,7 +550,7 @@ def save_local_part(*, upload_id: str, part_number: int, offset: int, stream, le
             digest.update(block)
             remaining -= len(block)
             try:
-                _write_all(fd, block)
+                _write_block(fd, memoryview(block), direct=False)
             except OSError:
                 # A full disk: read the rest of the body, so the client gets the answer (a 503
                 # saying so, hub/unavailable.py) instead of a reset connection. The part stays
@@ -564,12 +565,6 @@ def save_local_part(*, upload_id: str, part_number: int, offset: int, stream, le
     with open(os.path.join(folder, f"{part_number:05d}.{etag}.{length}"), "wb"):
         pass
     return f'"{etag}"'
-
-
-def _write_all(fd: int, block: bytes) -> None:
-    view = memoryview(block)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 def complete_multipart(*, key: str, upload_id: str, parts: list[dict]) -> None:
