@@ -33,6 +33,7 @@ Their search, browse and home pages are kept the same way, per levels and blur, 
 header's part drawn in.
 """
 
+import contextlib
 import hashlib
 import operator
 import os
@@ -321,6 +322,17 @@ def blank_viewer():
     return get_user_model()(pk=0, username=VIEWER_PLACEHOLDER, is_active=True)
 
 
+@contextlib.contextmanager
+def as_blank_viewer(request):
+    """request.user is the blank viewer inside, and the viewer again after, whatever happened: what
+    is built inside is kept for every signed-in viewer."""
+    viewer, request.user = request.user, blank_viewer()
+    try:
+        yield
+    finally:
+        request.user = viewer
+
+
 def cached_signed_in(request, key: str, model, values: dict) -> HttpResponse | None:
     """The kept page with this viewer's holes drawn in (with `values`: `visible_model_and_state`), or None
     (then build it: `keep_signed_in`)."""
@@ -410,12 +422,9 @@ def keep_signed_in_page(request, key: str, template: str, context: dict, holes: 
     """Render the page for the blank viewer, keep it with `holes` cut out, and answer request.user with
     theirs drawn in. A page whose holes are not each found once is answered built for them, not kept."""
     built_in = generation(lists=True)
-    viewer, request.user = request.user, blank_viewer()
-    try:
+    with as_blank_viewer(request):
         html = render_to_string(template, {**context, "csrf_token": TOKEN_PLACEHOLDER}, request)
         pieces = _cut(html, _holes(request, None, {}, holes))
-    finally:
-        request.user = viewer
     if pieces is None:
         return HttpResponse(render_to_string(template, context, request))
     put(key, pieces, built_in)

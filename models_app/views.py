@@ -107,12 +107,9 @@ def _kept_for_signed_in(request, model, browsing, hole_values: dict):
         return response
     if _warns_first(request, model, browsing):  # nothing to keep: the warning, built for them
         return _model_page(request, model, False, browsing)
-    viewer, request.user = request.user, page_cache.blank_viewer()
-    try:  # no warning now (above), so the page's context
+    with page_cache.as_blank_viewer(request):  # no warning now (above), so the page's context
         page = _model_page(request, model, False, browsing)
         pieces = page_cache.keep_signed_in(request, key, MODEL_PAGE, page, model)
-    finally:
-        request.user = viewer
     if pieces is not None:
         return page_cache.answer_signed_in(request, pieces, model, hole_values)
     # A page whose holes were not found once: built for them.
