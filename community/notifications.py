@@ -76,15 +76,15 @@ def visible_to(user) -> Q:
     for the bell of a creator with 26 unread notifications at 100k models, on every page they opened
     (docs/performance.md#the-bell)."""
 
-    def shown(prefix: str = "") -> Q:
-        return Q(**{f"{prefix}status": PublishStatus.PUBLISHED}) | (
-            Q(**{f"{prefix}owner": user}) & ~Q(**{f"{prefix}status": PublishStatus.DELETED})
+    def shown(status: str, owner: str) -> Q:
+        """Published, or the user's own and not deleted (the row's `status` field, its `owner` path)."""
+        return Q(**{status: PublishStatus.PUBLISHED}) | (
+            Q(**{owner: user}) & ~Q(**{status: PublishStatus.DELETED})
         )
 
-    model_shown = AIModel.objects.filter(shown(), pk=OuterRef("model_id"))
+    model_shown = AIModel.objects.filter(shown("status", "owner"), pk=OuterRef("model_id"))
     version_shown = ModelVersion.objects.filter(
-        (Q(status=PublishStatus.PUBLISHED) | (Q(model__owner=user) & ~Q(status=PublishStatus.DELETED)))
-        & shown("model__"),
+        shown("status", "model__owner") & shown("model__status", "model__owner"),
         pk=OuterRef("version_id"),
     )
     return (
