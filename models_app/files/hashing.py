@@ -104,6 +104,32 @@ class _Hashes:
         return out
 
 
+class _Joiner:
+    """Joins runs of chunks smaller than PASS_THROUGH_SIZE into blocks of about CHUNK_SIZE, so the
+    hashing queues see few, big items (hash_chunks' _blocks and StreamHasher both use it)."""
+
+    def __init__(self) -> None:
+        self._pending: list[bytes] = []
+        self._size = 0
+
+    def add(self, chunk: bytes) -> list[bytes]:
+        """Keep a small chunk; the joined block once there is enough, else nothing."""
+        if not chunk:
+            return []
+        self._pending.append(chunk)
+        self._size += len(chunk)
+        return self.flush() if self._size >= CHUNK_SIZE else []
+
+    def flush(self) -> list[bytes]:
+        """What is kept, joined (nothing if nothing is): before a big chunk, and at the end."""
+        if not self._pending:
+            return []
+        joined = b"".join(self._pending)
+        self._pending.clear()
+        self._size = 0
+        return [joined]
+
+
 def _blocks(chunks: Iterable[bytes]) -> Iterator[bytes]:
     """Re-chunk a stream of bytes blocks of any sizes into immutable blocks worth queueing.
 
@@ -111,27 +137,16 @@ def _blocks(chunks: Iterable[bytes]) -> Iterator[bytes]:
     blocks of about CHUNK_SIZE. Anything that is not bytes (bytearray, memoryview: a reused buffer, perhaps) is copied, because
     the hashers read it later from other threads. Empty chunks are skipped.
     """
-    pending: list[bytes] = []
-    pending_size = 0
+    joiner = _Joiner()
     for chunk in chunks:
         if type(chunk) is not bytes:
             chunk = memoryview(chunk).tobytes()  # a private copy; also TypeError for non-buffers
-        size = len(chunk)
-        if size >= PASS_THROUGH_SIZE:
-            if pending:
-                yield b"".join(pending)
-                pending.clear()
-                pending_size = 0
+        if len(chunk) >= PASS_THROUGH_SIZE:
+            yield from joiner.flush()
             yield chunk
-        elif size:
-            pending.append(chunk)
-            pending_size += size
-            if pending_size >= CHUNK_SIZE:
-                yield b"".join(pending)
-                pending.clear()
-                pending_size = 0
-    if pending:
-        yield b"".join(pending)
+        else:
+            yield from joiner.add(chunk)
+    yield from joiner.flush()
 
 
 def _worker(inbox: queue.Queue, updates: list[tuple[Callable, bool]], errors: list[BaseException]) -> None:
@@ -339,8 +354,7 @@ class StreamHasher:
         self._head = b""  # the first bytes, until there are 8 to read the header length from
         self._state: _Hashes | None = None
         self._lanes: _Lanes | None = None  # None for a file small enough to hash in this thread
-        self._small: list[bytes] = []  # blocks under PASS_THROUGH_SIZE, joined before they are queued
-        self._small_size = 0
+        self._small = _Joiner()  # blocks under PASS_THROUGH_SIZE, joined before they are queued
 
     def update(self, block, done: Callable[[], None] | None = None) -> None:
         if done is None and type(block) is not bytes:
@@ -367,22 +381,17 @@ class StreamHasher:
         if self._lanes is None:
             self._state.update_all(block)
         elif len(block) >= PASS_THROUGH_SIZE:
-            self._flush_small()
+            self._put_all(self._small.flush())
             self._lanes.put(block, done)
             return
         else:
-            self._small.append(bytes(block))
-            self._small_size += len(block)
-            if self._small_size >= CHUNK_SIZE:
-                self._flush_small()
+            self._put_all(self._small.add(bytes(block)))
         if done is not None:
             done()
 
-    def _flush_small(self) -> None:
-        if self._small:
-            self._lanes.put(b"".join(self._small))
-            self._small.clear()
-            self._small_size = 0
+    def _put_all(self, blocks: list[bytes]) -> None:
+        for block in blocks:
+            self._lanes.put(block)
 
     def result(self) -> dict[str, str]:
         """The hashes of everything fed (see hash_chunks); raises what the hashing raised."""
@@ -393,7 +402,7 @@ class StreamHasher:
         if self._lanes is None:
             return self._state.result()
         try:
-            self._flush_small()
+            self._put_all(self._small.flush())
         except BaseException:
             self.close()
             raise
