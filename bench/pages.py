@@ -332,6 +332,9 @@ def pages(t: dict) -> dict[str, str]:
         "model-page-follower": "/models/{}/{}".format(*t["typical"]),
         "model-page-reviewer": "/models/{}/{}".format(*t["typical"]),
         "model-page-commenter": "/models/{}/{}".format(*t["typical"]),
+        # The same page for its creator: built for them, kept for them alone until they change
+        # something (docs/performance.md#kept-for-one-viewer).
+        "model-page-creator": "/models/{}/{}".format(*t["typical"]),
         "civitai-list": "/api/v1/models?limit=100",
         "civitai-model": f"/api/v1/models/{model_id}",
         "civitai-version": f"/api/v1/model-versions/{t['version']}",
@@ -353,6 +356,7 @@ SIGNED_IN_PAGES = {
     "model-page-follower": (FOLLOWER_USER, "follows"),
     "model-page-reviewer": (REVIEWER_USER, "reviewed"),
     "model-page-commenter": (COMMENTER_USER, "commented"),
+    "model-page-creator": ("", "owns"),  # the model's owner
 }
 # The typical model's page carries what people leave on one (furnish_page): top-level comments with
 # replies and reactions, from TALKERS people, and reviews of its newest version.
@@ -418,12 +422,15 @@ if connection.vendor == "postgresql":  # the planner's statistics, as autovacuum
 
 def signed_in_cookie(env: dict, username: str, has: str, model_id: int) -> str:
     """A session of `username` (created if missing; following, having reviewed or having commented
-    on and reacted to `model_id`, as `has` says) in the catalog's database, as a Cookie header."""
+    on and reacted to `model_id`, as `has` says; or of the model's creator when `has` is "owns") in the catalog's database, as a Cookie header."""
     code = (
         _SETUP.format(model_id=model_id)
         + f"""
 from django.test import Client
-user, _ = User.objects.get_or_create(username={username!r}, defaults=old_enough)
+if {has!r} == "owns":
+    user = model.owner
+else:
+    user, _ = User.objects.get_or_create(username={username!r}, defaults=old_enough)
 if {has!r} == "follows":
     follows.follow(follower=user, target={{"model": model}})
 if {has!r} == "reviewed" and not Review.objects.filter(user=user, version=newest).exists():

@@ -5,10 +5,13 @@ import ipaddress
 import logging
 import socket
 import threading
+import uuid
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse, UnreadablePostError
 from django.utils.translation import gettext
+
+from models_app.page_cache import WROTE_COOKIE
 
 from .errors import error_body
 
@@ -119,6 +122,33 @@ class BoundedClientReadsMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse(error_body(request.path, message), status=408)
         return HttpResponse(message, status=408, content_type="text/plain; charset=utf-8")
+
+
+class WroteCookieMiddleware:
+    """Every unsafe request from a browser with a session (a form, a reaction, signing in) gets the
+    WROTE_COOKIE set to a new value. The model page kept for one viewer holds it in its key, so what
+    they just did shows on it at once (models_app/page_cache.py). Tools with an API key have no
+    session and get no cookie."""
+
+    SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = settings.SESSION_COOKIE_NAME
+        if request.method not in self.SAFE_METHODS and (
+            session in request.COOKIES or session in response.cookies
+        ):
+            response.set_cookie(
+                WROTE_COOKIE,
+                uuid.uuid4().hex,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
 
 
 def _stop_reading(sock) -> None:

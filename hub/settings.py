@@ -116,6 +116,8 @@ MIDDLEWARE = [
     "hub.middleware.RejectNulCharactersMiddleware",
     "hub.middleware.BoundedClientReadsMiddleware",  # slow or stalled bodies: 408 (docs/hostile-input.md)
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside sessions, so it sees a session cookie set by signing in: pages kept for one viewer.
+    "hub.middleware.WroteCookieMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After sessions, before CommonMiddleware: picks the language from the cookie or Accept-Language.
     "django.middleware.locale.LocaleMiddleware",

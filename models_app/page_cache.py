@@ -28,7 +28,9 @@ form and each comment's actions, drawn for those who reviewed or commented there
 for each request. One query asks the apps
 whose blocks show a viewer's own things (VIEWER_STATE_CHECKS) whether this viewer has any there, and
 reads what the holes that registered values show them (HOLE_VALUES); when they have something of
-their own outside the holes, and for the creator, moderators and staff, the page is built for them.
+their own outside the holes, and for the creator, moderators and staff, the page is built for them,
+and kept for that viewer alone until they change something (WROTE_COOKIE) or the model's versions
+or files change, with their header drawn in.
 Their search, browse and home pages are kept the same way, per levels and blur, with only the
 header's part drawn in.
 """
@@ -255,17 +257,24 @@ def note_part(request, name: str, part_id: int, text: str) -> None:
     request.__dict__.setdefault(PARTS_NOTED, []).append((name, part_id, text))
 
 
-def applies_signed_in(request) -> bool:
-    """Whether this request may get a page kept for signed-in viewers: a list (search, browse, home),
-    or the model page if nothing on it is theirs (`visible_model_and_state`). Moderators and staff get theirs built,
-    and so does a model's creator (the view knows them once it has the model)."""
+def applies_to_one_viewer(request) -> bool:
+    """Whether this request may get a page kept for its viewer alone (`keep_own`)."""
     return (
         on()
         and request.method == "GET"
         and request.user.is_authenticated
+        and not len(messages.get_messages(request))
+    )
+
+
+def applies_signed_in(request) -> bool:
+    """Whether this request may get a page kept for signed-in viewers: a list (search, browse, home),
+    or the model page if nothing on it is theirs (`visible_model_and_state`). Moderators and staff get theirs built
+    (and kept for them alone), and so does a model's creator (the view knows them once it has the model)."""
+    return (
+        applies_to_one_viewer(request)
         and not request.user.is_staff
         and not selectors.can_moderate(request.user)
-        and not len(messages.get_messages(request))
     )
 
 
@@ -391,6 +400,56 @@ def _holes(request, model, values: dict, names: list[str] = VIEWER_HOLES) -> dic
             with context.push():  # what one hole sets stays in it
                 drawn[name, None] = template.render(context)
     return drawn
+
+
+# --- The model page built for one viewer (models_app.views._kept_for_them)
+
+# The page of a viewer with something of their own on it (its creator; a draft of theirs in its
+# lineage, an image shown to them alone), or of a moderator or staff, is built for them, and kept for
+# them alone. Its key holds
+# WROTE_COOKIE, which a signed-in browser's every form, reaction or other unsafe request changes
+# (hub.middleware.WroteCookieMiddleware): what they just did shows at once. It holds when the
+# model's versions and files last changed too, so what a worker did for them (a file ready, a
+# version published) shows at once; anything else (others' comments, reviews, counts) within
+# ANONYMOUS_CACHE_SECONDS, as on every kept page. Their header (the bell) is drawn for each request.
+WROTE_COOKIE = "hub_wrote"
+OWN_PAGE_HOLES = ["_viewer_nav.html"]
+
+
+def own_model_page_key(request, model, browsing) -> str:
+    changed = f"{selectors.versions_changed_at(model.pk)}|{request.COOKIES.get(WROTE_COOKIE, '')}"
+    return request_key(
+        "model-page-own",
+        request,
+        request.user.pk,
+        model.pk,
+        model.updated_at.timestamp(),
+        get_language(),
+        browsing.mask,
+        browsing.blur,
+        hashlib.sha256(changed.encode()).hexdigest()[:16],  # text from anywhere, as a safe key part
+    )
+
+
+def cached_own(request, key: str, model, values: dict) -> HttpResponse | None:
+    """The page kept for request.user under `key` with their header drawn in, or None (then `keep_own`)."""
+    pieces = get(key)
+    return (
+        None
+        if pieces is None
+        else _answer(request, _joined(pieces, _holes(request, model, values, OWN_PAGE_HOLES)))
+    )
+
+
+def keep_own(request, key: str, template: str, context: dict, model, values: dict) -> HttpResponse:
+    """Render the page built for request.user, keep it for them with their header cut out (`values`:
+    `visible_model_and_state`'s) and answer it; when the header is not found once, answered, not kept."""
+    built_in = generation()
+    html = render_to_string(template, {**context, "csrf_token": TOKEN_PLACEHOLDER}, request)
+    pieces = _cut(html, _holes(request, model, values, OWN_PAGE_HOLES))
+    if pieces is not None:
+        put(key, pieces, built_in)
+    return _answer(request, html)
 
 
 # --- Lists for signed-in viewers: search, browse, the home page (models_app.views._kept_list)

@@ -12,7 +12,7 @@ from urllib.parse import quote
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import F, Max, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
@@ -100,6 +100,26 @@ def visible_model(user, pk: int) -> AIModel | None:
     else:
         found = _ONE_VISIBLE_MODEL["anonymous"].objects(pk)
     return found[0] if found else None
+
+
+# When any of a model's versions or files last changed: a worker's step (a file ready, a version
+# published when ready) changes them without their creator doing anything. Built once, as it runs
+# on every page kept for one viewer (models_app/page_cache.py).
+_VERSIONS_CHANGED_AT = Built(
+    lambda pk: (
+        ModelVersion.objects.filter(model_id=pk)
+        .order_by()
+        .values("model_id")
+        .annotate(versions=Max("updated_at"), files=Max("files__updated_at"))
+        .values_list("versions", "files")
+    )
+)
+
+
+def versions_changed_at(model_id: int) -> str:
+    """When the model's versions or files last changed, as text for a key ("" without versions)."""
+    found = _VERSIONS_CHANGED_AT.rows(model_id)
+    return ",".join(map(str, found[0])) if found else ""  # a datetime, or text on SQLite: either will do
 
 
 # A recommended VAE is shown as a link (its name, its model's name and address): its descriptions,

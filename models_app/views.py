@@ -76,7 +76,7 @@ def model_detail(request, pk: int, slug: str | None = None):
     if kept_for_viewer:  # the model's row and what the viewer has of their own on its page, in one query
         model, own, hole_values = page_cache.visible_model_and_state(request.user, pk)
     else:
-        model = selectors.visible_model(request.user, pk)
+        model, hole_values = selectors.visible_model(request.user, pk), {}
     if model is None:
         raise Http404(gettext("No such model"))
     if slug != model.slug:
@@ -91,6 +91,8 @@ def model_detail(request, pk: int, slug: str | None = None):
         return response
     if kept_for_viewer and not manage and not own:
         return _kept_for_signed_in(request, model, browsing, hole_values)
+    if page_cache.applies_to_one_viewer(request):  # their own model or things on it; a moderator
+        return _kept_for_them(request, model, manage, browsing, hole_values)
     page = _model_page(request, model, manage, browsing)
     if isinstance(page, HttpResponse):
         return page
@@ -114,6 +116,19 @@ def _kept_for_signed_in(request, model, browsing, hole_values: dict):
         return page_cache.answer_signed_in(request, pieces, model, hole_values)
     # A page whose holes were not found once: built for them.
     return render(request, MODEL_PAGE, _model_page(request, model, False, browsing))
+
+
+def _kept_for_them(request, model, manage: bool, browsing, hole_values: dict):
+    """The page built for a viewer with something of their own on it (its creator, a draft of theirs
+    in its lineage...) or for a moderator, kept for them alone until they change something or its
+    versions or files change, with their header drawn in (models_app/page_cache.py)."""
+    key = page_cache.own_model_page_key(request, model, browsing)
+    if response := page_cache.cached_own(request, key, model, hole_values):
+        return response
+    page = _model_page(request, model, manage, browsing)
+    if isinstance(page, HttpResponse):
+        return page
+    return page_cache.keep_own(request, key, MODEL_PAGE, page, model, hole_values)
 
 
 def _model_page(request, model, manage: bool, browsing) -> dict | HttpResponse:

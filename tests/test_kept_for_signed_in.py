@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from community import collections, comments, follows, notifications, reviews
-from community.models import LineageRelation, Notification, Review, ReviewStatus, VersionParent
+from community.models import ApiKey, LineageRelation, Notification, Review, ReviewStatus, VersionParent
 from models_app import demo, page_cache, services
 from models_app.levels import NsfwLevel
 from models_app.models import AIModel, EarlyAccessGrant, ModelVersion, ViewerPreference
@@ -396,7 +396,9 @@ def test_a_version_in_early_access_keeps_the_page_and_draws_its_panel_for_each_v
         assert page == page_text(_built(viewer, url, settings))
 
 
-def test_the_creator_moderators_and_staff_get_their_page_built(model, creator, moderator, settings):
+def test_the_creator_moderators_and_staff_get_their_own_page_kept_for_them_alone(
+    model, creator, moderator, settings
+):
     url = model.get_absolute_url()
     client_of(make_user("dora")).get(url)
     staff = make_user("erin", is_staff=True)
@@ -406,9 +408,107 @@ def test_the_creator_moderators_and_staff_get_their_page_built(model, creator, m
         (staff, 'href="/admin/"'),
     ):
         client = client_of(person)
-        page = client.get(url)
-        assert theirs in page.content.decode()
-        assert page_text(page) == page_text(_built(client, url, settings))
+        first = client.get(url)
+        assert theirs in first.content.decode()
+        with CaptureQueriesContext(connection) as queries:
+            kept = client.get(url)
+        # For a moderator or staff, their permissions and the bell are queries of their own, not read
+        # with the model (a built page: ~30).
+        assert len(queries) <= 5, [q["sql"][:80] for q in queries]
+        assert page_text(kept) == page_text(first) == page_text(_built(client, url, settings))
+    assert 'data-testid="moderate-model"' not in client_of(make_user("fay")).get(url).content.decode()
+
+
+# --- The page kept for one viewer (page_cache.keep_own): the creator, or someone with their own things on it.
+
+
+@pytest.fixture
+def creators_browser(creator, settings):
+    """The creator's browser (its forms posted without a CSRF token, as the test client allows)."""
+    settings.COMMENT_MIN_ACCOUNT_AGE = 0
+    client = Client()
+    client.force_login(creator)
+    return client
+
+
+def test_the_creators_page_is_built_for_them_and_kept_for_them_alone(model, fan, creators_browser, settings):
+    url = model.get_absolute_url()
+    first = creators_browser.get(url)
+    assert "owner-actions" in first.content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        kept = creators_browser.get(url)
+    # The session and its person, the model with the own state, when its versions and files changed
+    # (a built page costs about 30).
+    assert len(queries) <= 3, [q["sql"][:80] for q in queries]
+    assert page_text(kept) == page_text(first) == page_text(_built(creators_browser, url, settings))
+    assert "owner-actions" not in client_of(fan).get(url).content.decode()
+
+
+@pytest.mark.parametrize("own", [_draft_in_lineage, _hidden_image])
+def test_a_page_with_a_viewers_own_things_on_it_is_kept_for_them_alone(model, creator, fan, own, settings):
+    own(fan, model, creator)
+    url = model.get_absolute_url()
+    viewer = client_of(fan)
+    first = page_text(viewer.get(url))
+    with CaptureQueriesContext(connection) as queries:
+        kept = page_text(viewer.get(url))
+    assert len(queries) <= 3, [q["sql"][:80] for q in queries]
+    assert kept == first == page_text(_built(viewer, url, settings))
+    assert page_text(client_of(make_user("dora")).get(url)) != kept  # theirs is not shown to others
+
+
+def test_the_bell_on_the_creators_kept_page_is_drawn_for_each_request(model, creator, fan, creators_browser):
+    url = model.get_absolute_url()
+    creators_browser.get(url)  # kept for them
+    notifications.notify(creator, "follower", actor=fan, key="follow:kept", target_name=creator.username)
+    with CaptureQueriesContext(connection) as queries:
+        page = creators_browser.get(url).content.decode()
+    assert len(queries) <= 3  # still the kept page
+    bell = re.search(r'data-testid="notification-count">[^<]*<', page)
+    assert bell and bell.group(0).endswith(">1<")
+
+
+def test_what_the_creator_does_in_their_browser_shows_on_their_kept_page_at_once(
+    model, creator, fan, creators_browser
+):
+    url = model.get_absolute_url()
+    creators_browser.get(url)  # kept for them
+    comments.post_comment(fan, comments.find_target(fan, "model", model.id), "Bob was here")
+    # Others' words reach a kept page within ANONYMOUS_CACHE_SECONDS, as on every kept page...
+    assert "Bob was here" not in creators_browser.get(url).content.decode()
+
+    posted = creators_browser.post(f"/comments/model/{model.id}/post", {"body": "Thanks, Bob"})
+    assert posted.status_code < 400 and posted.cookies[page_cache.WROTE_COOKIE].value
+    for _ in range(2):  # ...what they did themselves shows at once, and stays
+        page = creators_browser.get(url).content.decode()
+        assert "Thanks, Bob" in page and "Bob was here" in page
+
+
+def test_a_version_a_tool_adds_shows_on_the_creators_kept_page_at_once(model, creators_browser):
+    """Changes to the model's versions and files (a worker's step, a tool's upload) are in the key."""
+    url = model.get_absolute_url()
+    creators_browser.get(url)  # kept for them
+    services.create_version(model=model, name="v2.0 from my script", base_model="SD 1.5")
+    assert "v2.0 from my script" in creators_browser.get(url).content.decode()
+
+
+def test_a_browsers_unsafe_requests_change_the_wrote_cookie_and_tools_get_none(
+    model, creator, creators_browser
+):
+    target = f"/comments/model/{model.id}/post"
+    values = {
+        creators_browser.post(target, {"body": f"note {n}"}).cookies[page_cache.WROTE_COOKIE].value
+        for n in range(2)
+    }
+    assert len(values) == 2
+    assert page_cache.WROTE_COOKIE not in creators_browser.get(model.get_absolute_url()).cookies
+    _, raw = ApiKey.create(user=creator, name="script")
+    tool = Client(headers={"Authorization": f"Bearer {raw}"}).post(
+        "/api/hub/comments",
+        {"target_type": "model", "target_id": model.id, "body": "from a script"},
+        content_type="application/json",
+    )
+    assert tool.status_code == 201 and page_cache.WROTE_COOKIE not in tool.cookies
 
 
 def test_own_state_is_found_in_one_query_for_each_kind(model, creator, fan):
