@@ -290,7 +290,10 @@ def _own_state_values(viewer_id: int, model_id: int) -> dict:
 
 def _model_and_own_state_query(model_id: int, viewer_id: int):
     own_state = _own_state_values(viewer_id, model_id)
-    return selectors.one_visible_to_signed_in(model_id, viewer_id).annotate(**own_state)
+    return selectors.one_visible_to_signed_in(model_id, viewer_id).annotate(
+        **own_state,
+        **selectors.versions_changed_annotations(),  # for the page kept for one viewer
+    )
 
 
 # Its subqueries cost more to build with the ORM than to run: built once (models_app/compiled.py).
@@ -417,7 +420,11 @@ OWN_PAGE_HOLES = ["_viewer_nav.html"]
 
 
 def own_model_page_key(request, model, browsing) -> str:
-    changed = f"{selectors.versions_changed_at(model.pk)}|{request.COOKIES.get(WROTE_COOKIE, '')}"
+    if hasattr(model, "files_changed_at"):  # read with the model's row (visible_model_and_state)
+        versions = f"{model.versions_changed_at},{model.files_changed_at}"
+    else:  # a moderator's or staff's
+        versions = selectors.versions_changed_at(model.pk)
+    changed = f"{versions}|{request.COOKIES.get(WROTE_COOKIE, '')}"
     return request_key(
         "model-page-own",
         request,

@@ -12,7 +12,7 @@ from urllib.parse import quote
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import F, Max, Prefetch, Q, QuerySet
+from django.db.models import F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
@@ -102,22 +102,30 @@ def visible_model(user, pk: int) -> AIModel | None:
     return found[0] if found else None
 
 
-# When any of a model's versions or files last changed: a worker's step (a file ready, a version
-# published when ready) changes them without their creator doing anything. Built once, as it runs
-# on every page kept for one viewer (models_app/page_cache.py).
+def versions_changed_annotations() -> dict:
+    """When any of a model's versions or files last changed, as annotations on its row: a worker's
+    step (a file ready, a version published when ready) changes them without its creator doing
+    anything (models_app/page_cache.py keeps pages until they change)."""
+    versions = ModelVersion.objects.filter(model_id=OuterRef("pk")).order_by().values("model_id")
+    files = ModelFile.objects.filter(version__model_id=OuterRef("pk")).order_by().values("version__model_id")
+    return {
+        "versions_changed_at": Subquery(versions.annotate(at=Max("updated_at")).values("at")),
+        "files_changed_at": Subquery(files.annotate(at=Max("updated_at")).values("at")),
+    }
+
+
+# Built once, as it runs on every page kept for a moderator (page_cache.own_model_page_key).
 _VERSIONS_CHANGED_AT = Built(
     lambda pk: (
-        ModelVersion.objects.filter(model_id=pk)
-        .order_by()
-        .values("model_id")
-        .annotate(versions=Max("updated_at"), files=Max("files__updated_at"))
-        .values_list("versions", "files")
+        AIModel.objects.filter(pk=pk)
+        .annotate(**versions_changed_annotations())
+        .values_list("versions_changed_at", "files_changed_at")
     )
 )
 
 
 def versions_changed_at(model_id: int) -> str:
-    """When the model's versions or files last changed, as text for a key ("" without versions)."""
+    """versions_changed_annotations for the model, as text for a key."""
     found = _VERSIONS_CHANGED_AT.rows(model_id)
     return ",".join(map(str, found[0])) if found else ""  # a datetime, or text on SQLite: either will do
 
