@@ -425,10 +425,13 @@ def own_model_page_key(request, model, browsing) -> str:
     else:  # a moderator's or staff's
         versions = selectors.versions_changed_at(model.pk)
     changed = f"{versions}|{request.COOKIES.get(WROTE_COOKIE, '')}"
+    # What they may see: a moderator no longer one (or staff) must not get the page kept for them as one.
+    role = f"{int(selectors.can_moderate(request.user))}{int(request.user.is_staff)}"
     return request_key(
         "model-page-own",
         request,
         request.user.pk,
+        role,
         model.pk,
         model.updated_at.timestamp(),
         get_language(),

@@ -10,6 +10,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -420,6 +421,24 @@ def test_the_creator_moderators_and_staff_get_their_own_page_kept_for_them_alone
 
 
 # --- The page kept for one viewer (page_cache.keep_own): the creator, or someone with their own things on it.
+
+
+@pytest.mark.parametrize("role", ["moderator", "staff"])
+def test_someone_no_longer_a_moderator_or_staff_does_not_get_the_page_kept_for_them_as_one(
+    model, creator, moderator, role
+):
+    person = moderator if role == "moderator" else make_user("erin", is_staff=True)
+    theirs = 'data-testid="moderate-model"' if role == "moderator" else 'href="/admin/"'
+    _draft_in_lineage(person, model, creator)  # theirs: a page kept for them alone either way
+    url = model.get_absolute_url()
+    client = client_of(person)
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        assert theirs in client.get(url).content.decode()
+    assert len(queries) <= 5, [q["sql"][:80] for q in queries]  # kept for them
+    person.groups.clear()
+    get_user_model().objects.filter(id=person.id).update(is_staff=False)
+    assert theirs not in client.get(url).content.decode()
 
 
 @pytest.fixture
