@@ -335,6 +335,8 @@ def pages(t: dict) -> dict[str, str]:
         # The same page for its creator: built for them, kept for them alone until they change
         # something (docs/performance.md#kept-for-one-viewer).
         "model-page-creator": "/models/{}/{}".format(*t["typical"]),
+        # ...and for a moderator (MODERATOR_USER): the same, their moderation controls on it.
+        "model-page-moderator": "/models/{}/{}".format(*t["typical"]),
         "civitai-list": "/api/v1/models?limit=100",
         "civitai-model": f"/api/v1/models/{model_id}",
         "civitai-version": f"/api/v1/model-versions/{t['version']}",
@@ -348,6 +350,7 @@ SIGNED_IN_USER = "bench-viewer"
 FOLLOWER_USER = "bench-follower"
 REVIEWER_USER = "bench-reviewer"
 COMMENTER_USER = "bench-commenter"
+MODERATOR_USER = "bench-moderator"
 # Pages measured with a session cookie: page name -> (username, what they have on the typical model).
 SIGNED_IN_PAGES = {
     "model-page-signed-in": (SIGNED_IN_USER, ""),
@@ -357,6 +360,7 @@ SIGNED_IN_PAGES = {
     "model-page-reviewer": (REVIEWER_USER, "reviewed"),
     "model-page-commenter": (COMMENTER_USER, "commented"),
     "model-page-creator": ("", "owns"),  # the model's owner
+    "model-page-moderator": (MODERATOR_USER, "moderates"),
 }
 # The typical model's page carries what people leave on one (furnish_page): top-level comments with
 # replies and reactions, from TALKERS people, and reviews of its newest version.
@@ -422,7 +426,8 @@ if connection.vendor == "postgresql":  # the planner's statistics, as autovacuum
 
 def signed_in_cookie(env: dict, username: str, has: str, model_id: int) -> str:
     """A session of `username` (created if missing; following, having reviewed or having commented
-    on and reacted to `model_id`, as `has` says; or of the model's creator when `has` is "owns") in the catalog's database, as a Cookie header."""
+    on and reacted to `model_id`, or a moderator, as `has` says; or of the model's creator when `has` is
+    "owns") in the catalog's database, as a Cookie header."""
     code = (
         _SETUP.format(model_id=model_id)
         + f"""
@@ -431,6 +436,9 @@ if {has!r} == "owns":
     user = model.owner
 else:
     user, _ = User.objects.get_or_create(username={username!r}, defaults=old_enough)
+if {has!r} == "moderates":
+    from moderation.roles import grant_moderator
+    grant_moderator(user=user)
 if {has!r} == "follows":
     follows.follow(follower=user, target={{"model": model}})
 if {has!r} == "reviewed" and not Review.objects.filter(user=user, version=newest).exists():
