@@ -413,13 +413,16 @@ def _holes(request, model, values: dict, names: list[str] = VIEWER_HOLES) -> dic
 # WROTE_COOKIE, which a signed-in browser's every form, reaction or other unsafe request changes
 # (hub.middleware.WroteCookieMiddleware): what they just did shows at once. It holds when the
 # model's versions and files last changed too, so what a worker did for them (a file ready, a
-# version published) shows at once; anything else (others' comments, reviews, counts) within
-# ANONYMOUS_CACHE_SECONDS, as on every kept page. Their header (the bell) is drawn for each request.
+# version published) shows at once, and the count of their bell, so what notifies them (a comment or
+# a review on their model) shows at once too; anything else (others' replies, reactions, counts)
+# within ANONYMOUS_CACHE_SECONDS, as on every kept page. Their header (the bell: a moderator's is not
+# in the key) is drawn for each request.
 WROTE_COOKIE = "hub_wrote"
 OWN_PAGE_HOLES = ["_viewer_nav.html"]
 
 
-def own_model_page_key(request, model, browsing) -> str:
+def own_model_page_key(request, model, browsing, values: dict) -> str:
+    """`values`: `visible_model_and_state`'s ({} for moderators and staff)."""
     if hasattr(model, "files_changed_at"):  # read with the model's row (visible_model_and_state)
         versions = f"{model.versions_changed_at},{model.files_changed_at}"
     else:  # a moderator's or staff's
@@ -437,6 +440,8 @@ def own_model_page_key(request, model, browsing) -> str:
         get_language(),
         browsing.mask,
         browsing.blur,
+        # What concerns them notifies them (a comment or a review on their model): a new one shows.
+        values.get("viewer_unread", ""),
         hashlib.sha256(changed.encode()).hexdigest()[:16],  # text from anywhere, as a safe key part
     )
 

@@ -122,7 +122,7 @@ def _kept_for_them(request, model, manage: bool, browsing, hole_values: dict):
     """The page built for a viewer with something of their own on it (its creator, a draft of theirs
     in its lineage...) or for a moderator, kept for them alone until they change something or its
     versions or files change, with their header drawn in (models_app/page_cache.py)."""
-    key = page_cache.own_model_page_key(request, model, browsing)
+    key = page_cache.own_model_page_key(request, model, browsing, hole_values)
     if response := page_cache.cached_own(request, key, model, hole_values):
         return response
     page = _model_page(request, model, manage, browsing)
