@@ -114,7 +114,7 @@ def versions_changed_annotations() -> dict:
     }
 
 
-# Built once, as it runs on every page kept for a moderator (page_cache.own_model_page_key).
+# Built once, as it runs on every page kept for one viewer (page_cache.own_model_page_key).
 _VERSIONS_CHANGED_AT = Built(
     lambda pk: (
         AIModel.objects.filter(pk=pk)
