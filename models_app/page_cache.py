@@ -412,14 +412,14 @@ def _holes(request, model, values: dict, names: list[str] = VIEWER_HOLES) -> dic
 
 # The page of a viewer with something of their own on it (its creator; a draft of theirs in its
 # lineage, an image shown to them alone), or of a moderator or staff, is built for them, and kept for
-# them alone. Its key holds
-# WROTE_COOKIE, which a signed-in browser's every form, reaction or other unsafe request changes
-# (hub.middleware.WroteCookieMiddleware): what they just did shows at once. It holds when the
-# model's versions and files last changed too, so what a worker did for them (a file ready, a
-# version published) shows at once, and the count of their bell, so what notifies them (a comment or
-# a review on their model) shows at once too; anything else (others' replies, reactions, counts)
-# within ANONYMOUS_CACHE_SECONDS, as on every kept page. Their header (the bell: a moderator's is not
-# in the key) is drawn for each request.
+# them alone (docs/performance.md#kept-for-one-viewer). Its key holds WROTE_COOKIE, which a
+# signed-in browser's every form, reaction or other unsafe request changes
+# (hub.middleware.WroteCookieMiddleware): what they just did shows at once. It holds when the model's
+# versions and files last changed too, so what a worker did for them (a file ready, a version
+# published) shows at once, and the count of their bell, so what notifies them (a comment or a review
+# on their model) shows at once too; anything else (others' replies, reactions, counts) within
+# ANONYMOUS_CACHE_SECONDS, as on every kept page. Their header (the bell: a moderator's is not in the
+# key) is drawn for each request.
 WROTE_COOKIE = "hub_wrote"
 OWN_PAGE_HOLES = ["_viewer_nav.html"]
 
