@@ -193,7 +193,7 @@ def test_the_by_hash_batch_look_up_is_planned_for_its_hashes():
 @pytest.mark.django_db
 def test_the_signed_in_model_page_statement_is_converted_once_per_process():
     """psycopg keeps its conversion of a statement's %s placeholders only for statements up to a
-    length (4 KiB by default); the model page's statement for a signed-in viewer is longer, and was
+    length and a number of parameters (4 KiB and 50 by default); the model page's statement for a signed-in viewer is longer, and was
     converted again on every request (hub/apps.py, docs/performance.md#prepared-statements)."""
     from psycopg import _queries
 
@@ -202,8 +202,9 @@ def test_the_signed_in_model_page_statement_is_converted_once_per_process():
 
     viewer, model = make_user("ines"), make_model(make_user("jules"), name="Long Statement")
     page_cache.visible_model_and_state(viewer, model.pk)
-    sql, _ = page_cache._model_and_own_state.sql(model.pk, viewer.pk)
+    sql, params = page_cache._model_and_own_state.sql(model.pk, viewer.pk)
     assert len(sql.encode()) > 4096  # longer than psycopg keeps by default
+    assert len(params) > 50  # and more parameters than it keeps by default
     before = _queries._query2pg.cache_info()
     found, own, _ = page_cache.visible_model_and_state(viewer, model.pk)
     after = _queries._query2pg.cache_info()
