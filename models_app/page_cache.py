@@ -271,11 +271,12 @@ def applies_signed_in(request) -> bool:
     """Whether this request may get a page kept for signed-in viewers: a list (search, browse, home),
     or the model page if nothing on it is theirs (`visible_model_and_state`). Moderators and staff get theirs built
     (and kept for them alone), and so does a model's creator (the view knows them once it has the model)."""
-    return (
-        applies_to_one_viewer(request)
-        and not request.user.is_staff
-        and not selectors.can_moderate(request.user)
-    )
+    return applies_to_one_viewer(request) and sees_as_others_do(request.user)
+
+
+def sees_as_others_do(user) -> bool:
+    """Neither staff nor a moderator: what a signed-in page shows them is what the blank viewer sees."""
+    return not user.is_staff and not selectors.can_moderate(user)
 
 
 def _own_state_values(viewer_id: int, model_id: int) -> dict:
@@ -452,16 +453,6 @@ def own_model_page_key(request, model, browsing, values: dict) -> str:
     )
 
 
-def cached_own(request, key: str, model, values: dict) -> HttpResponse | None:
-    """The page kept for request.user under `key` with their header drawn in, or None (then `keep_own`)."""
-    pieces = get(key)
-    return (
-        None
-        if pieces is None
-        else _answer(request, _joined(pieces, _holes(request, model, values, OWN_PAGE_HOLES)))
-    )
-
-
 def keep_own(request, key: str, template: str, context: dict, model, values: dict) -> HttpResponse:
     """Render the page built for request.user, keep it for them with their header cut out (`values`:
     `visible_model_and_state`'s) and answer it; when the header is not found once, answered, not kept."""
@@ -492,10 +483,16 @@ def signed_in_page_key(request, name: str, browsing) -> str:
     return request_key(f"{name}-viewer", request, get_language(), browsing.mask, browsing.blur)
 
 
-def cached_signed_in_page(request, key: str, holes: list[str]) -> HttpResponse | None:
-    """The page kept under `key` with request.user's `holes` drawn in, or None (then `keep_signed_in_page`)."""
-    pieces = get(key, lists=True)
-    return None if pieces is None else _answer(request, _joined(pieces, _holes(request, None, {}, holes)))
+def cached_with_holes(
+    request, key: str, holes: list[str], model=None, values: dict | None = None, lists: bool = False
+) -> HttpResponse | None:
+    """The page kept under `key` with request.user's whole-page `holes` drawn in (with `model` and
+    `values` in their context), or None: then build it and keep it (`keep_signed_in_page` for a list,
+    `keep_own` for the model page kept for one viewer)."""
+    pieces = get(key, lists=lists)
+    if pieces is None:
+        return None
+    return _answer(request, _joined(pieces, _holes(request, model, values or {}, holes)))
 
 
 def keep_signed_in_page(request, key: str, template: str, context: dict, holes: list[str]) -> HttpResponse:

@@ -31,7 +31,7 @@ def _kept_list(request, name: str, build, holes=page_cache.HEADER_HOLES):
             return response
     elif kept_for_viewer:
         key = page_cache.signed_in_page_key(request, name, preferences.browsing(request))
-        if response := page_cache.cached_signed_in_page(request, key, holes):
+        if response := page_cache.cached_with_holes(request, key, holes, lists=True):
             return response
     template, context = build()
     if shared:
@@ -72,7 +72,8 @@ MODEL_PAGE = "models_app/model_detail.html"
 
 
 def model_detail(request, pk: int, slug: str | None = None):
-    kept_for_viewer = page_cache.applies_signed_in(request)
+    one_viewer = page_cache.applies_to_one_viewer(request)  # may get a page kept for them
+    kept_for_viewer = one_viewer and page_cache.sees_as_others_do(request.user)
     if kept_for_viewer:  # the model's row and what the viewer has of their own on its page, in one query
         model, own, hole_values = page_cache.visible_model_and_state(request.user, pk)
     else:
@@ -91,7 +92,7 @@ def model_detail(request, pk: int, slug: str | None = None):
         return response
     if kept_for_viewer and not manage and not own:
         return _kept_for_signed_in(request, model, browsing, hole_values)
-    if page_cache.applies_to_one_viewer(request):  # their own model or things on it; a moderator
+    if one_viewer:  # their own model or things on it; a moderator
         return _kept_for_them(request, model, manage, browsing, hole_values)
     page = _model_page(request, model, manage, browsing)
     if isinstance(page, HttpResponse):
@@ -123,7 +124,7 @@ def _kept_for_them(request, model, manage: bool, browsing, hole_values: dict):
     in its lineage...) or for a moderator, kept for them alone until they change something or its
     versions or files change, with their header drawn in (models_app/page_cache.py)."""
     key = page_cache.own_model_page_key(request, model, browsing, hole_values)
-    if response := page_cache.cached_own(request, key, model, hole_values):
+    if response := page_cache.cached_with_holes(request, key, page_cache.OWN_PAGE_HOLES, model, hole_values):
         return response
     page = _model_page(request, model, manage, browsing)
     if isinstance(page, HttpResponse):
