@@ -61,7 +61,8 @@ class CommunityConfig(AppConfig):
             drawn_if="model_commented",
         )
         for check in (
-            lineage.own_unpublished_in_lineage,
+            lineage.own_unpublished_with_parents,
+            lineage.own_unpublished_with_children,
             lineage.own_links_to_confirm,
         ):
             page_cache.register_viewer_state_check(check)

@@ -565,14 +565,23 @@ def _match(candidates: QuerySet[ModelVersion], claim: Claim) -> int | None:
     return found.order_by(F("published_at").asc(nulls_last=True), "id").values_list("id", flat=True).first()
 
 
-def own_unpublished_in_lineage(user, model):
+def own_unpublished_with_parents(user, model):
     """models_app.page_cache's check: any model's lineage graph may reach their own drafts, which only
-    they see (visible_versions), so a viewer with a draft that has links gets every page built."""
-    unpublished = ~Q(status=PublishStatus.PUBLISHED) | ~Q(model__status=PublishStatus.PUBLISHED)
-    return (
-        ModelVersion.objects.filter(model__owner=user)
-        .filter(unpublished)
-        .filter(Q(parent_links__isnull=False) | Q(child_links__isnull=False))
+    they see (visible_versions), so a viewer with a draft that has links gets every page built.
+
+    Asked from the links' side (this one and own_unpublished_with_children), so the database may start
+    from whichever is smaller, the links or the viewer's versions. Asked from the versions' side, with
+    both links as outer joins, it went through every version of the viewer's: a creator of 257 models
+    spent 1.9 ms there on each model page at 1M, though the catalog had two links."""
+    return VersionParent.objects.filter(child__model__owner=user).filter(
+        ~Q(child__status=PublishStatus.PUBLISHED) | ~Q(child__model__status=PublishStatus.PUBLISHED)
+    )
+
+
+def own_unpublished_with_children(user, model):
+    """The other half of own_unpublished_with_parents: their unpublished versions others link to."""
+    return VersionParent.objects.filter(parent__model__owner=user).filter(
+        ~Q(parent__status=PublishStatus.PUBLISHED) | ~Q(parent__model__status=PublishStatus.PUBLISHED)
     )
 
 

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 # psycopg turns a statement's %s into $1, $2... and keeps the result for the next run only for a
 # statement up to 4 KiB and 50 parameters. The model page's query for a signed-in viewer (page_cache,
-# about 5 KiB and 52 parameters) was converted on every request: 7% of that page's time in-process
+# about 5 KiB and 56 parameters) was converted on every request: 7% of that page's time in-process
 # (docs/performance.md#prepared-statements). Kept for statements up to 64 KiB and 500 parameters; the
 # cache still holds at most 128 of them.
 PSYCOPG_CACHED_STATEMENT_LENGTH = 64 * 1024

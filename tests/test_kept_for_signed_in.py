@@ -19,7 +19,7 @@ from community import collections, comments, follows, notifications, reviews
 from community.models import ApiKey, LineageRelation, Notification, Review, ReviewStatus, VersionParent
 from models_app import demo, page_cache, services
 from models_app.levels import NsfwLevel
-from models_app.models import AIModel, EarlyAccessGrant, ModelVersion, ViewerPreference
+from models_app.models import AIModel, EarlyAccessGrant, ModelVersion, PublishStatus, ViewerPreference
 from models_app.tasks import process_file
 from resources import images
 from resources.models import Image, ImageStatus
@@ -294,6 +294,26 @@ def _draft_in_lineage(viewer, model, creator):
     )
 
 
+def _draft_as_parent(viewer, model, creator):
+    """A draft of theirs the model's version was made from: its graph shows the draft to them alone."""
+    draft = make_model(viewer, name="My Secret Base", publish=False).versions.get()
+    VersionParent.objects.create(
+        child=model.versions.get(), parent=draft, relation=LineageRelation.FINETUNE_OF, confirmed=True
+    )
+
+
+def _unpublished_model_in_lineage(viewer, model, creator):
+    """A published version of their model taken down to unpublished, made from this model's."""
+    theirs = make_model(viewer, name="My Withdrawn Merge")
+    VersionParent.objects.create(
+        child=theirs.versions.get(),
+        parent=model.versions.get(),
+        relation=LineageRelation.MERGE_OF,
+        confirmed=True,
+    )
+    AIModel.objects.filter(pk=theirs.pk).update(status=PublishStatus.UNPUBLISHED)
+
+
 def _link_to_confirm(viewer, model, creator):
     mine = make_model(viewer, name="My Public Tune").versions.get()
     VersionParent.objects.create(
@@ -340,6 +360,8 @@ def _levels(viewer, model, creator):
         _reaction,
         _favourite,
         _draft_in_lineage,
+        _draft_as_parent,
+        _unpublished_model_in_lineage,
         _link_to_confirm,
         _hidden_image,
         _blocked_image,
@@ -463,7 +485,9 @@ def test_the_creators_page_is_built_for_them_and_kept_for_them_alone(model, fan,
     assert "owner-actions" not in client_of(fan).get(url).content.decode()
 
 
-@pytest.mark.parametrize("own", [_draft_in_lineage, _hidden_image])
+@pytest.mark.parametrize(
+    "own", [_draft_in_lineage, _draft_as_parent, _unpublished_model_in_lineage, _hidden_image]
+)
 def test_a_page_with_a_viewers_own_things_on_it_is_kept_for_them_alone(model, creator, fan, own, settings):
     own(fan, model, creator)
     url = model.get_absolute_url()
