@@ -337,6 +337,9 @@ def pages(t: dict) -> dict[str, str]:
         "model-page-creator": "/models/{}/{}".format(*t["typical"]),
         # ...and for a moderator (MODERATOR_USER): the same, their moderation controls on it.
         "model-page-moderator": "/models/{}/{}".format(*t["typical"]),
+        # ...and for the creator with the most models, who has nothing of their own on this page: kept
+        # for signed-in viewers, but the own-state checks look for drafts of theirs in any lineage.
+        "model-page-prolific": "/models/{}/{}".format(*t["typical"]),
         "civitai-list": "/api/v1/models?limit=100",
         "civitai-model": f"/api/v1/models/{model_id}",
         "civitai-version": f"/api/v1/model-versions/{t['version']}",
@@ -361,6 +364,7 @@ SIGNED_IN_PAGES = {
     "model-page-commenter": (COMMENTER_USER, "commented"),
     "model-page-creator": ("", "owns"),  # the model's owner
     "model-page-moderator": (MODERATOR_USER, "moderates"),
+    "model-page-prolific": ("", "owns most"),  # the creator with the most models, not this one's
 }
 # The typical model's page carries what people leave on one (furnish_page): top-level comments with
 # replies and reactions, from TALKERS people, and reviews of its newest version.
@@ -427,13 +431,17 @@ if connection.vendor == "postgresql":  # the planner's statistics, as autovacuum
 def signed_in_cookie(env: dict, username: str, has: str, model_id: int) -> str:
     """A session of `username` (created if missing; following, having reviewed or having commented
     on and reacted to `model_id`, or a moderator, as `has` says; or of the model's creator when `has` is
-    "owns") in the catalog's database, as a Cookie header."""
+    "owns", of the creator with the most models when "owns most") in the catalog's database, as a
+    Cookie header."""
     code = (
         _SETUP.format(model_id=model_id)
         + f"""
 from django.test import Client
 if {has!r} == "owns":
     user = model.owner
+elif {has!r} == "owns most":
+    from django.db.models import Count
+    user = User.objects.exclude(pk=model.owner_id).annotate(n=Count("ai_models")).order_by("-n").first()
 else:
     user, _ = User.objects.get_or_create(username={username!r}, defaults=old_enough)
 if {has!r} == "moderates":
