@@ -193,8 +193,9 @@ def test_the_by_hash_batch_look_up_is_planned_for_its_hashes():
 @pytest.mark.django_db
 def test_the_signed_in_model_page_statement_is_converted_once_per_process():
     """psycopg keeps its conversion of a statement's %s placeholders only for statements up to a
-    length and a number of parameters (4 KiB and 50 by default); the model page's statement for a signed-in viewer is longer, and was
-    converted again on every request (hub/apps.py, docs/performance.md#prepared-statements)."""
+    length and a number of parameters (4 KiB and 50 by default); the model page's statement for a
+    signed-in viewer is longer and has more, and was converted again on every request (hub/apps.py,
+    docs/performance.md#prepared-statements)."""
     from psycopg import _queries
 
     from models_app import page_cache
